@@ -1,0 +1,46 @@
+# Two entry points (README): `make run` serves the demo, `make test` runs every test.
+# Both work from nothing: they create .venv and install the pinned requirements.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8050
+DATA ?= data/demo
+
+.PHONY: run test chromium bench demo clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# Browser tests drive Debian's Chromium (playwright cannot download browsers offline).
+chromium:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Chromium with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null; \
+	else \
+		echo "Chromium is missing: run 'sudo apt-get install -y chromium chromium-driver', then 'make test' again."; exit 1; \
+	fi
+
+run: $(VENV)/.runtime
+	$(PY) app.py --data $(DATA) --port $(PORT)
+
+test: $(VENV)/.dev chromium
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(VENV)/.dev
+	$(PY) bench/bench_plan.py
+	$(PY) bench/bench_caseloads.py
+
+demo: $(VENV)/.runtime
+	$(PY) data/demo/build_demo.py
+
+clean:
+	rm -rf $(VENV)
