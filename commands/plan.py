@@ -1,15 +1,199 @@
-"""`cli.py plan`: not built yet."""
+"""`cli.py plan`: the resource plan of one scenario for a whole country, as a table, JSON or Excel.
+
+    python cli.py plan --data data/demo                        # short table in the terminal
+    python cli.py plan --data data/demo --json                 # schemas/plan.schema.json
+    python cli.py plan --data data/demo --max-pe 300 --out plan.xlsx
+
+Defaults come from planning.scenario (sources in planning.scenario.SOURCES), then the
+dataset's dataset.toml [parameters], then these flags. Exit codes: 0 success; 2 bad data (the
+validation report goes to stderr) or bad parameters (one message); no traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import sys
+from typing import Any
 
-HELP = "plan (not built yet)"
+from planning.plan import Plan, build_plan
+from planning.scenario import Scenario, ScenarioError
+
+HELP = "resource plan (PEs, ORWs, commodities, costs, allocation under a cap) for a dataset folder"
+
+# flag dest -> Scenario field
+FLAG_FIELDS = {
+    "people_per_pe": "people_per_pe",
+    "pe_per_orw": "pe_per_orw",
+    "basis": "basis",
+    "level": "level",
+    "target": "target",
+    "duplication": "duplication",
+    "condoms_per_person": "condoms_per_person_month",
+    "lubricant_per_condom": "lubricant_per_condom",
+    "test_kits_per_person": "test_kits_per_person_quarter",
+    "buffer_stock_pct": "buffer_stock_pct",
+    "pe_stipend": "pe_stipend_usd_month",
+    "orw_salary": "orw_salary_usd_month",
+    "condom_cost": "condom_unit_cost_usd",
+    "lubricant_cost": "lubricant_unit_cost_usd",
+    "test_kit_cost": "test_kit_unit_cost_usd",
+    "distance_km": "distance_km",
+    "service": "service",
+    "period": "period",
+    "max_pe": "max_pe",
+    "budget": "budget_usd_month",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="dataset folder")
+    """Flags of `cli.py plan` (values are checked by planning.scenario.Scenario)."""
+    parser.add_argument("--data", required=True, help="dataset folder (hotspots, sites, enrolment, boundaries)")
+    g = parser.add_argument_group("scenario (defaults and sources: planning/scenario.py)")
+    g.add_argument("--people-per-pe", dest="people_per_pe", metavar="N", help="people per peer educator (50-75, default 60)")
+    g.add_argument("--pe-per-orw", dest="pe_per_orw", metavar="N", help="PEs per outreach worker (default 6)")
+    g.add_argument("--basis", choices=["peak", "typical"], help="estimate basis (default peak)")
+    g.add_argument("--level", choices=["low", "mid", "high"], help="estimate level planned on (default mid)")
+    g.add_argument("--target", metavar="SHARE", help="share of the population to reach, 0-1 (default 1)")
+    g.add_argument("--duplication", metavar="SHARE", help="share counted at more than one spot, 0-0.5 (default 0)")
+    g.add_argument("--condoms-per-person", dest="condoms_per_person", metavar="N", help="condoms per person per month (default 40)")
+    g.add_argument("--lubricant-per-condom", dest="lubricant_per_condom", metavar="N", help="lubricant sachets per condom (default 0.5)")
+    g.add_argument("--test-kits-per-person", dest="test_kits_per_person", metavar="N", help="HIV test kits per person per quarter (default 1)")
+    g.add_argument("--buffer-stock-pct", dest="buffer_stock_pct", metavar="PCT", help="buffer stock added to condoms and lubricant, %% (default 0)")
+    g.add_argument("--distance-km", dest="distance_km", metavar="KM", help="access distance to a site, km (default 5)")
+    g.add_argument("--service", help="count only sites offering this service (condoms, lubricant, hts, prep, art, sti, fp)")
+    g.add_argument("--period", metavar="P", help="enrolment period, e.g. 2026-Q1 (default: latest)")
+    c = parser.add_argument_group("costs (optional; USD)")
+    c.add_argument("--pe-stipend", dest="pe_stipend", metavar="USD", help="PE stipend per month (Sisters: 15)")
+    c.add_argument("--orw-salary", dest="orw_salary", metavar="USD", help="ORW salary per month")
+    c.add_argument("--condom-cost", dest="condom_cost", metavar="USD", help="unit cost of a condom")
+    c.add_argument("--lubricant-cost", dest="lubricant_cost", metavar="USD", help="unit cost of a lubricant sachet")
+    c.add_argument("--test-kit-cost", dest="test_kit_cost", metavar="USD", help="unit cost of an HIV test kit")
+    cap = parser.add_mutually_exclusive_group()
+    cap.add_argument("--max-pe", dest="max_pe", metavar="N", help="cap on peer educators: fund districts in priority order")
+    cap.add_argument("--budget", metavar="USD", help="budget in USD PER MONTH (needs costs): turned into affordable PEs")
+    out = parser.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="print one JSON object (schemas/plan.schema.json)")
+    out.add_argument("--out", metavar="PLAN.xlsx", help="write an Excel workbook")
+    out.add_argument("--aggregate-only", dest="aggregate_only", action="store_true",
+                     help="leave hotspot-level rows out of the workbook (donor/public use)")
+
+
+def scenario_from_args(args: argparse.Namespace, defaults: dict[str, Any] | None = None) -> Scenario:
+    """The Scenario of the flags on top of ``defaults`` (dataset.toml [parameters]); raises ScenarioError."""
+    values: dict[str, Any] = dict(defaults or {})
+    for dest, name in FLAG_FIELDS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            values[name] = value
+    return Scenario.from_query(values, strict=True)
+
+
+def _load(path: str):
+    from data_loaders.dataset import load_dataset
+    from data_loaders.validation import DatasetLoadError
+
+    try:
+        dataset = load_dataset(path)
+    except DatasetLoadError as error:
+        report = getattr(error, "report", None)
+        print(report.summary_text() if report is not None else str(error), file=sys.stderr)
+        return None
+    if dataset.report is not None and dataset.report.has_errors:
+        print(dataset.report.summary_text(), file=sys.stderr)
+        print("plan refused: fix the rows above (or remove them) and run again.", file=sys.stderr)
+        return None
+    return dataset
+
+
+def _fmt(value: Any, kind: str = "int") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if kind == "pct":
+        return f"{value:.0%}"
+    return f"{value:,.0f}"
+
+
+def render_table(plan: Plan) -> str:
+    """A short terminal table of the plan: districts in priority order, then totals and parameters."""
+    d = plan.districts.sort_values("priority_rank")
+    capped = "funded_peer_educators" in d.columns
+    distance = plan.scenario.distance_km
+    headers = ["#", "District", "Region", "Pop", "Enrolled", "Cov", "Gap", "PEs", "ORWs", "Condoms/mo", f"≤{distance:g}km"]
+    if capped:
+        headers += ["Funded", "Covered"]
+    rows = []
+    for r in d.itertuples(index=False):
+        row = [str(r.priority_rank), str(r.district)[:22], str(r.region)[:12], _fmt(r.planning_population), _fmt(r.enrolled),
+               _fmt(r.coverage_mid, "pct"), _fmt(r.gap), _fmt(r.peer_educators), _fmt(r.outreach_workers),
+               _fmt(r.condoms_per_month), _fmt(r.share_within_distance, "pct")]
+        if capped:
+            row += [_fmt(r.funded_peer_educators), _fmt(r.covered_population)]
+        rows.append(row)
+    t = plan.totals
+    total = ["", "Total", f"{t['districts']} districts", _fmt(t["planning_population"]), _fmt(t["enrolled"]),
+             _fmt(t["coverage_mid"], "pct"), _fmt(t["gap"]), _fmt(t["peer_educators"]), _fmt(t["outreach_workers"]),
+             _fmt(t["condoms_per_month"]), _fmt(t["share_within_distance"], "pct")]
+    if capped:
+        total += [_fmt(t["funded_peer_educators"]), _fmt(t["covered_population"])]
+    widths = [max(len(h), *(len(x[i]) for x in rows + [total])) for i, h in enumerate(headers)]
+    left = {1, 2}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    s, p = plan.scenario, plan.parameters
+    out = []
+    if plan.synthetic:
+        out.append("SYNTHETIC DEMO DATA")
+    out.append(f"{plan.dataset_name}: plan on {s.basis}-day {s.level} estimates, target {s.target:.0%}, "
+               f"1 PE per {s.people_per_pe:g}, 1 ORW per {s.pe_per_orw:g} PEs, {s.condoms_per_person_month:g} condoms/person/month, "
+               f"enrolment {p['period'] or 'none'}")
+    out += [line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows] + [line(["-" * w for w in widths]), line(total)]
+    out.append(f"Lubricant {_fmt(t['lubricant_per_month'])} sachets/month; HIV test kits {_fmt(t['test_kits_per_month'])}/month.")
+    if s.costed:
+        missing = f" (not costed: {', '.join(p['not_costed'])})" if p["not_costed"] else ""
+        out.append(f"Cost: USD {_fmt(t['cost_usd_month'])}/month, USD {_fmt(t['cost_usd_year'])}/year{missing}.")
+    else:
+        out.append("Cost: not costed (give --pe-stipend, --orw-salary, --condom-cost ... to cost the plan).")
+    if plan.allocation_totals:
+        a = plan.allocation_totals
+        how = f"budget USD {s.budget_usd_month:,.0f}/month at USD {a['cost_usd_per_pe_month']:,.2f} per PE-month" if s.budget_usd_month is not None else "cap"
+        out.append(f"Allocation of {a['cap_peer_educators']:,} PEs ({how}), {a['funded_peer_educators']:,} of "
+                   f"{a['peer_educators_needed']:,} needed funded: covered population "
+                   f"{a['covered_population_priority']:,.0f} in priority order, {a['covered_population_even']:,.0f} "
+                   f"spread evenly, {a['covered_population_proportional']:,.0f} in proportion to size.")
+    for note in plan.warnings:
+        out.append(f"Note: {note}")
+    return "\n".join(out)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("not built yet")
+    """Load, plan, print (table or JSON) and optionally write the workbook; 2 on bad data or parameters."""
+    dataset = _load(args.data)
+    if dataset is None:
+        return 2
+    defaults = dict((dataset.settings or {}).get("parameters", {}) or {})
+    try:
+        scenario = scenario_from_args(args, defaults)
+        plan = build_plan(dataset, scenario)
+    except ScenarioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.out:
+        from data_loaders.excel_plan import write_plan_xlsx
+
+        try:
+            written = write_plan_xlsx(plan, args.out, aggregate_only=args.aggregate_only)
+        except OSError as error:
+            print(f"error: cannot write --out {args.out}: {error.strerror or error}; choose a writable path.", file=sys.stderr)
+            return 2
+        if not args.json:
+            print(f"Wrote {written} ({'district aggregates only' if args.aggregate_only else 'includes hotspot locations: confidential'}).")
+    if args.json:
+        json.dump(plan.to_json_dict(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        print(render_table(plan))
+    return 0

@@ -1,15 +1,40 @@
-"""`cli.py validate`: not built yet."""
+"""`cli.py validate`: load a dataset folder and print its validation report (exit 0 clean, 2 errors)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
-HELP = "validate (not built yet)"
+from data_loaders.dataset import load_dataset
+from data_loaders.validation import DatasetLoadError
+
+HELP = "check a dataset folder and list every problem with its file, row and a fix"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="dataset folder")
+    """Options of `cli.py validate`: --data DIR, --json, --strict."""
+    parser.add_argument("--data", required=True, metavar="DIR",
+                        help="dataset folder (hotspots, sites, enrolment, boundaries, dataset.toml)")
+    parser.add_argument("--json", action="store_true",
+                        help='print one JSON object {"ok", "files", "problems"} instead of tables')
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse the dataset on any error (the report is the same)")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("not built yet")
+    """Validate ``args.data`` and print the report; 0 when there are no errors, 2 when there are."""
+    fatal = False
+    try:
+        report = load_dataset(args.data, strict=args.strict).report
+    except DatasetLoadError as exc:
+        report, fatal = exc.report, True
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(f"Dataset: {args.data}")
+        print(report.summary_text())
+        if fatal:
+            print("The dataset cannot be loaded until the errors above are fixed.")
+    sys.stdout.flush()
+    return 2 if (fatal or report.has_errors) else 0

@@ -1,0 +1,174 @@
+"""Export the current map view as one standalone HTML file (folium + inlined Leaflet; no internet).
+
+Folium's page template loads Leaflet, jQuery, Bootstrap and awesome-markers from CDNs. This
+map uses only Leaflet (vector layers and tooltips), so the other libraries are dropped and
+Leaflet's JS and CSS (vendored in assets/vendor/leaflet-export/) are inlined. No tile layer:
+the background is plain. Every export states its level of detail (DESIGN.md s.4).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import Element
+
+from components import maps
+
+LEAFLET_DIR = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "leaflet-export"
+HOTSPOT_CLASS = "kp-hotspot"
+SITE_CLASS = "kp-site"
+_SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc="([^"]+)"[^>]*>\s*</script>', re.IGNORECASE)
+_LINK_HREF = re.compile(r'<link[^>]*\bhref="([^"]+)"[^>]*/?>', re.IGNORECASE)
+
+
+def _colour_for(values: np.ndarray, vmin: float, vmax: float) -> list[str]:
+    """Cividis-like hex colours for values (grey for NaN): the same readable scale as the app."""
+    stops = ["#00224e", "#35456c", "#666970", "#948e77", "#c8b866", "#fee838"]
+    out = []
+    span = (vmax - vmin) or 1.0
+    for v in values:
+        if not np.isfinite(v):
+            out.append("#bbbbbb")
+            continue
+        t = min(max((v - vmin) / span, 0.0), 1.0)
+        out.append(stops[min(int(t * (len(stops) - 1) + 0.5), len(stops) - 1)])
+    return out
+
+
+def inline_assets(page: str) -> str:
+    """Replace Leaflet's <script src>/<link href> with inline content and drop every other CDN file.
+
+    Raises RuntimeError naming the reference if any http(s) resource is left (it would need
+    the internet).
+    """
+    leaflet_js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
+    leaflet_css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
+
+    def script(match: re.Match) -> str:
+        src = match.group(1)
+        if src.rsplit("/", 1)[-1] == "leaflet.js":
+            return "<script>" + leaflet_js.replace("</script", "<\\/script") + "</script>"
+        return ""
+
+    def link(match: re.Match) -> str:
+        href = match.group(1)
+        if href.rsplit("/", 1)[-1] == "leaflet.css":
+            return "<style>" + leaflet_css + "</style>"
+        return ""
+
+    page = _SCRIPT_SRC.sub(script, page)
+    page = _LINK_HREF.sub(link, page)
+    left = [m.group(1) for m in _SCRIPT_SRC.finditer(page)] + [m.group(1) for m in _LINK_HREF.finditer(page)]
+    remote = [ref for ref in left if ref.startswith(("http://", "https://", "//"))]
+    if remote:
+        raise RuntimeError(f"exported map still refers to {remote}; vendor these files or drop them")
+    return page
+
+
+def _legend_html(title: str, level_note: str, synthetic: bool, entries: list[tuple[str, str]]) -> str:
+    items = "".join(f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
+                    f'background:{colour};border:1px solid #333;margin-right:6px"></span>'
+                    f"{html_lib.escape(label)}</div>" for label, colour in entries)
+    banner = ('<div style="background:#fff3cd;padding:2px 4px;margin-bottom:4px">'
+              "<b>Synthetic demo data</b> — not real programme data.</div>" if synthetic else "")
+    return (f'<div id="kp-legend" style="position:fixed;bottom:12px;left:12px;z-index:1000;'
+            f'background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;'
+            f'font:12px sans-serif;max-width:340px">{banner}<b>{html_lib.escape(title)}</b>'
+            f'<div style="margin:4px 0">{html_lib.escape(level_note)}</div>{items}</div>')
+
+
+def folium_map(boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, *, metric: str = "coverage_mid",
+               hotspots: pd.DataFrame | None = None, sites: pd.DataFrame | None = None,
+               rings_sites: pd.DataFrame | None = None, crs_projected: str = "",
+               distance_km: float = 5.0, title: str = "Map", level_note: str = "",
+               synthetic: bool = False) -> folium.Map:
+    """A folium map of the districts coloured by ``metric`` plus the optional hotspot/site layers.
+
+    Pass ``hotspots=None`` for an aggregate-only export: then no hotspot data is written.
+    """
+    if metric not in maps.CHOROPLETH_METRICS:
+        raise ValueError(f"metric={metric!r} is not one of {sorted(maps.CHOROPLETH_METRICS)}")
+    spec = maps.CHOROPLETH_METRICS[metric]
+    minx, miny, maxx, maxy = (float(v) for v in boundaries.total_bounds)
+    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
+                      control_scale=True)
+    fmap.default_js = [("leaflet", "leaflet.js")]
+    fmap.default_css = [("leaflet_css", "leaflet.css")]
+    fmap.get_root().header.add_child(Element(f"<title>{html_lib.escape(title)}</title>"))
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+
+    geo = maps.district_geojson(boundaries)
+    metrics = districts.set_index("district")
+    values = pd.to_numeric(metrics[metric], errors="coerce").reindex(
+        [f["properties"]["district"] for f in geo["features"]]).to_numpy(dtype="float64")
+    finite = values[np.isfinite(values)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    colours = _colour_for(values, vmin, vmax)
+    hover = dict(zip(districts["district"].astype(str), maps.district_hover_text(districts)))
+    for feature, colour in zip(geo["features"], colours):
+        name = feature["properties"]["district"]
+        feature["properties"].update({"fill": colour, "summary": hover.get(name, name)})
+    districts_layer = folium.FeatureGroup(name=f"Districts: {spec['label']}")
+    folium.GeoJson(geo, style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#444",
+                                                  "weight": 1, "fillOpacity": 0.6},
+                   tooltip=folium.GeoJsonTooltip(fields=["summary"], labels=False)).add_to(districts_layer)
+    districts_layer.add_to(fmap)
+    entries: list[tuple[str, str]] = [
+        (f"{spec['label']}: low", _colour_for(np.array([vmin]), vmin, vmax)[0]),
+        (f"{spec['label']}: high", _colour_for(np.array([vmax]), vmin, vmax)[0]),
+    ]
+    if rings_sites is not None and not rings_sites.empty:
+        lats, lons = maps.catchment_rings(rings_sites, crs_projected, distance_km)
+        rings_layer = folium.FeatureGroup(name=f"Within {distance_km:g} km of a site")
+        ring: list[list[float]] = []
+        for lat, lon in zip(lats + [None], lons + [None]):
+            if lat is None:
+                if ring:
+                    folium.PolyLine(ring, color="#0072B2", weight=1.5).add_to(rings_layer)
+                ring = []
+            else:
+                ring.append([lat, lon])
+        rings_layer.add_to(fmap)
+    if hotspots is not None and not hotspots.empty:
+        colour_of = maps.typology_colours(hotspots["typology"])
+        radius_px = maps.hotspot_marker_size_px(hotspots["estimate_mid"]) / 2
+        layer = folium.FeatureGroup(name="Hotspots")
+        for (_, row), radius in zip(hotspots.iterrows(), radius_px):
+            tip = (f"<b>{html_lib.escape(str(row.get('name') or row['hotspot_id']))}</b> "
+                   f"({html_lib.escape(str(row['hotspot_id']))})<br>typology {html_lib.escape(str(row['typology']))}"
+                   f"<br>typical day {int(row['typical_min'])}–{int(row['typical_max'])} people"
+                   f"<br>peak day {int(row['peak_min'])}–{int(row['peak_max'])} people"
+                   f"<br>peak days {html_lib.escape(str(row.get('peak_days') or 'unknown'))}"
+                   f" · times {html_lib.escape(str(row.get('peak_times') or 'unknown'))}"
+                   f"<br>enrolled {int(row.get('enrolled') or 0)}")
+            folium.CircleMarker([float(row["latitude"]), float(row["longitude"])], radius=float(radius),
+                                color=colour_of[str(row["typology"])], weight=1, fill=True,
+                                fill_opacity=0.8, tooltip=tip, class_name=HOTSPOT_CLASS).add_to(layer)
+        layer.add_to(fmap)
+        entries += [(f"hotspot: {t}", c) for t, c in colour_of.items()]
+    if sites is not None and not sites.empty:
+        layer = folium.FeatureGroup(name="Service sites")
+        for _, row in sites.iterrows():
+            tip = (f"<b>{html_lib.escape(str(row['name']))}</b> ({html_lib.escape(str(row['site_id']))})"
+                   f"<br>type {html_lib.escape(str(row['site_type']))}"
+                   f"<br>services {html_lib.escape(str(row.get('services') or 'unknown'))}")
+            folium.CircleMarker([float(row["latitude"]), float(row["longitude"])], radius=6, color="#000000",
+                                weight=3, fill=True, fill_color="#ffffff", fill_opacity=1, tooltip=tip,
+                                class_name=SITE_CLASS).add_to(layer)
+        layer.add_to(fmap)
+        entries.append(("service site (ringed dot)", "#ffffff"))
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.get_root().html.add_child(Element(_legend_html(title, level_note, synthetic, entries)))
+    return fmap
+
+
+def standalone_map_html(boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, **kwargs: Any) -> str:
+    """The folium map of ``folium_map(...)`` as one HTML string that opens with no internet."""
+    return inline_assets(folium_map(boundaries, districts, **kwargs).get_root().render())

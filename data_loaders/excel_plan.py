@@ -1,0 +1,182 @@
+"""Write a Plan to an Excel workbook a planner can open and print (openpyxl).
+
+Sheets: National, Regions, Districts, Hotspots (left out with ``aggregate_only=True``),
+Allocation (only under a cap) and "Parameters & sources". Each sheet starts with a title row
+naming the dataset, a row stating the level of detail (and "synthetic demo data" when the data
+are synthetic), then a frozen header row whose labels carry units; numbers are formatted,
+shares shown as %, landscape and fit to width for printing. Text from data passes through
+data_loaders.safe_text.neutralise_formula so no cell can start a formula (DESIGN.md s.4).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from data_loaders.safe_text import neutralise_formula
+from planning.plan import AGGREGATE_DETAIL, HOTSPOT_DETAIL, Plan
+from planning.scenario import parameter_rows
+
+PEOPLE = "#,##0"
+PEOPLE_1 = "#,##0.0"
+SHARE = "0.0%"
+USD = '"USD "#,##0'
+KM = "#,##0.0"
+
+# column -> (header with unit, number format)
+LABELS: dict[str, tuple[str, str | None]] = {
+    "level": ("Level", None),
+    "name": ("Name", None),
+    "district": ("District", None),
+    "region": ("Region", None),
+    "districts": ("Districts", PEOPLE),
+    "hotspots": ("Hotspots", PEOPLE),
+    "hotspot_id": ("Hotspot id", None),
+    "typology": ("Typology", None),
+    "population": ("Key population", None),
+    "latitude": ("Latitude (°)", "0.00000"),
+    "longitude": ("Longitude (°)", "0.00000"),
+    "estimate_low": ("Estimate low (people)", PEOPLE),
+    "estimate_mid": ("Estimate mid (people)", PEOPLE),
+    "estimate_high": ("Estimate high (people)", PEOPLE),
+    "typical_low": ("Typical day low (people)", PEOPLE),
+    "typical_high": ("Typical day high (people)", PEOPLE),
+    "planning_population": ("Planning population (people)", PEOPLE),
+    "enrolled": ("Enrolled (people)", PEOPLE),
+    "coverage_low": ("Coverage low (%)", SHARE),
+    "coverage_mid": ("Coverage mid (%)", SHARE),
+    "coverage_high": ("Coverage high (%)", SHARE),
+    "gap": ("Gap (people)", PEOPLE),
+    "peer_educators": ("PEs needed", PEOPLE),
+    "outreach_workers": ("ORWs needed", PEOPLE),
+    "condoms_per_month": ("Condoms / month", PEOPLE),
+    "lubricant_per_month": ("Lubricant sachets / month", PEOPLE),
+    "test_kits_per_month": ("HIV test kits / month", PEOPLE),
+    "cost_usd_month": ("Cost (USD / month)", USD),
+    "cost_usd_year": ("Cost (USD / year)", USD),
+    "share_within_distance": ("Within distance of a site (%)", SHARE),
+    "estimate_within_distance": ("Within distance of a site (people)", PEOPLE),
+    "unserved_hotspots": ("Unserved hotspots", PEOPLE),
+    "density_per_km2": ("Density (people / km²)", "#,##0.00"),
+    "area_km2": ("Area (km²)", PEOPLE),
+    "priority_rank": ("Priority rank", "0"),
+    "priority_score": ("Priority score", "0.000"),
+    "funded_peer_educators": ("PEs funded", PEOPLE),
+    "covered_population": ("Covered population (people)", PEOPLE),
+    "even_funded_peer_educators": ("PEs funded, even spread", PEOPLE),
+    "even_covered_population": ("Covered, even spread (people)", PEOPLE),
+    "proportional_funded_peer_educators": ("PEs funded, proportional", PEOPLE),
+    "proportional_covered_population": ("Covered, proportional (people)", PEOPLE),
+    "nearest_site_id": ("Nearest site", None),
+    "distance_km": ("Distance to nearest site (km)", KM),
+    "within_distance": ("Within distance", None),
+}
+HEADER_ROW = 3
+TITLE_FONT = Font(bold=True, size=13)
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+NOTE_FONT = Font(italic=True, color="9C2A00")
+
+
+def _cell_value(value: Any) -> Any:
+    """A value openpyxl can store: None for NaN/inf, plain Python numbers, formula-safe text."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, (int,)):
+        return value
+    return neutralise_formula(str(value))
+
+
+def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, *, heading: str, detail: str) -> None:
+    ws = wb.create_sheet(title)
+    ws.cell(row=1, column=1, value=neutralise_formula(heading)).font = TITLE_FONT
+    ws.cell(row=2, column=1, value=neutralise_formula(detail)).font = NOTE_FONT
+    columns = list(frame.columns)
+    for j, column in enumerate(columns, start=1):
+        label = LABELS.get(column, (column, None))[0]
+        cell = ws.cell(row=HEADER_ROW, column=j, value=neutralise_formula(label))
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        width = min(max(len(label) * 0.9, 10), 40)
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            longest = frame[column].astype("str").str.len().max() if len(frame) else 0
+            width = min(max(width, float(longest or 0) + 2), 50)
+        ws.column_dimensions[get_column_letter(j)].width = width
+    formats = [LABELS.get(c, (c, None))[1] for c in columns]
+    for i, row in enumerate(frame.itertuples(index=False, name=None), start=HEADER_ROW + 1):
+        for j, value in enumerate(row, start=1):
+            cell = ws.cell(row=i, column=j, value=_cell_value(value))
+            if formats[j - 1] and isinstance(cell.value, (int, float)):
+                cell.number_format = formats[j - 1]
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=2 if columns and columns[0] in ("district", "region", "hotspot_id") else 1)
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _parameters_frame(plan: Plan) -> pd.DataFrame:
+    rows = parameter_rows(plan.scenario)
+    p = plan.parameters
+    rows.append({"parameter": "period used", "value": p.get("period") or "no enrolment records",
+                 "unit": "period", "allowed": "", "source": "latest period when not chosen (DESIGN.md s.3)"})
+    if p.get("cost_usd_per_pe_month") is not None:
+        rows.append({"parameter": "cost of one PE-month", "value": p["cost_usd_per_pe_month"], "unit": "USD per PE-month",
+                     "allowed": "", "source": "stipend + ORW salary ÷ PEs per ORW + commodities of people_per_pe people"})
+    not_costed = p.get("not_costed") or []
+    rows.append({"parameter": "not costed", "value": ", ".join(not_costed) if plan.scenario.costed else "not costed",
+                 "unit": "", "allowed": "", "source": "cost parameters left empty are excluded from the cost columns"})
+    if plan.allocation_totals:
+        for key, value in plan.allocation_totals.items():
+            rows.append({"parameter": f"allocation: {key}", "value": "" if value is None else value,
+                         "unit": "PEs" if "peer_educators" in key else "people" if "population" in key else "",
+                         "allowed": "", "source": "planning/allocation.py (priority order, even spread, proportional to size)"})
+    frame = pd.DataFrame(rows)
+    frame["value"] = frame["value"].map(lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v))
+    return frame.rename(columns={"parameter": "Parameter", "value": "Value", "unit": "Unit",
+                                 "allowed": "Allowed range", "source": "Source"})
+
+
+def write_plan_xlsx(plan: Plan, path: str | Path, *, dataset_name: str | None = None,
+                    synthetic: bool | None = None, aggregate_only: bool = False) -> Path:
+    """Write ``plan`` to ``path`` (.xlsx) and return the path; ``aggregate_only`` leaves out the Hotspots sheet."""
+    path = Path(path)
+    name = dataset_name if dataset_name is not None else plan.dataset_name
+    is_synthetic = plan.synthetic if synthetic is None else synthetic
+    suffix = " — synthetic demo data" if is_synthetic else ""
+    aggregate_note = AGGREGATE_DETAIL + suffix
+    wb = Workbook()
+    wb.remove(wb.active)
+    heading = f"{name}: HIV prevention plan"
+    _sheet(wb, "National", plan.national, heading=f"{heading} — national", detail=aggregate_note)
+    _sheet(wb, "Regions", plan.regions, heading=f"{heading} — regions", detail=aggregate_note)
+    _sheet(wb, "Districts", plan.districts, heading=f"{heading} — districts", detail=aggregate_note)
+    if not aggregate_only:
+        _sheet(wb, "Hotspots", plan.hotspots, heading=f"{heading} — hotspots", detail=HOTSPOT_DETAIL + suffix)
+    if plan.allocation is not None:
+        _sheet(wb, "Allocation", plan.allocation, heading=f"{heading} — allocation under a cap", detail=aggregate_note)
+    params = _parameters_frame(plan)
+    _sheet(wb, "Parameters & sources", params, heading=f"{heading} — parameters and sources",
+           detail=(HOTSPOT_DETAIL if not aggregate_only else AGGREGATE_DETAIL) + suffix)
+    ws = wb["Parameters & sources"]
+    ws.column_dimensions["E"].width = 90
+    for row in ws.iter_rows(min_row=HEADER_ROW + 1, min_col=5, max_col=5):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

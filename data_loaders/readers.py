@@ -1,0 +1,206 @@
+"""Read user files as text tables (CSV, XLSX) and boundary polygons (GeoJSON, GeoPackage, zipped Shapefile).
+
+Every table cell is read as text so that types are validated by data_loaders.dataset with
+row numbers and fixes, not guessed by pandas. CSV encoding is detected (UTF-8 with or
+without BOM, else Windows-1252/Latin-1) and the delimiter (comma, semicolon or tab) is
+taken from the header line.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+TABLE_SUFFIXES = (".csv", ".xlsx")
+BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
+DELIMITERS = (",", ";", "\t")
+
+
+class ReadError(Exception):
+    """A file could not be read at all; the message names the file and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A table read as text: ``frame`` (all str, headers normalised), the spreadsheet row of each
+    data row (``rows``; header = 1), the headers as written, and how it was decoded."""
+
+    frame: pd.DataFrame
+    rows: list[int]
+    original_headers: list[str]
+    encoding: str
+    delimiter: str
+    sheet: str
+
+
+def normalise_header(header: object) -> str:
+    """Header as a column key: stripped, lower-case, spaces and dashes as underscores."""
+    text = "" if header is None else str(header)
+    text = text.replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 with BOM, UTF-8, else Windows-1252, else Latin-1 (never fails)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter of the header line: the most frequent of comma, semicolon and tab."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: first.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _finish(raw_rows: list[list[str]], path: Path, encoding: str, delimiter: str,
+            sheet: str) -> TextTable:
+    """Header + data rows (text) to a TextTable, dropping blank rows but keeping row numbers."""
+    header_index = next((i for i, r in enumerate(raw_rows) if any(c.strip() for c in r)), None)
+    if header_index is None:
+        return TextTable(pd.DataFrame(), [], [], encoding, delimiter, sheet)
+    headers = [str(h) for h in raw_rows[header_index]]
+    while headers and not headers[-1].strip():  # trailing empty header cells
+        headers.pop()
+    keys = [normalise_header(h) for h in headers]
+    # unnamed or repeated headers get a unique key so no data is lost
+    seen: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        k = k or f"column_{i + 1}"
+        if k in seen:
+            seen[k] += 1
+            k = f"{k}_{seen[k]}"
+        else:
+            seen[k] = 1
+        keys[i] = k
+    data, rows = [], []
+    width = len(keys)
+    for i in range(header_index + 1, len(raw_rows)):
+        r = raw_rows[i]
+        if not any(c.strip() for c in r):
+            continue
+        cells = [c for c in r[:width]] + [""] * max(0, width - len(r))
+        extra = [c for c in r[width:] if c.strip()]
+        if extra:  # more cells than headers: keep them visible in the last column
+            cells[-1] = cells[-1] + " | " + " | ".join(extra)
+        data.append(cells)
+        rows.append(i + 1)
+    frame = pd.DataFrame(data, columns=keys, dtype=object) if data else pd.DataFrame(
+        {k: pd.Series([], dtype=object) for k in keys})
+    frame = frame.astype(object)
+    return TextTable(frame.reset_index(drop=True), rows, headers, encoding, delimiter, sheet)
+
+
+def read_csv_text(path: str | Path) -> TextTable:
+    """Read a CSV file with every cell as text (encoding and delimiter detected)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"{path.name}: cannot be read ({exc}); check the file exists and is readable") from exc
+    text, encoding = decode_bytes(data)
+    delimiter = detect_delimiter(text)
+    try:
+        raw = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ReadError(f"{path.name}: is not a readable CSV file ({exc}); save it again as CSV "
+                        "(comma or semicolon separated)") from exc
+    raw = [[c for c in r] for r in raw]
+    return _finish(raw, path, encoding, delimiter, "")
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def read_xlsx_text(path: str | Path, sheet: str | None = None) -> TextTable:
+    """Read the first sheet (or the sheet named ``sheet``) of an XLSX workbook as text."""
+    import openpyxl  # imported here: only XLSX users pay for it
+
+    path = Path(path)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
+        raise ReadError(f"{path.name}: is not a readable XLSX workbook ({type(exc).__name__}: {exc}); "
+                        "open it in a spreadsheet program and save it again as .xlsx") from exc
+    try:
+        if sheet is not None:
+            if sheet not in workbook.sheetnames:
+                raise ReadError(f"{path.name}: has no sheet named {sheet!r}; its sheets are "
+                                f"{workbook.sheetnames}; fix the sheet name in dataset.toml [sheets]")
+            ws = workbook[sheet]
+        else:
+            ws = workbook.worksheets[0]
+        raw = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        title = ws.title
+    finally:
+        workbook.close()
+    return _finish(raw, path, "xlsx", "", title)
+
+
+def read_table_text(path: str | Path, sheet: str | None = None) -> TextTable:
+    """Read a CSV or XLSX table with every cell as text (dispatch on the suffix)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv_text(path)
+    if suffix == ".xlsx":
+        return read_xlsx_text(path, sheet=sheet)
+    raise ReadError(f"{path.name}: unsupported table format {suffix!r}; save it as .csv or .xlsx")
+
+
+def read_boundaries_file(path: str | Path) -> gpd.GeoDataFrame:
+    """Read boundary polygons from GeoJSON, GeoPackage (first layer) or a zipped Shapefile."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in BOUNDARY_SUFFIXES:
+        raise ReadError(f"{path.name}: unsupported boundaries format {suffix!r}; use .geojson, "
+                        ".gpkg or a .zip holding one Shapefile (.shp, .shx, .dbf, .prj)")
+    target = str(path)
+    if suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                shps = [n for n in zf.namelist() if n.lower().endswith(".shp")
+                        and not n.startswith("__MACOSX")]
+        except zipfile.BadZipFile as exc:
+            raise ReadError(f"{path.name}: is not a readable zip file ({exc}); zip the Shapefile "
+                            "parts (.shp, .shx, .dbf, .prj) again") from exc
+        if len(shps) != 1:
+            raise ReadError(f"{path.name}: holds {len(shps)} .shp files ({shps}); the zip must hold "
+                            "exactly one Shapefile (.shp with its .shx, .dbf and .prj)")
+        target = f"/vsizip/{path}/{shps[0]}"
+    try:
+        return gpd.read_file(target)
+    except Exception as exc:  # pyogrio/GDAL raise several error types for unreadable files
+        raise ReadError(f"{path.name}: cannot be read as boundaries ({type(exc).__name__}: {exc}); "
+                        "export the district polygons again as GeoJSON, GeoPackage or a zipped "
+                        "Shapefile") from exc

@@ -1,0 +1,131 @@
+"""Thread-safe cache of loaded datasets by id: the app's default folder and uploaded folders.
+
+Pages never read files themselves: they ask ``get_dataset(dataset_id)`` with the id kept in
+the browser session (``dcc.Store("dataset-id")``; None = the app's default dataset). An
+uploaded dataset is written to its own folder and named by a hash of its content, so the
+same files always give the same id and a browser can only name folders the server made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ID = "default"
+
+_lock = threading.RLock()
+_folders: dict[str, Path] = {}
+_results: dict[str, Any] = {}  # id -> Dataset or DatasetLoadError
+_default_folder: list[Path] = []
+
+
+class UnknownDatasetError(KeyError):
+    """A dataset id that this server never registered (stale browser session or forged id)."""
+
+
+def set_default_folder(path: str | Path) -> None:
+    """Set the folder served as the default dataset (app.py --data); clears its cached load."""
+    with _lock:
+        _default_folder[:] = [Path(path)]
+        _folders[DEFAULT_ID] = Path(path)
+        _results.pop(DEFAULT_ID, None)
+
+
+def default_folder() -> Path:
+    """The default dataset folder: the one set by app.py, else config KP_DATA_DIR (the demo)."""
+    with _lock:
+        if _default_folder:
+            return _default_folder[0]
+    from config import load_settings
+
+    return load_settings().data_dir
+
+
+def folder_content_hash(path: str | Path) -> str:
+    """A short sha256 over the names and bytes of the files directly inside ``path``."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"dataset folder {str(folder)!r} does not exist or is not a folder; "
+            "pass the folder that holds hotspots.csv, sites.csv, enrolment.csv and boundaries"
+        )
+    digest = hashlib.sha256()
+    for file in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest.update(file.name.encode("utf-8") + b"\0")
+        digest.update(file.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def register_folder(path: str | Path) -> str:
+    """Register a dataset folder (e.g. an upload) and return its id ("up-" + content hash)."""
+    folder = Path(path).resolve()
+    dataset_id = "up-" + folder_content_hash(folder)
+    with _lock:
+        if _folders.get(dataset_id) != folder:
+            _folders[dataset_id] = folder
+            _results.pop(dataset_id, None)
+    return dataset_id
+
+
+def resolve_id(dataset_id: str | None) -> str:
+    """The canonical id: DEFAULT_ID for None/"" , else the id itself if registered."""
+    if not dataset_id:
+        return DEFAULT_ID
+    with _lock:
+        if dataset_id in _folders:
+            return dataset_id
+    raise UnknownDatasetError(
+        f"dataset id {dataset_id!r} is not known to this server (it may have restarted); "
+        "upload the dataset again on the Data page or switch back to the default dataset"
+    )
+
+
+def folder_of(dataset_id: str | None) -> Path:
+    """The folder a dataset id was loaded from."""
+    key = resolve_id(dataset_id)
+    if key == DEFAULT_ID:
+        return default_folder()
+    with _lock:
+        return _folders[key]
+
+
+def load_result(dataset_id: str | None) -> Any:
+    """The cached load of a dataset: a planning.schema.Dataset, or the DatasetLoadError it raised.
+
+    Loads once per id (under a lock, so two callbacks never load the same folder twice).
+    """
+    from data_loaders.dataset import load_dataset
+    from data_loaders.validation import DatasetLoadError
+
+    key = resolve_id(dataset_id)
+    with _lock:
+        if key in _results:
+            return _results[key]
+        folder = folder_of(key)
+        try:
+            result: Any = load_dataset(folder)
+        except DatasetLoadError as exc:
+            result = exc
+        _results[key] = result
+        return result
+
+
+def get_dataset(dataset_id: str | None) -> Any:
+    """The validated Dataset for ``dataset_id`` (None = the app's default); cached.
+
+    Raises data_loaders.validation.DatasetLoadError (with ``.report``) when the folder
+    cannot be loaded, and UnknownDatasetError for an id this server never registered.
+    """
+    result = load_result(dataset_id)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def clear_cache() -> None:
+    """Forget every cached load (tests; a changed default folder)."""
+    with _lock:
+        _results.clear()

@@ -1,0 +1,412 @@
+"""Map page (/map): district choropleth, hotspots, service sites and catchment rings, with filters.
+
+Layers and filters are form controls; one callback builds the figure on the server from the
+memoised plan (large frames never go to the browser). In aggregate-only mode only the
+district layer exists, and the callback refuses hotspot layers even when asked for them.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
+
+from components import maps
+from components.map_export import standalone_map_html
+from data_loaders import store
+from pages import _shared
+
+# Served in both modes: district-only in aggregate mode.
+dash.register_page(__name__, path="/map", name="Map", order=1, title="Map · KP coverage planner",
+                   description="Where the hotspots, sites and gaps are")
+
+
+class ID:
+    """Component ids of this page (one place, never repeated as literals)."""
+
+    graph = "map-graph"
+    layers = "map-layers"
+    metric = "map-metric"
+    colour_by = "map-colour-by"
+    distance = "map-distance-km"
+    region = "map-filter-region"
+    district = "map-filter-district"
+    typology = "map-filter-typology"
+    population = "map-filter-population"
+    site_type = "map-filter-site-type"
+    service = "map-filter-service"
+    selected = "map-selected-district"
+    clear = "map-clear-selection"
+    summary = "map-district-summary"
+    export_html = "map-export-html"
+    export_png = "map-export-png"
+    download = "map-download"
+    timing = "map-timing"
+    level_note = "map-level-note"
+    query = "map-scenario-query"
+
+
+LAYER_OPTIONS = [
+    {"label": "District choropleth", "value": "districts"},
+    {"label": "Hotspots", "value": "hotspots"},
+    {"label": "Service sites", "value": "sites"},
+    {"label": "Catchment rings", "value": "rings"},
+]
+DEFAULT_DISTANCE_KM = 5.0  # DESIGN.md s.3: geographic access within D km, default 5
+
+
+def _help(text: str, target: str) -> dbc.Tooltip:
+    return dbc.Tooltip(text, target=target, placement="right")
+
+
+def _label(text: str, tip_id: str) -> html.Label:
+    return html.Label([text, " ", html.I(className="bi bi-info-circle", id=tip_id, tabIndex=0,
+                                         **{"aria-label": "more information"})],
+                      className="form-label small fw-semibold mb-1")
+
+
+def controls(aggregate: bool) -> dbc.Card:
+    """The layer, metric and filter controls (hotspot controls absent in aggregate mode)."""
+    layer_options = [o for o in LAYER_OPTIONS if not aggregate or o["value"] == "districts"]
+    items: list[Any] = [
+        _label("Layers", "tip-layers"),
+        _help("Switch layers on and off. Hotspot sizes show people at the peak (area ∝ people).",
+              "tip-layers"),
+        dbc.Checklist(id=ID.layers, options=layer_options,
+                      value=["districts"] if aggregate else ["districts", "hotspots", "sites"],
+                      className="mb-2"),
+        _label("District colour", "tip-metric"),
+        _help("Coverage = enrolled ÷ estimate (latest period); gap = target × planning population − "
+              "enrolled; density = mid estimate ÷ district area (DESIGN.md s.3).", "tip-metric"),
+        dbc.Select(id=ID.metric, value="coverage_mid", className="mb-2",
+                   options=[{"label": v["label"], "value": k} for k, v in maps.CHOROPLETH_METRICS.items()]),
+    ]
+    if not aggregate:
+        items += [
+            _label("Hotspot colour", "tip-colour"),
+            _help("Typology uses the Okabe–Ito colour-blind-safe palette; coverage uses cividis.",
+                  "tip-colour"),
+            dbc.RadioItems(id=ID.colour_by, value="typology", inline=True, className="mb-2",
+                           options=[{"label": "typology", "value": "typology"},
+                                    {"label": "coverage", "value": "coverage"}]),
+            _label("Catchment distance (km)", "tip-distance"),
+            _help("Rings of this radius around each site, drawn in the projected CRS. Default 5 km "
+                  "(DESIGN.md s.3, geographic access).", "tip-distance"),
+            dcc.Slider(id=ID.distance, min=1, max=20, step=1, value=DEFAULT_DISTANCE_KM,
+                       marks={1: "1", 5: "5", 10: "10", 15: "15", 20: "20 km"},
+                       tooltip={"placement": "bottom"}, className="mb-3"),
+        ]
+    items += [
+        html.Hr(className="my-2"),
+        html.Div("Filters", className="small fw-semibold mb-1"),
+        dcc.Dropdown(id=ID.region, multi=True, placeholder="All regions", className="mb-2"),
+        dcc.Dropdown(id=ID.district, multi=True, placeholder="All districts", className="mb-2"),
+    ]
+    if not aggregate:
+        items += [
+            dcc.Dropdown(id=ID.typology, multi=True, placeholder="All typologies", className="mb-2"),
+            dcc.Dropdown(id=ID.population, multi=True, placeholder="All key populations",
+                         className="mb-2"),
+            dcc.Dropdown(id=ID.site_type, multi=True, placeholder="All site types", className="mb-2"),
+            dcc.Dropdown(id=ID.service, placeholder="Sites offering any service", className="mb-2"),
+        ]
+    items += [
+        html.Hr(className="my-2"),
+        html.Div("Export the current view", className="small fw-semibold mb-1"),
+        dbc.ButtonGroup([
+            dbc.Button([html.I(className="bi bi-filetype-html me-1"), "HTML map"], id=ID.export_html,
+                       color="primary", outline=True, size="sm"),
+            dbc.Button([html.I(className="bi bi-image me-1"), "PNG"], id=ID.export_png,
+                       color="primary", outline=True, size="sm"),
+        ]),
+        html.Div(_shared.level_note(aggregate), className="small text-muted mt-1", id=ID.level_note),
+        dcc.Download(id=ID.download),
+    ]
+    return dbc.Card(dbc.CardBody(items), className="map-controls")
+
+
+def layout(**query: Any) -> html.Div:
+    """The page skeleton: controls, the map and the district summary (no data in the layout)."""
+    aggregate = _shared.aggregate_mode()
+    scenario_query = {k: v for k, v in query.items() if isinstance(v, str)}
+    return html.Div([
+        _shared.page_header("Map", "Where people are, where services are, and where the gaps are. "
+                            "Click a district to zoom to it and see its summary."
+                            + (" District totals only (aggregate-only view)." if aggregate else "")),
+        dcc.Store(id=ID.selected),
+        dcc.Store(id=ID.query, data=scenario_query),
+        dbc.Row([
+            dbc.Col(controls(aggregate), xs=12, md=4, lg=3, className="mb-2"),
+            dbc.Col([
+                dcc.Loading(dcc.Graph(id=ID.graph, config={"displaylogo": False, "scrollZoom": True,
+                                                           "toImageButtonOptions": {"filename": "map"}},
+                                      style={"height": f"{maps.MAP_HEIGHT_PX}px"}),
+                            delay_show=400),
+                html.Div(id=ID.timing, className="visually-hidden"),
+            ], xs=12, md=8, lg=6),
+            dbc.Col([
+                html.Div(id=ID.summary, children=html.P(
+                    "Click a district on the map to see its summary.", className="text-muted")),
+                dbc.Button("Clear selection", id=ID.clear, size="sm", color="secondary",
+                           outline=True, className="mt-2"),
+            ], xs=12, lg=3),
+        ]),
+    ])
+
+
+# --- server-side helpers (no Dash objects in, frames and figures out) -------------------
+
+def scenario_for(query: dict[str, str] | None) -> Any:
+    """The Scenario of the page URL (shared links), default parameters otherwise."""
+    from planning.scenario import Scenario
+
+    return Scenario.from_query(query or {}) if query else Scenario()
+
+
+@lru_cache(maxsize=16)
+def _geojson(dataset_key: str) -> dict[str, Any]:
+    return maps.district_geojson(store.get_dataset(dataset_key).boundaries)
+
+
+def hotspot_frame(dataset: Any, plan: Any, period: str | None = None) -> pd.DataFrame:
+    """Hotspots with their estimate (plan), enrolled (engine-A, latest period) and coverage_mid."""
+    from planning.coverage import enrolled_by_hotspot
+
+    base = dataset.hotspots.drop(columns="geometry", errors="ignore")
+    est = plan.hotspots[["hotspot_id", "estimate_low", "estimate_mid", "estimate_high"]]
+    enrolled = enrolled_by_hotspot(dataset.enrolment, period=period)[["hotspot_id", "enrolled"]]
+    frame = base.merge(est, on="hotspot_id", how="left").merge(enrolled, on="hotspot_id", how="left")
+    frame["enrolled"] = frame["enrolled"].fillna(0).astype("int64")
+    mid = frame["estimate_mid"].where(frame["estimate_mid"] > 0)
+    frame["coverage_mid"] = frame["enrolled"] / mid
+    return frame
+
+
+def plan_period(plan: Any) -> str | None:
+    """The enrolment period the plan used (its parameters), None for the latest."""
+    return (getattr(plan, "parameters", None) or {}).get("period") or None
+
+
+def _in(frame: pd.DataFrame, column: str, chosen: list[str] | None) -> pd.Series:
+    if not chosen or column not in frame:
+        return pd.Series(True, index=frame.index)
+    return frame[column].astype(str).isin([str(c) for c in chosen])
+
+
+def build_map(dataset_id: str | None, *, layers: list[str], metric: str, colour_by: str,
+              distance_km: float, regions: list[str] | None, districts: list[str] | None,
+              typologies: list[str] | None, populations: list[str] | None,
+              site_types: list[str] | None, service: str | None, selected: str | None,
+              query: dict[str, str] | None, hotspot_detail: bool) -> tuple[Any, Any]:
+    """The figure and the district summary for the current controls (hotspot layers only when allowed)."""
+    dataset = store.get_dataset(dataset_id)
+    key = store.resolve_id(dataset_id)
+    plan = _shared.get_plan(dataset_id, scenario_for(query))
+    dist = plan.districts
+    shown = dist[_in(dist, "region", regions) & _in(dist, "district", districts)]
+    geojson = _geojson(key)
+    layers = list(layers or [])
+    if not hotspot_detail:
+        layers = [layer for layer in layers if layer == "districts"]
+    traces: list[Any] = []
+    if "districts" in layers:
+        traces.append(maps.district_choropleth_trace(shown, geojson, metric))
+    else:
+        traces.append(maps.district_outline_trace(geojson))
+    if hotspot_detail and "hotspots" in layers:
+        hs = hotspot_frame(dataset, plan, plan_period(plan))
+        mask = (_in(hs, "region", regions) & _in(hs, "district", districts)
+                & _in(hs, "typology", typologies) & _in(hs, "population", populations))
+        traces += maps.hotspot_traces(hs[mask], colour_by=colour_by or "typology")
+    if hotspot_detail and ({"sites", "rings"} & set(layers)):
+        sites = dataset.sites.drop(columns="geometry", errors="ignore")
+        smask = _in(sites, "site_type", site_types) & _in(sites, "district", districts)
+        if regions and "region" in sites:
+            smask &= _in(sites, "region", regions)
+        if service:
+            smask &= sites["services"].astype(str).str.split(";").apply(lambda s: service in s)
+        sites = sites[smask]
+        if "rings" in layers and not sites.empty:
+            traces.append(maps.catchment_trace(sites, dataset.crs_projected, float(distance_km or 5)))
+        if "sites" in layers:
+            traces += maps.site_traces(sites)
+    bounds = _bounds(dataset, selected or None, regions, districts)
+    fig = maps.map_figure(traces, bounds, uirevision=f"{key}|{selected}|{regions}|{districts}")
+    return fig, district_summary(dist, selected)
+
+
+def _bounds(dataset: Any, selected: str | None, regions: list[str] | None,
+            districts: list[str] | None) -> tuple[float, float, float, float]:
+    b = dataset.boundaries
+    if selected:
+        part = b[b["district"] == selected]
+    else:
+        part = b[_in(b, "region", regions) & _in(b, "district", districts)]
+    if part.empty:
+        part = b
+    minx, miny, maxx, maxy = part.total_bounds
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
+def district_summary(districts: pd.DataFrame, selected: str | None) -> Any:
+    """A card with the selected district's figures (estimate range, coverage range, gap, resources)."""
+    if not selected:
+        return html.P("Click a district on the map to see its summary.", className="text-muted")
+    rows = districts[districts["district"] == selected]
+    if rows.empty:
+        return html.P(f"No district named {selected!r} in this dataset.", className="text-muted")
+    r = rows.iloc[0]
+
+    def val(col: str, fmt: str = "{:,.0f}") -> str:
+        return fmt.format(float(r[col])) if col in r.index and pd.notna(r[col]) else "n/a"
+
+    items = [
+        ("Region", str(r.get("region", "")) or "—"),
+        ("Hotspots", val("hotspots")),
+        ("Estimate (people)", f"{val('estimate_low')}–{val('estimate_high')} (mid {val('estimate_mid')})"),
+        ("Enrolled (latest period)", val("enrolled")),
+        ("Coverage", maps.coverage_range_text(float(r.get("coverage_low", np.nan)),
+                                              float(r.get("coverage_high", np.nan)))),
+        ("Gap (people)", val("gap")),
+        ("Density", f"{val('density_per_km2', '{:,.1f}')} people per km²"),
+        ("Peer educators needed", val("peer_educators")),
+        ("Outreach workers needed", val("outreach_workers")),
+        ("Condoms per month", val("condoms_per_month")),
+        ("Share within 5 km of a site", val("share_within_distance", "{:.0%}")),
+        ("Priority rank", val("priority_rank")),
+    ]
+    return dbc.Card([
+        dbc.CardHeader(html.H2(selected, className="h5 mb-0")),
+        dbc.CardBody(html.Dl(sum(([html.Dt(k, className="small text-muted"), html.Dd(v)]
+                                  for k, v in items), []), className="mb-0")),
+    ], id="map-summary-card")
+
+
+# --- callbacks (thin) -------------------------------------------------------------------
+
+@callback(Output(ID.region, "options"), Output(ID.district, "options"),
+          Input(_shared.DATASET_STORE_ID, "data"))
+def _filter_options(dataset_id: str | None) -> tuple[list, list]:
+    dataset = _shared.dataset_or_none(dataset_id)
+    if dataset is None:
+        return [], []
+    b = dataset.boundaries
+    regions = sorted(r for r in b["region"].astype(str).unique() if r)
+    return regions, sorted(b["district"].astype(str).tolist())
+
+
+if not _shared.aggregate_mode():
+    @callback(Output(ID.typology, "options"), Output(ID.population, "options"),
+              Output(ID.site_type, "options"), Output(ID.service, "options"),
+              Input(_shared.DATASET_STORE_ID, "data"))
+    def _hotspot_filter_options(dataset_id: str | None) -> tuple[list, list, list, list]:
+        dataset = _shared.dataset_or_none(dataset_id)
+        if dataset is None or not _shared.hotspot_detail_allowed():
+            return [], [], [], []
+        hs, sites = dataset.hotspots, dataset.sites
+        services = sorted({s for v in sites["services"].astype(str) for s in v.split(";") if s})
+        return (sorted(hs["typology"].astype(str).unique()), sorted(hs["population"].astype(str).unique()),
+                sorted(sites["site_type"].astype(str).unique()), services)
+
+
+_MAP_INPUTS = dict(
+    dataset_id=Input(_shared.DATASET_STORE_ID, "data"), layers=Input(ID.layers, "value"),
+    metric=Input(ID.metric, "value"), regions=Input(ID.region, "value"),
+    districts=Input(ID.district, "value"), selected=Input(ID.selected, "data"),
+    query=State(ID.query, "data"),
+)
+if not _shared.aggregate_mode():
+    _MAP_INPUTS.update(colour_by=Input(ID.colour_by, "value"), distance_km=Input(ID.distance, "value"),
+                       typologies=Input(ID.typology, "value"), populations=Input(ID.population, "value"),
+                       site_types=Input(ID.site_type, "value"), service=Input(ID.service, "value"))
+
+
+@callback(Output(ID.graph, "figure"), Output(ID.summary, "children"), Output(ID.timing, "children"),
+          inputs=_MAP_INPUTS)
+def _update_map(dataset_id=None, layers=None, metric="coverage_mid", regions=None, districts=None,
+                selected=None, query=None, colour_by="typology", distance_km=DEFAULT_DISTANCE_KM,
+                typologies=None, populations=None, site_types=None, service=None):
+    if _shared.dataset_or_none(dataset_id) is None:
+        raise dash.exceptions.PreventUpdate
+    started = time.perf_counter()
+    fig, summary = build_map(dataset_id, layers=layers, metric=metric or "coverage_mid",
+                             colour_by=colour_by, distance_km=distance_km, regions=regions,
+                             districts=districts, typologies=typologies, populations=populations,
+                             site_types=site_types, service=service, selected=selected, query=query,
+                             hotspot_detail=_shared.hotspot_detail_allowed())
+    return fig, summary, f"built in {1000 * (time.perf_counter() - started):.0f} ms"
+
+
+@callback(Output(ID.selected, "data"), Input(ID.graph, "clickData"), Input(ID.clear, "n_clicks"),
+          prevent_initial_call=True)
+def _select_district(click: dict | None, _clear: int | None) -> Any:
+    if dash.ctx.triggered_id == ID.clear:
+        return None
+    points = (click or {}).get("points") or []
+    location = points[0].get("location") if points else None
+    if not location:
+        raise dash.exceptions.PreventUpdate
+    return location
+
+
+_EXPORT_STATES = dict(
+    dataset_id=State(_shared.DATASET_STORE_ID, "data"), layers=State(ID.layers, "value"),
+    metric=State(ID.metric, "value"), regions=State(ID.region, "value"),
+    districts=State(ID.district, "value"), query=State(ID.query, "data"),
+)
+if not _shared.aggregate_mode():
+    _EXPORT_STATES.update(distance_km=State(ID.distance, "value"), typologies=State(ID.typology, "value"),
+                          populations=State(ID.population, "value"),
+                          site_types=State(ID.site_type, "value"), service=State(ID.service, "value"))
+
+
+@callback(Output(ID.download, "data"), inputs={"n_clicks": Input(ID.export_html, "n_clicks")},
+          state=_EXPORT_STATES, prevent_initial_call=True)
+def _export_html(n_clicks=None, dataset_id=None, layers=None, metric="coverage_mid", regions=None,
+                 districts=None, query=None, distance_km=DEFAULT_DISTANCE_KM, typologies=None,
+                 populations=None, site_types=None, service=None):
+    if not n_clicks or _shared.dataset_or_none(dataset_id) is None:
+        raise dash.exceptions.PreventUpdate
+    detail = _shared.hotspot_detail_allowed()
+    dataset = store.get_dataset(dataset_id)
+    plan = _shared.get_plan(dataset_id, scenario_for(query))
+    dist = plan.districts
+    layers = [layer for layer in (layers or []) if detail or layer == "districts"]
+    hs = sites = None
+    if detail and "hotspots" in layers:
+        hs = hotspot_frame(dataset, plan, plan_period(plan))
+        hs = hs[_in(hs, "region", regions) & _in(hs, "district", districts)
+                & _in(hs, "typology", typologies) & _in(hs, "population", populations)]
+    if detail and {"sites", "rings"} & set(layers):
+        sites = dataset.sites.drop(columns="geometry", errors="ignore")
+        smask = _in(sites, "site_type", site_types) & _in(sites, "district", districts)
+        if service:
+            smask &= sites["services"].astype(str).str.split(";").apply(lambda s: service in s)
+        sites = sites[smask]
+    boundaries = dataset.boundaries[_in(dataset.boundaries, "region", regions)
+                                    & _in(dataset.boundaries, "district", districts)]
+    html_text = standalone_map_html(
+        boundaries if not boundaries.empty else dataset.boundaries, dist, metric=metric or "coverage_mid",
+        hotspots=hs, sites=sites if "sites" in layers else None,
+        rings_sites=sites if "rings" in layers else None, crs_projected=dataset.crs_projected,
+        distance_km=float(distance_km or DEFAULT_DISTANCE_KM),
+        title=f"{dataset.name} — map", level_note=_shared.level_note(not detail),
+        synthetic=bool(dataset.synthetic))
+    return dict(content=html_text, filename="map.html", type="text/html")
+
+
+clientside_callback(
+    """function(n) {
+        if (!n) { return window.dash_clientside.no_update; }
+        const gd = document.getElementById('map-graph').querySelector('.js-plotly-plot');
+        if (gd) { Plotly.downloadImage(gd, {format: 'png', filename: 'map', width: 1200, height: 800}); }
+        return '';
+    }""",
+    Output(ID.export_png, "title"), Input(ID.export_png, "n_clicks"), prevent_initial_call=True,
+)

@@ -1,0 +1,264 @@
+"""Overview page (/): headline ranges, district choropleth, ranked district grid, Pareto sentence, coverage trend.
+
+Everything on this page is built on the server from district-level frames (the plan's
+``districts`` and ``national`` frames, the district coverage trend), so it is safe in the
+aggregate-only view: no hotspot id, name or coordinate is ever sent (DESIGN.md s.4).
+The page accepts the scenario query string (``/?people_per_pe=50``) like Scenarios does.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, callback, dcc, html, no_update
+
+from components import overview_figures as of
+from pages import _shared
+from planning import coverage as coverage_mod
+from planning import priority as priority_mod
+from planning.scenario import Scenario, ScenarioError
+
+dash.register_page(__name__, path="/", name="Overview", title="Overview · KP coverage planner", order=0)
+
+PARETO_SHARE = 0.8  # "k districts hold 80%": Mauritius, 4 of 9 districts held over 80% (DESIGN.md s.3)
+
+
+class Ids:
+    """Component ids of the Overview page."""
+
+    SCENARIO = "ov-scenario"
+    ALERT = "ov-alert"
+    HEADLINE = "ov-headline"
+    HEADLINE_PREFIX = "ov"
+    CAPTION = "ov-caption"
+    METRIC = "ov-metric"
+    MAP = "ov-map"
+    GRID = "ov-grid"
+    EXPORT = "ov-export-csv"
+    PARETO = "ov-pareto"
+    PARETO_TEXT = "ov-pareto-text"
+    TREND = "ov-trend"
+    TREND_DISTRICTS = "ov-trend-districts"
+    SCENARIO_NOTE = "ov-scenario-note"
+
+
+@lru_cache(maxsize=16)
+def district_geojson(dataset_id: str | None) -> dict:
+    """Simplified district polygons of a dataset (cached per dataset id; district level only)."""
+    return of.boundaries_geojson(_shared.get_dataset_for(dataset_id).boundaries)
+
+
+def national_row(plan: Any) -> dict[str, Any]:
+    """The plan's national figures as one dict (national frame row, completed from totals)."""
+    nat = getattr(plan, "national", None)
+    row: dict[str, Any] = {}
+    if isinstance(nat, pd.DataFrame) and len(nat):
+        row = nat.iloc[0].to_dict()
+    elif isinstance(nat, pd.Series):
+        row = nat.to_dict()
+    elif isinstance(nat, dict):
+        row = dict(nat)
+    for key, value in (getattr(plan, "totals", None) or {}).items():
+        row.setdefault(key, value)
+    row["period"] = (getattr(plan, "parameters", None) or {}).get("period") or row.get("period")
+    return row
+
+
+def scenario_from(query: dict | None) -> tuple[Scenario, str | None]:
+    """The scenario of a query dict, or the default scenario and the error message when invalid."""
+    try:
+        return Scenario.from_query(query or {}), None
+    except ScenarioError as exc:
+        return Scenario(), f"The link's scenario was not used: {exc}"
+
+
+def overview_content(dataset_id: str | None, query: dict | None) -> dict[str, Any]:
+    """Everything the Overview shows except the map, from district-level frames only."""
+    scenario, problem = scenario_from(query)
+    plan = _shared.get_plan(dataset_id, scenario)
+    districts = plan.districts
+    national = national_row(plan)
+    heads = of.headline_figures(national, basis=scenario.basis, level=scenario.level, target=scenario.target,
+                                people_per_pe=scenario.people_per_pe, pe_per_orw=scenario.pe_per_orw)
+    grid = of.district_grid(districts, grid_id=Ids.GRID)
+    cum = priority_mod.cumulative_share(districts, value="estimate_mid")
+    n_districts = len(districts)
+    try:
+        k, share = priority_mod.smallest_k_holding(districts, PARETO_SHARE, value="estimate_mid")
+        pareto_text = of.cumulative_share_sentence(k, share, n_districts, threshold=PARETO_SHARE)
+    except ValueError as exc:  # no population mapped at all: say so instead of a sentence
+        k, pareto_text = None, f"No district share to show: {exc}."
+    return {
+        "scenario": scenario, "problem": problem, "headlines": heads, "grid": grid,
+        "pareto_figure": of.cumulative_share_figure(cum, k=k, threshold=PARETO_SHARE),
+        "pareto_text": pareto_text,
+        "districts": districts["district"].astype(str).tolist(),
+        "period": national.get("period"),
+    }
+
+
+def layout(**query: Any) -> html.Div:
+    """The Overview layout; the scenario comes from the URL query (``/?people_per_pe=50``)."""
+    scenario_query = {k: v for k, v in query.items() if isinstance(v, str)}
+    metric_options = [{"label": m.label, "value": key} for key, m in of.MAP_METRICS.items()]
+    return html.Div([
+        dcc.Store(id=Ids.SCENARIO, data=scenario_query),
+        _shared.page_header(
+            "Overview",
+            "Where the population is, how much of it the programme reaches, and what a full plan needs. "
+            "All figures are district totals; ranges run from the low to the high mapping estimate.",
+        ),
+        html.Div(id=Ids.ALERT),
+        html.Div(id=Ids.SCENARIO_NOTE, className="small mb-2"),
+        dcc.Loading(html.Div(id=Ids.HEADLINE), type="dot", delay_show=300),
+        html.P(id=Ids.CAPTION, className="small text-muted mt-1 mb-3"),
+        dbc.Row([
+            dbc.Col(dbc.Card([
+                dbc.CardHeader(html.H2("Districts on the map", className="h6 mb-0")),
+                dbc.CardBody([
+                    html.Label("Colour districts by", htmlFor=Ids.METRIC, className="small fw-semibold me-2"),
+                    dbc.RadioItems(id=Ids.METRIC, options=metric_options, value="coverage_mid", inline=True,
+                                   className="small mb-2"),
+                    dcc.Graph(id=Ids.MAP, config={"displaylogo": False, "scrollZoom": True},
+                              style={"height": f"{of.MAP_HEIGHT_PX}px"}),
+                    html.P("Darker = lower coverage, larger gap, more people or higher density. District "
+                           "boundaries only; no hotspot locations.", className="small text-muted mb-0"),
+                ]),
+            ], className="h-100"), lg=7, className="mb-3"),
+            dbc.Col(dbc.Card([
+                dbc.CardHeader(html.H2("Where the population is concentrated", className="h6 mb-0")),
+                dbc.CardBody([
+                    html.P(id=Ids.PARETO_TEXT, className="fw-semibold mb-1"),
+                    dcc.Graph(id=Ids.PARETO, config={"displaylogo": False}),
+                    html.P("Share of the national mid estimate per district, largest first, and the running total "
+                           "(Mauritius: 4 of 9 districts held over 80%; DESIGN.md s.3).",
+                           className="small text-muted mb-0"),
+                ]),
+            ], className="h-100"), lg=5, className="mb-3"),
+        ]),
+        dbc.Card([
+            dbc.CardHeader(dbc.Row([
+                dbc.Col(html.H2("Districts ranked by priority", className="h6 mb-0"), className="align-self-center"),
+                dbc.Col(dbc.Button("Export CSV", id=Ids.EXPORT, size="sm", color="secondary", outline=True),
+                        width="auto"),
+            ])),
+            dbc.CardBody([
+                html.P("Sort by clicking a header; type in the row under the headers to filter. Priority 1 is "
+                       "funded first: largest gap, then highest density (DESIGN.md s.3).",
+                       className="small text-muted"),
+                html.Div(of.district_grid(pd.DataFrame({"district": pd.Series(dtype=str)}), grid_id=Ids.GRID),
+                         id="ov-grid-wrap"),
+            ]),
+        ], className="mb-3"),
+        dbc.Card([
+            dbc.CardHeader(html.H2("Coverage over time", className="h6 mb-0")),
+            dbc.CardBody([
+                html.Label("Add districts to compare (up to 5)", htmlFor=Ids.TREND_DISTRICTS,
+                           className="small fw-semibold"),
+                dcc.Dropdown(id=Ids.TREND_DISTRICTS, multi=True, options=[], value=[],
+                             placeholder="National only", className="mb-2"),
+                dcc.Graph(id=Ids.TREND, config={"displaylogo": False}),
+                html.P("Enrolled (cumulative) in each period ÷ the current estimate; the band is the low–high "
+                       "coverage range.", className="small text-muted mb-0"),
+            ]),
+        ], className="mb-3"),
+    ])
+
+
+def _refusal(message: str) -> dbc.Alert:
+    return dbc.Alert(message, color="danger", className="py-2")
+
+
+@callback(
+    Output(Ids.HEADLINE, "children"),
+    Output(Ids.CAPTION, "children"),
+    Output(Ids.GRID, "rowData"),
+    Output(Ids.GRID, "columnDefs"),
+    Output(Ids.PARETO, "figure"),
+    Output(Ids.PARETO_TEXT, "children"),
+    Output(Ids.TREND_DISTRICTS, "options"),
+    Output(Ids.ALERT, "children"),
+    Output(Ids.SCENARIO_NOTE, "children"),
+    Input(_shared.DATASET_STORE_ID, "data"),
+    Input(Ids.SCENARIO, "data"),
+)
+def show_overview(dataset_id: str | None, query: dict | None):
+    """Fill the headline, caption, grid, Pareto chart and trend options for the session's dataset."""
+    if _shared.dataset_or_none(dataset_id) is None:
+        msg = _refusal("The dataset could not be loaded; the Data page lists its problems.")
+        return None, "", [], no_update, {}, "", [], msg, ""
+    c = overview_content(dataset_id, query)
+    s: Scenario = c["scenario"]
+    caption = (f"Basis: {'peak-day' if s.basis == 'peak' else 'typical-day'} mapping counts (min–max ranges), "
+               f"planning level {s.level}, target {s.target:.0%}; enrolment period {c['period'] or 'latest'}. "
+               + of.ESTIMATE_CAPTION)
+    query_str = urlencode(s.to_query())
+    note = (html.Span(["Scenario from the link: ", html.Code(query_str), " · ",
+                       dcc.Link("edit it in Scenarios", href=dash.get_relative_path("/scenarios") + "?" + query_str)])
+            if query_str else html.Span(["Default scenario (1 PE per 60 people, peak-day mid estimate). ",
+                                         dcc.Link("Change it in Scenarios", href=dash.get_relative_path("/scenarios"))]))
+    alert = dbc.Alert(c["problem"], color="warning", className="py-2") if c["problem"] else None
+    grid = c["grid"]
+    options = [{"label": d, "value": d} for d in c["districts"]]
+    return (of.headline_cards(c["headlines"], id_prefix=Ids.HEADLINE_PREFIX), caption, grid.rowData,
+            grid.columnDefs, c["pareto_figure"], c["pareto_text"], options, alert, note)
+
+
+@callback(
+    Output(Ids.MAP, "figure"),
+    Input(Ids.METRIC, "value"),
+    Input(_shared.DATASET_STORE_ID, "data"),
+    Input(Ids.SCENARIO, "data"),
+)
+def show_map(metric: str, dataset_id: str | None, query: dict | None):
+    """The district choropleth of the chosen metric (district polygons and values only)."""
+    if _shared.dataset_or_none(dataset_id) is None:
+        return {}
+    scenario, _ = scenario_from(query)
+    plan = _shared.get_plan(dataset_id, scenario)
+    return of.district_choropleth(plan.districts, district_geojson(dataset_id), metric or "coverage_mid")
+
+
+@callback(
+    Output(Ids.TREND, "figure"),
+    Input(Ids.TREND_DISTRICTS, "value"),
+    Input(_shared.DATASET_STORE_ID, "data"),
+    Input(Ids.SCENARIO, "data"),
+)
+def show_trend(chosen: list[str] | None, dataset_id: str | None, query: dict | None):
+    """National coverage over periods with the chosen districts' mid coverage."""
+    if _shared.dataset_or_none(dataset_id) is None:
+        return {}
+    c = _trend_content(dataset_id, query)
+    return of.coverage_trend_figure(c[0], c[1], districts=(chosen or [])[:5])
+
+
+def _trend_content(dataset_id: str | None, query: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    scenario, _ = scenario_from(query)
+    plan = _shared.get_plan(dataset_id, scenario)
+    trend = _trend_cached(dataset_id, scenario)
+    return of.national_trend(trend, national_row(plan)), trend
+
+
+@lru_cache(maxsize=32)
+def _trend_cached(dataset_id: str | None, scenario: Scenario) -> pd.DataFrame:
+    plan = _shared.get_plan(dataset_id, scenario)
+    return coverage_mod.coverage_trend(_shared.get_dataset_for(dataset_id).enrolment, plan.districts)
+
+
+@callback(
+    Output(Ids.GRID, "exportDataAsCsv"),
+    Input(Ids.EXPORT, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_csv(n_clicks: int | None) -> bool:
+    """Ask the grid to download its rows (as sorted and filtered) as districts.csv."""
+    return bool(n_clicks)
+
+
+__all__ = ["Ids", "layout", "overview_content", "national_row", "scenario_from", "district_geojson"]

@@ -1,0 +1,624 @@
+"""Peer-educator caseloads (micro-planning): hotspots to PEs, PEs to outreach-worker groups.
+
+DESIGN.md s.3 "Peer-educator caseloads": within a district, group nearby hotspots into
+caseloads whose planning population is at most ``people_per_pe``; a hotspot larger than that
+gets several PEs; caseloads are spatially compact and do not overlap. Sources: Mombasa
+("location, spot size, and typology were used to allocate spots to PEs", 1 PE per 60-75 FSW,
+programmatic-mapping-jmir-2019.txt); AMETHIST (caseload 50-80 per empowerment worker,
+non-overlapping hotspots, re-mapped every 6 months, amethist-trial-protocol.txt).
+
+Algorithm (``assign_caseloads``, maths on arrays in metres):
+
+1. A spot with more people than the cap is split first: ⌊p / cap⌋ PEs each get a full-cap
+   share of it, the remainder is an ordinary item. Only such a split ever gives a PE part
+   of a spot.
+2. The other items are cut by recursive coordinate bisection with population-balanced
+   cuts: a set needing k = ⌈pop / cap⌉ PEs is cut by a straight line (the longer axis
+   first, then other directions) into parts needing ⌈k/2⌉ and ⌊k/2⌋ PEs, at the feasible
+   cut closest to the population quantile; when no straight cut keeps both parts within
+   their PEs' capacity (items are indivisible), the set gets one more PE. Each caseload is
+   a cell of a convex partition of the plane, so caseloads are compact and no PE's spot
+   lies inside another PE's group (the convex hulls are disjoint up to their boundaries).
+3. Fixed assignments (a re-mapping): the kept PEs keep their spots (in hotspot_id order
+   while they fit the cap; a spot that grew past the room is released), may take new spots
+   that lie within their area (inside the circle around their centre through their
+   farthest spot) while room remains, and everything else is cut into new PEs as above.
+
+Deterministic: input sorted by hotspot_id, every sort stable with explicit tie-breaks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planning._frames import require_choice, require_columns, text_column
+
+# DESIGN.md s.3: people_per_PE in 50-75 (default 60; Mombasa 60-75, PM paper Table 1 50-60,
+# AMETHIST 50-80). Kenya saw better outreach at <= 90 per PE, so 90 is the upper limit.
+PEOPLE_PER_PE_DEFAULT = 60
+PEOPLE_PER_PE_RANGE = (50, 90)
+# DESIGN.md s.3: PEs per ORW default 6 (5-6 in the PM paper; 7-10 in AMETHIST).
+PE_PER_ORW_DEFAULT = 6
+PE_PER_ORW_RANGE = (2, 12)
+
+# Typology classes used when venue-based and street-based spots are kept apart (the PM
+# paper's sub-typologies "street, venue, and public place"; Mombasa: 60% venue-based, 30%
+# street). Street-based = public places without an operator; every other typology
+# (bar, lodge, nightclub, brothel, home, hotel, guest_house, massage_parlour, ...) is venue-based.
+STREET_TYPOLOGIES = frozenset({
+    "street", "truck_stop", "highway", "roadside", "market", "public_place", "park",
+    "beach", "bus_stop", "bus_station", "border_post", "fishing_camp", "outdoor",
+})
+TYPOLOGY_GROUPS = ("venue", "street")
+
+_TOL = 1e-9
+# Directions (degrees) tried for a cut when the longer and shorter axes both fail.
+_EXTRA_ANGLES_DEG = (45.0, 135.0, 22.5, 67.5, 112.5, 157.5, 15.0, 30.0, 60.0, 75.0, 105.0, 120.0, 150.0, 165.0)
+
+ASSIGNMENT_COLUMNS = ["hotspot_id", "pe_id", "people", "share", "split", "fixed", "typology_group"]
+PE_COLUMNS = ["pe_id", "people", "hotspots", "typology_group", "fixed", "x_m", "y_m"]
+
+
+class CaseloadError(ValueError):
+    """Invalid caseload input or parameter; the message names the argument, value and fix."""
+
+
+@dataclass(frozen=True)
+class CaseloadParams:
+    """Parameters of a caseload plan (defaults and ranges from DESIGN.md s.3)."""
+
+    people_per_pe: float = PEOPLE_PER_PE_DEFAULT
+    pe_per_orw: int = PE_PER_ORW_DEFAULT
+    keep_typology_apart: bool = False
+    basis: str = "peak"
+    level: str = "mid"
+    duplication_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_people_per_pe(self.people_per_pe)
+        check_pe_per_orw(self.pe_per_orw)
+        require_choice(self.basis, ("peak", "typical"), argument="basis", function="CaseloadParams")
+        require_choice(self.level, ("low", "mid", "high"), argument="level", function="CaseloadParams")
+        if not (0.0 <= float(self.duplication_rate) <= 0.5):
+            raise CaseloadError(
+                f"CaseloadParams: duplication_rate={self.duplication_rate!r} is outside 0..0.5 "
+                "(DESIGN.md s.3); give e.g. 0.1 for 10%"
+            )
+
+
+def check_people_per_pe(people_per_pe: float) -> float:
+    """Return people_per_pe as float or raise CaseloadError citing the sourced range."""
+    lo, hi = PEOPLE_PER_PE_RANGE
+    try:
+        value = float(people_per_pe)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (lo <= value <= hi):
+        raise CaseloadError(
+            f"people_per_pe={people_per_pe!r} is outside {lo}..{hi}: DESIGN.md s.3 uses 50-75 "
+            "(Mombasa 60-75, PM paper 50-60, AMETHIST 50-80) and Kenya saw better outreach at <= 90; "
+            "give e.g. 60"
+        )
+    return value
+
+
+def check_pe_per_orw(pe_per_orw: int) -> int:
+    """Return pe_per_orw as int or raise CaseloadError citing the sourced range."""
+    lo, hi = PE_PER_ORW_RANGE
+    if isinstance(pe_per_orw, bool) or not isinstance(pe_per_orw, (int, np.integer)) or not (lo <= pe_per_orw <= hi):
+        raise CaseloadError(
+            f"pe_per_orw={pe_per_orw!r} must be a whole number in {lo}..{hi}: DESIGN.md s.3 uses 6 "
+            "(5-6 in the PM paper, 7-10 in AMETHIST); give e.g. 6"
+        )
+    return int(pe_per_orw)
+
+
+def lower_bound(total_people: float, people_per_pe: float) -> int:
+    """The fewest PEs any caseload plan can have: ⌈total_people ÷ people_per_pe⌉ (0 for no people)."""
+    if total_people <= _TOL:
+        return 0
+    return int(math.ceil(total_people / people_per_pe - _TOL))
+
+
+def typology_group(typology: pd.Series) -> pd.Series:
+    """'street' for street-based typologies (STREET_TYPOLOGIES), 'venue' for every other one."""
+    text = typology.fillna("").astype("str").str.strip().str.lower()
+    return pd.Series(np.where(text.isin(STREET_TYPOLOGIES), "street", "venue"), index=typology.index, dtype="str")
+
+
+# --- recursive coordinate bisection ------------------------------------------------------
+
+def _directions(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
+    """Cut directions: the longer bounding-box axis, the shorter, then fixed angles."""
+    span_x = float(x.max() - x.min()) if x.size else 0.0
+    span_y = float(y.max() - y.min()) if y.size else 0.0
+    axes = [(1.0, 0.0), (0.0, 1.0)] if span_x >= span_y else [(0.0, 1.0), (1.0, 0.0)]
+    extra = [(math.cos(math.radians(a)), math.sin(math.radians(a))) for a in _EXTRA_ANGLES_DEG]
+    return axes + extra
+
+
+def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float):
+    """(left, right) index arrays of the best straight cut for k groups, or None when none fits.
+
+    A cut is feasible when ⌈left/cap⌉ + ⌈right/cap⌉ ≤ k (it costs no extra group). Among the
+    feasible cuts over the tried directions, the one with the least within-part spread (sum of
+    squared distances of the points to their part's centre, as in Ward's method) wins, so cuts
+    fall in the gaps between clusters of spots; ties go to the first direction and position.
+    """
+    total = float(w[idx].sum())
+    n = idx.size
+    best = None
+    directions = _directions(x[idx], y[idx])
+    tried = 0
+    for dx, dy in directions:
+        tried += 1
+        if tried > 4 and best is not None:
+            break  # axes and diagonals suffice unless none of them fits
+        along = x[idx] * dx + y[idx] * dy
+        across = -x[idx] * dy + y[idx] * dx
+        # Stable order: along the direction, then across it, then input (hotspot_id) order.
+        order = np.lexsort((idx, across, along))
+        cum = np.cumsum(w[idx][order])[:-1]  # weight left of cut after i+1 items
+        k_left = np.maximum(1, np.ceil(cum / cap - _TOL))
+        k_right = np.maximum(1, np.ceil((total - cum) / cap - _TOL))
+        ok = k_left + k_right <= k
+        if not ok.any():
+            continue
+        xs, ys = x[idx][order], y[idx][order]
+        cnt = np.arange(1, n + 1, dtype="float64")
+        sx, sy = np.cumsum(xs), np.cumsum(ys)
+        sxx, syy = np.cumsum(xs * xs), np.cumsum(ys * ys)
+        # SSE of prefix (first i+1 points) and suffix, by the shift-invariant formula.
+        xs0, ys0 = xs - xs.mean(), ys - ys.mean()
+        sx, sy = np.cumsum(xs0), np.cumsum(ys0)
+        sxx, syy = np.cumsum(xs0 * xs0), np.cumsum(ys0 * ys0)
+        nl = cnt[:-1]
+        nr = n - nl
+        sse_l = sxx[:-1] + syy[:-1] - (sx[:-1] ** 2 + sy[:-1] ** 2) / nl
+        sse_r = (sxx[-1] - sxx[:-1]) + (syy[-1] - syy[:-1]) - ((sx[-1] - sx[:-1]) ** 2 + (sy[-1] - sy[:-1]) ** 2) / nr
+        score = np.where(ok, sse_l + sse_r, np.inf)
+        i = int(np.argmin(score))
+        if best is None or score[i] < best[0] * (1 - 1e-12) - _TOL:
+            best = (float(score[i]), order, i + 1)
+    if best is None:
+        return None
+    _, order, cut = best
+    return idx[order[:cut]], idx[order[cut:]]
+
+
+def partition_points(x_m, y_m, weight, capacity: float) -> list[np.ndarray]:
+    """Cut weighted points into convex-separated groups of total weight ≤ capacity.
+
+    Pure array function (metres, any weight unit): recursive coordinate bisection with
+    weight-balanced straight cuts. Every weight must be ≤ capacity. Returns index arrays
+    in traversal order (neighbouring groups come one after another).
+    """
+    x = np.asarray(x_m, dtype="float64")
+    y = np.asarray(y_m, dtype="float64")
+    w = np.asarray(weight, dtype="float64")
+    if not (x.shape == y.shape == w.shape):
+        raise CaseloadError(f"partition_points: x_m, y_m and weight differ in length ({x.size}, {y.size}, {w.size})")
+    if w.size and float(w.max()) > capacity + _TOL:
+        raise CaseloadError(
+            f"partition_points: a weight of {float(w.max())} exceeds capacity {capacity}; split large items first"
+        )
+    groups: list[np.ndarray] = []
+    stack = [np.arange(x.size)] if x.size else []
+    while stack:
+        idx = stack.pop()
+        k = max(1, lower_bound(float(w[idx].sum()), capacity))
+        if idx.size == 1 or k == 1:
+            groups.append(idx)
+            continue
+        while True:
+            cut = _best_cut(idx, x, y, w, k, capacity)
+            if cut is not None:
+                break
+            k += 1  # indivisible items: this set needs one more group
+        left, right = cut
+        stack.append(right)
+        stack.append(left)  # left is processed first: traversal order
+    return groups
+
+
+# --- caseloads -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseloadResult:
+    """A caseload plan for one set of hotspots.
+
+    ``assignments``: one row per (hotspot, PE) pair: hotspot_id, pe_id, people (planning
+    population assigned), share (fraction of the spot), split (the spot is shared by several
+    PEs), fixed (kept from a previous assignment), typology_group.
+    ``peer_educators``: one row per PE: pe_id, people, hotspots (count), typology_group,
+    fixed, x_m, y_m (centre = mean of its spots), plus columns the adapters add
+    (orw_group, latitude, longitude, walking_km, ...).
+    ``spots``: the hotspot-level input with x_m, y_m and people.
+    """
+
+    district: str
+    people_per_pe: float
+    lower_bound: int
+    assignments: pd.DataFrame
+    peer_educators: pd.DataFrame
+    spots: pd.DataFrame
+
+    @property
+    def pe_count(self) -> int:
+        """Number of peer educators in the plan."""
+        return int(len(self.peer_educators))
+
+    @property
+    def ratio_to_lower_bound(self) -> float:
+        """PE count ÷ lower bound (1.0 is optimal; NaN when the lower bound is 0)."""
+        return self.pe_count / self.lower_bound if self.lower_bound else float("nan")
+
+    def to_json_dict(self) -> dict:
+        """The ``cli.py caseloads --json`` object of this district."""
+        by_pe = {pe: g for pe, g in self.assignments.groupby("pe_id", sort=False)}
+        pes = []
+        for row in self.peer_educators.itertuples(index=False):
+            rows = by_pe.get(row.pe_id)
+            spots = [] if rows is None else [
+                {"hotspot_id": str(h), "people": _round_people(p)} for h, p in zip(rows["hotspot_id"], rows["people"])
+            ]
+            pes.append({
+                "pe_id": str(row.pe_id),
+                "people": _round_people(row.people),
+                "hotspots": spots,
+                "orw_group": str(getattr(row, "orw_group", "")),
+            })
+        return {
+            "district": self.district,
+            "people_per_pe": self.people_per_pe,
+            "lower_bound": int(self.lower_bound),
+            "pe_count": self.pe_count,
+            "ratio_to_lower_bound": None if self.lower_bound == 0 else round(self.ratio_to_lower_bound, 4),
+            "peer_educators": pes,
+        }
+
+
+def _round_people(value: float) -> float | int:
+    """People for output: an int when whole, else one decimal (mid estimates can be halves)."""
+    v = round(float(value), 1)
+    return int(v) if v == int(v) else v
+
+
+def _fixed_map(fixed, spots: pd.DataFrame) -> dict[str, list[str]]:
+    """hotspot_id -> kept PE ids (sorted), from a frame/mapping or a ``pe_id`` column of spots."""
+    out: dict[str, list[str]] = {}
+    if fixed is None and "pe_id" in spots.columns:
+        fixed = spots[["hotspot_id", "pe_id"]]
+    if fixed is None:
+        return out
+    if isinstance(fixed, Mapping):
+        pairs = [(str(h), str(p)) for h, ps in fixed.items() for p in ([ps] if isinstance(ps, str) else ps)]
+    else:
+        require_columns(fixed, ["hotspot_id", "pe_id"], argument="fixed", function="assign_caseloads")
+        pairs = list(zip(text_column(fixed, "hotspot_id"), text_column(fixed, "pe_id")))
+    for h, p in pairs:
+        h, p = h.strip(), p.strip()
+        if h and p and p.lower() not in {"nan", "none"}:
+            out.setdefault(h, [])
+            if p not in out[h]:
+                out[h].append(p)
+    return {h: sorted(ps) for h, ps in out.items()}
+
+
+def _new_id_factory(prefix: str, used: set[str]):
+    """A function returning the next unused id ``prefix + 001, 002, ...``."""
+    counter = [0]
+
+    def next_id() -> str:
+        while True:
+            counter[0] += 1
+            candidate = f"{prefix}{counter[0]:03d}"
+            if candidate not in used:
+                used.add(candidate)
+                return candidate
+
+    return next_id
+
+
+def assign_caseloads(
+    spots: pd.DataFrame,
+    *,
+    people_per_pe: float = PEOPLE_PER_PE_DEFAULT,
+    keep_typology_apart: bool = False,
+    fixed=None,
+    pe_prefix: str = "PE-",
+    district: str = "",
+) -> CaseloadResult:
+    """Assign spots (hotspot_id, x_m, y_m, people[, typology, pe_id]) to peer educators.
+
+    ``people`` is each spot's planning population; x_m, y_m are metres in a projected CRS.
+    ``fixed`` (frame with hotspot_id, pe_id; or a mapping hotspot_id -> pe_id or list of
+    pe_ids; default: the spots' ``pe_id`` column when present) holds previous assignments
+    fixed. ``keep_typology_apart`` puts venue-based and street-based spots
+    (STREET_TYPOLOGIES) in separate caseloads. See the module docstring for the method.
+    """
+    fn = "assign_caseloads"
+    cap = check_people_per_pe(people_per_pe)
+    require_columns(spots, ["hotspot_id", "x_m", "y_m", "people"], argument="spots", function=fn)
+    frame = spots.copy()
+    frame["hotspot_id"] = text_column(frame, "hotspot_id")
+    dup = frame["hotspot_id"][frame["hotspot_id"].duplicated()]
+    if len(dup):
+        raise CaseloadError(f"{fn}: hotspot_id {dup.iloc[0]!r} appears more than once in spots; ids must be unique")
+    frame = frame.sort_values("hotspot_id", kind="stable").reset_index(drop=True)
+    people = pd.to_numeric(frame["people"], errors="coerce").to_numpy(dtype="float64")
+    xy = frame[["x_m", "y_m"]].to_numpy(dtype="float64")
+    bad = ~np.isfinite(people) | (people < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise CaseloadError(
+            f"{fn}: hotspot {frame['hotspot_id'][i]!r} has people={frame['people'][i]!r}; "
+            "give a planning population >= 0"
+        )
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise CaseloadError(
+            f"{fn}: hotspot {frame['hotspot_id'][i]!r} has no finite x_m/y_m; project its latitude/longitude first"
+        )
+    frame["people"] = people
+    groups_col = typology_group(frame["typology"]) if "typology" in frame.columns else pd.Series("venue", index=frame.index)
+    frame["typology_group"] = groups_col if keep_typology_apart else "all"
+
+    # 1. Items: full-cap shares of large spots (own PE each) + remainders / ordinary spots.
+    item_h, item_p, item_full = [], [], []
+    for i, p in enumerate(people):
+        n_full = int(math.floor(p / cap + _TOL)) if p > cap + _TOL else 0
+        rest = p - n_full * cap
+        for _ in range(n_full):
+            item_h.append(i), item_p.append(cap), item_full.append(True)
+        if rest > _TOL or n_full == 0:
+            item_h.append(i), item_p.append(max(rest, 0.0)), item_full.append(False)
+    item_h = np.asarray(item_h, dtype="int64")
+    item_p = np.asarray(item_p, dtype="float64")
+    item_full = np.asarray(item_full, dtype="bool")
+    item_pe = np.full(item_h.size, "", dtype=object)
+    item_fixed = np.zeros(item_h.size, dtype="bool")
+
+    # 2. Fixed assignments: each spot's items take its kept PEs in order while they fit.
+    kept = _fixed_map(fixed, frame)
+    used_ids: set[str] = {p for ps in kept.values() for p in ps}
+    load: dict[str, float] = {}
+    hid = frame["hotspot_id"].to_numpy()
+    grp = frame["typology_group"].to_numpy()
+    item_nth = pd.Series(item_h).groupby(item_h).cumcount().to_numpy()
+    for j in range(item_h.size):
+        pes = kept.get(hid[item_h[j]])
+        if not pes:
+            continue
+        # the n-th item of a spot takes the n-th kept PE of that spot
+        nth = int(item_nth[j])
+        if nth >= len(pes):
+            continue
+        pe = pes[nth]
+        if load.get(pe, 0.0) + item_p[j] <= cap + _TOL:
+            item_pe[j] = pe
+            item_fixed[j] = True
+            load[pe] = load.get(pe, 0.0) + item_p[j]
+    # Kept PEs may take free items that lie within their area while room remains.
+    if load:
+        pe_names = sorted(load)
+        centre, radius, pe_group = {}, {}, {}
+        for pe in pe_names:
+            pe_group[pe] = grp[item_h[item_pe == pe][0]]
+            pts = xy[item_h[item_pe == pe]]
+            c = pts.mean(axis=0)
+            centre[pe] = c
+            radius[pe] = float(np.sqrt(((pts - c) ** 2).sum(axis=1)).max())
+        for j in np.flatnonzero((item_pe == "") & ~item_full):
+            p_xy = xy[item_h[j]]
+            best = None
+            for pe in pe_names:
+                d = float(np.sqrt(((p_xy - centre[pe]) ** 2).sum()))
+                fits = load[pe] + item_p[j] <= cap + _TOL
+                same_group = pe_group[pe] == grp[item_h[j]]
+                if fits and same_group and d <= radius[pe] + _TOL and (best is None or d < best[0]):
+                    best = (d, pe)
+            if best is not None:
+                item_pe[j] = best[1]
+                load[best[1]] += item_p[j]
+
+    # 3. New PEs: full shares get their own PE; the rest is cut by bisection per typology group.
+    next_id = _new_id_factory(pe_prefix, used_ids)
+    free = item_pe == ""
+    for g in sorted(set(grp[item_h[free]])):
+        sel = np.flatnonzero(free & ~item_full & (grp[item_h] == g))
+        if sel.size:
+            for part in partition_points(xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap):
+                item_pe[sel[part]] = next_id()
+        for j in np.flatnonzero(free & item_full & (grp[item_h] == g)):
+            item_pe[j] = next_id()
+
+    # 4. Frames.
+    spot_total = people[item_h]
+    assignments = pd.DataFrame({
+        "hotspot_id": pd.array(hid[item_h], dtype="str"),
+        "pe_id": pd.array(item_pe.astype(str), dtype="str"),
+        "people": item_p,
+        "share": np.where(spot_total > 0, item_p / np.where(spot_total > 0, spot_total, 1.0), 1.0),
+        "split": pd.Series(item_h).map(pd.Series(item_h).value_counts()).to_numpy() > 1,
+        "fixed": item_fixed,
+        "typology_group": pd.array(grp[item_h], dtype="str"),
+    })
+    assignments["x_m"] = xy[item_h, 0]
+    assignments["y_m"] = xy[item_h, 1]
+    pes = (
+        assignments.groupby("pe_id", sort=False)
+        .agg(people=("people", "sum"), hotspots=("hotspot_id", "nunique"),
+             typology_group=("typology_group", "first"), fixed=("fixed", "any"),
+             x_m=("x_m", "mean"), y_m=("y_m", "mean"))
+        .reset_index()
+    )
+    pes = pes.sort_values("pe_id", key=_natural_key, kind="stable").reset_index(drop=True)
+    order = {pe: i for i, pe in enumerate(pes["pe_id"])}
+    assignments = (
+        assignments.assign(_o=assignments["pe_id"].map(order))
+        .sort_values(["_o", "hotspot_id"], kind="stable")
+        .drop(columns=["_o", "x_m", "y_m"])
+        .reset_index(drop=True)
+    )
+    spots_out = frame.drop(columns=["typology_group"]).assign(typology_group=grp)
+    return CaseloadResult(
+        district=district,
+        people_per_pe=cap,
+        lower_bound=lower_bound(float(people.sum()), cap),
+        assignments=assignments[ASSIGNMENT_COLUMNS],
+        peer_educators=pes[PE_COLUMNS],
+        spots=spots_out,
+    )
+
+
+def _natural_key(values: pd.Series) -> pd.Series:
+    """Sort key putting PE-2 before PE-10 (numbers compared as numbers)."""
+    return values.map(lambda s: tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(s))))
+
+
+# --- supervision groups -------------------------------------------------------------
+
+def supervision_groups(peer_educators: pd.DataFrame, *, pe_per_orw: int = PE_PER_ORW_DEFAULT,
+                       orw_prefix: str = "ORW-") -> pd.DataFrame:
+    """PEs grouped by proximity into outreach-worker groups of at most ``pe_per_orw`` PEs.
+
+    Takes pe_id, x_m, y_m (PE centres, metres); returns pe_id, orw_group. The number of
+    groups is ⌈PEs ÷ pe_per_orw⌉ (DESIGN.md s.3; Mombasa 68 PEs -> 12 ORWs) and the groups
+    are cut by the same bisection as caseloads, so they are compact and do not overlap.
+    """
+    n = check_pe_per_orw(pe_per_orw)
+    require_columns(peer_educators, ["pe_id", "x_m", "y_m"], argument="peer_educators", function="supervision_groups")
+    pes = peer_educators.reset_index(drop=True)
+    groups = partition_points(pes["x_m"], pes["y_m"], np.ones(len(pes)), float(n))
+    label = np.full(len(pes), "", dtype=object)
+    for i, g in enumerate(groups, start=1):
+        label[g] = f"{orw_prefix}{i:02d}"
+    return pd.DataFrame({"pe_id": pes["pe_id"].astype("str"), "orw_group": pd.array(label.astype(str), dtype="str")})
+
+
+# --- distances ------------------------------------------------------------------------
+
+def tour_length_m(x_m, y_m) -> float:
+    """Length (metres, straight lines) of a closed walk through the points: nearest neighbour + 2-opt.
+
+    Duplicate locations count once. An estimate of the walking distance around a PE's spots
+    (streets make the real walk longer).
+    """
+    pts = np.unique(np.column_stack([np.asarray(x_m, float), np.asarray(y_m, float)]), axis=0)
+    n = len(pts)
+    if n < 2:
+        return 0.0
+    dist = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(axis=2))
+    route = [0]
+    left = set(range(1, n))
+    while left:
+        last = route[-1]
+        nxt = min(left, key=lambda j: (dist[last, j], j))
+        route.append(nxt)
+        left.remove(nxt)
+    if n <= 200:
+        improved, rounds = True, 0
+        while improved and rounds < 20:
+            improved, rounds = False, rounds + 1
+            for i in range(1, n - 1):
+                for j in range(i + 1, n):
+                    a, b = route[i - 1], route[i]
+                    c, d = route[j], route[(j + 1) % n]
+                    if dist[a, c] + dist[b, d] < dist[a, b] + dist[c, d] - 1e-9:
+                        route[i:j + 1] = route[i:j + 1][::-1]
+                        improved = True
+    return float(sum(dist[route[i], route[(i + 1) % n]] for i in range(n)))
+
+
+def walking_km(assignments: pd.DataFrame, spots: pd.DataFrame) -> pd.Series:
+    """Per PE (index pe_id): straight-line walk around its spots in km (``tour_length_m``)."""
+    xy = spots.set_index("hotspot_id")[["x_m", "y_m"]]
+    joined = assignments[["pe_id", "hotspot_id"]].join(xy, on="hotspot_id")
+    return joined.groupby("pe_id", sort=False).apply(
+        lambda g: tour_length_m(g["x_m"], g["y_m"]) / 1000.0, include_groups=False
+    ).rename("walking_km")
+
+
+def mean_distance_to_centre_km(assignments: pd.DataFrame, spots: pd.DataFrame) -> float:
+    """Mean over (PE, spot) pairs of the distance from the spot to its PE's centre, in km.
+
+    The centre is the mean location of the PE's spots. The compactness measure used to
+    compare caseload methods (bench/bench_caseloads.py).
+    """
+    xy = spots.set_index("hotspot_id")[["x_m", "y_m"]]
+    joined = assignments[["pe_id", "hotspot_id"]].join(xy, on="hotspot_id")
+    centre = joined.groupby("pe_id")[["x_m", "y_m"]].transform("mean")
+    d = np.sqrt((joined["x_m"] - centre["x_m"]) ** 2 + (joined["y_m"] - centre["y_m"]) ** 2)
+    return float(d.mean() / 1000.0) if len(d) else 0.0
+
+
+# --- geography adapter -----------------------------------------------------------------
+
+def _slug(text: str) -> str:
+    """Upper-case letters/digits of a district name joined with '-' (for PE ids)."""
+    return "-".join(re.findall(r"[A-Za-z0-9]+", text)).upper()
+
+
+def hotspot_people(hotspots: pd.DataFrame, *, basis: str = "peak", level: str = "mid",
+                   duplication_rate: float = 0.0) -> pd.Series:
+    """Each hotspot's planning population (estimate at ``level``; DESIGN.md s.3), indexed like hotspots."""
+    from planning.estimates import hotspot_estimates
+
+    require_choice(level, ("low", "mid", "high"), argument="level", function="hotspot_people")
+    est = hotspot_estimates(hotspots, basis=basis, duplication_rate=duplication_rate)
+    return pd.Series(est[f"estimate_{level}"].to_numpy(), index=hotspots.index, name="people")
+
+
+def district_caseloads(hotspots: pd.DataFrame, crs_projected: str, params: CaseloadParams = CaseloadParams(),
+                       *, district: str | None = None, fixed=None) -> CaseloadResult:
+    """Caseloads and ORW groups for one district's hotspots (all given hotspots when district is None).
+
+    ``hotspots`` is the canonical frame (planning/schema.py). The result's peer_educators
+    carry orw_group, latitude, longitude (centre, WGS84) and walking_km; spots carry
+    x_m, y_m, people and the canonical columns.
+    """
+    from planning.geo import project_lonlat
+
+    fn = "district_caseloads"
+    require_columns(hotspots, ["hotspot_id", "latitude", "longitude"], argument="hotspots", function=fn)
+    frame = hotspots
+    if district is not None:
+        names = text_column(hotspots, "district")
+        frame = hotspots[names == district]
+        if frame.empty:
+            known = sorted(set(names) - {""})
+            raise CaseloadError(
+                f"{fn}: district {district!r} has no hotspots; choose one of {known[:40]}"
+                + (" ..." if len(known) > 40 else "")
+            )
+    frame = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore")).reset_index(drop=True)
+    x_m, y_m = project_lonlat(frame["longitude"], frame["latitude"], crs_projected)
+    frame["x_m"], frame["y_m"] = x_m, y_m
+    frame["people"] = hotspot_people(frame, basis=params.basis, level=params.level,
+                                     duplication_rate=params.duplication_rate)
+    slug = _slug(district) if district else "ALL"
+    result = assign_caseloads(frame, people_per_pe=params.people_per_pe,
+                              keep_typology_apart=params.keep_typology_apart, fixed=fixed,
+                              pe_prefix=f"PE-{slug}-", district=district or "")
+    pes = result.peer_educators
+    orw = supervision_groups(pes, pe_per_orw=params.pe_per_orw, orw_prefix=f"ORW-{slug}-")
+    pes = pes.merge(orw, on="pe_id", how="left")
+    from pyproj import Transformer
+
+    back = Transformer.from_crs(crs_projected, "EPSG:4326", always_xy=True)
+    lon, lat = back.transform(pes["x_m"].to_numpy(), pes["y_m"].to_numpy())
+    pes["latitude"], pes["longitude"] = lat, lon
+    walk = walking_km(result.assignments, result.spots)
+    pes["walking_km"] = pes["pe_id"].map(walk).fillna(0.0).to_numpy(dtype="float64")
+    return CaseloadResult(
+        district=result.district, people_per_pe=result.people_per_pe, lower_bound=result.lower_bound,
+        assignments=result.assignments, peer_educators=pes, spots=result.spots,
+    )

@@ -1,0 +1,83 @@
+"""Naive caseload baseline (k-means on coordinates, then bin packing) and a seeded spot generator.
+
+Used only to judge ``planning.caseloads`` (tests/planning/test_caseloads.py and
+bench/bench_caseloads.py): issue 5 asks that our caseloads be no worse than this baseline
+on PE count ÷ lower bound and on mean distance from a spot to its group's centre.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.cluster.vq import kmeans2
+
+from planning.caseloads import check_people_per_pe, lower_bound
+
+
+def kmeans_binpack_caseloads(spots: pd.DataFrame, *, people_per_pe: float = 60, seed: int = 0) -> pd.DataFrame:
+    """Baseline assignments [hotspot_id, pe_id, people]: k-means, then first-fit decreasing per cluster.
+
+    k = the lower bound ⌈total ÷ people_per_pe⌉ clusters on (x_m, y_m) with
+    scipy.cluster.vq.kmeans2 (k-means++ start, seeded); spots larger than the cap are split
+    into full-cap shares plus a remainder, as in planning.caseloads; inside each cluster the
+    items are packed into PEs of capacity people_per_pe by first-fit decreasing.
+    """
+    cap = check_people_per_pe(people_per_pe)
+    frame = spots.sort_values("hotspot_id", kind="stable").reset_index(drop=True)
+    people = frame["people"].to_numpy(dtype="float64")
+    xy = frame[["x_m", "y_m"]].to_numpy(dtype="float64")
+    k = max(1, min(lower_bound(float(people.sum()), cap), len(frame)))
+    if k == 1:
+        labels = np.zeros(len(frame), dtype=int)
+    else:
+        _, labels = kmeans2(xy, k, minit="++", seed=np.random.default_rng(seed))
+    rows = []
+    n_pe = 0
+    for cluster in range(k):
+        members = np.flatnonzero(labels == cluster)
+        items = []
+        for i in members:
+            p = people[i]
+            n_full = int(math.floor(p / cap + 1e-9)) if p > cap + 1e-9 else 0
+            for _ in range(n_full):
+                n_pe += 1
+                rows.append((frame["hotspot_id"][i], f"BASE-{n_pe:04d}", cap))
+            rest = p - n_full * cap
+            if rest > 1e-9 or n_full == 0:
+                items.append((rest, frame["hotspot_id"][i]))
+        bins: list[list] = []  # [load, pe_id]
+        for p, h in sorted(items, key=lambda t: (-t[0], t[1])):
+            for b in bins:
+                if b[0] + p <= cap + 1e-9:
+                    b[0] += p
+                    rows.append((h, b[1], p))
+                    break
+            else:
+                n_pe += 1
+                bins.append([p, f"BASE-{n_pe:04d}"])
+                rows.append((h, bins[-1][1], p))
+    return pd.DataFrame(rows, columns=["hotspot_id", "pe_id", "people"])
+
+
+def synthetic_spots(n_spots: int, *, seed: int = 0, extent_km: float = 60.0) -> pd.DataFrame:
+    """Seeded synthetic district: n_spots clustered around towns, [hotspot_id, x_m, y_m, people, typology].
+
+    People per spot ~ lognormal (median ≈ 12, a few above 100 so that splits occur), rounded
+    to whole people; spots cluster around 8-20 towns inside an extent_km square.
+    """
+    rng = np.random.default_rng(seed)
+    n_towns = int(rng.integers(8, 21))
+    towns = rng.uniform(0, extent_km * 1000.0, size=(n_towns, 2))
+    weight = rng.dirichlet(np.ones(n_towns))
+    town = rng.choice(n_towns, size=n_spots, p=weight)
+    spread_m = rng.uniform(500.0, 4000.0, size=n_towns)[town]
+    xy = towns[town] + rng.normal(0.0, 1.0, size=(n_spots, 2)) * spread_m[:, None]
+    people = np.clip(np.round(rng.lognormal(np.log(12.0), 0.8, size=n_spots)), 1, 250)
+    typology = rng.choice(["bar", "lodge", "street", "nightclub", "truck_stop", "home"], size=n_spots,
+                          p=[0.35, 0.15, 0.25, 0.1, 0.05, 0.1])
+    return pd.DataFrame({
+        "hotspot_id": [f"HS-{i:05d}" for i in range(1, n_spots + 1)],
+        "x_m": xy[:, 0], "y_m": xy[:, 1], "people": people, "typology": typology,
+    })

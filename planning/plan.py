@@ -1,0 +1,225 @@
+"""The plan orchestrator: one Dataset and one Scenario in, every planning table out (DESIGN.md s.3).
+
+build_plan chains the pure steps: hotspot estimates (basis, duplication) → district roll-up →
+enrolment and coverage (level, target, period) → geographic access (distance_km, service) →
+resources (PEs, ORWs, commodities, costs) → priority rank → allocation under a cap. Regions and
+the nation are SUMS of their districts (PEs and ORWs are hired district by district; gaps do
+not cancel across districts); ratios (coverage, density, share within distance) are recomputed
+from the summed numerators and denominators.
+
+``Plan.hotspots`` holds hotspot locations: it never goes into ``to_json_dict`` or an
+aggregate-only export (DESIGN.md s.4).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planning import access, coverage, estimates, priority
+from planning.allocation import allocate, allocation_summary, pe_cap
+from planning.resources import RESOURCE_COLUMNS, resource_table
+from planning.scenario import Scenario, ScenarioError
+from planning.schema import Dataset
+
+# Columns of a district row in the plan (and of `cli.py plan --json`), in order.
+DISTRICT_COLUMNS = [
+    "district", "region", "hotspots", "estimate_low", "estimate_mid", "estimate_high",
+    "planning_population", "enrolled", "coverage_low", "coverage_mid", "coverage_high", "gap",
+    "peer_educators", "outreach_workers", "condoms_per_month", "lubricant_per_month",
+    "test_kits_per_month", "cost_usd_month", "cost_usd_year", "share_within_distance",
+    "estimate_within_distance", "unserved_hotspots", "density_per_km2", "area_km2",
+    "priority_rank", "priority_score",
+]
+CAP_COLUMNS = ["funded_peer_educators", "covered_population"]
+# Summed from districts to regions and the nation.
+SUM_COLUMNS = [
+    "hotspots", "estimate_low", "estimate_mid", "estimate_high", "planning_population", "enrolled",
+    "gap", "peer_educators", "outreach_workers", "condoms_per_month", "lubricant_per_month",
+    "test_kits_per_month", "cost_usd_month", "cost_usd_year", "estimate_within_distance",
+    "unserved_hotspots", "area_km2", *CAP_COLUMNS,
+]
+INT_COLUMNS = {"hotspots", "enrolled", "peer_educators", "outreach_workers", "unserved_hotspots",
+               "priority_rank", "funded_peer_educators"}
+HOTSPOT_DETAIL = "hotspot-level: contains locations — handle as confidential"
+AGGREGATE_DETAIL = "district aggregates: no hotspot locations"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every table of one scenario on one dataset; frames are new (never views of the dataset)."""
+
+    scenario: Scenario
+    parameters: dict[str, Any]
+    national: pd.DataFrame
+    regions: pd.DataFrame
+    districts: pd.DataFrame
+    hotspots: pd.DataFrame
+    totals: dict[str, Any]
+    allocation: pd.DataFrame | None = None
+    allocation_totals: dict[str, Any] | None = None
+    dataset_name: str = ""
+    synthetic: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def without_hotspots(self) -> Plan:
+        """The same plan with an empty hotspot table: safe for aggregate-only views and exports."""
+        return replace(self, hotspots=self.hotspots.iloc[0:0][[c for c in self.hotspots.columns
+                                                               if c not in ("latitude", "longitude")]])
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The `cli.py plan --json` object (schemas/plan.schema.json): district aggregates only.
+
+        NaN and infinities become null, integer columns ints.
+        """
+        out: dict[str, Any] = {
+            "dataset": {"name": self.dataset_name, "synthetic": self.synthetic, "level_of_detail": AGGREGATE_DETAIL},
+            "parameters": _json_value(self.parameters),
+            "totals": _json_value(self.totals),
+            "regions": _records(self.regions),
+            "districts": _records(self.districts),
+        }
+        if self.allocation_totals is not None:
+            out["allocation"] = _json_value(self.allocation_totals)
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for record in frame.to_dict(orient="records"):
+        row = {}
+        for key, value in record.items():
+            value = _json_value(value)
+            if key in INT_COLUMNS and isinstance(value, float):
+                value = int(value)
+            row[key] = value
+        rows.append(row)
+    return rows
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
+    num = numerator.to_numpy(dtype="float64")
+    den = denominator.to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def aggregate(districts: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """Regions (``by="region"``) or the nation (``by=None``) as sums of district rows, ratios recomputed."""
+    columns = [c for c in SUM_COLUMNS if c in districts.columns]
+    if by is None:
+        summed = districts[columns].sum(min_count=0).to_frame().T
+        for c in ("cost_usd_month", "cost_usd_year"):
+            if c in columns:
+                summed[c] = districts[c].sum(min_count=1)
+        summed.insert(0, "level", "national")
+    else:
+        grouped = districts.groupby(by, sort=True)
+        summed = grouped[columns].sum(min_count=0)
+        for c in ("cost_usd_month", "cost_usd_year"):
+            if c in columns:
+                summed[c] = grouped[c].sum(min_count=1)
+        summed.insert(0, "districts", grouped.size())
+        summed = summed.reset_index()
+    summed["coverage_low"] = _ratio(summed["enrolled"], summed["estimate_high"])
+    summed["coverage_mid"] = _ratio(summed["enrolled"], summed["estimate_mid"])
+    summed["coverage_high"] = _ratio(summed["enrolled"], summed["estimate_low"])
+    summed["share_within_distance"] = _ratio(summed["estimate_within_distance"], summed["planning_population"])
+    summed["density_per_km2"] = _ratio(summed["estimate_mid"], summed["area_km2"])
+    for c in INT_COLUMNS & set(summed.columns):
+        summed[c] = summed[c].astype("int64")
+    for c in set(columns) - INT_COLUMNS:
+        summed[c] = summed[c].astype("float64")
+    return summed.reset_index(drop=True)
+
+
+def build_plan(dataset: Dataset, scenario: Scenario) -> Plan:
+    """The full plan of ``scenario`` on ``dataset`` (pure: the dataset is not modified).
+
+    Raises ScenarioError when a parameter does not fit the data (e.g. a period with no records).
+    """
+    s = scenario
+    hotspot_est = estimates.hotspot_estimates(dataset.hotspots, basis=s.basis, duplication_rate=s.duplication)
+    district_est = estimates.rollup(hotspot_est, dataset.boundaries, level="district")
+    if s.period is not None:
+        available = coverage.periods(dataset.enrolment)
+        if s.period not in available:
+            raise ScenarioError(
+                f"period {s.period!r} has no enrolment records in {dataset.name!r}; choose one of "
+                f"{', '.join(available) or '(none: the dataset has no enrolment)'} or leave it empty for the latest."
+            )
+    enrolled = coverage.enrolled_by_district(dataset.enrolment, dataset.boundaries, period=s.period)
+    used_period = str(enrolled["period"].iloc[0]) if len(enrolled) else ""
+    covered = coverage.coverage_table(district_est, enrolled, level=s.level, target=s.target)
+
+    nearest = access.nearest_site_km(dataset.hotspots, dataset.sites, dataset.crs_projected, service=s.service)
+    reach = access.access_by_district(hotspot_est, nearest, distance_km=s.distance_km, level=s.level,
+                                      boundaries=dataset.boundaries)
+    districts = covered.merge(reach, on="district", how="left")
+    districts["estimate_within_distance"] = districts["estimate_within_distance"].fillna(0.0)
+    districts["unserved_hotspots"] = districts["unserved_hotspots"].fillna(0).astype("int64")
+
+    districts = resource_table(districts, s)
+    districts = priority.rank_districts(districts)
+
+    cap = pe_cap(s)
+    alloc = alloc_totals = None
+    if cap is not None:
+        alloc = allocate(districts, s, cap)
+        districts["funded_peer_educators"] = alloc["funded_peer_educators"].to_numpy()
+        districts["covered_population"] = alloc["covered_population"].to_numpy()
+        alloc_totals = allocation_summary(alloc, s, cap)
+
+    order = DISTRICT_COLUMNS + (CAP_COLUMNS if cap is not None else [])
+    districts = districts[[c for c in order if c in districts.columns]].reset_index(drop=True)
+    districts["priority_rank"] = districts["priority_rank"].astype("int64")
+
+    regions = aggregate(districts, "region")
+    national = aggregate(districts, None)
+    national.insert(1, "name", dataset.name)
+    totals = {k: v for k, v in national.iloc[0].to_dict().items() if k not in ("level", "name")}
+    totals["districts"] = int(len(districts))
+
+    hotspots = hotspot_est.copy()
+    hotspots["planning_population"] = hotspots[f"estimate_{s.level}"]
+    hotspots = hotspots.merge(nearest[["hotspot_id", "nearest_site_id", "distance_km"]], on="hotspot_id", how="left")
+    hotspots["within_distance"] = hotspots["distance_km"].to_numpy() <= s.distance_km
+
+    parameters = s.to_dict()
+    parameters["period"] = used_period
+    parameters["cap_peer_educators"] = cap
+    parameters["cost_usd_per_pe_month"] = s.cost_usd_per_pe_month() if s.costed else None
+    parameters["not_costed"] = [c for c in s.to_dict() if c.endswith(("_usd_month", "_cost_usd"))
+                                and c != "budget_usd_month" and getattr(s, c) is None]
+    return Plan(
+        scenario=s, parameters=parameters, national=national, regions=regions, districts=districts,
+        hotspots=hotspots, totals=totals, allocation=alloc, allocation_totals=alloc_totals,
+        dataset_name=dataset.name, synthetic=bool(dataset.synthetic), warnings=s.warnings(),
+    )
+
+
+__all__ = ["Plan", "build_plan", "aggregate", "DISTRICT_COLUMNS", "CAP_COLUMNS", "RESOURCE_COLUMNS"]

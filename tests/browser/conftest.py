@@ -1,0 +1,172 @@
+"""Browser-test fixtures: the app in a subprocess, Debian Chromium via Playwright, network blocked.
+
+``app_server`` / ``aggregate_server`` (session scope) start ``python app.py --port <free>``
+on the demo data (the second with ``--aggregate``), wait for HTTP 200 and stop it at the
+end. ``page`` is a fresh 1280x800 context per test whose every request outside
+127.0.0.1/localhost is aborted, with console errors collected in ``page.console_errors``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_DIR = ROOT / "data" / "demo"
+SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+STARTUP_TIMEOUT_S = 90.0
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_app(*extra_args: str, data_dir: Path = DEMO_DIR, env: dict[str, str] | None = None
+              ) -> tuple[subprocess.Popen, str, Path]:
+    """Start app.py in a subprocess on a free port; return (process, base URL, log file)."""
+    port = free_port()
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"kp-app-{port}.log"
+    log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115  (closed with the process)
+    proc_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    proc_env.pop("KP_AGGREGATE", None)
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--data", str(data_dir),
+                             *extra_args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env=proc_env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited with code {proc.returncode}; log:\n"
+                               + log_path.read_text(encoding="utf-8"))
+        try:
+            with urllib.request.urlopen(url + "/", timeout=2) as response:
+                if response.status == 200:
+                    return proc, url, log_path
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    stop_app(proc)
+    raise RuntimeError(f"app.py did not answer on {url} within {STARTUP_TIMEOUT_S} s; log:\n"
+                       + log_path.read_text(encoding="utf-8"))
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    """Terminate the app subprocess and wait for it (kill after 10 s)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_server() -> Iterator[str]:
+    """Base URL of the app serving the demo dataset (full detail)."""
+    proc, url, _ = start_app()
+    try:
+        yield url
+    finally:
+        stop_app(proc)
+
+
+@pytest.fixture(scope="session")
+def aggregate_server() -> Iterator[str]:
+    """Base URL of the app serving the demo dataset in aggregate-only mode."""
+    proc, url, _ = start_app("--aggregate")
+    try:
+        yield url
+    finally:
+        stop_app(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian Chromium driven by Playwright (playwright cannot download browsers offline)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _block_outside(route) -> None:
+    host = urlparse(route.request.url).hostname or ""
+    if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh page (1280x800, downloads accepted) with the network outside localhost blocked.
+
+    ``page.console_errors`` lists console "error" messages and uncaught page errors;
+    ``page.blocked_requests`` lists every request that was aborted for leaving localhost.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    blocked: list[str] = []
+
+    def route_handler(route) -> None:
+        host = urlparse(route.request.url).hostname or ""
+        if not (route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS):
+            blocked.append(route.request.url)
+        _block_outside(route)
+
+    context.route("**/*", route_handler)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    pg.console_errors = errors
+    pg.blocked_requests = blocked
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def screenshot(pg, name: str) -> Path:
+    """Save a full-page screenshot to docs/screenshots/<name>.png and return its path."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_for_graph(pg, graph_id: str, *, min_traces: int = 1, timeout_ms: int = 30000) -> list:
+    """Wait until the dcc.Graph ``graph_id`` has drawn at least ``min_traces`` traces; return its data."""
+    pg.wait_for_function(
+        """([id, n]) => { const el = document.getElementById(id);
+             const gd = el && el.querySelector('.js-plotly-plot');
+             return gd && gd.data && gd.data.length >= n; }""",
+        arg=[graph_id, min_traces], timeout=timeout_ms)
+    return pg.evaluate(
+        """(id) => document.getElementById(id).querySelector('.js-plotly-plot').data
+                   .map(t => ({type: t.type, name: t.name, uid: t.uid, meta: t.meta,
+                               n: (t.lat || t.locations || t.x || []).length,
+                               locations: t.locations || null, ids: t.ids || null,
+                               customdata: t.customdata || null, lat: t.lat || null,
+                               lon: t.lon || null, visible: t.visible}))""",
+        graph_id)

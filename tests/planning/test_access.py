@@ -1,0 +1,101 @@
+"""Tests for planning/access.py on the hand-drawn frames of tests/planning/handmade.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planning.access import access_by_district, nearest_site_km, unserved_hotspots
+from planning.estimates import hotspot_estimates
+from tests.planning import handmade
+
+# One degree of latitude near 13° S is about 110.6 km (on the UTM central meridian, scale 0.9996).
+KM_PER_DEG_LAT = 110.6
+
+
+def test_nearest_site_any_service():
+    near = nearest_site_km(handmade.hotspots(), handmade.sites(), handmade.CRS)
+    assert list(near.columns) == ["hotspot_id", "nearest_site_id", "distance_km"]
+    assert near["hotspot_id"].tolist() == ["H1", "H2", "H3"]
+    assert near["nearest_site_id"].tolist() == ["S1", "S1", "S2"]
+    assert near["distance_km"].tolist() == pytest.approx(
+        [0.01 * KM_PER_DEG_LAT, 0.01 * KM_PER_DEG_LAT, 0.04 * KM_PER_DEG_LAT], rel=3e-3
+    )
+
+
+def test_nearest_site_offering_prep():
+    near = nearest_site_km(handmade.hotspots(), handmade.sites(), handmade.CRS, service="prep")
+    assert near["nearest_site_id"].tolist() == ["S1", "S1", "S1"]
+    assert near["distance_km"].iloc[2] == pytest.approx(0.15 * KM_PER_DEG_LAT, rel=3e-3)
+
+
+def test_no_site_offers_service_gives_inf_and_empty_id():
+    near = nearest_site_km(handmade.hotspots(), handmade.sites(), handmade.CRS, service="art")
+    assert near["nearest_site_id"].tolist() == ["", "", ""]
+    assert np.isinf(near["distance_km"]).all()
+
+
+def test_unknown_service_names_argument():
+    with pytest.raises(ValueError, match=r"service='PrEP pills'.*'prep'"):
+        nearest_site_km(handmade.hotspots(), handmade.sites(), handmade.CRS, service="PrEP pills")
+
+
+def test_degree_crs_is_refused():
+    with pytest.raises(ValueError, match="not a projected CRS"):
+        nearest_site_km(handmade.hotspots(), handmade.sites(), "EPSG:4326")
+
+
+def test_access_by_district_prep_within_5_km():
+    est = hotspot_estimates(handmade.hotspots())
+    near = nearest_site_km(handmade.hotspots(), handmade.sites(), handmade.CRS, service="prep")
+    a = access_by_district(est, near, boundaries=handmade.boundaries())
+    # A: H1 15 + H2 6 within 1.1 km of S1 -> 21 of 21; B: H3 16.6 km away -> 0 of 40; C no hotspots.
+    assert a["district"].tolist() == ["A", "B", "C"]
+    assert a["estimate_within_distance"].tolist() == [21, 0, 0]
+    assert a["share_within_distance"].tolist()[:2] == [1.0, 0.0]
+    assert np.isnan(a["share_within_distance"].iloc[2])
+    assert a["unserved_hotspots"].tolist() == [0, 1, 0]
+
+
+def test_access_distance_and_level_are_parameters():
+    est = hotspot_estimates(handmade.hotspots())
+    near = nearest_site_km(handmade.hotspots(), handmade.sites(), handmade.CRS)
+    # any service: H3 is 4.4 km from S2 -> within 5 km, beyond 3 km.
+    assert access_by_district(est, near)["share_within_distance"].tolist() == [1.0, 1.0]
+    a3 = access_by_district(est, near, distance_km=3, level="high")
+    assert a3["estimate_within_distance"].tolist() == [28, 0]
+    assert a3["unserved_hotspots"].tolist() == [0, 1]
+
+
+def test_unserved_hotspots_lists_beyond_distance():
+    est = hotspot_estimates(handmade.hotspots())
+    near = nearest_site_km(handmade.hotspots(), handmade.sites(), handmade.CRS)
+    u = unserved_hotspots(est, near, distance_km=1.0)
+    # every hotspot is more than 1 km from a site; largest estimate first: H3 40, H1 15, H2 6
+    assert u["hotspot_id"].tolist() == ["H3", "H1", "H2"]
+    assert {"nearest_site_id", "distance_km", "estimate_mid", "district"} <= set(u.columns)
+    assert unserved_hotspots(est, near).empty
+
+
+def test_negative_distance_names_argument():
+    est = hotspot_estimates(handmade.hotspots())
+    near = nearest_site_km(handmade.hotspots(), handmade.sites(), handmade.CRS)
+    with pytest.raises(ValueError, match="distance_km=-1"):
+        access_by_district(est, near, distance_km=-1)
+
+
+def test_kdtree_agrees_with_brute_force_on_seeded_points():
+    rng = np.random.default_rng(7)
+    n_h, n_s = 300, 40
+    hotspots = pd.DataFrame({"hotspot_id": [f"H{i}" for i in range(n_h)],
+                             "latitude": rng.uniform(-14, -12, n_h), "longitude": rng.uniform(33, 35, n_h)})
+    sites = pd.DataFrame({"site_id": [f"S{i}" for i in range(n_s)],
+                          "latitude": rng.uniform(-14, -12, n_s), "longitude": rng.uniform(33, 35, n_s)})
+    near = nearest_site_km(hotspots, sites, handmade.CRS)
+    from planning.geo import project_lonlat
+    hx, hy = project_lonlat(hotspots["longitude"], hotspots["latitude"], handmade.CRS)
+    sx, sy = project_lonlat(sites["longitude"], sites["latitude"], handmade.CRS)
+    d = np.hypot(hx[:, None] - sx[None, :], hy[:, None] - sy[None, :]) / 1000
+    assert near["distance_km"].to_numpy() == pytest.approx(d.min(axis=1))
+    assert near["nearest_site_id"].tolist() == [f"S{j}" for j in d.argmin(axis=1)]
