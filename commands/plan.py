@@ -176,6 +176,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     defaults = dict((dataset.settings or {}).get("parameters", {}) or {})
     try:
+        Scenario.from_query(defaults, strict=True)
+    except ScenarioError as error:
+        print(f"error: dataset.toml [parameters] in {args.data}: {error}", file=sys.stderr)
+        return 2
+    try:
         scenario = scenario_from_args(args, defaults)
         plan = build_plan(dataset, scenario)
     except ScenarioError as error:

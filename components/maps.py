@@ -138,7 +138,8 @@ def district_choropleth_trace(districts: pd.DataFrame, geojson: dict[str, Any],
                   "y": 0.98, "yanchor": "top", "len": 0.5, "thickness": 14,
                   "bgcolor": "rgba(255,255,255,0.8)"},
         text=district_hover_text(districts), hovertemplate="%{text}<extra></extra>",
-        name="Districts", showlegend=True, showscale=True, meta="districts",
+        name=f"Districts: {spec['label'].split(' (')[0].lower()}", showlegend=True, showscale=True,
+        meta="districts",
     )
 
 
@@ -313,7 +314,7 @@ def map_figure(traces: list[Any], bounds: tuple[float, float, float, float], *,
         map={"style": "white-bg", "center": centre, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0}, height=MAP_HEIGHT_PX,
         uirevision=uirevision, title={"text": title, "x": 0.01, "font": {"size": 14}} if title else None,
-        legend={"yanchor": "top", "y": 0.99, "xanchor": "left", "x": 0.01, "font": {"size": 11},
+        legend={"itemsizing": "constant", "yanchor": "top", "y": 0.99, "xanchor": "left", "x": 0.01, "font": {"size": 11},
                 "bgcolor": "rgba(230,230,230,0.85)", "bordercolor": "#999", "borderwidth": 1},
         paper_bgcolor="#ffffff", hoverlabel={"align": "left"},
     )

@@ -175,7 +175,7 @@ def headline_figures(national: Mapping | pd.DataFrame | pd.Series, *, basis: str
     ]
 
 
-def headline_cards(headlines: list[Headline], *, id_prefix: str) -> dbc.Row:
+def headline_cards(headlines: list[Headline], *, id_prefix: str, xl: int | bool = 2) -> dbc.Row:
     """Bootstrap cards for the headline figures; each card's value has id ``{id_prefix}-{key}``."""
     cols = []
     for h in headlines:
@@ -187,7 +187,7 @@ def headline_cards(headlines: list[Headline], *, id_prefix: str) -> dbc.Row:
         ]), className="h-100")
         # focusable wrapper so keyboard users get the source tooltip too
         cols.append(dbc.Col(html.Div(card, id=card_id, tabIndex=0, className="h-100"),
-                            xs=6, md=4, xl=2, className="mb-2"))
+                            xs=6, md=4, xl=xl, className="mb-2"))
         cols.append(dbc.Tooltip(h.tooltip, target=card_id, placement="bottom"))
     return dbc.Row(cols, className="g-2")
 
@@ -355,17 +355,17 @@ def district_grid(districts: pd.DataFrame, *, grid_id: Any, columns=None, file_n
             d["type"] = "rightAligned"
         if col in ("priority_rank", "district"):
             d["pinned"] = "left"
-        if col == "district":
-            d["minWidth"] = 140
+            d["flex"] = None
+            d["width"] = 140 if col == "district" else 100
         defs.append(d)
     order = districts.sort_values("priority_rank") if "priority_rank" in districts.columns else districts
     return dag.AgGrid(
         id=grid_id,
         rowData=grid_rows(order, [c[0] for c in present]),
         columnDefs=defs,
-        defaultColDef={"resizable": True, "floatingFilter": True, "minWidth": 90, "wrapHeaderText": True,
-                       "autoHeaderHeight": True},
-        columnSize="autoSize",
+        # flex widths: the grid's rows arrive after mount, so content-based autoSize would see none
+        defaultColDef={"resizable": True, "floatingFilter": True, "flex": 1, "minWidth": 110,
+                       "wrapHeaderText": True, "autoHeaderHeight": True},
         csvExportParams={"fileName": file_name},
         dashGridOptions={"tooltipShowDelay": 300, "animateRows": False, "enableCellTextSelection": True},
         style={"height": f"{height_px}px", "width": "100%"},

@@ -171,7 +171,9 @@ def compare_grid(compare: pd.DataFrame, *, grid_id: Any) -> dag.AgGrid:
     return dag.AgGrid(id=grid_id, rowData=rows, columnDefs=defs, columnSize="autoSize",
                       defaultColDef={"resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
                       csvExportParams={"fileName": "scenario_comparison.csv"},
-                      dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300},
+                      # scenario names are user text: a "." must not be read as a nested field path
+                      dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300,
+                                       "suppressFieldDotNotation": True},
                       style={"width": "100%"})
 
 

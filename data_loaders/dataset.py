@@ -78,10 +78,14 @@ class _Rows:
         self.reasons: list[list[str]] = [[] for _ in range(self.n)]
 
     def text(self, column: str) -> pd.Series:
-        """Stripped text of ``column`` ('' where the column is absent)."""
-        if column not in self.frame.columns:
-            return pd.Series([""] * self.n, index=self.frame.index, dtype=object)
-        return self.frame[column].astype(object).fillna("").map(str).str.strip()
+        """Stripped text of ``column`` ('' where the column is absent); computed once per column."""
+        cache = self.__dict__.setdefault("_text_cache", {})
+        if column not in cache:
+            if column not in self.frame.columns:
+                cache[column] = pd.Series([""] * self.n, index=self.frame.index, dtype=object)
+            else:
+                cache[column] = self.frame[column].astype(object).fillna("").map(str).str.strip()
+        return cache[column]
 
     def flag(self, mask: Any, column: str, message: Callable[[int], str], *,
              severity: str = "error", values: pd.Series | None = None) -> None:

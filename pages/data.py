@@ -81,6 +81,9 @@ def layout(**_query: Any) -> html.Div:
                          f"optional dataset.toml; at most {max_mb} MB per file.",
                          className="small text-muted mb-2"),
                 dcc.Loading(html.Div(id=ID.upload_result), delay_show=300),
+                dbc.Button([html.I(className="bi bi-arrow-left-right me-1"),
+                            "Use the uploaded dataset in this browser session"], id=ID.use_upload,
+                           color="primary", className="mt-2", disabled=True),
                 html.H2("Templates", className="h5 mt-4"),
                 html.P("Fill these in and upload them (column meanings are in README.md).",
                        className="small text-muted mb-1"),
@@ -143,8 +146,9 @@ def _current_report(dataset_id: str | None) -> Any:
 
 
 @callback(Output(ID.upload_result, "children"), Output(ID.upload_id, "data"),
+          Output(ID.use_upload, "disabled"),
           Input(ID.upload, "contents"), State(ID.upload, "filename"), prevent_initial_call=True)
-def _uploaded(contents: list[str] | None, names: list[str] | None) -> tuple[Any, Any]:
+def _uploaded(contents: list[str] | None, names: list[str] | None) -> tuple[Any, Any, bool]:
     _shared.require_hotspot_detail()
     if not contents:
         raise dash.exceptions.PreventUpdate
@@ -154,25 +158,25 @@ def _uploaded(contents: list[str] | None, names: list[str] | None) -> tuple[Any,
         dataset_id = save_and_register(list(names or []), list(contents), settings.upload_dir, limits)
     except UploadError as exc:
         return dbc.Alert([html.Strong("Upload refused. "), str(exc)], color="danger",
-                         id="upload-refused"), None
-    view = report_view(dataset_id, title="Uploaded")
+                         id="upload-refused"), None, True
     ok = not isinstance(store.load_result(dataset_id), Exception)
-    switch = dbc.Button([html.I(className="bi bi-arrow-left-right me-1"),
-                         "Use this dataset in this browser session"], id=ID.use_upload,
-                        color="primary", className="mt-2", disabled=not ok)
-    return html.Div([view, switch]), dataset_id
+    return report_view(dataset_id, title="Uploaded"), dataset_id, not ok
 
 
 @callback(Output(_shared.DATASET_STORE_ID, "data"),
           Input(ID.use_upload, "n_clicks"), Input(ID.use_default, "n_clicks"),
-          State(ID.upload_id, "data"), prevent_initial_call=True)
-def _switch_dataset(use_upload: int | None, use_default: int | None, upload_id: str | None) -> Any:
+          State(ID.upload_id, "data"), State(_shared.DATASET_STORE_ID, "data"),
+          prevent_initial_call=True)
+def _switch_dataset(use_upload: int | None, use_default: int | None, upload_id: str | None,
+                    current: str | None) -> Any:
+    # Returns the current id (not PreventUpdate) when nothing was clicked: Dash may run this on
+    # page load, and a prevented update would stop the callbacks that read the dataset id.
     if ctx.triggered_id == ID.use_default and use_default:
         return None
     if ctx.triggered_id == ID.use_upload and use_upload and upload_id:
         store.resolve_id(upload_id)  # raises for an id this server never made
         return upload_id
-    raise dash.exceptions.PreventUpdate
+    return current
 
 
 @callback(Output(ID.download, "data", allow_duplicate=True),

@@ -401,11 +401,11 @@ def show_results(query: dict | None, dataset_id: str | None):
                 dcc.Graph(figure=r["allocation_figure"], id="scn-allocation-figure", config={"displaylogo": False}),
             ]),
         ], className="mb-3")
-    cards = headline_cards(r["headlines"], id_prefix=Ids.TOTALS_PREFIX)
+    cards = headline_cards(r["headlines"], id_prefix=Ids.TOTALS_PREFIX, xl=True)
     caption = html.P(
         f"Plan on the {s.level} {'peak-day' if s.basis == 'peak' else 'typical-day'} estimate, target {s.target:.0%}, "
         f"1 PE per {s.people_per_pe:g} people, 1 ORW per {s.pe_per_orw:g} PEs, enrolment period "
-        f"{r['plan'].parameters.get('period') or 'latest'}. Sources in the ⓘ tooltips (DESIGN.md s.3).",
+        f"{r['plan'].parameters.get('period') or 'latest'}. Each control's info icon gives the source of its default (DESIGN.md s.3).",
         className="small text-muted mt-1 mb-0")
     return [cards, caption], r["map"], r["grid"].rowData, r["grid"].columnDefs, alloc, warn
 

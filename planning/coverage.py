@@ -193,6 +193,27 @@ def coverage_table(area_estimates: pd.DataFrame, enrolled: pd.DataFrame, *, leve
     return out
 
 
+def hotspot_coverage(hotspot_est: pd.DataFrame, enrolled_hotspots: pd.DataFrame) -> pd.DataFrame:
+    """Hotspot-level coverage: hotspot_est plus enrolled (0 where no record) and coverage_low/mid/high.
+
+    ``enrolled_hotspots`` is enrolled_by_hotspot() output. Same definitions as coverage_table
+    (NaN when the denominator is 0). Hotspot-level: keep it on the server, never in an
+    aggregate-only view (DESIGN.md s.4).
+    """
+    fn = "hotspot_coverage"
+    require_columns(hotspot_est, ["hotspot_id", "estimate_low", "estimate_mid", "estimate_high"],
+                    argument="hotspot_est", function=fn)
+    require_columns(enrolled_hotspots, ["hotspot_id", "enrolled"], argument="enrolled_hotspots", function=fn)
+    by_id = enrolled_hotspots.groupby("hotspot_id", sort=False)["enrolled"].sum()
+    counts = hotspot_est["hotspot_id"].map(by_id).fillna(0).to_numpy(dtype="float64")
+    out = hotspot_est.copy()
+    out["enrolled"] = counts.astype("int64")
+    out["coverage_low"] = _ratio(counts, out["estimate_high"].to_numpy(dtype="float64"))
+    out["coverage_mid"] = _ratio(counts, out["estimate_mid"].to_numpy(dtype="float64"))
+    out["coverage_high"] = _ratio(counts, out["estimate_low"].to_numpy(dtype="float64"))
+    return out
+
+
 def coverage_trend(enrolment: pd.DataFrame, district_estimates: pd.DataFrame) -> pd.DataFrame:
     """Coverage per district for every period: one row per district × period (oldest first).
 

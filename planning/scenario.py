@@ -83,7 +83,7 @@ UNITS: dict[str, str] = {
     "condoms_per_person_month": "condoms per person per month",
     "lubricant_per_condom": "lubricant sachets per condom",
     "test_kits_per_person_quarter": "HIV test kits per person per quarter",
-    "buffer_stock_pct": "% added to commodities",
+    "buffer_stock_pct": "% added to condoms and lubricant",
     "pe_stipend_usd_month": "USD per PE per month",
     "orw_salary_usd_month": "USD per ORW per month",
     "condom_unit_cost_usd": "USD per condom",

@@ -154,3 +154,18 @@ def test_aggregate_only_workbook_has_no_hotspot_sheet(tmp_path, capsys):
     for ws in wb.worksheets:
         for row in ws.iter_rows(values_only=True):
             assert not any(isinstance(v, str) and v.startswith("HS-") for v in row)
+
+
+def test_dataset_toml_parameters_are_defaults_and_checked(tmp_path, capsys):
+    folder = tmp_path / "params"
+    shutil.copytree(DEMO, folder)
+    toml = (folder / "dataset.toml").read_text(encoding="utf-8")
+    (folder / "dataset.toml").write_text(toml + "\n[parameters]\npeople_per_pe = 75\n", encoding="utf-8")
+    assert cli.main(["plan", "--data", str(folder), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["parameters"]["people_per_pe"] == 75
+    assert cli.main(["plan", "--data", str(folder), "--json", "--people-per-pe", "50"]) == 0
+    assert json.loads(capsys.readouterr().out)["parameters"]["people_per_pe"] == 50
+    (folder / "dataset.toml").write_text(toml + "\n[parameters]\npeople_per_pee = 75\n", encoding="utf-8")
+    assert cli.main(["plan", "--data", str(folder)]) == 2
+    assert "dataset.toml [parameters]" in capsys.readouterr().err

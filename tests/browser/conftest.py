@@ -9,9 +9,11 @@ end. ``page`` is a fresh 1280x800 context per test whose every request outside
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -44,11 +46,13 @@ def start_app(*extra_args: str, data_dir: Path = DEMO_DIR, env: dict[str, str] |
     port = free_port()
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"kp-app-{port}.log"
     log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115  (closed with the process)
-    proc_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    upload_dir = tempfile.mkdtemp(prefix="kp-uploads-")
+    proc_env = {**os.environ, "PYTHONUNBUFFERED": "1", "KP_UPLOAD_DIR": upload_dir, **(env or {})}
     proc_env.pop("KP_AGGREGATE", None)
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--data", str(data_dir),
                              *extra_args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env=proc_env)
+    proc.upload_dir = upload_dir  # removed by stop_app
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -75,6 +79,9 @@ def stop_app(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+    upload_dir = getattr(proc, "upload_dir", None)
+    if upload_dir:
+        shutil.rmtree(upload_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -110,12 +117,9 @@ def browser():
             chromium.close()
 
 
-def _block_outside(route) -> None:
-    host = urlparse(route.request.url).hostname or ""
-    if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-        route.continue_()
-    else:
-        route.abort()
+def is_local(url: str) -> bool:
+    """True for requests that stay on this machine (127.0.0.1/localhost, data:, blob:, file:)."""
+    return url.startswith(("data:", "blob:", "file:")) or (urlparse(url).hostname or "") in LOCAL_HOSTS
 
 
 @pytest.fixture()
@@ -129,10 +133,11 @@ def page(browser):
     blocked: list[str] = []
 
     def route_handler(route) -> None:
-        host = urlparse(route.request.url).hostname or ""
-        if not (route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS):
+        if is_local(route.request.url):
+            route.continue_()
+        else:
             blocked.append(route.request.url)
-        _block_outside(route)
+            route.abort()
 
     context.route("**/*", route_handler)
     pg = context.new_page()

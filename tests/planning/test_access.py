@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planning.access import access_by_district, nearest_site_km, unserved_hotspots
 from planning.estimates import hotspot_estimates
@@ -99,3 +101,31 @@ def test_kdtree_agrees_with_brute_force_on_seeded_points():
     d = np.hypot(hx[:, None] - sx[None, :], hy[:, None] - sy[None, :]) / 1000
     assert near["distance_km"].to_numpy() == pytest.approx(d.min(axis=1))
     assert near["nearest_site_id"].tolist() == [f"S{j}" for j in d.argmin(axis=1)]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-13.5, -12.5), st.floats(32.5, 33.5), st.integers(0, 100), st.sampled_from("AB")),
+             min_size=1, max_size=20),
+    st.lists(st.tuples(st.floats(-13.5, -12.5), st.floats(32.5, 33.5)), min_size=1, max_size=5),
+    st.floats(0, 50), st.floats(0, 50),
+)
+def test_share_within_distance_is_a_share_and_grows_with_distance(spots, site_points, d1, d2):
+    hotspots = pd.DataFrame({
+        "hotspot_id": [f"H{i}" for i in range(len(spots))], "latitude": [s[0] for s in spots],
+        "longitude": [s[1] for s in spots], "typology": "bar",
+        "typical_min": 0, "typical_max": 0, "peak_min": [s[2] for s in spots], "peak_max": [s[2] for s in spots],
+        "district": [s[3] for s in spots],
+    })
+    sites = pd.DataFrame({"site_id": [f"S{i}" for i in range(len(site_points))],
+                          "latitude": [p[0] for p in site_points], "longitude": [p[1] for p in site_points]})
+    est = hotspot_estimates(hotspots)
+    near = nearest_site_km(hotspots, sites, handmade.CRS)
+    near_d, far_d = sorted([d1, d2])
+    a_near = access_by_district(est, near, distance_km=near_d).set_index("district")
+    a_far = access_by_district(est, near, distance_km=far_d).set_index("district")
+    share = a_near["share_within_distance"].dropna()
+    assert ((share >= 0) & (share <= 1 + 1e-12)).all()
+    assert (a_far["estimate_within_distance"] >= a_near["estimate_within_distance"] - 1e-9).all()
+    assert (a_far["unserved_hotspots"] <= a_near["unserved_hotspots"]).all()
+    assert int(a_near["unserved_hotspots"].sum()) == len(unserved_hotspots(est, near, distance_km=near_d))

@@ -13,6 +13,7 @@ from planning.coverage import (
     coverage_trend,
     enrolled_by_district,
     enrolled_by_hotspot,
+    hotspot_coverage,
     period_sort_key,
     periods,
 )
@@ -70,6 +71,16 @@ def test_enrolled_by_hotspot_uses_hotspot_rows_only():
     assert set(h["period"]) == {"2026-Q1"}
     q4 = enrolled_by_hotspot(handmade.enrolment(), period="2025-Q4")
     assert q4[["hotspot_id", "enrolled"]].values.tolist() == [["H1", 5], ["H3", 10]]
+
+
+def test_hotspot_coverage():
+    est = hotspot_estimates(handmade.hotspots())
+    c = hotspot_coverage(est, enrolled_by_hotspot(handmade.enrolment()))
+    # 2026-Q1: H1 8 of 10-20 (mid 15), H2 3 of 4-8 (mid 6), H3 has no hotspot row that period.
+    assert c["enrolled"].tolist() == [8, 3, 0]
+    assert c["coverage_mid"].tolist() == pytest.approx([8 / 15, 3 / 6, 0])
+    assert c["coverage_low"].tolist() == pytest.approx([8 / 20, 3 / 8, 0])
+    assert c["coverage_high"].tolist() == pytest.approx([8 / 10, 3 / 4, 0])
 
 
 def test_coverage_table_district():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planning.estimates import breakdown, hotspot_estimates, rollup
+from planning.estimates import breakdown, hotspot_estimates, rollup, rollup_all
 from tests.planning import handmade
 
 
@@ -80,6 +80,19 @@ def test_region_and_national_rollup():
     assert n.loc[0, ["estimate_low", "estimate_mid", "estimate_high"]].tolist() == [44, 61, 78]
     assert n.loc[0, "hotspots"] == 3
     assert n.loc[0, "density_per_km2"] == pytest.approx(61 / 175)
+
+
+def test_rollup_all_matches_rollup():
+    est = hotspot_estimates(handmade.hotspots())
+    levels = rollup_all(est, handmade.boundaries(), name="Malawi")
+    for level in ("district", "region", "national"):
+        expected = rollup(est, handmade.boundaries(), level=level, name="Malawi")
+        pd.testing.assert_frame_equal(levels[level], expected)
+
+
+def test_unknown_level_names_argument():
+    with pytest.raises(ValueError, match="level='province'"):
+        rollup(hotspot_estimates(handmade.hotspots()), handmade.boundaries(), level="province")
 
 
 def test_hotspot_outside_boundaries_is_kept_not_dropped():

@@ -54,3 +54,26 @@ def test_mismatched_lengths_are_refused():
 def test_no_finite_points_is_refused():
     with pytest.raises(ValueError, match="finite"):
         utm_crs_for([np.nan], [np.nan])
+
+
+def test_engine_modules_import_no_ui_or_files():
+    """planning/ imports no dash, plotly or flask (STYLE.md layering) and opens no files."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "planning"
+    for name in ("geo.py", "_frames.py", "estimates.py", "coverage.py", "access.py", "priority.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                modules = []
+            for module in modules:
+                assert module.split(".")[0] not in {"dash", "plotly", "flask", "data_loaders", "components", "pages"}, (
+                    f"planning/{name} imports {module}"
+                )
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "open", f"planning/{name} opens a file"

@@ -98,3 +98,9 @@ def test_dataset_is_not_modified():
     before = ds.hotspots.copy()
     build_plan(ds, Scenario(duplication=0.2))
     assert ds.hotspots.equals(before)
+
+
+def test_without_hotspots_drops_locations():
+    plan = build_plan(_dataset(), Scenario()).without_hotspots()
+    assert len(plan.hotspots) == 0 and "latitude" not in plan.hotspots.columns
+    assert plan.totals["peer_educators"] == 2

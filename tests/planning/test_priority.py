@@ -110,3 +110,14 @@ def test_smallest_k_is_smallest(values, share):
     curve = cumulative_share(t)
     assert (np.diff(curve["cumulative_share"]) >= -1e-12).all()
     assert curve["cumulative_share"].iloc[-1] == pytest.approx(1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.floats(0, 3, allow_nan=False)), min_size=1, max_size=20))
+def test_rank_is_a_permutation_in_score_order(rows):
+    t = _table([f"D{i:02d}" for i in range(len(rows))], [r[0] for r in rows], [r[1] for r in rows])
+    r = rank_districts(t).sort_values("priority_rank")
+    assert r["priority_rank"].tolist() == list(range(1, len(rows) + 1))
+    keys = list(zip(-r["gap"], -r["density_per_km2"], r["district"]))
+    assert keys == sorted(keys)
+    assert (np.diff(r["priority_score"]) < 0).all()

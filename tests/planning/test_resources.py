@@ -25,6 +25,15 @@ def test_mombasa_9208_fsw_at_35_and_40_condoms():
     assert condoms_per_month([9208], 40).tolist() == [368_320]
 
 
+def test_mombasa_figures_through_the_district_table():
+    mombasa = pd.DataFrame({"district": ["Mombasa"], "planning_population": [9208.0]})
+    for per_person, expected in ((35, 322_280), (40, 368_320)):
+        table = resource_table(mombasa, Scenario(condoms_per_person_month=per_person))
+        assert table.loc[0, "condoms_per_month"] == expected
+    # a district needing 68 PEs (Mombasa's recruitment) needs ⌈68 ÷ 6⌉ = 12 ORWs at 6 PEs per ORW
+    assert outreach_workers_needed(peer_educators_needed([68 * 60], 60), 6).tolist() == [12]
+
+
 def test_exact_products_do_not_round_up():
     # 9208 × 0.7 ÷ 60 is not an integer, but 120 × 0.7 ÷ 42 = 2 exactly; floats give 2.0000000000000004
     assert peer_educators_needed([120], 42, 0.7).tolist() == [2]

@@ -1,0 +1,132 @@
+"""Browser journey on /scenarios: move people per PE, share the link, download the Excel plan, save and compare."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from tests.browser.conftest import DEMO_DIR, ROOT, screenshot
+
+PE_TOTAL = "#scn-pe"
+SLIDER_HANDLE = "#scn-people-per-pe [role=slider]"
+
+
+def cli_total_pes(*args: str) -> int:
+    """Total PEs that `cli.py plan --json` gives on the demo data with ``args``."""
+    out = subprocess.run([sys.executable, "cli.py", "plan", "--data", str(DEMO_DIR), "--json", *args],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    return int(json.loads(out.stdout)["totals"]["peer_educators"])
+
+
+def pe_number(page) -> int:
+    return int(page.inner_text(PE_TOTAL).replace(",", ""))
+
+
+def wait_pe(page, expected: int) -> None:
+    page.wait_for_function("([sel, want]) => { const el = document.querySelector(sel);"
+                           " return el && el.innerText.replace(/,/g, '') === String(want); }",
+                           arg=[PE_TOTAL, expected], timeout=30000)
+
+
+@pytest.fixture(scope="module")
+def expected_pes() -> dict[int, int]:
+    return {60: cli_total_pes(), 50: cli_total_pes("--people-per-pe", "50")}
+
+
+def test_people_per_pe_slider_share_link_and_excel(app_server, page, browser, expected_pes, tmp_path):
+    page.goto(app_server + "/scenarios")
+    page.wait_for_selector(PE_TOTAL, timeout=30000)
+    wait_pe(page, expected_pes[60])
+    assert expected_pes[50] > expected_pes[60]
+
+    handle = page.locator(SLIDER_HANDLE).first
+    assert handle.get_attribute("aria-valuenow") == "60"
+    handle.focus()
+    page.keyboard.press("Home")  # keyboard: the slider's minimum, 50 people per PE
+    wait_pe(page, expected_pes[50])
+    assert "people_per_pe=50" in page.url
+
+    # share: the link field holds the full URL; a new page opened on it shows the same numbers
+    page.wait_for_function("() => document.getElementById('scn-share-url').value.includes('people_per_pe=50')")
+    link = page.input_value("#scn-share-url")
+    other = page.context.new_page()
+    other.goto(link)
+    other.wait_for_selector(PE_TOTAL, timeout=30000)
+    wait_pe(other, expected_pes[50])
+    assert other.locator(SLIDER_HANDLE).first.get_attribute("aria-valuenow") == "50"
+    assert other.inner_text("#scn-orw") == page.inner_text("#scn-orw")
+    other.close()
+
+    # download the Excel plan and open it
+    with page.expect_download(timeout=60000) as info:
+        page.click("#scn-download-xlsx")
+    path = tmp_path / "plan.xlsx"
+    info.value.save_as(path)
+    wb = openpyxl.load_workbook(path, read_only=True)
+    assert {"National", "Districts", "Parameters & sources"} <= set(wb.sheetnames)
+    params = {row[0]: row[1] for row in wb["Parameters & sources"].iter_rows(values_only=True) if row and row[0]}
+    assert float(params["people_per_pe"]) == 50
+    national = [row for row in wb["National"].iter_rows(values_only=True)]
+    header_row = next(i for i, row in enumerate(national) if row and "PEs needed" in row)
+    col = national[header_row].index("PEs needed")
+    assert int(national[header_row + 1][col]) == expected_pes[50]
+    assert page.console_errors == []
+
+
+def test_save_two_scenarios_and_compare(app_server, page, expected_pes):
+    page.goto(app_server + "/scenarios")
+    page.evaluate("() => window.localStorage.clear()")
+    page.reload()
+    page.wait_for_selector(PE_TOTAL, timeout=30000)
+    wait_pe(page, expected_pes[60])
+    page.fill("#scn-save-name", "base 60")
+    page.click("#scn-save")
+    page.wait_for_selector("#scn-saved-pick label:has-text('base 60')")
+
+    page.locator(SLIDER_HANDLE).first.focus()
+    page.keyboard.press("Home")
+    wait_pe(page, expected_pes[50])
+    page.fill("#scn-save-name", "lean 50")
+    page.click("#scn-save")
+
+    # both come ticked: the comparison grid lists both scenarios and the difference
+    grid = "#scn-compare-totals"
+    page.wait_for_selector(f"{grid} .ag-row", timeout=30000)
+    headers = page.locator(f"{grid} .ag-header-cell-text").all_inner_texts()
+    assert "base 60" in headers and "lean 50" in headers and "diff lean 50" in headers
+    row = page.locator(f"{grid} .ag-row", has=page.locator(".ag-cell[col-id=figure]", has_text="PEs needed"))
+    row = row.first
+    base = int(row.locator(".ag-cell[col-id='base 60']").inner_text().replace(",", ""))
+    lean = int(row.locator(".ag-cell[col-id='lean 50']").inner_text().replace(",", ""))
+    diff = int(row.locator(".ag-cell[col-id='diff_lean 50']").inner_text().replace(",", ""))
+    assert (base, lean, diff) == (expected_pes[60], expected_pes[50], expected_pes[50] - expected_pes[60])
+
+    # saved scenarios survive a reload (browser local storage)
+    page.reload()
+    page.wait_for_selector("#scn-saved-pick label:has-text('lean 50')", timeout=30000)
+    screenshot(page, "scenarios")
+    assert page.console_errors == []
+
+
+def test_cap_shows_allocation_against_even_spread(app_server, page):
+    page.goto(app_server + "/scenarios?max_pe=200")
+    page.wait_for_selector("#scn-allocation-text", timeout=30000)
+    text = page.inner_text("#scn-allocation-text")
+    assert text.startswith("The cap allows 200 of the")
+    assert "spreading the same PEs evenly" in text
+    page.locator("#scn-cap-kind label", has_text="No cap").click()
+    page.wait_for_selector("#scn-allocation-text", state="detached", timeout=30000)
+    assert page.console_errors == []
+
+
+def test_invalid_value_explains_itself(app_server, page):
+    page.goto(app_server + "/scenarios")
+    page.wait_for_selector(PE_TOTAL, timeout=30000)
+    page.fill("#scn-pe-per-orw", "40")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#scn-error", timeout=30000)
+    assert "pe_per_orw 40 is outside 2–15" in page.inner_text("#scn-error")
