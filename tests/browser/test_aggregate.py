@@ -1,0 +1,139 @@
+"""Aggregate-only mode: no HTTP response carries a hotspot id, name or coordinate (DESIGN.md s.4)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import re
+
+import numpy as np
+
+from tests.browser.conftest import DEMO_DIR, screenshot, wait_for_graph
+
+PAGES = ["/", "/map", "/scenarios", "/outreach", "/data"]
+TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
+NUMBER = re.compile(r"-?\d+\.\d+")
+TYPED_ARRAY = re.compile(r'"dtype"\s*:\s*"(f8|f4)"\s*,\s*"bdata"\s*:\s*"([^"]+)"'
+                         r'|"bdata"\s*:\s*"([^"]+)"\s*,\s*"dtype"\s*:\s*"(f8|f4)"')
+
+
+def demo_hotspots() -> list[dict[str, str]]:
+    with open(DEMO_DIR / "hotspots.csv", newline="", encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
+
+
+def coordinate_forms(value_text: str) -> dict[int | str, str]:
+    """A coordinate as written in the data and rounded to 3, 4 and 5 decimals (as JSON would print)."""
+    value = float(value_text)
+    forms: dict[int | str, str] = {"raw": value_text.strip(), "repr": repr(value)}
+    for nd in (3, 4, 5):
+        forms[nd] = repr(round(value, nd))
+    return forms
+
+
+def typed_array_values(text: str) -> np.ndarray:
+    """Every float in plotly's base64 typed arrays ({"dtype": "f8", "bdata": ...}) of a body."""
+    out = []
+    for m in TYPED_ARRAY.finditer(text):
+        dtype = m.group(1) or m.group(4)
+        data = base64.b64decode(json.loads('"' + (m.group(2) or m.group(3)) + '"'))  # JSON escapes
+        out.append(np.frombuffer(data, dtype="<f8" if dtype == "f8" else "<f4").astype("float64"))
+    return np.concatenate(out) if out else np.array([])
+
+
+def leaks(bodies: dict[str, str], hotspots: list[dict[str, str]]) -> list[str]:
+    """Where a hotspot id, name or coordinate appears in the captured bodies (empty = none)."""
+    found = []
+    ids = {h["hotspot_id"] for h in hotspots}
+    names = {h["name"] for h in hotspots if h.get("name")}
+    for url, text in bodies.items():
+        tokens = set(TOKEN.findall(text))
+        numbers = set(NUMBER.findall(text))
+        for hid in ids & tokens:
+            found.append(f"{url}: hotspot id {hid}")
+        for name in names:
+            if name in text or json.dumps(name)[1:-1] in text:
+                found.append(f"{url}: hotspot name {name!r}")
+        floats = typed_array_values(text)
+        for h in hotspots:
+            lat, lon = coordinate_forms(h["latitude"]), coordinate_forms(h["longitude"])
+            for nd in ("raw", "repr", 4, 5):  # precise forms: one alone is a leak
+                for axis, forms in (("latitude", lat), ("longitude", lon)):
+                    if forms[nd] in numbers:
+                        found.append(f"{url}: {h['hotspot_id']} {axis} as {forms[nd]}")
+            if lat[3] in numbers and lon[3] in numbers:  # 3 decimals (~100 m): the pair
+                found.append(f"{url}: {h['hotspot_id']} at ({lat[3]}, {lon[3]})")
+            if floats.size and (np.isclose(floats, float(h["latitude"]), atol=5e-6).any()
+                                and np.isclose(floats, float(h["longitude"]), atol=5e-6).any()):
+                found.append(f"{url}: {h['hotspot_id']} in a binary typed array")
+    return found
+
+
+def capture_bodies(page) -> dict[str, str]:
+    """Record the text of every response the page receives (keyed by URL and order)."""
+    bodies: dict[str, str] = {}
+
+    def on_response(response) -> None:
+        try:
+            body = response.body()
+        except Exception:  # redirects and aborted requests have no body  # noqa: BLE001
+            return
+        bodies[f"{len(bodies):03d} {response.url}"] = body.decode("utf-8", errors="replace")
+
+    page.on("response", on_response)
+    return bodies
+
+
+def test_checker_finds_a_planted_leak():
+    hotspots = demo_hotspots()[:5]
+    h = hotspots[2]
+    assert leaks({"x": '{"a": 1.5}'}, hotspots) == []
+    assert leaks({"x": f'["{h["hotspot_id"]}"]'}, hotspots)
+    assert leaks({"x": json.dumps({"lat": [round(float(h["latitude"]), 4)]})}, hotspots)
+    planted = json.dumps({"lat": {"dtype": "f8", "bdata": base64.b64encode(np.array(
+        [float(h["latitude"]), float(h["longitude"])]).tobytes()).decode()}})
+    assert leaks({"x": planted}, hotspots)
+
+
+def test_aggregate_mode_sends_no_hotspot_data(page, aggregate_server):
+    bodies = capture_bodies(page)
+    for path in PAGES:
+        page.goto(aggregate_server + path)
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1500)
+    # the navbar offers only the district-level pages
+    nav = page.locator("#navbar").inner_text()
+    assert "Map" in nav and "Overview" in nav
+    assert "Outreach" not in nav and "Data" not in nav and "Scenarios" not in nav
+    page.goto(aggregate_server + "/map")
+    data = wait_for_graph(page, "map-graph")
+    assert [t["meta"] for t in data] == ["districts"]
+    assert len(data[0]["locations"]) == 28
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1500)
+    screenshot(page, "map_aggregate")
+    hotspots = demo_hotspots()
+    assert len(bodies) > 10
+    assert leaks(bodies, hotspots) == []
+    assert page.console_errors == []
+
+
+def test_aggregate_map_callback_refuses_forged_hotspot_layers(page, aggregate_server):
+    requests = []
+    page.on("request", lambda r: requests.append(r) if "_dash-update-component" in r.url
+            and "map-graph.figure" in (r.post_data or "") else None)
+    page.goto(aggregate_server + "/map")
+    wait_for_graph(page, "map-graph")
+    assert requests, "the map callback was never called"
+    payload = json.loads(requests[-1].post_data)
+    for item in payload["inputs"]:
+        if item["id"] == "map-layers":
+            item["value"] = ["districts", "hotspots", "sites", "rings"]
+    response = page.request.post(aggregate_server + "/_dash-update-component", data=payload,
+                                 headers={"Content-Type": "application/json"})
+    assert response.ok
+    text = response.text()
+    figure = json.loads(text)["response"]["map-graph"]["figure"]
+    assert [t.get("meta") for t in figure["data"]] == ["districts"]
+    assert leaks({"forged": text}, demo_hotspots()) == []
