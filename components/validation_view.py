@@ -34,7 +34,9 @@ def problems_table(report: Any, *, show_values: bool = True, limit: int = MAX_PR
     ``show_values=False`` hides values and messages (aggregate-only mode: a message can
     quote a hotspot's id or coordinate) and keeps only file, row, column and severity.
     """
-    problems = list(getattr(report, "problems", None) or [])
+    order = {"error": 0, "warning": 1, "info": 2}
+    problems = sorted(getattr(report, "problems", None) or [],
+                      key=lambda p: (order.get(p.severity, 3), p.file, -1 if p.row is None else p.row))
     if not problems:
         return html.P("No problems found.", className="text-success", id="validation-problems")
     head = ["file", "row", "column", "severity"] + (["value", "what is wrong"] if show_values else [])
@@ -44,12 +46,12 @@ def problems_table(report: Any, *, show_values: bool = True, limit: int = MAX_PR
         if show_values:
             cells += ["" if p.value is None else str(p.value), p.message]
         body.append(html.Tr([html.Td(c) for c in cells],
-                            className="table-danger" if p.severity == "error" else "table-warning"))
+                            className={"error": "table-danger", "warning": "table-warning"}.get(p.severity, "table-light")))
     more = (html.P(f"… and {len(problems) - limit:,} more problems (download the rejected rows "
                    "for all of them).", className="text-muted")
             if len(problems) > limit else None)
     return html.Div([dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
-                               size="sm", bordered=False, responsive=True),
+                               size="sm", bordered=False, responsive=True, className="small"),
                      more], id="validation-problems", className="validation-problems")
 
 

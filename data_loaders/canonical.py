@@ -13,7 +13,6 @@ import re
 
 from planning.schema import SERVICES, TIME_BANDS_H, WEEKDAYS
 
-_DAY_KEYS = [d.lower() for d in WEEKDAYS]
 _DAY_FULL = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _DAY_GROUPS = {
     "daily": list(range(7)), "everyday": list(range(7)), "all": list(range(7)),
@@ -127,7 +126,7 @@ _MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
 
 
 def canonical_period(value: str) -> str | None:
-    """'2025-Q3' / '2025Q3' / 'Q3 2025' -> '2025-Q3'; '2025-09' / '2025/9' -> '2025-09'; None if unreadable."""
+    """'2025-Q3' / '2025Q3' / 'Q3 2025' -> '2025-Q3'; '2025-09' / '2025/9' -> '2025-09'; else None."""
     text = str(value).strip().lower()
     m = _QUARTER.match(text)
     if m:

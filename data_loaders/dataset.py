@@ -76,6 +76,7 @@ class _Rows:
         self.n = len(self.frame)
         self.row_numbers = np.asarray(self.table.rows, dtype="int64")
         self.reasons: list[list[str]] = [[] for _ in range(self.n)]
+        self._bad = np.zeros(self.n, dtype=bool)
 
     def text(self, column: str) -> pd.Series:
         """Stripped text of ``column`` ('' where the column is absent); computed once per column."""
@@ -99,11 +100,12 @@ class _Rows:
             self.report.add(self.file, self.row_numbers[i], column, source.iat[i], severity, msg)
             if severity == "error":
                 self.reasons[i].append(f"{column}: {msg}" if column else msg)
+                self._bad[i] = True
 
     @property
     def bad(self) -> np.ndarray:
         """Boolean array: rows with at least one error."""
-        return np.array([bool(r) for r in self.reasons], dtype=bool)
+        return self._bad.copy()
 
     def finish(self) -> np.ndarray:
         """Record counts and rejected rows in the report; return the accepted mask."""
@@ -118,9 +120,13 @@ class _Rows:
 
 def _parse_numbers(text: pd.Series) -> pd.Series:
     """Text to float (NaN where not a finite number); a decimal comma is accepted."""
-    comma = ~text.str.contains(".", regex=False) & text.str.count(",").eq(1)
-    cleaned = text.where(~comma, text.str.replace(",", ".", regex=False))
-    numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    retry = numbers.isna() & text.ne("")
+    if retry.any():  # only the few cells that did not parse: try "12,5" as 12.5
+        again = text[retry]
+        comma = ~again.str.contains(".", regex=False) & again.str.count(",").eq(1)
+        fixed = pd.to_numeric(again[comma].str.replace(",", ".", regex=False), errors="coerce")
+        numbers.loc[fixed.index] = fixed.astype("float64")
     return numbers.where(np.isfinite(numbers))
 
 
@@ -432,8 +438,8 @@ def _check_ids(rows: _Rows, column: str, what: str) -> pd.Series:
     dup = ids.duplicated(keep="first") & nonempty
     if dup.any():
         first_row = {}
-        for i, v in enumerate(ids):
-            first_row.setdefault(v, int(rows.row_numbers[i]))
+        for v, r in zip(ids.tolist(), rows.row_numbers.tolist()):
+            first_row.setdefault(v, r)
         rows.flag(dup, column, lambda i: f'duplicate {column} "{ids.iat[i]}": row '
                   f"{first_row[ids.iat[i]]} has the same id; give each {what} its own id")
     return ids
@@ -479,9 +485,9 @@ def _locate(rows: _Rows, lat: pd.Series, lon: pd.Series, ok: np.ndarray,
     return district, region
 
 
-def _check_stated_district(rows: _Rows, located: pd.Series, boundaries: gpd.GeoDataFrame | None,
-                           what: str) -> None:
-    """A stated district must exist (else error with the closest name); disagreeing with the polygon is a warning."""
+def _check_stated_district(rows: _Rows, located: pd.Series,
+                           boundaries: gpd.GeoDataFrame | None) -> None:
+    """A stated district must exist (else an error naming the closest); disagreeing with the polygon warns."""
     if boundaries is None or "district" not in rows.frame.columns:
         return
     stated = rows.text("district")
@@ -537,7 +543,7 @@ def _load_hotspots(table: TextTable, boundaries: gpd.GeoDataFrame | None,
                                     "write a date such as 2025-03-14")
 
     district, region = _locate(rows, lat, lon, ok, boundaries, "hotspot")
-    _check_stated_district(rows, district, boundaries, "hotspot")
+    _check_stated_district(rows, district, boundaries)
     accepted = rows.finish()
 
     out = pd.DataFrame({
@@ -598,7 +604,7 @@ def _load_sites(table: TextTable, boundaries: gpd.GeoDataFrame | None,
               f"not recognised and dropped: use {';'.join(SERVICES)}",
               severity="warning")
     district, region = _locate(rows, lat, lon, ok, boundaries, "site")
-    _check_stated_district(rows, district, boundaries, "site")
+    _check_stated_district(rows, district, boundaries)
     accepted = rows.finish()
     out = pd.DataFrame({
         "site_id": ids, "name": name, "latitude": lat, "longitude": lon, "site_type": site_type,
@@ -609,6 +615,17 @@ def _load_sites(table: TextTable, boundaries: gpd.GeoDataFrame | None,
 
 
 # ----------------------------------------------------------------------- enrolment
+def _rejected_ids(report: ValidationReport, file: str, column: str) -> dict[str, int]:
+    """Id -> spreadsheet row of the rows of ``file`` that were rejected (first occurrence)."""
+    frame = report.rejected.get(file)
+    if frame is None or column not in frame.columns:
+        return {}
+    out: dict[str, int] = {}
+    for value, row in zip(frame[column].astype(str).str.strip().tolist(), frame["row"].tolist()):
+        out.setdefault(value, int(row))
+    return out
+
+
 def _load_enrolment(table: TextTable, hotspots: gpd.GeoDataFrame | None,
                     sites: gpd.GeoDataFrame | None, boundaries: gpd.GeoDataFrame | None,
                     report: ValidationReport) -> pd.DataFrame:
@@ -638,18 +655,16 @@ def _load_enrolment(table: TextTable, hotspots: gpd.GeoDataFrame | None,
     district = pd.Series([""] * rows.n, index=rows.frame.index, dtype=object)
     region = district.copy()
 
-    rejected_rows = {f: dict(zip(report.rejected.get(f, pd.DataFrame()).get(f"{f[:-1]}_id", []),
-                                 report.rejected.get(f, pd.DataFrame()).get("row", [])))
-                     for f in ("hotspots", "sites")}
+    rejected_rows = {f: _rejected_ids(report, f, f"{f[:-1]}_id") for f in ("hotspots", "sites")}
     for col, given, frame, file in (("hotspot_id", hid, hotspots, "hotspots"),
                                     ("site_id", sid, sites, "sites")):
         if frame is None:
             continue
-        lookup_d = dict(zip(frame[col], frame["district"]))
-        lookup_r = dict(zip(frame[col], frame["region"]))
+        lookup_d = dict(zip(frame[col].tolist(), frame["district"].tolist()))
+        lookup_r = dict(zip(frame[col].tolist(), frame["region"].tolist()))
         known = given.isin(lookup_d.keys())
         unknown = given.ne("") & ~known
-        ids = list(frame[col]) if len(frame) <= ID_SUGGESTION_LIMIT else []
+        ids = frame[col].tolist() if len(frame) <= ID_SUGGESTION_LIMIT else []
 
         def message(i: int, col=col, given=given, file=file, ids=ids) -> str:
             value = given.iat[i]
@@ -685,10 +700,9 @@ def _load_enrolment(table: TextTable, hotspots: gpd.GeoDataFrame | None,
     key_frame = pd.DataFrame({"p": period.fillna("?"), "l": level, "k": key})
     dup = (key_frame.duplicated(keep="first") & period.notna() & ~none_given).to_numpy()
     if dup.any():
-        first = {}
-        for i, t in enumerate(key_frame.itertuples(index=False)):
-            first.setdefault(tuple(t), int(rows.row_numbers[i]))
-        rows.flag(dup, "period", lambda i: f"duplicate: row {first[tuple(key_frame.iloc[i])]} "
+        first = (key_frame.assign(r=rows.row_numbers).groupby(["p", "l", "k"], sort=False)["r"]
+                 .transform("first").to_numpy())
+        rows.flag(dup, "period", lambda i: f"duplicate: row {first[i]} "
                   f"already gives enrolment for {level[i]} "
                   f'"{key_frame["k"].iat[i]}" in {period.iat[i]}; keep one row (enrolled is '
                   "cumulative)")
@@ -716,7 +730,10 @@ def _read(file: str, path: Path | None, settings: dict[str, Any], required: list
     except ReadError as exc:
         report.add(file, None, "", path.name, "error", str(exc))
         return None
-    how = table.sheet and f'sheet "{table.sheet}"' or f"{table.encoding}, {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
+    if table.sheet:
+        how = f'sheet "{table.sheet}"'
+    else:
+        how = f"{table.encoding}, {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
     report.source[file] = f"{path.name} ({how})"
     if not table.original_headers:
         report.add(file, None, "", path.name, "error",

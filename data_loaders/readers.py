@@ -75,7 +75,7 @@ def detect_delimiter(text: str) -> str:
 def _finish(raw_rows: list[list[str]], path: Path, encoding: str, delimiter: str,
             sheet: str) -> TextTable:
     """Header + data rows (text) to a TextTable, dropping blank rows but keeping row numbers."""
-    header_index = next((i for i, r in enumerate(raw_rows) if any(c.strip() for c in r)), None)
+    header_index = next((i for i, r in enumerate(raw_rows) if "".join(r).strip()), None)
     if header_index is None:
         return TextTable(pd.DataFrame(), [], [], encoding, delimiter, sheet)
     headers = [str(h) for h in raw_rows[header_index]]
@@ -96,12 +96,15 @@ def _finish(raw_rows: list[list[str]], path: Path, encoding: str, delimiter: str
     width = len(keys)
     for i in range(header_index + 1, len(raw_rows)):
         r = raw_rows[i]
-        if not any(c.strip() for c in r):
+        if not "".join(r).strip():
             continue
-        cells = [c for c in r[:width]] + [""] * max(0, width - len(r))
-        extra = [c for c in r[width:] if c.strip()]
-        if extra:  # more cells than headers: keep them visible in the last column
-            cells[-1] = cells[-1] + " | " + " | ".join(extra)
+        if len(r) == width:
+            cells = r
+        else:
+            cells = r[:width] + [""] * max(0, width - len(r))
+            extra = [c for c in r[width:] if c.strip()]
+            if extra:  # more cells than headers: keep them visible in the last column
+                cells[-1] = cells[-1] + " | " + " | ".join(extra)
         data.append(cells)
         rows.append(i + 1)
     frame = pd.DataFrame(data, columns=keys, dtype=object) if data else pd.DataFrame(
@@ -116,7 +119,8 @@ def read_csv_text(path: str | Path) -> TextTable:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ReadError(f"{path.name}: cannot be read ({exc}); check the file exists and is readable") from exc
+        raise ReadError(f"{path.name}: cannot be read ({exc}); check the file exists and is "
+                        "readable") from exc
     text, encoding = decode_bytes(data)
     delimiter = detect_delimiter(text)
     try:
@@ -124,7 +128,6 @@ def read_csv_text(path: str | Path) -> TextTable:
     except csv.Error as exc:
         raise ReadError(f"{path.name}: is not a readable CSV file ({exc}); save it again as CSV "
                         "(comma or semicolon separated)") from exc
-    raw = [[c for c in r] for r in raw]
     return _finish(raw, path, encoding, delimiter, "")
 
 

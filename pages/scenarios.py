@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -152,6 +153,19 @@ def results(dataset_id: str | None, query: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+@lru_cache(maxsize=8)
+def plan_xlsx_bytes(dataset_id: str | None, scenario: Scenario, aggregate_only: bool) -> bytes:
+    """The Excel plan (data_loaders.excel_plan) as bytes, cached per dataset, scenario and level of detail."""
+    from data_loaders import excel_plan
+
+    plan = _shared.get_plan(dataset_id, scenario)
+    if aggregate_only:
+        plan = plan.without_hotspots()
+    with tempfile.TemporaryDirectory(prefix="kp-plan-") as tmp:
+        path = excel_plan.write_plan_xlsx(plan, Path(tmp) / "plan.xlsx", aggregate_only=aggregate_only)
+        return path.read_bytes()
+
+
 def comparison(dataset_id: str | None, saved: dict[str, dict], names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Totals and per-district comparison of the named saved scenarios (planning.compare)."""
     plans = {name: _shared.get_plan(dataset_id, Scenario.from_query(saved[name])) for name in names if name in saved}
@@ -174,10 +188,11 @@ def _label(field: str) -> html.Label:
 
 
 def _number(field: str, value: Any, step: float, placeholder: str = "") -> html.Div:
-    low, high = RANGES[field]
+    # no min/max on the input: the browser would silently drop an out-of-range value, while
+    # Scenario refuses it with a message naming the range and its source
     return html.Div([
         _label(field),
-        dbc.Input(id=FIELD_IDS[field], type="number", value=value, min=low, max=high, step=step, size="sm",
+        dbc.Input(id=FIELD_IDS[field], type="number", value=value, step=step, size="sm",
                   debounce=True, placeholder=placeholder),
         _tip(f"{FIELD_IDS[field]}-label", field),
     ], className="mb-2")
@@ -509,15 +524,7 @@ def download_plan(n_clicks: int | None, query: dict | None, dataset_id: str | No
     """The Excel plan of the current scenario (data_loaders.excel_plan); hotspot sheet only where detail is allowed."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
-    from data_loaders import excel_plan
-
-    plan = _shared.get_plan(dataset_id, Scenario.from_query(query or {}))
-    aggregate_only = not _shared.hotspot_detail_allowed()
-    if aggregate_only:
-        plan = plan.without_hotspots()
-    with tempfile.TemporaryDirectory(prefix="kp-plan-") as tmp:
-        path = excel_plan.write_plan_xlsx(plan, Path(tmp) / "plan.xlsx", aggregate_only=aggregate_only)
-        data = path.read_bytes()
+    data = plan_xlsx_bytes(dataset_id, Scenario.from_query(query or {}), not _shared.hotspot_detail_allowed())
     name = "kp_plan" + ("_" + "_".join(f"{k}-{v}" for k, v in sorted((query or {}).items())) if query else "")
     return dcc.send_bytes(data, filename=f"{name[:120]}.xlsx")
 

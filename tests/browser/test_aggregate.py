@@ -42,12 +42,30 @@ def typed_array_values(text: str) -> np.ndarray:
     return np.concatenate(out) if out else np.array([])
 
 
+def without_district_geometry(text: str) -> str:
+    """A JSON body with every "geojson" value removed (district polygons are public and their
+    vertices would match hotspot coordinates by chance); other bodies unchanged."""
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return text
+
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k != "geojson"}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+    return json.dumps(strip(obj))
+
+
 def leaks(bodies: dict[str, str], hotspots: list[dict[str, str]]) -> list[str]:
     """Where a hotspot id, name or coordinate appears in the captured bodies (empty = none)."""
     found = []
     ids = {h["hotspot_id"] for h in hotspots}
     names = {h["name"] for h in hotspots if h.get("name")}
-    for url, text in bodies.items():
+    for url, raw in bodies.items():
+        text = without_district_geometry(raw)
         tokens = set(TOKEN.findall(text))
         numbers = set(NUMBER.findall(text))
         for hid in ids & tokens:
@@ -89,6 +107,9 @@ def test_checker_finds_a_planted_leak():
     hotspots = demo_hotspots()[:5]
     h = hotspots[2]
     assert leaks({"x": '{"a": 1.5}'}, hotspots) == []
+    coords = [float(h["longitude"]), float(h["latitude"])]
+    assert leaks({"x": json.dumps({"geojson": {"coordinates": coords}})}, hotspots) == []
+    assert leaks({"x": json.dumps({"other": {"coordinates": coords}})}, hotspots)
     assert leaks({"x": f'["{h["hotspot_id"]}"]'}, hotspots)
     assert leaks({"x": json.dumps({"lat": [round(float(h["latitude"]), 4)]})}, hotspots)
     planted = json.dumps({"lat": {"dtype": "f8", "bdata": base64.b64encode(np.array(

@@ -98,11 +98,15 @@ def test_save_two_scenarios_and_compare(app_server, page, expected_pes):
     page.wait_for_selector(f"{grid} .ag-row", timeout=30000)
     headers = page.locator(f"{grid} .ag-header-cell-text").all_inner_texts()
     assert "base 60" in headers and "lean 50" in headers and "diff lean 50" in headers
-    row = page.locator(f"{grid} .ag-row", has=page.locator(".ag-cell[col-id=figure]", has_text="PEs needed"))
-    row = row.first
-    base = int(row.locator(".ag-cell[col-id='base 60']").inner_text().replace(",", ""))
-    lean = int(row.locator(".ag-cell[col-id='lean 50']").inner_text().replace(",", ""))
-    diff = int(row.locator(".ag-cell[col-id='diff_lean 50']").inner_text().replace(",", ""))
+    # the pinned figure column and the value columns live in separate row containers: match on row-index
+    row_index = page.locator(f"{grid} .ag-row", has=page.locator(".ag-cell[col-id=figure]", has_text="PEs needed")
+                             ).first.get_attribute("row-index")
+
+    def cell(col_id: str) -> int:
+        text = page.locator(f"{grid} .ag-row[row-index='{row_index}'] .ag-cell[col-id='{col_id}']").first.inner_text()
+        return int(text.replace(",", ""))
+
+    base, lean, diff = cell("base 60"), cell("lean 50"), cell("diff_lean 50")
     assert (base, lean, diff) == (expected_pes[60], expected_pes[50], expected_pes[50] - expected_pes[60])
 
     # saved scenarios survive a reload (browser local storage)

@@ -269,6 +269,7 @@ def test_boundaries_in_another_crs_are_reprojected(tmp_path):
     assert ds.hotspots["district"].tolist() == ["Harare", "Mutare", "Bulawayo"]
 
 
+@pytest.mark.filterwarnings("ignore:.crs. was not provided")
 def test_boundaries_without_crs_in_metres_are_refused(tmp_path):
     folder = write_dataset(tmp_path / "ds")
     metres = boundaries_frame().to_crs("EPSG:32736").set_crs(None, allow_override=True)
@@ -380,3 +381,66 @@ def test_demo_dataset_loads_without_errors():
     assert ds.synthetic is True
     assert ds.hotspots["district"].isin(ds.boundaries["district"]).all()
     assert_counts_add_up(ds.report)
+
+
+# ------------------------------------------------------------------------------ more inputs
+def test_decimal_comma_coordinates_in_a_semicolon_file(tmp_path):
+    rows = [hotspot_row(latitude="-17,5", longitude="30,5")] + HOTSPOTS[1:]
+    folder = write_dataset(tmp_path / "ds")
+    write_csv(folder / "hotspots.csv", HOTSPOT_HEADER, rows, delimiter=";", encoding="latin-1")
+    ds = load_dataset(folder)
+    assert not ds.report.has_errors, ds.report.summary_text()
+    assert ds.hotspots.loc[0, "latitude"] == -17.5 and ds.hotspots.loc[0, "district"] == "Harare"
+
+
+def test_xlsx_hotspots_with_numbers_and_dates(tmp_path):
+    import datetime as dt
+
+    rows = [[r[0], r[1], float(r[2]), float(r[3]), r[4], float(r[5]), int(r[6]), int(r[7]),
+             int(r[8]), r[9], r[10], r[11], r[12], dt.datetime(2025, 3, 14)] for r in HOTSPOTS]
+    folder = write_dataset(tmp_path / "ds")
+    (folder / "hotspots.csv").unlink()
+    write_xlsx(folder / "hotspots.xlsx", HOTSPOT_HEADER, rows)
+    ds = load_dataset(folder)
+    assert not ds.report.has_errors, ds.report.summary_text()
+    assert ds.hotspots["typical_min"].tolist() == [5, 3, 10]
+    assert ds.hotspots["mapped_on"].tolist() == ["2025-03-14"] * 3
+
+
+def test_site_outside_every_district_and_unknown_stated_district(tmp_path):
+    sites = SITES + [["SITE-3", "Far", "-10", "40", "clinic", "", ""],
+                     ["SITE-4", "Near", "-17.5", "30.2", "clinic", "Hrare", ""]]
+    ds = load_dataset(write_dataset(tmp_path / "ds", sites=sites))
+    msg = {p.row: p.message for p in ds.report.errors("sites")}
+    assert msg[4].startswith("site at latitude -10, longitude 40 lies outside every district")
+    assert msg[5].startswith('district "Hrare" is not in the boundaries — did you mean "Harare"?')
+
+
+def test_boundary_features_that_are_not_polygons_are_rejected(tmp_path):
+    from shapely.geometry import Point
+
+    frame = pd.concat([boundaries_frame(), gpd.GeoDataFrame(
+        {"district": ["Dot"], "region": [""]}, geometry=[Point(35, -15)], crs="EPSG:4326")],
+        ignore_index=True)
+    folder = write_dataset(tmp_path / "ds")
+    write_boundaries(folder, "geojson", gpd.GeoDataFrame(frame, crs="EPSG:4326"))
+    ds = load_dataset(folder)
+    (p,) = problems_at(ds.report, "boundaries", 4)
+    assert p.message == 'feature 4 ("Dot") is a Point, not a polygon: districts must be polygons'
+    assert len(ds.boundaries) == 3
+
+
+def test_enrolment_optional_counts_and_district_disagreement(tmp_path):
+    folder = write_dataset(tmp_path / "ds")
+    write_csv(folder / "enrolment.csv", ["period", "hotspot_id", "district", "enrolled",
+                                         "contacted", "on_prep"],
+              [["2025-Q4", "HS-1", "", "7", "12", "lots"],
+               ["2025-Q4", "HS-2", "Harare", "4", "", "1"]])
+    ds = load_dataset(folder)
+    warn = {(p.row, p.column): p.message for p in ds.report.warnings("enrolment")}
+    assert warn[(2, "on_prep")].startswith('on_prep "lots" is not a count of 0 or more and was cleared')
+    assert warn[(3, "district")] == ('district "Harare" disagrees with the hotspot it names '
+                                     '(in "Mutare"); "Mutare" is used')
+    en = ds.enrolment
+    assert en["contacted"].tolist()[0] == 12 and pd.isna(en["contacted"].tolist()[1])
+    assert pd.isna(en["on_prep"].iloc[0]) and en["district"].tolist() == ["Harare", "Mutare"]
