@@ -24,6 +24,9 @@ from components import maps
 LEAFLET_DIR = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "leaflet-export"
 HOTSPOT_CLASS = "kp-hotspot"
 SITE_CLASS = "kp-site"
+# Folium's default page files this map does not use (only Leaflet is needed): dropped.
+UNUSED_FOLIUM_FILES = ("jquery", "bootstrap", "awesome-markers", "awesome_markers", "fontawesome",
+                       "glyphicons", "leaflet.awesome.rotate")
 _SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc="([^"]+)"[^>]*>\s*</script>', re.IGNORECASE)
 _LINK_HREF = re.compile(r'<link[^>]*\bhref="([^"]+)"[^>]*/?>', re.IGNORECASE)
 
@@ -43,25 +46,28 @@ def _colour_for(values: np.ndarray, vmin: float, vmax: float) -> list[str]:
 
 
 def inline_assets(page: str) -> str:
-    """Replace Leaflet's <script src>/<link href> with inline content and drop every other CDN file.
+    """Replace Leaflet's <script src>/<link href> with inline content and drop folium's unused files.
 
-    Raises RuntimeError naming the reference if any http(s) resource is left (it would need
-    the internet).
+    Raises RuntimeError naming the reference if any other external resource is left (it
+    would need the internet).
     """
     leaflet_js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
     leaflet_css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
+
+    def unused(ref: str) -> bool:
+        return any(name in ref.lower() for name in UNUSED_FOLIUM_FILES)
 
     def script(match: re.Match) -> str:
         src = match.group(1)
         if src.rsplit("/", 1)[-1] == "leaflet.js":
             return "<script>" + leaflet_js.replace("</script", "<\\/script") + "</script>"
-        return ""
+        return "" if unused(src) else match.group(0)
 
     def link(match: re.Match) -> str:
         href = match.group(1)
         if href.rsplit("/", 1)[-1] == "leaflet.css":
             return "<style>" + leaflet_css + "</style>"
-        return ""
+        return "" if unused(href) else match.group(0)
 
     page = _SCRIPT_SRC.sub(script, page)
     page = _LINK_HREF.sub(link, page)

@@ -1,5 +1,10 @@
 """Map figure builders (pure: frames in, plotly figure out) for the Map page.
 
+Traces and figures are plain plotly-JSON dicts (``{"type": "scattermap", ...}``), not
+graph_objects: building go objects for 1,500 hotspots and a country's polygons took
+~250 ms of validation and deep copies per callback, dicts take a few ms (bench/bench_callbacks.py).
+``plotly.graph_objects.Figure(fig)`` turns one into a validated figure when needed.
+
 Works offline: ``map.style = "white-bg"`` needs no tiles, and no trace uses text or
 symbol markers (MapLibre would need glyphs and sprites from the network). Sites get
 their own shape by stacking a white circle on a larger black one. Colours are readable by
@@ -14,7 +19,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 # Okabe & Ito (2008) colour-universal-design palette without black (kept for site outlines),
 # extended by three colours of Paul Tol's colour-blind-safe "muted" scheme; grey is "other".
@@ -122,7 +126,7 @@ def district_hover_text(districts: pd.DataFrame) -> list[str]:
 
 
 def district_choropleth_trace(districts: pd.DataFrame, geojson: dict[str, Any],
-                              metric: str = "coverage_mid") -> go.Choroplethmap:
+                              metric: str = "coverage_mid") -> dict[str, Any]:
     """Districts coloured by ``metric`` (a CHOROPLETH_METRICS key); hover gives the labelled ranges."""
     if metric not in CHOROPLETH_METRICS:
         raise ValueError(f"metric={metric!r} is not one of {sorted(CHOROPLETH_METRICS)}; "
@@ -130,9 +134,10 @@ def district_choropleth_trace(districts: pd.DataFrame, geojson: dict[str, Any],
     spec = CHOROPLETH_METRICS[metric]
     values = pd.to_numeric(districts[metric], errors="coerce").to_numpy(dtype="float64")
     z = values * 100 if spec["fmt"] == "pct" else values
-    return go.Choroplethmap(
-        geojson=geojson, featureidkey="properties.district",
-        locations=districts["district"].astype(str).tolist(), z=np.round(z, 3).tolist(),
+    return dict(
+        type="choroplethmap", geojson=geojson, featureidkey="properties.district",
+        locations=districts["district"].astype(str).tolist(),
+        z=[None if not np.isfinite(v) else round(float(v), 3) for v in z],
         colorscale=spec["scale"], marker={"opacity": 0.65, "line": {"width": 0.8, "color": "#444"}},
         colorbar={"title": {"text": spec["label"], "side": "right"}, "x": 0.99, "xanchor": "right",
                   "y": 0.98, "yanchor": "top", "len": 0.5, "thickness": 14,
@@ -143,11 +148,12 @@ def district_choropleth_trace(districts: pd.DataFrame, geojson: dict[str, Any],
     )
 
 
-def district_outline_trace(geojson: dict[str, Any]) -> go.Choroplethmap:
+def district_outline_trace(geojson: dict[str, Any]) -> dict[str, Any]:
     """District boundaries with no fill (when the choropleth layer is off): orientation only."""
     names = [f["properties"]["district"] for f in geojson["features"]]
-    return go.Choroplethmap(
-        geojson=geojson, featureidkey="properties.district", locations=names, z=[0] * len(names),
+    return dict(
+        type="choroplethmap", geojson=geojson, featureidkey="properties.district", locations=names,
+        z=[0] * len(names),
         colorscale=[[0, "rgba(240,240,240,0.4)"], [1, "rgba(240,240,240,0.4)"]], showscale=False,
         marker={"line": {"width": 0.8, "color": "#666"}}, text=names,
         hovertemplate="<b>%{text}</b><extra></extra>", name="District boundaries",
@@ -171,24 +177,25 @@ HOTSPOT_HOVER = ("<b>%{customdata[1]}</b> (%{customdata[0]})<br>"
                  "enrolled %{customdata[10]} · %{customdata[11]}<extra></extra>")
 
 
-def _hotspot_customdata(frame: pd.DataFrame) -> np.ndarray:
+def _hotspot_customdata(frame: pd.DataFrame) -> list[list[Any]]:
     enrolled = pd.to_numeric(frame["enrolled"], errors="coerce").fillna(0)
     cov = frame["coverage_mid"] if "coverage_mid" in frame else pd.Series(np.nan, index=frame.index)
     cov_text = [("coverage " + _fmt_value(c, "pct")) if pd.notna(c) else "coverage n/a" for c in cov]
     def txt(col: str, empty: str = "unknown") -> list[str]:
         vals = frame[col].astype(str).tolist() if col in frame else [""] * len(frame)
         return [v if v else empty for v in vals]
-    return np.column_stack([
+    columns = [
         frame["hotspot_id"].astype(str).tolist(), txt("name", "(no name)"), txt("typology"),
         txt("population", "FSW"),
         frame["typical_min"].astype("int64").tolist(), frame["typical_max"].astype("int64").tolist(),
         frame["peak_min"].astype("int64").tolist(), frame["peak_max"].astype("int64").tolist(),
         txt("peak_days"), txt("peak_times"), enrolled.astype("int64").tolist(), cov_text,
-    ]).astype(object)
+    ]
+    return [list(row) for row in zip(*columns)]
 
 
 def hotspot_traces(hotspots: pd.DataFrame, *, colour_by: str = "typology",
-                   size_column: str = "estimate_mid") -> list[go.Scattermap]:
+                   size_column: str = "estimate_mid") -> list[dict[str, Any]]:
     """Hotspot markers sized by ``size_column`` and coloured by typology (one legend entry each)
     or by coverage (cividis, one trace).
 
@@ -203,8 +210,8 @@ def hotspot_traces(hotspots: pd.DataFrame, *, colour_by: str = "typology",
     sizes = hotspot_marker_size_px(hotspots[size_column])
     if colour_by == "coverage":
         cov = pd.to_numeric(hotspots["coverage_mid"], errors="coerce").clip(0, 1) * 100
-        return [go.Scattermap(
-            lat=hotspots["latitude"].tolist(), lon=hotspots["longitude"].tolist(), mode="markers",
+        return [dict(
+            type="scattermap", lat=hotspots["latitude"].tolist(), lon=hotspots["longitude"].tolist(), mode="markers",
             marker={"size": sizes.round(1).tolist(), "color": cov.fillna(0).round(1).tolist(), "colorscale": "Cividis", "cmin": 0,
                     "cmax": 100, "opacity": 0.85, "showscale": True,
                     "colorbar": {"title": {"text": "Hotspot coverage %"}, "x": 0.99, "y": 0.02,
@@ -218,9 +225,9 @@ def hotspot_traces(hotspots: pd.DataFrame, *, colour_by: str = "typology",
     for typology, colour in colours.items():
         mask = (hotspots["typology"].astype(str) == typology).to_numpy()
         part = hotspots.loc[mask]
-        traces.append(go.Scattermap(
-            lat=part["latitude"].tolist(), lon=part["longitude"].tolist(), mode="markers",
-            marker={"size": sizes[mask].round(1).tolist(), "color": colour, "opacity": 0.85},
+        traces.append(dict(
+            type="scattermap", lat=part["latitude"].tolist(), lon=part["longitude"].tolist(),
+            mode="markers", marker={"size": sizes[mask].round(1).tolist(), "color": colour, "opacity": 0.85},
             customdata=_hotspot_customdata(part), hovertemplate=HOTSPOT_HOVER,
             ids=part["hotspot_id"].astype(str).tolist(),
             name=f"Hotspot: {typology}", legendgroup="hotspots", meta="hotspots"))
@@ -231,7 +238,7 @@ SITE_HOVER = ("<b>%{customdata[1]}</b> (%{customdata[0]})<br>type %{customdata[2
               "services %{customdata[3]}<br>open %{customdata[4]} %{customdata[5]}<extra></extra>")
 
 
-def site_traces(sites: pd.DataFrame) -> list[go.Scattermap]:
+def site_traces(sites: pd.DataFrame) -> list[dict[str, Any]]:
     """Service sites as a white dot in a black ring (two stacked circle traces per site type).
 
     Symbol markers are not used: they need MapLibre sprites, which are unavailable offline.
@@ -243,17 +250,17 @@ def site_traces(sites: pd.DataFrame) -> list[go.Scattermap]:
         part = sites[sites["site_type"].astype(str) == site_type]
         def txt(col: str) -> list[str]:
             return part[col].astype(str).replace("", "—").tolist() if col in part else ["—"] * len(part)
-        custom = np.column_stack([part["site_id"].astype(str).tolist(), part["name"].astype(str).tolist(),
-                                  [site_type] * len(part), txt("services"), txt("open_days"),
-                                  txt("open_hours")]).astype(object)
+        custom = [list(row) for row in zip(part["site_id"].astype(str).tolist(),
+                                           part["name"].astype(str).tolist(), [site_type] * len(part),
+                                           txt("services"), txt("open_days"), txt("open_hours"))]
         group = f"site-{site_type}"
-        traces.append(go.Scattermap(
-            lat=part["latitude"].tolist(), lon=part["longitude"].tolist(), mode="markers",
-            marker={"size": 17, "color": OUTLINE}, hoverinfo="skip", showlegend=False,
+        traces.append(dict(
+            type="scattermap", lat=part["latitude"].tolist(), lon=part["longitude"].tolist(),
+            mode="markers", marker={"size": 17, "color": OUTLINE}, hoverinfo="skip", showlegend=False,
             legendgroup=group, name=f"Site: {site_type}", meta="sites-outline"))
-        traces.append(go.Scattermap(
-            lat=part["latitude"].tolist(), lon=part["longitude"].tolist(), mode="markers",
-            marker={"size": 10, "color": SITE_COLOURS[i % len(SITE_COLOURS)]},
+        traces.append(dict(
+            type="scattermap", lat=part["latitude"].tolist(), lon=part["longitude"].tolist(),
+            mode="markers", marker={"size": 10, "color": SITE_COLOURS[i % len(SITE_COLOURS)]},
             customdata=custom, hovertemplate=SITE_HOVER, legendgroup=group,
             name=f"Site (black ring): {site_type.replace('_', ' ')}", meta="sites"))
     return traces
@@ -283,15 +290,15 @@ def catchment_rings(sites: pd.DataFrame, crs_projected: str, distance_km: float,
     return lats, lons
 
 
-def catchment_trace(sites: pd.DataFrame, crs_projected: str, distance_km: float) -> go.Scattermap:
+def catchment_trace(sites: pd.DataFrame, crs_projected: str, distance_km: float) -> dict[str, Any]:
     """Catchment rings of ``distance_km`` around the sites as one line trace."""
     lats, lons = catchment_rings(sites, crs_projected, distance_km)
-    return go.Scattermap(lat=lats, lon=lons, mode="lines", line={"width": 1.5, "color": "#0072B2"},
+    return dict(type="scattermap", lat=lats, lon=lons, mode="lines", line={"width": 1.5, "color": "#0072B2"},
                          hoverinfo="skip", name=f"Within {distance_km:g} km of a site",
                          meta="rings")
 
 
-def view_for_bounds(bounds: tuple[float, float, float, float], *, width_px: int = 600,
+def view_for_bounds(bounds: tuple[float, float, float, float], *, width_px: int = 460,
                     height_px: int = MAP_HEIGHT_PX) -> tuple[dict[str, float], float]:
     """Map centre {lat, lon} and zoom that fit (minx, miny, maxx, maxy) in decimal degrees."""
     minx, miny, maxx, maxy = bounds
@@ -306,11 +313,10 @@ def view_for_bounds(bounds: tuple[float, float, float, float], *, width_px: int 
 
 
 def map_figure(traces: list[Any], bounds: tuple[float, float, float, float], *,
-               uirevision: str = "map", title: str = "") -> go.Figure:
-    """The map figure: traces on a tile-free white background, fitted to ``bounds``, legend shown."""
+               uirevision: str = "map", title: str = "") -> dict[str, Any]:
+    """The map figure dict: traces on a tile-free white background, fitted to ``bounds``, legend shown."""
     centre, zoom = view_for_bounds(bounds)
-    fig = go.Figure(data=traces)
-    fig.update_layout(
+    layout = dict(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0}, height=MAP_HEIGHT_PX,
         uirevision=uirevision, title={"text": title, "x": 0.01, "font": {"size": 14}} if title else None,
@@ -318,4 +324,6 @@ def map_figure(traces: list[Any], bounds: tuple[float, float, float, float], *,
                 "bgcolor": "rgba(230,230,230,0.85)", "bordercolor": "#999", "borderwidth": 1},
         paper_bgcolor="#ffffff", hoverlabel={"align": "left"},
     )
-    return fig
+    if not title:
+        layout.pop("title")
+    return {"data": list(traces), "layout": layout}

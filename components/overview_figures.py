@@ -23,6 +23,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import html
 
+from data_loaders.safe_text import neutralise_formula
+
 # Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"): readable with every
 # common colour-vision deficiency.
 OKABE_ITO = {
@@ -126,12 +128,22 @@ class Headline:
 
 def headline_figures(national: Mapping | pd.DataFrame | pd.Series, *, basis: str = "peak",
                      level: str = "mid", target: float = 1.0,
-                     people_per_pe: float | None = None, pe_per_orw: float | None = None) -> list[Headline]:
-    """The Overview headline (population, enrolled, coverage, gap, PEs, ORWs) as labelled ranges."""
+                     people_per_pe: float | None = None, pe_per_orw: float | None = None,
+                     pe_range: tuple[int, int] | None = None,
+                     orw_range: tuple[int, int] | None = None) -> list[Headline]:
+    """The Overview headline (population, enrolled, coverage, gap, PEs, ORWs) as labelled ranges.
+
+    ``pe_range``/``orw_range`` are the staff needed on the low and the high estimate
+    (planning.resources on the district low/high estimates); the main value is the plan's level.
+    """
     n = _row(national)
     basis_text = "peak-day" if basis == "peak" else "typical-day"
     pe_detail = f"1 PE per {people_per_pe:g} people" if people_per_pe else "at the scenario caseload"
     orw_detail = f"1 ORW per {pe_per_orw:g} PEs" if pe_per_orw else "at the scenario ratio"
+    if pe_range is not None:
+        pe_detail = f"{fmt_range(*pe_range)} on the low–high estimate · {pe_detail}"
+    if orw_range is not None:
+        orw_detail = f"{fmt_range(*orw_range)} on the low–high estimate · {orw_detail}"
     return [
         Headline(
             "population", "Estimated population",
@@ -161,7 +173,7 @@ def headline_figures(national: Mapping | pd.DataFrame | pd.Series, *, basis: str
         ),
         Headline(
             "pe", "Peer educators needed",
-            fmt_int(n.get("peer_educators")),
+            fmt_int(n.get("peer_educators")),  # at the planning level; the low–high range is in the detail
             pe_detail,
             "⌈planning population × target ÷ people per PE⌉ per district, summed; 50–75 people per PE "
             "(PM paper Table 1; Mombasa 60–75; AMETHIST 50–80).",
@@ -321,7 +333,7 @@ DISTRICT_GRID_COLUMNS: list[tuple[str, str, str, dict | None, str]] = [
 
 
 def grid_rows(districts: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    """JSON-safe records of the given columns (NaN/inf become None) in the frame's order."""
+    """JSON-safe records of the given columns (NaN/inf become None; text formula-safe) in the frame's order."""
     present = [c for c in columns if c in districts.columns]
     frame = districts[present].copy()
     records = []
@@ -335,7 +347,8 @@ def grid_rows(districts: pd.DataFrame, columns: list[str]) -> list[dict[str, Any
             elif v is None or (not isinstance(v, str) and pd.isna(v)):
                 clean[k] = None
             else:
-                clean[k] = v if isinstance(v, (int, str, bool)) else str(v)
+                # the grid exports CSV in the browser: text from user files must not start a formula
+                clean[k] = neutralise_formula(v if isinstance(v, (int, str, bool)) else str(v))
         records.append(clean)
     return records
 

@@ -30,6 +30,7 @@ from components.overview_figures import (
     fmt_pct,
     grid_rows,
 )
+from data_loaders.safe_text import neutralise_formula
 
 _USD_FORMAT = {"function": "params.value == null ? 'not costed' : d3.format('$,.0f')(params.value)"}
 
@@ -159,8 +160,9 @@ def compare_grid(compare: pd.DataFrame, *, grid_id: Any) -> dag.AgGrid:
     defs = []
     for i, col in enumerate(frame.columns):
         col_s = str(col)
-        d: dict[str, Any] = {"field": col_s, "headerName": col_s.replace("_", " "), "sortable": True,
-                             "headerTooltip": col_s}
+        # scenario names are user text and become CSV headers: keep them formula-safe
+        header = neutralise_formula(col_s.replace("_", " "))
+        d: dict[str, Any] = {"field": col_s, "headerName": header, "sortable": True, "headerTooltip": header}
         if pd.api.types.is_numeric_dtype(frame[col]):
             d["valueFormatter"] = {"function": "params.value == null ? '–' : (Math.abs(params.value) < 1 && params.value != 0 ? d3.format('.2~f')(params.value) : d3.format(',.0f')(params.value))"}
             d["type"] = "rightAligned"

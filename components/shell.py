@@ -54,7 +54,7 @@ def navbar() -> dbc.Navbar:
             dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto"),
                          id="navbar-collapse", navbar=True, is_open=False),
         ], fluid=True),
-        color="dark", dark=True, className="mb-2", id="navbar",
+        color="dark", dark=True, expand="lg", className="mb-2", id="navbar",
     )
 
 

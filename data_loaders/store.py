@@ -70,12 +70,31 @@ def register_folder(path: str | Path) -> str:
     return dataset_id
 
 
+def _find_upload(dataset_id: str) -> Path | None:
+    """The folder under config upload_dir whose content hash is ``dataset_id`` (another worker
+    process, or this one before a restart, saved it), or None."""
+    from config import load_settings
+
+    upload_dir = load_settings().upload_dir
+    if not dataset_id.startswith("up-") or not upload_dir.is_dir():
+        return None
+    for folder in sorted(p for p in upload_dir.iterdir() if p.is_dir()):
+        if "up-" + folder_content_hash(folder) == dataset_id:
+            return folder.resolve()
+    return None
+
+
 def resolve_id(dataset_id: str | None) -> str:
-    """The canonical id: DEFAULT_ID for None/"" , else the id itself if registered."""
+    """The canonical id: DEFAULT_ID for None/"", else the id itself if registered (or found
+    among the saved uploads, so ids survive a restart and work across WSGI worker processes)."""
     if not dataset_id:
         return DEFAULT_ID
     with _lock:
         if dataset_id in _folders:
+            return dataset_id
+        found = _find_upload(dataset_id)
+        if found is not None:
+            _folders[dataset_id] = found
             return dataset_id
     raise UnknownDatasetError(
         f"dataset id {dataset_id!r} is not known to this server (it may have restarted); "

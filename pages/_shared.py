@@ -82,16 +82,28 @@ def _plan_cached(dataset_key: str, scenario: Any) -> Any:
     return build_plan(store.get_dataset(dataset_key), scenario)
 
 
+def default_scenario(dataset_id: str | None) -> Any:
+    """The dataset's default Scenario: dataset.toml [parameters] over the Scenario defaults.
+
+    Raises planning.scenario.ScenarioError (naming the parameter) when dataset.toml holds an
+    invalid value, so the page can say so instead of planning with something else.
+    """
+    from planning.scenario import Scenario
+
+    settings = getattr(store.get_dataset(dataset_id), "settings", None) or {}
+    params = settings.get("parameters") or {}
+    return Scenario.from_query({k: str(v) for k, v in params.items()}) if params else Scenario()
+
+
 def get_plan(dataset_id: str | None, scenario: Any = None) -> Any:
-    """The plan of the session's dataset under ``scenario`` (default Scenario when None); memoised.
+    """The plan of the session's dataset under ``scenario`` (the dataset's default_scenario when
+    None); memoised.
 
     Keyed on (dataset id, scenario): Scenario is a frozen, hashable dataclass and dataset
     ids are content hashes, so a cached plan is never stale.
     """
-    from planning.scenario import Scenario
-
     key = store.resolve_id(dataset_id)
-    return _plan_cached(key, scenario if scenario is not None else Scenario())
+    return _plan_cached(key, scenario if scenario is not None else default_scenario(key))
 
 
 def page_header(title: str, subtitle: str = "") -> html.Div:

@@ -135,7 +135,10 @@ def layout(**query: Any) -> html.Div:
     """The page skeleton: controls, the map and the district summary (no data in the layout)."""
     aggregate = _shared.aggregate_mode()
     scenario_query = {k: v for k, v in query.items() if isinstance(v, str)}
+    problem = scenario_problem(scenario_query) if scenario_query else None
     return html.Div([
+        dbc.Alert(f"The link's scenario parameters were not used: {problem}", color="warning",
+                  id="map-scenario-problem") if problem else None,
         _shared.page_header("Map", "Where people are, where services are, and where the gaps are. "
                             "Click a district to zoom to it and see its summary."
                             + (" District totals only (aggregate-only view)." if aggregate else "")),
@@ -162,11 +165,28 @@ def layout(**query: Any) -> html.Div:
 
 # --- server-side helpers (no Dash objects in, frames and figures out) -------------------
 
-def scenario_for(query: dict[str, str] | None) -> Any:
-    """The Scenario of the page URL (shared links), default parameters otherwise."""
-    from planning.scenario import Scenario
+def scenario_for(dataset_id: str | None, query: dict[str, str] | None) -> Any:
+    """The Scenario of the page URL (shared links); the dataset's default when the URL has none
+    or an invalid one (layout() shows the ScenarioError message then)."""
+    from planning.scenario import Scenario, ScenarioError
 
-    return Scenario.from_query(query or {}) if query else Scenario()
+    if query:
+        try:
+            return Scenario.from_query(query)
+        except ScenarioError:
+            pass
+    return _shared.default_scenario(dataset_id)
+
+
+def scenario_problem(query: dict[str, str] | None) -> str | None:
+    """The ScenarioError message of an invalid URL query, None when it is valid."""
+    from planning.scenario import Scenario, ScenarioError
+
+    try:
+        Scenario.from_query(query or {})
+    except ScenarioError as exc:
+        return str(exc)
+    return None
 
 
 @lru_cache(maxsize=16)
@@ -188,6 +208,12 @@ def hotspot_frame(dataset: Any, plan: Any, period: str | None = None) -> pd.Data
     return frame
 
 
+@lru_cache(maxsize=16)
+def _hotspot_frame_cached(dataset_key: str, scenario: Any) -> pd.DataFrame:
+    plan = _shared.get_plan(dataset_key, scenario)
+    return hotspot_frame(store.get_dataset(dataset_key), plan, plan_period(plan))
+
+
 def plan_period(plan: Any) -> str | None:
     """The enrolment period the plan used (its parameters), None for the latest."""
     return (getattr(plan, "parameters", None) or {}).get("period") or None
@@ -207,7 +233,8 @@ def build_map(dataset_id: str | None, *, layers: list[str], metric: str, colour_
     """The figure and the district summary for the current controls (hotspot layers only when allowed)."""
     dataset = store.get_dataset(dataset_id)
     key = store.resolve_id(dataset_id)
-    plan = _shared.get_plan(dataset_id, scenario_for(query))
+    scenario = scenario_for(dataset_id, query)
+    plan = _shared.get_plan(dataset_id, scenario)
     dist = plan.districts
     shown = dist[_in(dist, "region", regions) & _in(dist, "district", districts)]
     geojson = _geojson(key)
@@ -220,7 +247,7 @@ def build_map(dataset_id: str | None, *, layers: list[str], metric: str, colour_
     else:
         traces.append(maps.district_outline_trace(geojson))
     if hotspot_detail and "hotspots" in layers:
-        hs = hotspot_frame(dataset, plan, plan_period(plan))
+        hs = _hotspot_frame_cached(key, scenario)
         mask = (_in(hs, "region", regions) & _in(hs, "district", districts)
                 & _in(hs, "typology", typologies) & _in(hs, "population", populations))
         traces += maps.hotspot_traces(hs[mask], colour_by=colour_by or "typology")
@@ -236,9 +263,11 @@ def build_map(dataset_id: str | None, *, layers: list[str], metric: str, colour_
             traces.append(maps.catchment_trace(sites, dataset.crs_projected, float(distance_km or 5)))
         if "sites" in layers:
             traces += maps.site_traces(sites)
-    bounds = _bounds(dataset, selected or None, regions, districts)
-    fig = maps.map_figure(traces, bounds, uirevision=f"{key}|{selected}|{regions}|{districts}")
-    return fig, district_summary(dist, selected)
+    # keyboard path: choosing exactly one district in the filter selects it like a click
+    focus = selected or (districts[0] if districts and len(districts) == 1 else None)
+    bounds = _bounds(dataset, focus, regions, districts)
+    fig = maps.map_figure(traces, bounds, uirevision=f"{key}|{focus}|{regions}|{districts}")
+    return fig, district_summary(dist, focus, distance_km=float(scenario.distance_km))
 
 
 def _bounds(dataset: Any, selected: str | None, regions: list[str] | None,
@@ -254,7 +283,7 @@ def _bounds(dataset: Any, selected: str | None, regions: list[str] | None,
     return float(minx), float(miny), float(maxx), float(maxy)
 
 
-def district_summary(districts: pd.DataFrame, selected: str | None) -> Any:
+def district_summary(districts: pd.DataFrame, selected: str | None, *, distance_km: float = 5.0) -> Any:
     """A card with the selected district's figures (estimate range, coverage range, gap, resources)."""
     if not selected:
         return html.P("Click a district on the map to see its summary.", className="text-muted")
@@ -278,7 +307,7 @@ def district_summary(districts: pd.DataFrame, selected: str | None) -> Any:
         ("Peer educators needed", val("peer_educators")),
         ("Outreach workers needed", val("outreach_workers")),
         ("Condoms per month", val("condoms_per_month")),
-        ("Share within 5 km of a site", val("share_within_distance", "{:.0%}")),
+        (f"Share of the estimate within {distance_km:g} km of a site", val("share_within_distance", "{:.0%}")),
         ("Priority rank", val("priority_rank")),
     ]
     return dbc.Card([
@@ -375,7 +404,7 @@ def _export_html(n_clicks=None, dataset_id=None, layers=None, metric="coverage_m
         raise dash.exceptions.PreventUpdate
     detail = _shared.hotspot_detail_allowed()
     dataset = store.get_dataset(dataset_id)
-    plan = _shared.get_plan(dataset_id, scenario_for(query))
+    plan = _shared.get_plan(dataset_id, scenario_for(dataset_id, query))
     dist = plan.districts
     layers = [layer for layer in (layers or []) if detail or layer == "districts"]
     hs = sites = None

@@ -8,6 +8,7 @@ The page accepts the scenario query string (``/?people_per_pe=50``) like Scenari
 
 from __future__ import annotations
 
+from dataclasses import fields
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -21,10 +22,14 @@ from components import overview_figures as of
 from pages import _shared
 from planning import coverage as coverage_mod
 from planning import priority as priority_mod
+from planning import resources
 from planning.scenario import Scenario, ScenarioError
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · KP coverage planner", order=0)
 
+# The browser session's current scenario (parameters only), written by the Scenarios page and
+# read here, so every page shows the same scenario unless its URL names one.
+SCENARIO_SESSION_ID = "scenario-session"
 PARETO_SHARE = 0.8  # "k districts hold 80%": Mauritius, 4 of 9 districts held over 80% (DESIGN.md s.3)
 
 
@@ -69,6 +74,26 @@ def national_row(plan: Any) -> dict[str, Any]:
     return row
 
 
+def effective_query(url_query: dict | None, session_query: dict | None) -> tuple[dict, str]:
+    """The scenario query to use and where it came from: the URL's when it names a parameter, else the session's."""
+    names = {f.name for f in fields(Scenario)}
+    if url_query and names & set(url_query):
+        return dict(url_query), "link"
+    if session_query:
+        return dict(session_query), "session"
+    return {}, "default"
+
+
+def staff_ranges(districts: pd.DataFrame, scenario: Scenario) -> tuple[tuple[int, int], tuple[int, int]]:
+    """National PEs and ORWs needed if the low or the high estimate were planned on (district by district, summed)."""
+    pes, orws = [], []
+    for level in ("estimate_low", "estimate_high"):
+        pe = resources.peer_educators_needed(districts[level].fillna(0.0), scenario.people_per_pe, scenario.target)
+        pes.append(int(pe.sum()))
+        orws.append(int(resources.outreach_workers_needed(pe, scenario.pe_per_orw).sum()))
+    return (pes[0], pes[1]), (orws[0], orws[1])
+
+
 def scenario_from(query: dict | None) -> tuple[Scenario, str | None]:
     """The scenario of a query dict, or the default scenario and the error message when invalid."""
     try:
@@ -83,8 +108,10 @@ def overview_content(dataset_id: str | None, query: dict | None) -> dict[str, An
     plan = _shared.get_plan(dataset_id, scenario)
     districts = plan.districts
     national = national_row(plan)
+    pe_range, orw_range = staff_ranges(districts, scenario)
     heads = of.headline_figures(national, basis=scenario.basis, level=scenario.level, target=scenario.target,
-                                people_per_pe=scenario.people_per_pe, pe_per_orw=scenario.pe_per_orw)
+                                people_per_pe=scenario.people_per_pe, pe_per_orw=scenario.pe_per_orw,
+                                pe_range=pe_range, orw_range=orw_range)
     grid = of.district_grid(districts, grid_id=Ids.GRID)
     cum = priority_mod.cumulative_share(districts, value="estimate_mid")
     n_districts = len(districts)
@@ -108,6 +135,7 @@ def layout(**query: Any) -> html.Div:
     metric_options = [{"label": m.label, "value": key} for key, m in of.MAP_METRICS.items()]
     return html.Div([
         dcc.Store(id=Ids.SCENARIO, data=scenario_query),
+        dcc.Store(id=SCENARIO_SESSION_ID, storage_type="session"),
         _shared.page_header(
             "Overview",
             "Where the population is, how much of it the programme reaches, and what a full plan needs. "
@@ -186,9 +214,11 @@ def _refusal(message: str) -> dbc.Alert:
     Output(Ids.SCENARIO_NOTE, "children"),
     Input(_shared.DATASET_STORE_ID, "data"),
     Input(Ids.SCENARIO, "data"),
+    Input(SCENARIO_SESSION_ID, "data"),
 )
-def show_overview(dataset_id: str | None, query: dict | None):
+def show_overview(dataset_id: str | None, url_query: dict | None, session_query: dict | None = None):
     """Fill the headline, caption, grid, Pareto chart and trend options for the session's dataset."""
+    query, origin = effective_query(url_query, session_query)
     if _shared.dataset_or_none(dataset_id) is None:
         msg = _refusal("The dataset could not be loaded; the Data page lists its problems.")
         return None, "", [], no_update, {}, "", [], msg, ""
@@ -198,7 +228,8 @@ def show_overview(dataset_id: str | None, query: dict | None):
                f"planning level {s.level}, target {s.target:.0%}; enrolment period {c['period'] or 'latest'}. "
                + of.ESTIMATE_CAPTION)
     query_str = urlencode(s.to_query())
-    note = (html.Span(["Scenario from the link: ", html.Code(query_str), " · ",
+    note = (html.Span([f"Scenario {'from the link' if origin == 'link' else 'chosen on the Scenarios page'}: ",
+                       html.Code(query_str), " · ",
                        dcc.Link("edit it in Scenarios", href=dash.get_relative_path("/scenarios") + "?" + query_str)])
             if query_str else html.Span(["Default scenario (1 PE per 60 people, peak-day mid estimate). ",
                                          dcc.Link("Change it in Scenarios", href=dash.get_relative_path("/scenarios"))]))
@@ -214,9 +245,11 @@ def show_overview(dataset_id: str | None, query: dict | None):
     Input(Ids.METRIC, "value"),
     Input(_shared.DATASET_STORE_ID, "data"),
     Input(Ids.SCENARIO, "data"),
+    Input(SCENARIO_SESSION_ID, "data"),
 )
-def show_map(metric: str, dataset_id: str | None, query: dict | None):
+def show_map(metric: str, dataset_id: str | None, url_query: dict | None, session_query: dict | None = None):
     """The district choropleth of the chosen metric (district polygons and values only)."""
+    query, _ = effective_query(url_query, session_query)
     if _shared.dataset_or_none(dataset_id) is None:
         return {}
     scenario, _ = scenario_from(query)
@@ -229,9 +262,12 @@ def show_map(metric: str, dataset_id: str | None, query: dict | None):
     Input(Ids.TREND_DISTRICTS, "value"),
     Input(_shared.DATASET_STORE_ID, "data"),
     Input(Ids.SCENARIO, "data"),
+    Input(SCENARIO_SESSION_ID, "data"),
 )
-def show_trend(chosen: list[str] | None, dataset_id: str | None, query: dict | None):
+def show_trend(chosen: list[str] | None, dataset_id: str | None, url_query: dict | None,
+               session_query: dict | None = None):
     """National coverage over periods with the chosen districts' mid coverage."""
+    query, _ = effective_query(url_query, session_query)
     if _shared.dataset_or_none(dataset_id) is None:
         return {}
     c = _trend_content(dataset_id, query)
@@ -261,4 +297,4 @@ def export_csv(n_clicks: int | None) -> bool:
     return bool(n_clicks)
 
 
-__all__ = ["Ids", "layout", "overview_content", "national_row", "scenario_from", "district_geojson"]
+__all__ = ["Ids", "SCENARIO_SESSION_ID", "effective_query", "layout", "overview_content", "national_row", "scenario_from", "district_geojson"]

@@ -24,6 +24,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from components import scenario_figures as sf
 from components.overview_figures import headline_cards
 from pages import _shared
+from pages.overview import SCENARIO_SESSION_ID, district_geojson
 from planning import compare as compare_mod
 from planning import coverage as coverage_mod
 from planning.scenario import RANGES, SOURCES, UNITS, Scenario, ScenarioError
@@ -38,6 +39,7 @@ class Ids:
     """Component ids of the Scenarios page."""
 
     LOCATION = "scn-url"
+    NAV = "scn-nav"
     SCENARIO = "scn-scenario"
     ALERT = "scn-alert"
     WARNINGS = "scn-warnings"
@@ -134,8 +136,6 @@ def search_string(scenario: Scenario) -> str:
 
 def results(dataset_id: str | None, query: dict[str, str]) -> dict[str, Any]:
     """Totals, PE map, district grid and allocation of one scenario (district-level frames only)."""
-    from pages.overview import district_geojson
-
     scenario = Scenario.from_query(query)
     plan = _shared.get_plan(dataset_id, scenario)
     totals = dict(plan.totals)
@@ -210,6 +210,9 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
                        marks={m: str(m) for m in (50, 55, 60, 65, 70, 75)},
                        tooltip={"placement": "bottom", "always_visible": True}, updatemode="mouseup"),
             html.Div("1 PE per 50–75 people (PM paper Table 1; Mombasa; AMETHIST)", className="form-text mt-3"),
+            html.Div(f"This link plans 1 PE per {s.people_per_pe:g} people, outside the slider's usual 50–75; "
+                     "moving the slider replaces it.", className="form-text text-warning-emphasis",
+                     id="scn-ppe-outside") if ppe != s.people_per_pe else None,
             _tip(f"{FIELD_IDS['people_per_pe']}-label", "people_per_pe"),
         ], className="mb-3"),
         _number("pe_per_orw", v["pe_per_orw"], 1),
@@ -272,8 +275,7 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
             html.Div("Districts are funded in priority order, saturating each before the next "
                      "(DESIGN.md s.3). A budget needs at least a PE stipend.", className="form-text"),
         ], className="mb-3"),
-        dbc.Button("Reset to defaults", id=Ids.RESET, href=dash.get_relative_path("/scenarios"), size="sm",
-                   color="secondary", outline=True, external_link=False),
+        dbc.Button("Reset to defaults", id=Ids.RESET, size="sm", color="secondary", outline=True),
     ]
 
 
@@ -289,6 +291,8 @@ def layout(**query: Any) -> html.Div:
     periods = [scenario.period] if scenario.period else []  # the rest come from list_periods
     return html.Div([
         dcc.Location(id=Ids.LOCATION, refresh=False),
+        dcc.Location(id=Ids.NAV, refresh="callback-nav"),
+        dcc.Store(id=SCENARIO_SESSION_ID, storage_type="session"),
         dcc.Store(id=Ids.SCENARIO, data=scenario.to_query()),
         dcc.Store(id=Ids.SAVED, storage_type="local"),
         dcc.Download(id=Ids.DOWNLOAD),
@@ -527,6 +531,47 @@ def download_plan(n_clicks: int | None, query: dict | None, dataset_id: str | No
     data = plan_xlsx_bytes(dataset_id, Scenario.from_query(query or {}), not _shared.hotspot_detail_allowed())
     name = "kp_plan" + ("_" + "_".join(f"{k}-{v}" for k, v in sorted((query or {}).items())) if query else "")
     return dcc.send_bytes(data, filename=f"{name[:120]}.xlsx")
+
+
+@callback(
+    *[Output(cid, "value") for cid in FIELD_IDS.values()],
+    Output(Ids.CAP_KIND, "value"),
+    Output(Ids.CAP_VALUE, "value"),
+    Input(Ids.RESET, "n_clicks"),
+    prevent_initial_call=True,
+)
+def reset_controls(n_clicks: int | None):
+    """Put every control back to the default scenario (the scenario callback then updates URL and results)."""
+    defaults = control_values(Scenario())
+    return (*[defaults[name] for name in FIELD_IDS], "none", None)
+
+
+@callback(
+    Output(SCENARIO_SESSION_ID, "data"),
+    Input(Ids.SCENARIO, "data"),
+    State(Ids.LOCATION, "search"),
+)
+def remember_scenario(query: dict | None, search: str | None):
+    """Keep the current scenario in the browser session so the Overview shows the same one."""
+    if dash.ctx.triggered_id is None and not search:
+        raise dash.exceptions.PreventUpdate  # plain /scenarios: restore_scenario may bring the session's back
+    return dict(query or {})
+
+
+@callback(
+    Output(Ids.NAV, "search"),
+    Input(SCENARIO_SESSION_ID, "data"),
+    State(Ids.LOCATION, "search"),
+    State(Ids.SCENARIO, "data"),
+)
+def restore_scenario(session_query: dict | None, search: str | None, shown: dict | None):
+    """Opening plain /scenarios (e.g. from the navbar) shows the session's scenario rather than the defaults."""
+    if search or not session_query or session_query == (shown or {}):
+        raise dash.exceptions.PreventUpdate
+    try:
+        return search_string(Scenario.from_query(session_query)) or no_update
+    except ScenarioError:
+        raise dash.exceptions.PreventUpdate from None
 
 
 @callback(

@@ -58,6 +58,12 @@ STREET_TYPOLOGIES = frozenset({
 TYPOLOGY_GROUPS = ("venue", "street")
 
 _TOL = 1e-9
+# Sets up to this size try every straight separation before adding a PE.
+_PAIR_DIRECTIONS_MAX_POINTS = 12
+# DEFAULT: spots farther apart than this (a clean gap on a straight line) are separate areas
+# of operation; a cut there may cost one extra PE rather than make a PE walk across the gap.
+# An assumption (no source gives a figure); a parameter of CaseloadParams.
+AREA_GAP_KM_DEFAULT = 2.0
 # Directions (degrees) tried for a cut when the longer and shorter axes both fail.
 _EXTRA_ANGLES_DEG = (45.0, 135.0, 22.5, 67.5, 112.5, 157.5, 15.0, 30.0, 60.0, 75.0, 105.0, 120.0, 150.0, 165.0)
 
@@ -79,12 +85,18 @@ class CaseloadParams:
     basis: str = "peak"
     level: str = "mid"
     duplication_rate: float = 0.0
+    area_gap_km: float = AREA_GAP_KM_DEFAULT
 
     def __post_init__(self) -> None:
         check_people_per_pe(self.people_per_pe)
         check_pe_per_orw(self.pe_per_orw)
         require_choice(self.basis, ("peak", "typical"), argument="basis", function="CaseloadParams")
         require_choice(self.level, ("low", "mid", "high"), argument="level", function="CaseloadParams")
+        if not (float(self.area_gap_km) > 0):
+            raise CaseloadError(
+                f"CaseloadParams: area_gap_km={self.area_gap_km!r} must be > 0 km "
+                f"(default {AREA_GAP_KM_DEFAULT}; use inf to never pay an extra PE for a gap)"
+            )
         if not (0.0 <= float(self.duplication_rate) <= 0.5):
             raise CaseloadError(
                 f"CaseloadParams: duplication_rate={self.duplication_rate!r} is outside 0..0.5 "
@@ -135,18 +147,27 @@ def typology_group(typology: pd.Series) -> pd.Series:
 # --- recursive coordinate bisection ------------------------------------------------------
 
 def _directions(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
-    """Cut directions: the longer bounding-box axis, the shorter, then fixed angles."""
+    """Cut directions: the longer bounding-box axis, the shorter, fixed angles, then (small sets)
+    the normal of every pair of points, so every straight separation of a small set is tried."""
     span_x = float(x.max() - x.min()) if x.size else 0.0
     span_y = float(y.max() - y.min()) if y.size else 0.0
     axes = [(1.0, 0.0), (0.0, 1.0)] if span_x >= span_y else [(0.0, 1.0), (1.0, 0.0)]
     extra = [(math.cos(math.radians(a)), math.sin(math.radians(a))) for a in _EXTRA_ANGLES_DEG]
-    return axes + extra
+    out = axes + extra
+    if 2 < x.size <= _PAIR_DIRECTIONS_MAX_POINTS:
+        i, j = np.triu_indices(x.size, k=1)
+        ang = np.round(np.degrees(np.arctan2(y[j] - y[i], x[j] - x[i])) % 180.0, 6)
+        # normal to the pair, nudged both ways so the pair itself can fall either side
+        for a in np.unique(np.concatenate([ang + 90.0 - 1e-4, ang + 90.0 + 1e-4]) % 180.0):
+            out.append((math.cos(math.radians(a)), math.sin(math.radians(a))))
+    return out
 
 
-def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float):
+def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float, gap_m: float):
     """(left, right) index arrays of the best straight cut for k groups, or None when none fits.
 
-    A cut is feasible when ⌈left/cap⌉ + ⌈right/cap⌉ ≤ k (it costs no extra group). Among the
+    A cut is feasible when ⌈left/cap⌉ + ⌈right/cap⌉ ≤ k (it costs no extra group), or ≤ k + 1
+    when the two parts are more than ``gap_m`` apart along the direction. Among the
     feasible cuts over the tried directions, the one with the least within-part spread (sum of
     squared distances of the points to their part's centre, as in Ward's method) wins, so cuts
     fall in the gaps between clusters of spots; ties go to the first direction and position.
@@ -167,10 +188,11 @@ def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float):
         cum = np.cumsum(w[idx][order])[:-1]  # weight left of cut after i+1 items
         k_left = np.maximum(1, np.ceil(cum / cap - _TOL))
         k_right = np.maximum(1, np.ceil((total - cum) / cap - _TOL))
-        ok = k_left + k_right <= k
+        xs, ys = x[idx][order], y[idx][order]
+        gap = np.diff(along[order])
+        ok = (k_left + k_right <= k) | ((k_left + k_right <= k + 1) & (gap > gap_m))
         if not ok.any():
             continue
-        xs, ys = x[idx][order], y[idx][order]
         cnt = np.arange(1, n + 1, dtype="float64")
         sx, sy = np.cumsum(xs), np.cumsum(ys)
         sxx, syy = np.cumsum(xs * xs), np.cumsum(ys * ys)
@@ -192,11 +214,12 @@ def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float):
     return idx[order[:cut]], idx[order[cut:]]
 
 
-def partition_points(x_m, y_m, weight, capacity: float) -> list[np.ndarray]:
+def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = AREA_GAP_KM_DEFAULT) -> list[np.ndarray]:
     """Cut weighted points into convex-separated groups of total weight ≤ capacity.
 
     Pure array function (metres, any weight unit): recursive coordinate bisection with
-    weight-balanced straight cuts. Every weight must be ≤ capacity. Returns index arrays
+    straight cuts (see ``_best_cut``; a cut across a gap wider than ``area_gap_km`` may
+    cost one extra group). Every weight must be ≤ capacity. Returns index arrays
     in traversal order (neighbouring groups come one after another).
     """
     x = np.asarray(x_m, dtype="float64")
@@ -217,7 +240,7 @@ def partition_points(x_m, y_m, weight, capacity: float) -> list[np.ndarray]:
             groups.append(idx)
             continue
         while True:
-            cut = _best_cut(idx, x, y, w, k, capacity)
+            cut = _best_cut(idx, x, y, w, k, capacity, area_gap_km * 1000.0)
             if cut is not None:
                 break
             k += 1  # indivisible items: this set needs one more group
@@ -334,6 +357,7 @@ def assign_caseloads(
     fixed=None,
     pe_prefix: str = "PE-",
     district: str = "",
+    area_gap_km: float = AREA_GAP_KM_DEFAULT,
 ) -> CaseloadResult:
     """Assign spots (hotspot_id, x_m, y_m, people[, typology, pe_id]) to peer educators.
 
@@ -341,7 +365,9 @@ def assign_caseloads(
     ``fixed`` (frame with hotspot_id, pe_id; or a mapping hotspot_id -> pe_id or list of
     pe_ids; default: the spots' ``pe_id`` column when present) holds previous assignments
     fixed. ``keep_typology_apart`` puts venue-based and street-based spots
-    (STREET_TYPOLOGIES) in separate caseloads. See the module docstring for the method.
+    (STREET_TYPOLOGIES) in separate caseloads. ``area_gap_km``: a straight gap at least this
+    wide separates areas of operation, even at the cost of one more PE (AREA_GAP_KM_DEFAULT).
+    See the module docstring for the method.
     """
     fn = "assign_caseloads"
     cap = check_people_per_pe(people_per_pe)
@@ -435,7 +461,8 @@ def assign_caseloads(
     for g in sorted(set(grp[item_h[free]])):
         sel = np.flatnonzero(free & ~item_full & (grp[item_h] == g))
         if sel.size:
-            for part in partition_points(xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap):
+            for part in partition_points(xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap,
+                                         area_gap_km=area_gap_km):
                 item_pe[sel[part]] = next_id()
         for j in np.flatnonzero(free & item_full & (grp[item_h] == g)):
             item_pe[j] = next_id()
@@ -497,7 +524,7 @@ def supervision_groups(peer_educators: pd.DataFrame, *, pe_per_orw: int = PE_PER
     n = check_pe_per_orw(pe_per_orw)
     require_columns(peer_educators, ["pe_id", "x_m", "y_m"], argument="peer_educators", function="supervision_groups")
     pes = peer_educators.reset_index(drop=True)
-    groups = partition_points(pes["x_m"], pes["y_m"], np.ones(len(pes)), float(n))
+    groups = partition_points(pes["x_m"], pes["y_m"], np.ones(len(pes)), float(n), area_gap_km=math.inf)
     label = np.full(len(pes), "", dtype=object)
     for i, g in enumerate(groups, start=1):
         label[g] = f"{orw_prefix}{i:02d}"
@@ -607,6 +634,7 @@ def district_caseloads(hotspots: pd.DataFrame, crs_projected: str, params: Casel
     slug = _slug(district) if district else "ALL"
     result = assign_caseloads(frame, people_per_pe=params.people_per_pe,
                               keep_typology_apart=params.keep_typology_apart, fixed=fixed,
+                              area_gap_km=params.area_gap_km,
                               pe_prefix=f"PE-{slug}-", district=district or "")
     pes = result.peer_educators
     orw = supervision_groups(pes, pe_per_orw=params.pe_per_orw, orw_prefix=f"ORW-{slug}-")

@@ -6,6 +6,8 @@ import csv
 import re
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from tests.browser.conftest import DEMO_DIR, screenshot, wait_for_graph
 
 GRAPH = "map-graph"
@@ -89,10 +91,17 @@ def test_clicking_a_district_zooms_and_shows_its_summary(page, app_server):
     open_map(page, app_server)
     before = page.evaluate("() => document.querySelector('#map-graph .js-plotly-plot').layout.map.zoom")
     # A user's click on the Blantyre polygon: plotly emits plotly_click with the location.
-    page.evaluate("""() => { const gd = document.querySelector('#map-graph .js-plotly-plot');
-        gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 0, location: 'Blantyre'}]}); }""")
+    # (Repeated until Dash has bound its click handler to the freshly drawn graph.)
     card = page.locator("#map-summary-card")
-    card.wait_for(timeout=20000)
+    for _attempt in range(6):
+        page.evaluate("""() => { const gd = document.querySelector('#map-graph .js-plotly-plot');
+            gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 0, location: 'Blantyre'}]}); }""")
+        try:
+            card.wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
+    card.wait_for(timeout=5000)
     assert "Blantyre" in card.inner_text()
     assert re.search(r"coverage \d+–\d+%", card.inner_text())
     page.wait_for_function(
@@ -127,3 +136,29 @@ def test_export_png(page, app_server, tmp_path: Path):
     info.value.save_as(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size > 10_000
+
+
+def test_keyboard_choosing_one_district_selects_it(page, app_server):
+    open_map(page, app_server)
+    page.locator("#map-filter-district").click()
+    page.keyboard.type("Zomba")
+    page.keyboard.press("Enter")
+    card = page.locator("#map-summary-card")
+    card.wait_for(timeout=20000)
+    assert "Zomba" in card.inner_text()
+    assert page.console_errors == []
+
+
+def test_a_dataset_with_fatal_errors_shows_the_validation_summary(page):
+    from tests.browser.conftest import ROOT, start_app, stop_app
+
+    proc, url, _log = start_app(data_dir=ROOT / "tests" / "fixtures" / "faulty_fatal")
+    try:
+        for path in ("/map", "/", "/data"):
+            page.goto(url + path)
+            summary = page.locator("#validation-summary").first
+            summary.wait_for(timeout=30000)
+            assert "could not be loaded" in summary.inner_text()
+        assert page.console_errors == []
+    finally:
+        stop_app(proc)

@@ -134,3 +134,28 @@ def test_invalid_value_explains_itself(app_server, page):
     page.keyboard.press("Enter")
     page.wait_for_selector("#scn-error", timeout=30000)
     assert "pe_per_orw 40 is outside 2–15" in page.inner_text("#scn-error")
+
+
+def test_scenario_follows_the_planner_to_the_overview_and_back(app_server, page, expected_pes):
+    page.goto(app_server + "/scenarios")
+    page.wait_for_selector(PE_TOTAL, timeout=30000)
+    wait_pe(page, expected_pes[60])
+    page.locator(SLIDER_HANDLE).first.focus()
+    page.keyboard.press("Home")
+    wait_pe(page, expected_pes[50])
+
+    page.click("#nav-overview")  # the navbar link carries no query: the session's scenario is used
+    page.wait_for_function("([want]) => { const el = document.getElementById('ov-pe');"
+                           " return el && el.innerText.replace(/,/g, '') === String(want); }",
+                           arg=[expected_pes[50]], timeout=30000)
+    assert "chosen on the Scenarios page" in page.inner_text("#ov-scenario-note")
+
+    page.click("#nav-scenarios")
+    page.wait_for_function("() => location.search.includes('people_per_pe=50')", timeout=30000)
+    wait_pe(page, expected_pes[50])
+    assert page.locator(SLIDER_HANDLE).first.get_attribute("aria-valuenow") == "50"
+
+    page.click("#scn-reset")
+    wait_pe(page, expected_pes[60])
+    assert "people_per_pe" not in page.url
+    assert page.console_errors == []

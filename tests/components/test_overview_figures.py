@@ -125,6 +125,12 @@ def test_district_grid_sorts_by_priority_and_carries_units_and_tooltips():
     json.dumps(grid.rowData)
 
 
+def test_grid_text_cannot_start_a_formula_in_the_csv_export():
+    rows = of.grid_rows(pd.DataFrame({"district": ["=HYPERLINK(1)", "Zomba"], "gap": [-1.0, 2.0]}), ["district", "gap"])
+    assert rows[0] == {"district": "'=HYPERLINK(1)", "gap": -1.0}
+    assert rows[1]["district"] == "Zomba"
+
+
 def test_cumulative_share_sentence_reads_like_the_mauritius_finding():
     assert of.cumulative_share_sentence(4, 0.8123, 9).startswith("4 of 9 districts hold 81% of")
     assert of.cumulative_share_sentence(1, 0.9, 3).startswith("1 of 3 district holds 90%")

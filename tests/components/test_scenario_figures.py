@@ -97,3 +97,9 @@ def test_compare_grid_lists_every_scenario_column():
     grid = sf.compare_grid(compare, grid_id="cmp")
     assert [d["field"] for d in grid.columnDefs] == ["scenario", "peer_educators", "coverage_mid"]
     assert grid.rowData[1] == {"scenario": "lean", "peer_educators": 230, "coverage_mid": 0.5}
+
+
+def test_compare_grid_headers_from_scenario_names_cannot_start_a_formula():
+    compare = pd.DataFrame({"figure": ["PEs needed"], "=evil": [1], "diff_=evil": [0]})
+    grid = sf.compare_grid(compare, grid_id="cmp")
+    assert [d["headerName"] for d in grid.columnDefs] == ["figure", "'=evil", "diff =evil"]
