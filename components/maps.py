@@ -313,8 +313,12 @@ def view_for_bounds(bounds: tuple[float, float, float, float], *, width_px: int 
 
 
 def map_figure(traces: list[Any], bounds: tuple[float, float, float, float], *,
-               uirevision: str = "map", title: str = "") -> dict[str, Any]:
-    """The map figure dict: traces on a tile-free white background, fitted to ``bounds``, legend shown."""
+               uirevision: str = "map", title: str = "", note: str = "") -> dict[str, Any]:
+    """The map figure dict: traces on a tile-free white background, fitted to ``bounds``, legend shown.
+
+    ``note`` is printed in the bottom-left corner (e.g. the level of detail and the dataset), so
+    a PNG export says what it carries (DESIGN.md s.4).
+    """
     centre, zoom = view_for_bounds(bounds)
     layout = dict(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
@@ -326,4 +330,8 @@ def map_figure(traces: list[Any], bounds: tuple[float, float, float, float], *,
     )
     if not title:
         layout.pop("title")
+    if note:
+        layout["annotations"] = [{"text": note, "xref": "paper", "yref": "paper", "x": 0.005, "y": 0.005,
+                                  "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                                  "font": {"size": 10, "color": "#333"}, "bgcolor": "rgba(255,255,255,0.8)"}]
     return {"data": list(traces), "layout": layout}

@@ -134,6 +134,11 @@ def test_aggregate_mode_sends_no_hotspot_data(page, aggregate_server):
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(1500)
     screenshot(page, "map_aggregate")
+    with page.expect_download(timeout=60000) as info:  # the HTML export's body is captured too
+        page.locator("#map-export-html").click()
+    exported = open(info.value.path(), encoding="utf-8").read()
+    assert "district aggregates only" in exported
+    bodies["exported map.html"] = exported
     hotspots = demo_hotspots()
     assert len(bodies) > 10
     assert leaks(bodies, hotspots) == []

@@ -133,7 +133,8 @@ def test_catchment_rings_have_the_radius_in_kilometres():
 
 
 def test_figure_needs_no_tiles_and_keeps_user_zoom():
-    fig = maps.map_figure([], (34.0, -14.0, 35.0, -12.0), uirevision="abc")
+    fig = maps.map_figure([], (34.0, -14.0, 35.0, -12.0), uirevision="abc", note="Level of detail: x")
+    assert fig["layout"]["annotations"][0]["text"] == "Level of detail: x"
     assert fig["layout"]["map"]["style"] == "white-bg"
     assert fig["layout"]["uirevision"] == "abc"
     assert fig["layout"]["map"]["center"] == {"lat": -13.0, "lon": 34.5}
