@@ -266,7 +266,8 @@ def build_map(dataset_id: str | None, *, layers: list[str], metric: str, colour_
     # keyboard path: choosing exactly one district in the filter selects it like a click
     focus = selected or (districts[0] if districts and len(districts) == 1 else None)
     bounds = _bounds(dataset, focus, regions, districts)
-    note = f"{dataset.name}{' (synthetic)' if dataset.synthetic else ''} · {_shared.level_note(not hotspot_detail)}"
+    synthetic = " (synthetic data)" if dataset.synthetic and "synthetic" not in dataset.name.lower() else ""
+    note = f"{dataset.name}{synthetic} · {_shared.level_note(not hotspot_detail)}"
     fig = maps.map_figure(traces, bounds, uirevision=f"{key}|{focus}|{regions}|{districts}", note=note)
     return fig, district_summary(dist, focus, distance_km=float(scenario.distance_km))
 

@@ -63,7 +63,7 @@ _PAIR_DIRECTIONS_MAX_POINTS = 12
 # DEFAULT: spots farther apart than this (a clean gap on a straight line) are separate areas
 # of operation; a cut there may cost one extra PE rather than make a PE walk across the gap.
 # An assumption (no source gives a figure); a parameter of CaseloadParams.
-AREA_GAP_KM_DEFAULT = 2.0
+AREA_GAP_KM_DEFAULT = 1.0
 # Directions (degrees) tried for a cut when the longer and shorter axes both fail.
 _EXTRA_ANGLES_DEG = (45.0, 135.0, 22.5, 67.5, 112.5, 157.5, 15.0, 30.0, 60.0, 75.0, 105.0, 120.0, 150.0, 165.0)
 
@@ -418,16 +418,28 @@ def assign_caseloads(
     load: dict[str, float] = {}
     hid = frame["hotspot_id"].to_numpy()
     grp = frame["typology_group"].to_numpy()
-    item_nth = pd.Series(item_h).groupby(item_h).cumcount().to_numpy()
-    for j in range(item_h.size):
-        pes = kept.get(hid[item_h[j]])
+    # A split spot's remainder goes back to the kept PE that also holds other spots; its
+    # full-cap shares to the spot's other kept PEs (a keep file lists pairs, not shares).
+    spots_per_pe: dict[str, int] = {}
+    for ps in kept.values():
+        for pe in ps:
+            spots_per_pe[pe] = spots_per_pe.get(pe, 0) + 1
+    wanted = np.full(item_h.size, "", dtype=object)
+    for i in np.unique(item_h):
+        pes = kept.get(hid[i])
         if not pes:
             continue
-        # the n-th item of a spot takes the n-th kept PE of that spot
-        nth = int(item_nth[j])
-        if nth >= len(pes):
-            continue
-        pe = pes[nth]
+        js = np.flatnonzero(item_h == i)
+        rest = [j for j in js if not item_full[j]]
+        pool = sorted(pes, key=lambda pe: (-spots_per_pe[pe], pe))
+        if rest:
+            wanted[rest[0]] = pool.pop(0)
+        pool.sort()
+        for j in js:
+            if item_full[j] and pool:
+                wanted[j] = pool.pop(0)
+    for j in np.flatnonzero(wanted != ""):
+        pe = wanted[j]
         if load.get(pe, 0.0) + item_p[j] <= cap + _TOL:
             item_pe[j] = pe
             item_fixed[j] = True

@@ -59,15 +59,36 @@ def without_district_geometry(text: str) -> str:
     return json.dumps(strip(obj))
 
 
+def boundary_vertex_numbers() -> set[str]:
+    """District polygon vertices as the app writes them (raw and rounded to 5 decimals).
+
+    District outlines are public and are drawn in aggregate views; a vertex can equal a
+    hotspot coordinate by chance, so these numbers are not evidence of a leak.
+    """
+    geo = json.loads((DEMO_DIR / "boundaries.geojson").read_text(encoding="utf-8"))
+    out: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, (int, float)):
+            out.update({repr(float(node)), repr(round(float(node), 5))})
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    for feature in geo["features"]:
+        walk(feature["geometry"]["coordinates"])
+    return out
+
+
 def leaks(bodies: dict[str, str], hotspots: list[dict[str, str]]) -> list[str]:
     """Where a hotspot id, name or coordinate appears in the captured bodies (empty = none)."""
     found = []
+    public = boundary_vertex_numbers()
     ids = {h["hotspot_id"] for h in hotspots}
     names = {h["name"] for h in hotspots if h.get("name")}
     for url, raw in bodies.items():
         text = without_district_geometry(raw)
         tokens = set(TOKEN.findall(text))
-        numbers = set(NUMBER.findall(text))
+        numbers = set(NUMBER.findall(text)) - public
         for hid in ids & tokens:
             found.append(f"{url}: hotspot id {hid}")
         for name in names:
@@ -163,3 +184,13 @@ def test_aggregate_map_callback_refuses_forged_hotspot_layers(page, aggregate_se
     figure = json.loads(text)["response"]["map-graph"]["figure"]
     assert [t.get("meta") for t in figure["data"]] == ["districts"]
     assert leaks({"forged": text}, demo_hotspots()) == []
+
+
+def test_the_same_check_sees_hotspots_in_the_full_detail_view(page, app_server):
+    bodies = capture_bodies(page)
+    page.goto(app_server + "/map")
+    wait_for_graph(page, "map-graph", min_traces=2)
+    page.wait_for_load_state("networkidle")
+    found = leaks(bodies, demo_hotspots())
+    assert any("hotspot id" in f for f in found)
+    assert any("latitude" in f or " at (" in f for f in found)

@@ -19,8 +19,9 @@ def test_full_detail_export_is_offline_and_holds_every_hotspot():
         level_note="Level of detail: hotspot locations included", synthetic=True)
     assert not REMOTE.search(page)
     assert "L.map(" in page or "L.map" in page  # leaflet inlined and used
-    assert page.count('"className": "kp-hotspot"') == 3
-    assert page.count('"className": "kp-site"') == 2
+    assert '"className": "kp-hotspot"' in page and '"className": "kp-site"' in page
+    assert page.count('"type": "Point"') == 3 + 2  # every hotspot and every site
+    assert all(f"({hid})" in page for hid in ("H1", "H2", "H3", "S1", "S2"))
     assert "Bar one" in page and "Level of detail: hotspot locations included" in page
     assert "Synthetic demo data" in page
     assert "jquery" not in page.lower() and "awesome-markers" not in page

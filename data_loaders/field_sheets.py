@@ -1,0 +1,151 @@
+"""Field sheets for peer educators (Excel workbook, printable HTML) and the keep-file reader.
+
+A field sheet carries hotspot names and locations of a criminalised population: every sheet
+is marked "Confidential: contains hotspot locations" (DESIGN.md s.4) and every text cell
+goes through data_loaders.safe_text.neutralise_formula so a spreadsheet cannot run it.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from data_loaders.safe_text import neutralise_formula
+from planning.caseloads import CaseloadResult
+from planning.outreach import OutreachCalendar
+
+CONFIDENTIAL = "Confidential: contains hotspot locations. Do not share, print only what you need, keep it safe."
+KEEP_COLUMNS = ("hotspot_id", "pe_id")
+
+
+class KeepFileError(ValueError):
+    """The keep file (hotspot -> PE) cannot be used; the message names file, row, column and fix."""
+
+
+def read_keep_file(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or XLSX of previous assignments: columns hotspot_id, pe_id (others ignored).
+
+    The output of ``cli.py caseloads --out`` (sheet "assignments") or any table with these two
+    columns. Rows with an empty hotspot_id or pe_id are refused with their row number.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise KeepFileError(f"keep file {str(path)!r} does not exist; give a CSV or XLSX with columns hotspot_id, pe_id")
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        book = pd.read_excel(path, sheet_name=None, dtype=str)
+        frame = book.get("assignments", next(iter(book.values())))
+    elif path.suffix.lower() == ".csv":
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    else:
+        raise KeepFileError(f"keep file {path.name!r}: type {path.suffix!r} is not .csv or .xlsx; save it as CSV")
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in KEEP_COLUMNS if c not in frame.columns]
+    if missing:
+        raise KeepFileError(
+            f"keep file {path.name!r} lacks column(s) {missing} (it has {list(frame.columns)}); "
+            "add a header row with hotspot_id and pe_id"
+        )
+    out = frame[list(KEEP_COLUMNS)].fillna("").astype(str).apply(lambda s: s.str.strip())
+    empty = out[(out["hotspot_id"] == "") | (out["pe_id"] == "")]
+    if len(empty):
+        first = int(empty.index[0]) + 2  # header is row 1
+        col = "hotspot_id" if out.loc[empty.index[0], "hotspot_id"] == "" else "pe_id"
+        raise KeepFileError(f"keep file {path.name!r} row {first}: column {col} is empty; fill it or delete the row")
+    return out.reset_index(drop=True)
+
+
+def pe_sheet_frame(result: CaseloadResult, pe_id: str, calendar: OutreachCalendar | None = None) -> pd.DataFrame:
+    """One PE's spots: hotspot_id, name, typology, latitude, longitude, people, peak_days, peak_times, visits."""
+    rows = result.assignments[result.assignments["pe_id"] == pe_id]
+    if rows.empty:
+        raise KeyError(f"pe_id {pe_id!r} is not in this caseload plan; choose one of {list(result.peer_educators['pe_id'])[:20]}")
+    spots = result.spots.set_index("hotspot_id")
+    cols = [c for c in ("name", "typology", "latitude", "longitude", "peak_days", "peak_times") if c in spots.columns]
+    out = rows[["hotspot_id", "people"]].join(spots[cols], on="hotspot_id")
+    out["people"] = out["people"].round(1)
+    if calendar is not None:
+        v = calendar.visits[calendar.visits["pe_id"] == pe_id]
+        text = v.groupby("hotspot_id").apply(
+            lambda g: "; ".join(f"{d} {s:02d}:00–{e:02d}:00" for d, s, e in zip(g["day"], g["start_h"], g["end_h"])),
+            include_groups=False)
+        out["visits"] = out["hotspot_id"].map(text).fillna("not scheduled")
+    return out[["hotspot_id"] + cols + ["people"] + (["visits"] if calendar is not None else [])].reset_index(drop=True)
+
+
+def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells neutralised against formula injection."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(neutralise_formula)
+    return out
+
+
+def write_workbook(result: CaseloadResult, calendar: OutreachCalendar | None = None,
+                   path: str | Path | io.BytesIO | None = None) -> bytes:
+    """Excel workbook: 'summary' (one row per PE), 'assignments' (hotspot -> PE, re-usable as --keep),
+    then one sheet per PE (its spots, peak windows and weekly visits). Returns the bytes (and
+    writes ``path`` when given). Row 1 of every sheet is the confidentiality notice."""
+    buffer = io.BytesIO()
+    pes = result.peer_educators.drop(columns=["x_m", "y_m"], errors="ignore").copy()
+    if calendar is not None:
+        pes = pes.merge(calendar.load[["pe_id", "contacts_per_month", "load_pct", "overloaded"]], on="pe_id", how="left")
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        sheets = {"summary": pes, "assignments": result.assignments[["hotspot_id", "pe_id", "people", "split", "fixed"]]}
+        for pe in result.peer_educators["pe_id"]:
+            sheets[str(pe)[-31:]] = pe_sheet_frame(result, pe, calendar)
+        for name, frame in sheets.items():
+            sheet_name = str(neutralise_formula(name))[:31]
+            # the assignments sheet keeps its header on row 1 so it reads back as a keep file
+            start = 0 if name == "assignments" else 2
+            _safe(frame).round(4).to_excel(writer, sheet_name=sheet_name, index=False, startrow=start)
+            ws = writer.sheets[sheet_name]
+            if start:
+                ws.cell(row=1, column=1, value=CONFIDENTIAL)
+                title = f"District {result.district}" if name == "summary" else f"Peer educator {name}"
+                ws.cell(row=2, column=1, value=str(neutralise_formula(title)))
+    data = buffer.getvalue()
+    if path is not None:
+        if isinstance(path, io.BytesIO):
+            path.write(data)
+        else:
+            Path(path).write_bytes(data)
+    return data
+
+
+_CSS = """
+body{font-family:Arial,Helvetica,sans-serif;font-size:11pt;color:#111;margin:1.5em}
+.conf{border:2px solid #b00;color:#b00;padding:.4em;font-weight:bold}
+table{border-collapse:collapse;margin:.6em 0 1.6em 0}th,td{border:1px solid #666;padding:3px 6px;text-align:left}
+th{background:#eee}h2{page-break-before:always}h2:first-of-type{page-break-before:auto}
+@media print{.conf{border-width:1px}}
+"""
+
+
+def render_html(result: CaseloadResult, calendar: OutreachCalendar | None = None, *,
+                pe_ids: list[str] | None = None) -> str:
+    """A self-contained printable HTML page (inline CSS, no external resources) with one section per PE."""
+    pes = list(result.peer_educators["pe_id"]) if pe_ids is None else list(pe_ids)
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Field sheets: {esc(result.district or 'all hotspots')}</title><style>{_CSS}</style></head><body>",
+        f"<p class='conf'>{esc(CONFIDENTIAL)}</p>",
+        f"<h1>Peer-educator field sheets: {esc(result.district or 'all hotspots')}</h1>",
+        f"<p>{len(pes)} peer educator(s); up to {result.people_per_pe:g} people each (DESIGN.md s.3).</p>",
+    ]
+    info = result.peer_educators.set_index("pe_id")
+    for pe in pes:
+        frame = pe_sheet_frame(result, pe, calendar)
+        row = info.loc[pe]
+        orw = f", supervision group {esc(str(row['orw_group']))}" if "orw_group" in info.columns else ""
+        walk = f", walk around spots about {row['walking_km']:.1f} km" if "walking_km" in info.columns else ""
+        parts.append(f"<h2>Peer educator {esc(str(pe))}</h2>")
+        parts.append(f"<p class='conf'>{esc(CONFIDENTIAL)}</p>")
+        parts.append(f"<p>{row['people']:.0f} people at {int(row['hotspots'])} spot(s){orw}{walk}.</p>")
+        parts.append(frame.to_html(index=False, escape=True, border=0, float_format=lambda v: f"{v:.5g}"))
+    parts.append("</body></html>")
+    return "\n".join(parts)
