@@ -120,20 +120,20 @@ def render_table(plan: Plan) -> str:
     d = plan.districts.sort_values("priority_rank")
     capped = "funded_peer_educators" in d.columns
     distance = plan.scenario.distance_km
-    headers = ["#", "District", "Region", "Pop", "Enrolled", "Cov", "Gap", "PEs", "ORWs", "Condoms/mo", f"≤{distance:g}km"]
+    headers = ["#", "District", "Region", "Pop", "Enrolled", "Coverage", "Gap", "PEs", "ORWs", "Condoms/mo", f"≤{distance:g}km"]
     if capped:
         headers += ["Funded", "Covered"]
     rows = []
     for r in d.itertuples(index=False):
         row = [str(r.priority_rank), str(r.district)[:22], str(r.region)[:12], _fmt(r.planning_population), _fmt(r.enrolled),
-               _fmt(r.coverage_mid, "pct"), _fmt(r.gap), _fmt(r.peer_educators), _fmt(r.outreach_workers),
+               _coverage_range(r.coverage_low, r.coverage_high), _fmt(r.gap), _fmt(r.peer_educators), _fmt(r.outreach_workers),
                _fmt(r.condoms_per_month), _fmt(r.share_within_distance, "pct")]
         if capped:
             row += [_fmt(r.funded_peer_educators), _fmt(r.covered_population)]
         rows.append(row)
     t = plan.totals
     total = ["", "Total", f"{t['districts']} districts", _fmt(t["planning_population"]), _fmt(t["enrolled"]),
-             _fmt(t["coverage_mid"], "pct"), _fmt(t["gap"]), _fmt(t["peer_educators"]), _fmt(t["outreach_workers"]),
+             _coverage_range(t["coverage_low"], t["coverage_high"]), _fmt(t["gap"]), _fmt(t["peer_educators"]), _fmt(t["outreach_workers"]),
              _fmt(t["condoms_per_month"]), _fmt(t["share_within_distance"], "pct")]
     if capped:
         total += [_fmt(t["funded_peer_educators"]), _fmt(t["covered_population"])]
@@ -151,6 +151,8 @@ def render_table(plan: Plan) -> str:
                f"1 PE per {s.people_per_pe:g}, 1 ORW per {s.pe_per_orw:g} PEs, {s.condoms_per_person_month:g} condoms/person/month, "
                f"enrolment {p['period'] or 'none'}")
     out += [line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows] + [line(["-" * w for w in widths]), line(total)]
+    out.append("Pop = planning population; Gap = target × Pop − enrolled.")
+    out.append("Coverage = enrolled ÷ high .. enrolled ÷ low estimate (the mapping's min–max range).")
     out.append(f"Lubricant {_fmt(t['lubricant_per_month'])} sachets/month; HIV test kits {_fmt(t['test_kits_per_month'])}/month.")
     if s.costed:
         missing = f" (not costed: {', '.join(p['not_costed'])})" if p["not_costed"] else ""
@@ -167,6 +169,13 @@ def render_table(plan: Plan) -> str:
     for note in plan.warnings:
         out.append(f"Note: {note}")
     return "\n".join(out)
+
+
+def _coverage_range(low: Any, high: Any) -> str:
+    """Coverage as the range the mapping's min–max counts give, e.g. "53–91%"."""
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return "n/a"
+    return f"{low * 100:.0f}–{high * 100:.0f}%"
 
 
 def run(args: argparse.Namespace) -> int:

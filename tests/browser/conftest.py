@@ -156,6 +156,14 @@ def screenshot(pg, name: str) -> Path:
     """Save a full-page screenshot to docs/screenshots/<name>.png and return its path."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{name}.png"
+    # MapLibre draws asynchronously after plotly has the data: wait until every map subplot
+    # on the page has finished drawing, so the screenshot shows the polygons.
+    pg.wait_for_function(
+        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).every(gd => {
+               const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+               return !sub || (sub.map && sub.map.loaded());
+           })""", timeout=30000)
+    pg.wait_for_timeout(500)
     pg.screenshot(path=str(path), full_page=True)
     return path
 
