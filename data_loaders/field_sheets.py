@@ -57,22 +57,30 @@ def read_keep_file(path: str | Path) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def pe_sheet_frame(result: CaseloadResult, pe_id: str, calendar: OutreachCalendar | None = None) -> pd.DataFrame:
-    """One PE's spots: hotspot_id, name, typology, latitude, longitude, people, peak_days, peak_times, visits."""
-    rows = result.assignments[result.assignments["pe_id"] == pe_id]
-    if rows.empty:
-        raise KeyError(f"pe_id {pe_id!r} is not in this caseload plan; choose one of {list(result.peer_educators['pe_id'])[:20]}")
+def sheet_frames(result: CaseloadResult, calendar: OutreachCalendar | None = None) -> dict[str, pd.DataFrame]:
+    """Every PE's spots at once (pe_id -> frame): hotspot_id, name, typology, latitude, longitude,
+    peak_days, peak_times, people, and visits (weekly calendar) when a calendar is given."""
     spots = result.spots.set_index("hotspot_id")
     cols = [c for c in ("name", "typology", "latitude", "longitude", "peak_days", "peak_times") if c in spots.columns]
-    out = rows[["hotspot_id", "people"]].join(spots[cols], on="hotspot_id")
+    out = result.assignments[["pe_id", "hotspot_id", "people"]].join(spots[cols], on="hotspot_id")
     out["people"] = out["people"].round(1)
+    keep = ["hotspot_id"] + cols + ["people"]
     if calendar is not None:
-        v = calendar.visits[calendar.visits["pe_id"] == pe_id]
-        text = v.groupby("hotspot_id").apply(
-            lambda g: "; ".join(f"{d} {s:02d}:00–{e:02d}:00" for d, s, e in zip(g["day"], g["start_h"], g["end_h"])),
-            include_groups=False)
-        out["visits"] = out["hotspot_id"].map(text).fillna("not scheduled")
-    return out[["hotspot_id"] + cols + ["people"] + (["visits"] if calendar is not None else [])].reset_index(drop=True)
+        v = calendar.visits
+        label = v["day"] + " " + v["start_h"].map("{:02d}:00".format) + "–" + v["end_h"].map("{:02d}:00".format)
+        text = label.groupby([v["pe_id"], v["hotspot_id"]]).agg("; ".join)
+        key = pd.MultiIndex.from_arrays([out["pe_id"], out["hotspot_id"]])
+        out["visits"] = text.reindex(key).fillna("not scheduled").to_numpy()
+        keep.append("visits")
+    return {str(pe): g[keep].reset_index(drop=True) for pe, g in out.groupby("pe_id", sort=False)}
+
+
+def pe_sheet_frame(result: CaseloadResult, pe_id: str, calendar: OutreachCalendar | None = None) -> pd.DataFrame:
+    """One PE's spots (see ``sheet_frames``); KeyError naming the PE when it is not in the plan."""
+    frames = sheet_frames(result, calendar)
+    if pe_id not in frames:
+        raise KeyError(f"pe_id {pe_id!r} is not in this caseload plan; choose one of {list(frames)[:20]}")
+    return frames[pe_id]
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -95,8 +103,9 @@ def write_workbook(result: CaseloadResult, calendar: OutreachCalendar | None = N
         pes = pes.merge(calendar.load[["pe_id", "contacts_per_month", "load_pct", "overloaded"]], on="pe_id", how="left")
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         sheets = {"summary": pes, "assignments": result.assignments[["hotspot_id", "pe_id", "people", "split", "fixed"]]}
+        frames = sheet_frames(result, calendar)
         for pe in result.peer_educators["pe_id"]:
-            sheets[str(pe)[-31:]] = pe_sheet_frame(result, pe, calendar)
+            sheets[str(pe)[-31:]] = frames[str(pe)]
         for name, frame in sheets.items():
             sheet_name = str(neutralise_formula(name))[:31]
             # the assignments sheet keeps its header on row 1 so it reads back as a keep file
@@ -138,8 +147,11 @@ def render_html(result: CaseloadResult, calendar: OutreachCalendar | None = None
         f"<p>{len(pes)} peer educator(s); up to {result.people_per_pe:g} people each (DESIGN.md s.3).</p>",
     ]
     info = result.peer_educators.set_index("pe_id")
+    frames = sheet_frames(result, calendar)
     for pe in pes:
-        frame = pe_sheet_frame(result, pe, calendar)
+        if pe not in frames:
+            raise KeyError(f"pe_id {pe!r} is not in this caseload plan; choose one of {list(frames)[:20]}")
+        frame = frames[pe]
         row = info.loc[pe]
         orw = f", supervision group {esc(str(row['orw_group']))}" if "orw_group" in info.columns else ""
         walk = f", walk around spots about {row['walking_km']:.1f} km" if "walking_km" in info.columns else ""

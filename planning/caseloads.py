@@ -16,7 +16,10 @@ Algorithm (``assign_caseloads``, maths on arrays in metres):
    cuts: a set needing k = ⌈pop / cap⌉ PEs is cut by a straight line (the longer axis
    first, then other directions) into parts needing ⌈k/2⌉ and ⌊k/2⌋ PEs, at the feasible
    cut closest to the population quantile; when no straight cut keeps both parts within
-   their PEs' capacity (items are indivisible), the set gets one more PE. Each caseload is
+   their PEs' capacity (items are indivisible), the set gets one more PE. Two walkability
+   rules may also add a PE: a cut across a clean gap wider than ``area_gap_km`` (separate
+   areas of operation), and a caseload spread wider than ``max_radius_km`` from its centre
+   is cut again (both assumptions with defaults, parameters). Each caseload is
    a cell of a convex partition of the plane, so caseloads are compact and no PE's spot
    lies inside another PE's group (the convex hulls are disjoint up to their boundaries).
 3. Fixed assignments (a re-mapping): the kept PEs keep their spots (in hotspot_id order
@@ -37,7 +40,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pyproj import Transformer
+
 from planning._frames import require_choice, require_columns, text_column
+from planning.estimates import hotspot_estimates
+from planning.geo import project_lonlat
 
 # DESIGN.md s.3: people_per_PE in 50-75 (default 60; Mombasa 60-75, PM paper Table 1 50-60,
 # AMETHIST 50-80). Kenya saw better outreach at <= 90 per PE, so 90 is the upper limit.
@@ -64,6 +71,9 @@ _PAIR_DIRECTIONS_MAX_POINTS = 12
 # of operation; a cut there may cost one extra PE rather than make a PE walk across the gap.
 # An assumption (no source gives a figure); a parameter of CaseloadParams.
 AREA_GAP_KM_DEFAULT = 1.0
+# DEFAULT: a caseload whose spots lie farther than this from its centre is cut again (one
+# more PE) so that a PE can walk her round. An assumption (no source gives a figure).
+MAX_RADIUS_KM_DEFAULT = 1.0
 # Directions (degrees) tried for a cut when the longer and shorter axes both fail.
 _EXTRA_ANGLES_DEG = (45.0, 135.0, 22.5, 67.5, 112.5, 157.5, 15.0, 30.0, 60.0, 75.0, 105.0, 120.0, 150.0, 165.0)
 
@@ -86,12 +96,18 @@ class CaseloadParams:
     level: str = "mid"
     duplication_rate: float = 0.0
     area_gap_km: float = AREA_GAP_KM_DEFAULT
+    max_radius_km: float = MAX_RADIUS_KM_DEFAULT
 
     def __post_init__(self) -> None:
         check_people_per_pe(self.people_per_pe)
         check_pe_per_orw(self.pe_per_orw)
         require_choice(self.basis, ("peak", "typical"), argument="basis", function="CaseloadParams")
         require_choice(self.level, ("low", "mid", "high"), argument="level", function="CaseloadParams")
+        if not (float(self.max_radius_km) > 0):
+            raise CaseloadError(
+                f"CaseloadParams: max_radius_km={self.max_radius_km!r} must be > 0 km "
+                f"(default {MAX_RADIUS_KM_DEFAULT}; use inf to never pay an extra PE for spread)"
+            )
         if not (float(self.area_gap_km) > 0):
             raise CaseloadError(
                 f"CaseloadParams: area_gap_km={self.area_gap_km!r} must be > 0 km "
@@ -146,21 +162,22 @@ def typology_group(typology: pd.Series) -> pd.Series:
 
 # --- recursive coordinate bisection ------------------------------------------------------
 
-def _directions(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
-    """Cut directions: the longer bounding-box axis, the shorter, fixed angles, then (small sets)
-    the normal of every pair of points, so every straight separation of a small set is tried."""
+_EXTRA_DIRECTIONS = [(math.cos(math.radians(a)), math.sin(math.radians(a))) for a in _EXTRA_ANGLES_DEG]
+
+
+def _directions(x: np.ndarray, y: np.ndarray):
+    """Cut directions, lazily: the longer bounding-box axis, the shorter, fixed angles, then (small
+    sets) the normal of every pair of points, so every straight separation of a small set is tried."""
     span_x = float(x.max() - x.min()) if x.size else 0.0
     span_y = float(y.max() - y.min()) if y.size else 0.0
-    axes = [(1.0, 0.0), (0.0, 1.0)] if span_x >= span_y else [(0.0, 1.0), (1.0, 0.0)]
-    extra = [(math.cos(math.radians(a)), math.sin(math.radians(a))) for a in _EXTRA_ANGLES_DEG]
-    out = axes + extra
+    yield from ([(1.0, 0.0), (0.0, 1.0)] if span_x >= span_y else [(0.0, 1.0), (1.0, 0.0)])
+    yield from _EXTRA_DIRECTIONS
     if 2 < x.size <= _PAIR_DIRECTIONS_MAX_POINTS:
         i, j = np.triu_indices(x.size, k=1)
         ang = np.round(np.degrees(np.arctan2(y[j] - y[i], x[j] - x[i])) % 180.0, 6)
         # normal to the pair, nudged both ways so the pair itself can fall either side
         for a in np.unique(np.concatenate([ang + 90.0 - 1e-4, ang + 90.0 + 1e-4]) % 180.0):
-            out.append((math.cos(math.radians(a)), math.sin(math.radians(a))))
-    return out
+            yield (math.cos(math.radians(a)), math.sin(math.radians(a)))
 
 
 def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float, gap_m: float):
@@ -194,8 +211,6 @@ def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float, gap_m: float):
         if not ok.any():
             continue
         cnt = np.arange(1, n + 1, dtype="float64")
-        sx, sy = np.cumsum(xs), np.cumsum(ys)
-        sxx, syy = np.cumsum(xs * xs), np.cumsum(ys * ys)
         # SSE of prefix (first i+1 points) and suffix, by the shift-invariant formula.
         xs0, ys0 = xs - xs.mean(), ys - ys.mean()
         sx, sy = np.cumsum(xs0), np.cumsum(ys0)
@@ -214,12 +229,14 @@ def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float, gap_m: float):
     return idx[order[:cut]], idx[order[cut:]]
 
 
-def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = AREA_GAP_KM_DEFAULT) -> list[np.ndarray]:
+def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = AREA_GAP_KM_DEFAULT,
+                     max_radius_km: float = math.inf) -> list[np.ndarray]:
     """Cut weighted points into convex-separated groups of total weight ≤ capacity.
 
     Pure array function (metres, any weight unit): recursive coordinate bisection with
     straight cuts (see ``_best_cut``; a cut across a gap wider than ``area_gap_km`` may
-    cost one extra group). Every weight must be ≤ capacity. Returns index arrays
+    cost one extra group); a group whose points lie farther than ``max_radius_km`` from its
+    centre is cut again (one more group). Every weight must be ≤ capacity. Returns index arrays
     in traversal order (neighbouring groups come one after another).
     """
     x = np.asarray(x_m, dtype="float64")
@@ -236,9 +253,16 @@ def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = 
     while stack:
         idx = stack.pop()
         k = max(1, lower_bound(float(w[idx].sum()), capacity))
-        if idx.size == 1 or k == 1:
+        if idx.size == 1:
             groups.append(idx)
             continue
+        if k == 1:
+            cx, cy = x[idx].mean(), y[idx].mean()
+            radius_m = float(np.sqrt((x[idx] - cx) ** 2 + (y[idx] - cy) ** 2).max())
+            if radius_m <= max_radius_km * 1000.0:
+                groups.append(idx)
+                continue
+            k = 2  # too spread out for one PE to walk: one more PE
         while True:
             cut = _best_cut(idx, x, y, w, k, capacity, area_gap_km * 1000.0)
             if cut is not None:
@@ -358,6 +382,7 @@ def assign_caseloads(
     pe_prefix: str = "PE-",
     district: str = "",
     area_gap_km: float = AREA_GAP_KM_DEFAULT,
+    max_radius_km: float = MAX_RADIUS_KM_DEFAULT,
 ) -> CaseloadResult:
     """Assign spots (hotspot_id, x_m, y_m, people[, typology, pe_id]) to peer educators.
 
@@ -366,7 +391,8 @@ def assign_caseloads(
     pe_ids; default: the spots' ``pe_id`` column when present) holds previous assignments
     fixed. ``keep_typology_apart`` puts venue-based and street-based spots
     (STREET_TYPOLOGIES) in separate caseloads. ``area_gap_km``: a straight gap at least this
-    wide separates areas of operation, even at the cost of one more PE (AREA_GAP_KM_DEFAULT).
+    wide separates areas of operation, even at the cost of one more PE (AREA_GAP_KM_DEFAULT);
+    ``max_radius_km``: a caseload spread wider than this from its centre gets one more PE.
     See the module docstring for the method.
     """
     fn = "assign_caseloads"
@@ -474,7 +500,7 @@ def assign_caseloads(
         sel = np.flatnonzero(free & ~item_full & (grp[item_h] == g))
         if sel.size:
             for part in partition_points(xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap,
-                                         area_gap_km=area_gap_km):
+                                         area_gap_km=area_gap_km, max_radius_km=max_radius_km):
                 item_pe[sel[part]] = next_id()
         for j in np.flatnonzero(free & item_full & (grp[item_h] == g)):
             item_pe[j] = next_id()
@@ -578,12 +604,15 @@ def tour_length_m(x_m, y_m) -> float:
 
 
 def walking_km(assignments: pd.DataFrame, spots: pd.DataFrame) -> pd.Series:
-    """Per PE (index pe_id): straight-line walk around its spots in km (``tour_length_m``)."""
+    """Per PE (index pe_id, in order of first appearance): straight-line walk around its spots in km."""
     xy = spots.set_index("hotspot_id")[["x_m", "y_m"]]
     joined = assignments[["pe_id", "hotspot_id"]].join(xy, on="hotspot_id")
-    return joined.groupby("pe_id", sort=False).apply(
-        lambda g: tour_length_m(g["x_m"], g["y_m"]) / 1000.0, include_groups=False
-    ).rename("walking_km")
+    codes, names = pd.factorize(joined["pe_id"])
+    x, y = joined["x_m"].to_numpy(dtype="float64"), joined["y_m"].to_numpy(dtype="float64")
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    out = [tour_length_m(x[order[a:b]], y[order[a:b]]) / 1000.0 for a, b in zip(bounds[:-1], bounds[1:])]
+    return pd.Series(out, index=pd.Index(names, name="pe_id"), name="walking_km", dtype="float64")
 
 
 def mean_distance_to_centre_km(assignments: pd.DataFrame, spots: pd.DataFrame) -> float:
@@ -609,8 +638,6 @@ def _slug(text: str) -> str:
 def hotspot_people(hotspots: pd.DataFrame, *, basis: str = "peak", level: str = "mid",
                    duplication_rate: float = 0.0) -> pd.Series:
     """Each hotspot's planning population (estimate at ``level``; DESIGN.md s.3), indexed like hotspots."""
-    from planning.estimates import hotspot_estimates
-
     require_choice(level, ("low", "mid", "high"), argument="level", function="hotspot_people")
     est = hotspot_estimates(hotspots, basis=basis, duplication_rate=duplication_rate)
     return pd.Series(est[f"estimate_{level}"].to_numpy(), index=hotspots.index, name="people")
@@ -624,8 +651,6 @@ def district_caseloads(hotspots: pd.DataFrame, crs_projected: str, params: Casel
     carry orw_group, latitude, longitude (centre, WGS84) and walking_km; spots carry
     x_m, y_m, people and the canonical columns.
     """
-    from planning.geo import project_lonlat
-
     fn = "district_caseloads"
     require_columns(hotspots, ["hotspot_id", "latitude", "longitude"], argument="hotspots", function=fn)
     frame = hotspots
@@ -646,13 +671,11 @@ def district_caseloads(hotspots: pd.DataFrame, crs_projected: str, params: Casel
     slug = _slug(district) if district else "ALL"
     result = assign_caseloads(frame, people_per_pe=params.people_per_pe,
                               keep_typology_apart=params.keep_typology_apart, fixed=fixed,
-                              area_gap_km=params.area_gap_km,
+                              area_gap_km=params.area_gap_km, max_radius_km=params.max_radius_km,
                               pe_prefix=f"PE-{slug}-", district=district or "")
     pes = result.peer_educators
     orw = supervision_groups(pes, pe_per_orw=params.pe_per_orw, orw_prefix=f"ORW-{slug}-")
     pes = pes.merge(orw, on="pe_id", how="left")
-    from pyproj import Transformer
-
     back = Transformer.from_crs(crs_projected, "EPSG:4326", always_xy=True)
     lon, lat = back.transform(pes["x_m"].to_numpy(), pes["y_m"].to_numpy())
     pes["latitude"], pes["longitude"] = lat, lon

@@ -208,16 +208,21 @@ def best_slots(hotspots: pd.DataFrame, *, people=None, n_slots: int = 3, window_
     from itertools import combinations
 
     day_sets = [c for r in range(1, max_days + 1) for c in combinations(range(7), r)]
+    # people-hours present at peak in each (day, window start): the tie-break between windows
+    # that reach the same people (prefer the one where they are present longest)
+    hours_csum = np.concatenate([np.zeros((7, 1)), np.cumsum(np.einsum("n,ndh->dh", p * known, mask), axis=1)], axis=1)
+    presence = hours_csum[:, [s + window_hours for s in starts]] - hours_csum[:, starts]  # 7 × starts
     remaining = p.copy()
     out: list[Slot] = []
     for _ in range(n_slots):
         best = None
         for ds in day_sets:
             reached = at_day[:, list(ds), :].any(axis=1)  # n × starts
-            gain = remaining @ reached
-            s = int(np.argmax(gain))
-            # prefer more people, then fewer days, then earlier day/hour (deterministic)
-            key = (round(float(gain[s]), 9), -len(ds))
+            gain = np.round(remaining @ reached, 9)
+            tie = presence[list(ds), :].sum(axis=0)
+            s = int(np.lexsort((-tie, -gain))[0])
+            # prefer more people reached, then longer presence, then fewer days, then earlier day/hour
+            key = (float(gain[s]), round(float(tie[s]), 6), -len(ds))
             if best is None or key > best[0]:
                 best = (key, ds, s, reached[:, s])
         if best is None or best[0][0] <= 0:
@@ -277,47 +282,57 @@ def weekly_calendar(assignments: pd.DataFrame, spots: pd.DataFrame,
     contacts_per_hour = 60.0 / float(params.minutes_per_contact)
     cap_hours = float(params.hours_per_day) * params.days_per_week
     visits, loads = [], []
-    for pe, rows in assignments.groupby("pe_id", sort=False):
-        rows = rows.assign(_p=rows["people"].astype(float)).sort_values(["_p", "hotspot_id"], ascending=[False, True],
-                                                                        kind="stable")
+    a_pe = assignments["pe_id"].astype(str).to_numpy()
+    a_h = assignments["hotspot_id"].astype(str).to_numpy()
+    a_p = assignments["people"].to_numpy(dtype="float64")
+    # per PE: spots by people descending, then hotspot_id (deterministic)
+    order = np.lexsort((a_h, -a_p, pd.factorize(a_pe)[0]))
+    pe_order = list(dict.fromkeys(a_pe))
+    rows_of: dict[str, list[int]] = {pe: [] for pe in pe_order}
+    for j in order:
+        rows_of[a_pe[j]].append(int(j))
+    default_mask = np.tile(evening, (7, 1))
+    capacity_contacts = cap_hours * contacts_per_hour * WEEKS_PER_MONTH
+    for pe in pe_order:
         used = np.zeros((7, 24), dtype=bool)
         day_hours = np.zeros(7)
         unscheduled = 0
         need_total = scheduled_total = 0
-        for h, p in zip(rows["hotspot_id"].astype(str), rows["_p"]):
+        people = 0.0
+        for j in rows_of[pe]:
+            h, p = a_h[j], float(a_p[j])
+            people += p
             contacts_week = p * per_person / WEEKS_PER_MONTH
             need = max(1, math.ceil(contacts_week / contacts_per_hour - 1e-9)) if p > 0 else 0
             need_total += need
-            m = mask[pos[h]] if h in pos else np.tile(evening, (7, 1))
+            m = mask[pos[h]] if h in pos else default_mask
             placed = 0
             while placed < need:
-                days_used = int((day_hours > 0).sum())
                 free = m & ~used & (day_hours[:, None] < params.hours_per_day)
-                if days_used >= params.days_per_week:
+                if int((day_hours > 0).sum()) >= params.days_per_week:
                     free &= (day_hours > 0)[:, None]
-                if not free.any():
+                per_day = free.sum(axis=1)
+                if not per_day.any():
                     break
                 # day with the most free peak hours for this spot (ties: earlier day)
-                d = int(np.argmax(free.sum(axis=1)))
+                d = int(np.argmax(per_day))
                 hours = np.flatnonzero(free[d])
                 # a contiguous block from the first free hour
-                block = [hours[0]]
+                block = [int(hours[0])]
                 for hh in hours[1:]:
                     if hh == block[-1] + 1 and len(block) < need - placed and day_hours[d] + len(block) < params.hours_per_day:
-                        block.append(hh)
+                        block.append(int(hh))
                     else:
                         break
                 used[d, block] = True
                 day_hours[d] += len(block)
                 placed += len(block)
-                visits.append((pe, WEEKDAYS[d], int(block[0]), int(block[-1]) + 1, h,
+                visits.append((pe, WEEKDAYS[d], block[0], block[-1] + 1, h,
                                contacts_week * len(block) / need if need else 0.0))
             scheduled_total += placed
             if placed < need:
                 unscheduled += 1
-        people = float(rows["_p"].sum())
         contacts_month = people * per_person
-        capacity_contacts = cap_hours * contacts_per_hour * WEEKS_PER_MONTH
         loads.append((pe, people, contacts_month, need_total, scheduled_total, cap_hours, capacity_contacts,
                       100.0 * contacts_month / capacity_contacts, unscheduled,
                       bool(unscheduled > 0 or contacts_month > capacity_contacts + 1e-9)))

@@ -212,16 +212,16 @@ def test_partition_points_with_unit_weights_gives_exact_group_count():
 
 # --- against the naive baseline (k-means then bin packing) ---------------------------
 
-def test_fewer_pes_than_the_kmeans_binpacking_baseline_on_a_seeded_10k_district():
-    spots = synthetic_spots(10_000, seed=3)
+def test_fewer_pes_than_the_kmeans_binpacking_baseline_on_a_seeded_district():
+    spots = synthetic_spots(3_000, seed=3)
     ours = assign_caseloads(spots, people_per_pe=60)
     base = kmeans_binpack_caseloads(spots, people_per_pe=60)
     check_invariants(ours, spots, 60)
     assert ours.pe_count / ours.lower_bound <= base["pe_id"].nunique() / ours.lower_bound
-    assert ours.pe_count / ours.lower_bound < 1.35
+    assert ours.pe_count / ours.lower_bound < 1.5
 
 
-def test_demo_data_fewer_pes_than_baseline_and_compact():
+def test_demo_data_fewer_pes_and_more_compact_than_the_baseline():
     from data_loaders.dataset import load_dataset
 
     ds = load_dataset(DEMO)
@@ -239,5 +239,4 @@ def test_demo_data_fewer_pes_than_baseline_and_compact():
         n += k
         assert r.peer_educators["orw_group"].ne("").all()
     assert ours_pes <= base_pes
-    # record the compactness comparison in the assertion message for the report
-    assert ours_d / n <= 1.6 * base_d / n, f"ours {ours_d / n:.3f} km vs baseline {base_d / n:.3f} km"
+    assert ours_d / n <= base_d / n, f"ours {ours_d / n:.3f} km vs baseline {base_d / n:.3f} km"
