@@ -552,6 +552,7 @@ def _load_hotspots(table: TextTable, boundaries: gpd.GeoDataFrame | None,
         **{c: counts[c] for c in HOTSPOT_COUNT_COLUMNS},
         "district": district, "region": region, "population": population,
         "peak_days": peak_days, "peak_times": peak_times, "mapped_on": mapped_on,
+        "pe_id": rows.text("pe_id"),
     })[accepted].reset_index(drop=True)
     for c in HOTSPOT_COUNT_COLUMNS:
         out[c] = out[c].astype("int64")

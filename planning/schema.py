@@ -31,11 +31,13 @@ WGS84 = "EPSG:4326"
 # peak_days   str   canonical "Mon;Tue;...;Sun" subset joined with ";" ("" when unknown)
 # peak_times  str   canonical hour ranges "18-24;0-2" (bands converted; "" when unknown)
 # mapped_on   str   ISO date or ""
+# pe_id       str   peer educator currently covering the spot ("" when not given); held
+#                   fixed when caseloads are re-planned (planning/caseloads.py)
 # geometry    Point (WGS84)
 HOTSPOT_COLUMNS = [
     "hotspot_id", "name", "latitude", "longitude", "typology",
     "typical_min", "typical_max", "peak_min", "peak_max",
-    "district", "region", "population", "peak_days", "peak_times", "mapped_on",
+    "district", "region", "population", "peak_days", "peak_times", "mapped_on", "pe_id",
 ]
 HOTSPOT_REQUIRED = [
     "hotspot_id", "latitude", "longitude", "typology",

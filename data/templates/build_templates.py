@@ -56,6 +56,7 @@ COLUMNS = [
     Column("hotspots", "peak_days", "no", "days joined with ;", "Fri;Sat", "Also accepted: Fri-Sun, weekend, daily, Friday, Saturday."),
     Column("hotspots", "peak_times", "no", "hour ranges joined with ;", "18-24;0-2", "Also accepted: 18:00-02:00, 6pm-2am, or bands morning;afternoon;evening;night."),
     Column("hotspots", "mapped_on", "no", "date, YYYY-MM-DD", "2025-03-14", "When the spot was mapped or last validated."),
+    Column("hotspots", "pe_id", "no", "text", "PE-LIL-001", "Peer educator now covering the spot; kept when caseloads are re-planned (cli.py caseloads, /outreach)."),
     # sites: service delivery points
     Column("sites", "site_id", "yes", "text, unique", "SITE-01", "Your id of the site; enrolment rows may refer to it."),
     Column("sites", "name", "yes", "text", "Example Drop-in Centre", ""),
@@ -80,9 +81,9 @@ COLUMNS = [
 
 EXAMPLE_ROWS = {
     "hotspots": [
-        ["HS-0001", "Example Bar (Area 25)", "-13.98312", "33.78601", "bar", "4", "8", "8", "15", "Lilongwe", "Central", "FSW", "Fri;Sat", "18-24;0-2", "2025-03-14"],
-        ["HS-0002", "Example Lodge (Area 18)", "-13.95470", "33.80150", "lodge", "6", "10", "10", "20", "", "", "", "Fri-Sun", "evening;night", "14/03/2025"],
-        ["HS-0003", "Example Street Spot (bus depot)", "-13.99020", "33.77340", "street", "10", "25", "30", "80", "Lilongwe", "", "MSM", "", "", ""],
+        ["HS-0001", "Example Bar (Area 25)", "-13.98312", "33.78601", "bar", "4", "8", "8", "15", "Lilongwe", "Central", "FSW", "Fri;Sat", "18-24;0-2", "2025-03-14", "PE-LIL-001"],
+        ["HS-0002", "Example Lodge (Area 18)", "-13.95470", "33.80150", "lodge", "6", "10", "10", "20", "", "", "", "Fri-Sun", "evening;night", "14/03/2025", "PE-LIL-001"],
+        ["HS-0003", "Example Street Spot (bus depot)", "-13.99020", "33.77340", "street", "10", "25", "30", "80", "Lilongwe", "", "MSM", "", "", "", ""],
     ],
     "sites": [
         ["SITE-01", "Example Drop-in Centre", "-13.97105", "33.79422", "drop_in_centre", "Lilongwe", "condoms;lubricant;hts;prep;sti", "Mon;Tue;Wed;Thu;Fri;Sat", "9-20"],
