@@ -13,6 +13,8 @@ in ``--aggregate`` mode; a later access-control issue can make it depend on the 
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
 from functools import lru_cache
 from typing import Any
 
@@ -75,6 +77,12 @@ def _known(dataset_id: str | None) -> bool:
     return True
 
 
+# One lock per (dataset, scenario): a page firing three callbacks at once for a scenario that
+# is not cached yet builds its plan once, the other two wait for it.
+_PLAN_LOCKS: defaultdict[tuple[str, Any], threading.Lock] = defaultdict(threading.Lock)
+_PLAN_LOCKS_GUARD = threading.Lock()
+
+
 @lru_cache(maxsize=64)
 def _plan_cached(dataset_key: str, scenario: Any) -> Any:
     from planning.plan import build_plan
@@ -103,7 +111,11 @@ def get_plan(dataset_id: str | None, scenario: Any = None) -> Any:
     ids are content hashes, so a cached plan is never stale.
     """
     key = store.resolve_id(dataset_id)
-    return _plan_cached(key, scenario if scenario is not None else default_scenario(key))
+    scenario = scenario if scenario is not None else default_scenario(key)
+    with _PLAN_LOCKS_GUARD:
+        lock = _PLAN_LOCKS[(key, scenario)]
+    with lock:
+        return _plan_cached(key, scenario)
 
 
 def page_header(title: str, subtitle: str = "") -> html.Div:

@@ -161,3 +161,36 @@ def unserved_hotspots(hotspot_est: pd.DataFrame, nearest: pd.DataFrame, *, dista
         order = np.argsort(-out["estimate_mid"].to_numpy(dtype="float64"), kind="stable")
         out = out.iloc[order]
     return out.reset_index(drop=True)
+
+
+def site_catchment(
+    hotspots: pd.DataFrame,
+    sites: pd.DataFrame,
+    crs_projected: str,
+    site_id: str,
+    *,
+    distance_km: float = DEFAULT_DISTANCE_KM,
+) -> pd.DataFrame:
+    """A site's catchment: the hotspots whose nearest site (any service) is ``site_id``, within ``distance_km``.
+
+    Nearest by straight line in ``crs_projected`` (nearest_site_km); a hotspot nearer to another
+    site belongs to that one, so catchments never overlap. Returns the rows of ``hotspots``
+    (same columns and type, input order, index reset) plus distance_km to the site.
+    Hotspot-level: keep server-side (DESIGN.md s.4). ValueError naming ``site_id`` when it is not
+    a site of ``sites``.
+    """
+    fn = "site_catchment"
+    limit_km = _check_distance(distance_km, fn)
+    require_columns(sites, ["site_id"], argument="sites", function=fn)
+    known = text_column(sites, "site_id")
+    if str(site_id) not in set(known):
+        listed = sorted(known)
+        raise ValueError(
+            f"{fn}: site_id={site_id!r} is not a site of this dataset; choose one of {listed[:40]}"
+            + (" ..." if len(listed) > 40 else "")
+        )
+    near = nearest_site_km(hotspots, sites, crs_projected)
+    keep = (near["nearest_site_id"].to_numpy() == str(site_id)) & (near["distance_km"].to_numpy() <= limit_km)
+    out = hotspots[keep].copy()
+    out["distance_km"] = near["distance_km"].to_numpy()[keep]
+    return out.reset_index(drop=True)

@@ -50,3 +50,22 @@ def test_dataset_toml_parameters_are_the_default_scenario(tmp_path):
     dataset_id = store.register_folder(folder)
     assert _shared.default_scenario(dataset_id).people_per_pe == 75
     assert _shared.get_plan(dataset_id).parameters["people_per_pe"] == 75
+
+
+def test_concurrent_callers_build_one_plan_once() -> None:
+    """Three callbacks asking at once for an uncached scenario get the same Plan object."""
+    import threading
+
+    from pages import _shared
+    from planning.scenario import Scenario
+
+    scenario = Scenario(people_per_pe=71)
+    _shared._plan_cached.cache_clear()
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda: results.append(_shared.get_plan(None, scenario))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 3 and results[0] is results[1] is results[2]
+    assert _shared._plan_cached.cache_info().misses == 1
