@@ -36,8 +36,48 @@ def _hull_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[list[float], list[fl
     return coords[:, 0].tolist(), coords[:, 1].tolist()
 
 
-def caseload_map_figure(result: CaseloadResult, *, note: str = "") -> dict[str, Any]:
-    """Spots coloured by PE (hover: PE, ORW group, spot, people) and each caseload's outline."""
+# Service site drawn as a dark ring (two circles: "circle" is the only marker symbol that needs no
+# sprite download on the tile-free style) and its access distance as a thin grey circle.
+SITE_COLOUR = "#222222"
+KM_PER_DEG_LAT = 110.574  # WGS84 mean, for drawing only (the catchment itself is computed projected)
+
+
+def _circle_lonlat(lon: float, lat: float, radius_km: float, n: int = 72) -> tuple[list[float], list[float]]:
+    """Closed outline of a circle of ``radius_km`` around (lon, lat), for display (equirectangular)."""
+    angle = np.linspace(0.0, 2 * np.pi, n + 1)
+    dlat = radius_km / KM_PER_DEG_LAT
+    dlon = radius_km / (KM_PER_DEG_LAT * max(np.cos(np.radians(lat)), 1e-6))
+    return (lon + dlon * np.cos(angle)).round(6).tolist(), (lat + dlat * np.sin(angle)).round(6).tolist()
+
+
+def site_traces(site: dict[str, Any]) -> list[dict[str, Any]]:
+    """A service site on the map: ring marker (hover: name, id) and, with ``distance_km``, its access circle.
+
+    ``site``: site_id, name, latitude, longitude and optionally distance_km.
+    """
+    lon, lat = float(site["longitude"]), float(site["latitude"])
+    hover = f"<b>{site.get('name', '')}</b><br>service site {site.get('site_id', '')}"
+    traces: list[dict[str, Any]] = []
+    if site.get("distance_km"):
+        xs, ys = _circle_lonlat(lon, lat, float(site["distance_km"]))
+        traces.append(dict(type="scattermap", lon=xs, lat=ys, mode="lines", line={"width": 1.5, "color": "#777777"},
+                           hoverinfo="skip", name=f"{float(site['distance_km']):g} km from the site",
+                           meta="site-distance"))
+    traces.append(dict(type="scattermap", lon=[lon], lat=[lat], mode="markers",
+                       marker={"size": 22, "color": SITE_COLOUR}, text=[hover], hovertemplate="%{text}<extra></extra>",
+                       name="Service site", meta="site", customdata=[str(site.get("site_id", ""))]))
+    traces.append(dict(type="scattermap", lon=[lon], lat=[lat], mode="markers", marker={"size": 10, "color": "#ffffff"},
+                       hoverinfo="skip", showlegend=False, meta="site-centre"))
+    return traces
+
+
+def caseload_map_figure(result: CaseloadResult, *, note: str = "",
+                        site: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Spots coloured by PE (hover: PE, ORW group, spot, people) and each caseload's outline.
+
+    ``site`` (site_id, name, latitude, longitude, optional distance_km) draws the service site
+    whose catchment the spots are (site_traces); the view then includes it.
+    """
     spots = result.spots.set_index("hotspot_id")
     a = result.assignments.join(spots[["latitude", "longitude", "name"]], on="hotspot_id")
     pes = list(result.peer_educators["pe_id"])
@@ -69,9 +109,13 @@ def caseload_map_figure(result: CaseloadResult, *, note: str = "") -> dict[str, 
         customdata=a["pe_id"].tolist(),
     ))
     lon, lat = spots["longitude"].to_numpy(), spots["latitude"].to_numpy()
+    if site is not None:
+        traces.extend(site_traces(site))
+        lon = np.append(lon, float(site["longitude"]))
+        lat = np.append(lat, float(site["latitude"]))
     pad = 0.01
     bounds = (float(lon.min()) - pad, float(lat.min()) - pad, float(lon.max()) + pad, float(lat.max()) + pad) \
-        if len(spots) else (32.0, -17.0, 36.0, -9.0)
+        if len(lon) else (32.0, -17.0, 36.0, -9.0)
     fig = map_figure(traces, bounds, uirevision=f"outreach-{result.district}",
                      title=f"Caseloads of {len(pes)} peer educators in {result.district}", note=note)
     fig["layout"]["showlegend"] = True

@@ -1,26 +1,31 @@
 """Outreach page (/outreach), for site managers: caseloads of peer educators, peak-time heat map,
-best outreach slots, weekly calendar and field sheets of one district (issues 4 and 5).
+best outreach slots, weekly calendar and field sheets of one district or of one service site's
+catchment (issues 4 and 5). The choice is kept in the URL query (district=, site=, people_per_pe=,
+...) so a site manager can share the page as a link.
 
 Hotspot-level page: registered only when hotspot detail is allowed (not in ``--aggregate``
 mode), and every callback also checks ``_shared.require_hotspot_detail()`` on the server, so
 no request gets spot data in an aggregate-only deployment. Heavy work (caseloads, calendar)
-is memoised per (dataset, district, parameters); the browser holds only ids and parameters.
+is memoised per (dataset, area, parameters); the browser holds only ids and parameters.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import outreach_figures as figs
 from data_loaders import store
 from data_loaders.field_sheets import CONFIDENTIAL, render_html, write_workbook
 from pages import _shared
+from planning.access import DEFAULT_DISTANCE_KM, site_catchment
 from planning.caseloads import (
     PEOPLE_PER_PE_DEFAULT,
     CaseloadError,
@@ -31,13 +36,21 @@ from planning.outreach import OutreachParams, best_slots, describe_best_slots, p
 
 if _shared.hotspot_detail_allowed():
     dash.register_page(__name__, path="/outreach", name="Outreach", order=3, title="Outreach · KP coverage planner",
-                       description="Peer-educator caseloads, peak times and field sheets of a district")
+                       description="Peer-educator caseloads, peak times and field sheets of a district or "
+                                   "a service site's catchment")
 
 
 class ID:
     """Component ids of this page (one place, never repeated as literals)."""
 
+    url = "out-url"
+    area_kind = "out-area-kind"
+    district_box = "out-district-box"
     district = "out-district"
+    site_box = "out-site-box"
+    site = "out-site"
+    distance_km = "out-distance-km"
+    area_note = "out-area-note"
     people_per_pe = "out-people-per-pe"
     hours_per_day = "out-hours-per-day"
     keep_apart = "out-keep-typology-apart"
@@ -56,8 +69,15 @@ class ID:
 
 
 HOURS_PER_DAY_DEFAULT = OutreachParams().hours_per_day
+DISTRICT, SITE = "district", "site"
+DISTANCE_KM_RANGE = (0.5, 50.0)
 TIPS = {
     "tip-out-district": "The district whose hotspots are planned. Caseloads never cross district borders.",
+    "tip-out-site": "A service site's catchment: the hotspots whose nearest site (straight line, any service) "
+                    "is this one and that lie within the access distance. Hotspots nearer to another site "
+                    "belong to that site, so catchments never overlap.",
+    "tip-out-distance": "Geographic access distance (DESIGN.md s.3: share of the estimate within D km of a "
+                        "site, default 5 km). Hotspots further away than this are in no catchment.",
     "tip-out-ppe": "Caseload cap: the most people one peer educator (PE) serves. Default 60; 50-75 in DESIGN.md "
                    "s.3 (1 PE per 60-75 FSW in Mombasa, 50-60 in the PM paper, 50-80 in AMETHIST).",
     "tip-out-hours": "Working hours a PE spends at spots per day (default 6; an assumption, no source gives a "
@@ -91,23 +111,68 @@ def _number(value: Any, default: float, lo: float, hi: float) -> float:
     return min(max(v, lo), hi)
 
 
-def layout(district: str | None = None, people_per_pe: str | None = None, **_query: str) -> Any:
-    """The page; ``?district=Lilongwe&people_per_pe=60`` in the URL preselects (shareable link)."""
+def share_search(area_kind: str | None, district: str | None, site: str | None, people_per_pe: Any,
+                 hours_per_day: Any = None, keep_apart: list[str] | None = None, distance_km: Any = None) -> str:
+    """The URL query ("?site=SITE-028&people_per_pe=60") of the page's choice; ``layout`` reads it back.
+
+    Only the chosen area goes in (district= or site=); hours, typology and distance only when not
+    the default, so a link stays short. "" while nothing is chosen yet.
+    """
+    query: dict[str, Any] = {}
+    if area_kind == SITE and site:
+        query["site"] = site
+        distance = _number(distance_km, DEFAULT_DISTANCE_KM, *DISTANCE_KM_RANGE)
+        if distance != DEFAULT_DISTANCE_KM:
+            query["distance_km"] = f"{distance:g}"
+    elif area_kind != SITE and district:
+        query["district"] = district
+    else:
+        return ""
+    query["people_per_pe"] = f"{_number(people_per_pe, PEOPLE_PER_PE_DEFAULT, 50, 75):g}"
+    hours = _number(hours_per_day, HOURS_PER_DAY_DEFAULT, 1, 12)
+    if hours != HOURS_PER_DAY_DEFAULT:
+        query["hours_per_day"] = f"{hours:g}"
+    if "apart" in (keep_apart or []):
+        query["keep_apart"] = "1"
+    return "?" + urlencode(query)
+
+
+def layout(district: str | None = None, site: str | None = None, people_per_pe: str | None = None,
+           hours_per_day: str | None = None, keep_apart: str | None = None, distance_km: str | None = None,
+           **_query: str) -> Any:
+    """The page; ``?district=Lilongwe&people_per_pe=60`` or ``?site=SITE-028`` preselects (shareable link)."""
     ppe = int(_number(people_per_pe, PEOPLE_PER_PE_DEFAULT, 50, 75))
+    kind = SITE if site else DISTRICT
+    hours = _number(hours_per_day, HOURS_PER_DAY_DEFAULT, 1, 12)
+    distance = _number(distance_km, DEFAULT_DISTANCE_KM, *DISTANCE_KM_RANGE)
+    apart = ["apart"] if str(keep_apart or "").lower() in ("1", "true", "yes", "apart") else []
     controls = dbc.Card(dbc.CardBody([
-        *_tip_label("District", "tip-out-district", ID.district),
-        dcc.Dropdown(id=ID.district, value=district, clearable=False, placeholder="Choose a district",
-                     className="mb-3"),
+        html.Label("Plan for", htmlFor=ID.area_kind, className="form-label small fw-semibold mb-1"),
+        dbc.RadioItems(id=ID.area_kind, value=kind, inline=True, className="mb-2",
+                       options=[{"label": "District", "value": DISTRICT}, {"label": "Service site", "value": SITE}]),
+        html.Div(id=ID.district_box, hidden=kind != DISTRICT, children=[
+            *_tip_label("District", "tip-out-district", ID.district),
+            dcc.Dropdown(id=ID.district, value=district, clearable=False, placeholder="Choose a district",
+                         className="mb-3"),
+        ]),
+        html.Div(id=ID.site_box, hidden=kind != SITE, children=[
+            *_tip_label("Service site", "tip-out-site", ID.site),
+            dcc.Dropdown(id=ID.site, value=site, clearable=False, placeholder="Choose a site",
+                         className="mb-2"),
+            *_tip_label("Access distance (km)", "tip-out-distance", ID.distance_km),
+            dbc.Input(id=ID.distance_km, type="number", min=DISTANCE_KM_RANGE[0], max=DISTANCE_KM_RANGE[1],
+                      step=0.5, value=distance, debounce=True, className="mb-3"),
+        ]),
         *_tip_label("People per peer educator", "tip-out-ppe"),
         dcc.Slider(id=ID.people_per_pe, min=50, max=75, step=1, value=ppe,
                    marks={v: str(v) for v in (50, 55, 60, 65, 70, 75)},
                    tooltip={"placement": "bottom", "always_visible": False}),
         html.Div(className="mb-3"),
         *_tip_label("Outreach hours per PE per day", "tip-out-hours", ID.hours_per_day),
-        dbc.Input(id=ID.hours_per_day, type="number", min=1, max=12, step=0.5, value=HOURS_PER_DAY_DEFAULT,
+        dbc.Input(id=ID.hours_per_day, type="number", min=1, max=12, step=0.5, value=hours,
                   className="mb-3"),
         dbc.Checklist(id=ID.keep_apart, options=[{"label": "Venue and street spots in separate caseloads",
-                                                   "value": "apart"}], value=[], className="small"),
+                                                   "value": "apart"}], value=apart, className="small"),
         html.I(className="bi bi-info-circle small", id="tip-out-apart", tabIndex=0,
                **{"aria-label": "about keeping typologies apart"}),
         dbc.Tooltip(TIPS["tip-out-apart"], target="tip-out-apart", placement="right"),
@@ -120,6 +185,9 @@ def layout(district: str | None = None, people_per_pe: str | None = None, **_que
         dcc.Download(id=ID.download),
     ]), className="mb-3")
     return dbc.Container([
+        # the link's own choice, canonical: the URL callback then pushes a new entry only on a real change
+        dcc.Location(id=ID.url, refresh=False,
+                     search=share_search(kind, district, site, ppe, hours, apart, distance)),
         _shared.page_header("Outreach", "Micro-planning for site managers: which peer educator covers which "
                                         "spots, and when outreach should go out."),
         html.P(_shared.level_note(), className="small text-muted"),
@@ -127,6 +195,7 @@ def layout(district: str | None = None, people_per_pe: str | None = None, **_que
         dbc.Row([
             dbc.Col(controls, width=12, lg=3),
             dbc.Col([
+                html.Div(id=ID.area_note, className="mb-1 small", **{"aria-live": "polite"}),
                 html.Div(id=ID.summary, className="mb-2", **{"aria-live": "polite"}),
                 html.Div(id=ID.slots, className="mb-2 fw-semibold", **{"aria-live": "polite"}),
                 dcc.Loading(dcc.Graph(id=ID.map, config={"displaylogo": False}, style={"height": "480px"})),
@@ -152,25 +221,117 @@ def layout(district: str | None = None, people_per_pe: str | None = None, **_que
 
 # --- server side -----------------------------------------------------------------------
 
-@lru_cache(maxsize=64)
-def compute(dataset_key: str, district: str, people_per_pe: float, hours_per_day: float, keep_apart: bool):
-    """(caseloads, calendar, presence grid, best slots) of a district; memoised per parameters."""
+# NamedTuples, not dataclasses: Dash imports page modules outside sys.modules, where
+# @dataclass cannot resolve postponed annotations.
+class Area(NamedTuple):
+    """What the page plans: a district, or a service site's catchment within ``distance_km`` (a cache key)."""
+
+    kind: str  # DISTRICT or SITE
+    key: str  # the district's name or the site's site_id
+    distance_km: float = 0.0  # sites only
+
+
+class AreaInfo(NamedTuple):
+    """How the page names an area: label (titles, sheets), note (the sentence above the summary),
+    hotspot count, the site drawn on the map (None for a district) and a slug for file names."""
+
+    label: str
+    note: str
+    hotspots: int
+    site: dict[str, Any] | None
+    slug: str
+
+
+def site_options(sites) -> list[dict[str, str]]:
+    """Site dropdown options "<name> — <district>" (value site_id), by district then name."""
+    if sites is None or len(sites) == 0:
+        return []
+    rows = sorted(zip(sites["district"].fillna("").astype(str), sites["name"].fillna("").astype(str),
+                      sites["site_id"].astype(str)))
+    return [{"label": f"{name or sid} — {district}" if district else (name or sid), "value": sid}
+            for district, name, sid in rows]
+
+
+@lru_cache(maxsize=128)
+def area_hotspots(dataset_key: str, area: Area):
+    """(hotspots of the area, AreaInfo); a site's are planning.access.site_catchment. Memoised."""
     dataset = store.get_dataset(dataset_key)
+    if area.kind != SITE:
+        frame = dataset.hotspots[dataset.hotspots["district"].astype(str) == area.key]
+        return frame, AreaInfo(label=area.key, note=f"District {area.key}: {len(frame)} hotspots.",
+                               hotspots=len(frame), site=None, slug=area.key)
+    frame = site_catchment(dataset.hotspots, dataset.sites, dataset.crs_projected, area.key,
+                           distance_km=area.distance_km)
+    row = dataset.sites[dataset.sites["site_id"].astype(str) == area.key].iloc[0]
+    name = str(row.get("name") or area.key)
+    site = {"site_id": area.key, "name": name, "latitude": float(row["latitude"]),
+            "longitude": float(row["longitude"]), "distance_km": area.distance_km}
+    note = (f"Catchment of {name}: {len(frame)} hotspots whose nearest site it is, "
+            f"within {area.distance_km:g} km.")
+    return frame, AreaInfo(label=f"catchment of {name}", note=note, hotspots=len(frame), site=site, slug=area.key)
+
+
+def catchment_caseloads(catchment, crs_projected: str, params: CaseloadParams, *, site_id: str, label: str):
+    """Caseloads of a site's catchment as one unit, PEs named after the site (PE-SITE-028-001).
+
+    district_caseloads names PEs and ORW groups after the district it plans, so the catchment is
+    planned as one pseudo-district called ``site_id``; the spots get their districts back and
+    the result is titled ``label``.
+    """
+    result = district_caseloads(catchment.assign(district=str(site_id)), crs_projected, params,
+                                district=str(site_id))
+    districts = dict(zip(catchment["hotspot_id"].astype(str), catchment["district"]))
+    spots = result.spots.assign(district=result.spots["hotspot_id"].astype(str).map(districts).to_numpy())
+    return dataclasses.replace(result, district=label, spots=spots)
+
+
+@lru_cache(maxsize=64)
+def compute(dataset_key: str, area: Area, people_per_pe: float, hours_per_day: float, keep_apart: bool):
+    """(caseloads, calendar, presence grid, best slots, AreaInfo) of a district or a site's catchment;
+    memoised per parameters. CaseloadError when the area has no hotspots."""
+    dataset = store.get_dataset(dataset_key)
+    frame, info = area_hotspots(dataset_key, area)
     params = CaseloadParams(people_per_pe=people_per_pe, keep_typology_apart=keep_apart)
-    result = district_caseloads(dataset.hotspots, dataset.crs_projected, params, district=district)
+    if area.kind == SITE:
+        if frame.empty:
+            raise CaseloadError(f"No hotspot has {info.site['name']} as its nearest site within "
+                                f"{area.distance_km:g} km: raise the access distance or choose another site.")
+        result = catchment_caseloads(frame, dataset.crs_projected, params, site_id=area.key, label=info.label)
+    else:
+        result = district_caseloads(dataset.hotspots, dataset.crs_projected, params, district=area.key)
     calendar = weekly_calendar(result.assignments, result.spots, OutreachParams(hours_per_day=hours_per_day))
     grid = presence_grid(result.spots)
     slots = best_slots(result.spots, n_slots=2)
-    return result, calendar, grid, slots
+    return result, calendar, grid, slots, info
 
 
-def _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart):
+def _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind=DISTRICT, site=None,
+          distance_km=None):
     """Checked parameters for ``compute`` (raises PreventUpdate when nothing is chosen yet)."""
     _shared.require_hotspot_detail()
-    if _shared.dataset_or_none(dataset_id) is None or not district:
+    if _shared.dataset_or_none(dataset_id) is None:
         raise dash.exceptions.PreventUpdate
-    return (store.resolve_id(dataset_id), str(district), float(_number(people_per_pe, 60, 50, 90)),
+    if area_kind == SITE:
+        if not site:
+            raise dash.exceptions.PreventUpdate
+        area = Area(SITE, str(site), float(_number(distance_km, DEFAULT_DISTANCE_KM, *DISTANCE_KM_RANGE)))
+    else:
+        if not district:
+            raise dash.exceptions.PreventUpdate
+        area = Area(DISTRICT, str(district))
+    return (store.resolve_id(dataset_id), area, float(_number(people_per_pe, 60, 50, 90)),
             float(_number(hours_per_day, HOURS_PER_DAY_DEFAULT, 0.5, 16)), "apart" in (keep_apart or []))
+
+
+def _only_hidden_controls_changed(area_kind: str | None) -> bool:
+    """True when the only controls that changed are those of the other area kind (hidden), e.g. the
+    district list loading while a site is planned: nothing to recompute or resend."""
+    try:
+        changed = set(dash.ctx.triggered_prop_ids.values())
+    except dash.exceptions.MissingCallbackContextException:
+        return False  # called directly, not by Dash
+    hidden = {ID.district} if area_kind == SITE else {ID.site, ID.distance_km}
+    return bool(changed) and changed <= hidden
 
 
 def summary_children(result, calendar) -> list[Any]:
@@ -187,6 +348,12 @@ def summary_children(result, calendar) -> list[Any]:
     ]
 
 
+clientside_callback(
+    f"""function(kind) {{ return [kind === "{SITE}", kind !== "{SITE}"]; }}""",
+    Output(ID.district_box, "hidden"), Output(ID.site_box, "hidden"), Input(ID.area_kind, "value"),
+)
+
+
 @callback(Output(ID.district, "options"), Output(ID.district, "value"),
           Input(_shared.DATASET_STORE_ID, "data"), State(ID.district, "value"))
 def _districts(dataset_id: str | None, current: str | None):
@@ -200,28 +367,61 @@ def _districts(dataset_id: str | None, current: str | None):
     return options, value
 
 
-@callback(Output(ID.summary, "children"), Output(ID.slots, "children"), Output(ID.map, "figure"),
+@callback(Output(ID.site, "options"), Output(ID.site, "value"),
+          Input(_shared.DATASET_STORE_ID, "data"), State(ID.site, "value"))
+def _sites(dataset_id: str | None, current: str | None):
+    _shared.require_hotspot_detail()
+    dataset = _shared.dataset_or_none(dataset_id)
+    if dataset is None:
+        return [], None
+    options = site_options(dataset.sites)
+    ids = [o["value"] for o in options]
+    return options, (current if current in ids else (ids[0] if ids else None))
+
+
+@callback(Output(ID.url, "search"),
+          Input(ID.area_kind, "value"), Input(ID.district, "value"), Input(ID.site, "value"),
+          Input(ID.people_per_pe, "value"), Input(ID.hours_per_day, "value"), Input(ID.keep_apart, "value"),
+          Input(ID.distance_km, "value"), State(ID.url, "search"))
+def _share_url(area_kind, district, site, people_per_pe, hours_per_day, keep_apart, distance_km, search):
+    """Keep the choice in the address bar (no reload) so the page can be shared as a link."""
+    _shared.require_hotspot_detail()
+    new = share_search(area_kind, district, site, people_per_pe, hours_per_day, keep_apart, distance_km)
+    if not new or new == (search or ""):
+        raise dash.exceptions.PreventUpdate
+    return new
+
+
+@callback(Output(ID.area_note, "children"),
+          Output(ID.summary, "children"), Output(ID.slots, "children"), Output(ID.map, "figure"),
           Output(ID.heatmap, "figure"), Output(ID.pe_table, "children"), Output(ID.pe_select, "options"),
           Output(ID.pe_select, "value"), Output(ID.alert, "children"), Output(ID.alert, "is_open"),
           Output(ID.timing, "children"),
           Input(_shared.DATASET_STORE_ID, "data"), Input(ID.district, "value"), Input(ID.people_per_pe, "value"),
-          Input(ID.hours_per_day, "value"), Input(ID.keep_apart, "value"), State(ID.pe_select, "value"))
-def _update(dataset_id, district, people_per_pe, hours_per_day, keep_apart, current_pe):
+          Input(ID.hours_per_day, "value"), Input(ID.keep_apart, "value"), State(ID.pe_select, "value"),
+          Input(ID.area_kind, "value"), Input(ID.site, "value"), Input(ID.distance_km, "value"))
+def _update(dataset_id, district, people_per_pe, hours_per_day, keep_apart, current_pe, area_kind=DISTRICT,
+            site=None, distance_km=None):
     started = time.perf_counter()
-    args = _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart)
+    args = _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km)
+    if _only_hidden_controls_changed(area_kind):
+        raise dash.exceptions.PreventUpdate
+    note = None
     try:
-        result, calendar, grid, slots = compute(*args)
+        note = area_hotspots(args[0], args[1])[1].note
+        result, calendar, grid, slots, info = compute(*args)
     except (CaseloadError, ValueError) as exc:
-        no = dash.no_update
-        return no, no, no, no, no, no, no, str(exc), True, no
+        ms = (time.perf_counter() - started) * 1000
+        return note, None, None, {}, {}, None, [], None, str(exc), True, f"{ms:.0f} ms"
     table = figs.pe_table_frame(result, calendar)
     pes = list(result.peer_educators["pe_id"])
     pe_value = current_pe if current_pe in pes else (pes[0] if pes else None)
     ms = (time.perf_counter() - started) * 1000
     return (
+        info.note,
         summary_children(result, calendar),
         "Best outreach slots: " + describe_best_slots(slots),
-        figs.caseload_map_figure(result, note=_shared.level_note()),
+        figs.caseload_map_figure(result, note=_shared.level_note(), site=info.site),
         figs.presence_heatmap_figure(grid, title=f"People at peak by day and hour, {result.district}"),
         dbc.Table.from_dataframe(table, striped=True, bordered=False, hover=True, size="sm", className="small"),
         pes, pe_value, "", False, f"{ms:.0f} ms",
@@ -230,11 +430,17 @@ def _update(dataset_id, district, people_per_pe, hours_per_day, keep_apart, curr
 
 @callback(Output(ID.calendar, "children"), Input(ID.pe_select, "value"),
           State(_shared.DATASET_STORE_ID, "data"), State(ID.district, "value"), State(ID.people_per_pe, "value"),
-          State(ID.hours_per_day, "value"), State(ID.keep_apart, "value"))
-def _calendar(pe_id, dataset_id, district, people_per_pe, hours_per_day, keep_apart):
+          State(ID.hours_per_day, "value"), State(ID.keep_apart, "value"),
+          State(ID.area_kind, "value"), State(ID.site, "value"), State(ID.distance_km, "value"))
+def _calendar(pe_id, dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind=DISTRICT,
+              site=None, distance_km=None):
     if not pe_id:
         raise dash.exceptions.PreventUpdate
-    result, calendar, _, _ = compute(*_args(dataset_id, district, people_per_pe, hours_per_day, keep_apart))
+    args = _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km)
+    try:
+        result, calendar, _, _, _ = compute(*args)
+    except (CaseloadError, ValueError):
+        raise dash.exceptions.PreventUpdate from None  # _update shows the alert
     if pe_id not in set(result.peer_educators["pe_id"]):
         raise dash.exceptions.PreventUpdate
     load = calendar.load.set_index("pe_id").loc[pe_id]
@@ -252,10 +458,17 @@ def _calendar(pe_id, dataset_id, district, people_per_pe, hours_per_day, keep_ap
 
 @callback(Output(ID.download, "data"), Input(ID.download_xlsx, "n_clicks"), Input(ID.download_html, "n_clicks"),
           State(_shared.DATASET_STORE_ID, "data"), State(ID.district, "value"), State(ID.people_per_pe, "value"),
-          State(ID.hours_per_day, "value"), State(ID.keep_apart, "value"), prevent_initial_call=True)
-def _download(_xlsx, _html, dataset_id, district, people_per_pe, hours_per_day, keep_apart):
-    result, calendar, _, _ = compute(*_args(dataset_id, district, people_per_pe, hours_per_day, keep_apart))
-    stem = "field-sheets-" + "-".join(str(district).split()).lower()
+          State(ID.hours_per_day, "value"), State(ID.keep_apart, "value"),
+          State(ID.area_kind, "value"), State(ID.site, "value"), State(ID.distance_km, "value"),
+          prevent_initial_call=True)
+def _download(_xlsx, _html, dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind=DISTRICT,
+              site=None, distance_km=None):
+    args = _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km)
+    try:
+        result, calendar, _, _, info = compute(*args)
+    except (CaseloadError, ValueError):
+        raise dash.exceptions.PreventUpdate from None  # _update shows the alert
+    stem = "field-sheets-" + "-".join(info.slug.split()).lower()
     if dash.ctx.triggered_id == ID.download_html:
         return dict(content=render_html(result, calendar), filename=f"{stem}.html", type="text/html")
     return dcc.send_bytes(write_workbook(result, calendar), f"{stem}.xlsx")

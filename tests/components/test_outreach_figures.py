@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from components import outreach_figures as figs
 from planning.caseloads import assign_caseloads
@@ -41,3 +42,17 @@ def test_heatmap_and_tables():
     assert sorted(table["people"]) == [20, 55, 60]
     cal = figs.calendar_frame(calendar, result.spots, result.peer_educators["pe_id"][0])
     assert set(cal["day"]) <= {"Fri", "Sat"}
+
+
+def test_caseload_map_draws_the_service_site_and_its_access_circle():
+    result, _ = plan()
+    site = {"site_id": "S1", "name": "North clinic", "latitude": -13.95, "longitude": 33.70, "distance_km": 5.0}
+    fig = figs.caseload_map_figure(result, site=site)
+    marker = [t for t in fig["data"] if t["meta"] == "site"][0]
+    assert (marker["lat"], marker["lon"], marker["customdata"]) == ([-13.95], [33.70], ["S1"])
+    assert "North clinic" in marker["text"][0]
+    circle = [t for t in fig["data"] if t["meta"] == "site-distance"][0]
+    # 5 km north of the site is 5 / 110.574 degrees of latitude
+    assert max(circle["lat"]) - (-13.95) == pytest.approx(5 / 110.574, rel=1e-4)
+    assert circle["lat"][0] == circle["lat"][-1] and circle["lon"][0] == circle["lon"][-1]
+    assert "site" not in [t["meta"] for t in figs.caseload_map_figure(result)["data"]]

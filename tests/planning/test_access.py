@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planning.access import access_by_district, nearest_site_km, unserved_hotspots
+from planning.access import access_by_district, nearest_site_km, site_catchment, unserved_hotspots
 from planning.estimates import hotspot_estimates
 from tests.planning import handmade
 
@@ -129,3 +129,43 @@ def test_share_within_distance_is_a_share_and_grows_with_distance(spots, site_po
     assert (a_far["estimate_within_distance"] >= a_near["estimate_within_distance"] - 1e-9).all()
     assert (a_far["unserved_hotspots"] <= a_near["unserved_hotspots"]).all()
     assert int(a_near["unserved_hotspots"].sum()) == len(unserved_hotspots(est, near, distance_km=near_d))
+
+
+def test_site_catchment_is_the_hotspots_nearest_to_the_site_within_distance():
+    h, s = handmade.hotspots(), handmade.sites()
+    north = site_catchment(h, s, handmade.CRS, "S1")
+    # H1 and H2 are 0.01 deg (1.1 km) from S1, their nearest site; H3 is nearest to S2.
+    assert north["hotspot_id"].tolist() == ["H1", "H2"]
+    assert north["distance_km"].tolist() == pytest.approx([0.01 * KM_PER_DEG_LAT] * 2, rel=3e-3)
+    assert list(north.columns) == [*h.columns, "distance_km"] and type(north) is type(h)
+    assert site_catchment(h, s, handmade.CRS, "S2")["hotspot_id"].tolist() == ["H3"]  # 4.4 km <= 5 km
+
+
+def test_site_catchment_distance_limit_and_no_overlap():
+    h, s = handmade.hotspots(), handmade.sites()
+    assert site_catchment(h, s, handmade.CRS, "S2", distance_km=3).empty  # H3 is 4.4 km away
+    assert site_catchment(h, s, handmade.CRS, "S1", distance_km=1).empty  # H1, H2 are 1.1 km away
+    # H2 is 19.9 km from S2 but nearer to S1: within 25 km S2 still has only H3.
+    assert site_catchment(h, s, handmade.CRS, "S2", distance_km=25)["hotspot_id"].tolist() == ["H3"]
+
+
+def test_site_catchment_unknown_site_or_bad_distance_names_argument():
+    h, s = handmade.hotspots(), handmade.sites()
+    with pytest.raises(ValueError, match=r"site_id='S9'.*\['S1', 'S2'\]"):
+        site_catchment(h, s, handmade.CRS, "S9")
+    with pytest.raises(ValueError, match="distance_km=-2"):
+        site_catchment(h, s, handmade.CRS, "S1", distance_km=-2)
+
+
+def test_site_catchments_partition_the_hotspots_within_distance():
+    rng = np.random.default_rng(11)
+    n_h, n_s = 200, 12
+    hotspots = pd.DataFrame({"hotspot_id": [f"H{i}" for i in range(n_h)],
+                             "latitude": rng.uniform(-13.3, -12.7, n_h), "longitude": rng.uniform(32.7, 33.3, n_h)})
+    sites = pd.DataFrame({"site_id": [f"S{i}" for i in range(n_s)],
+                          "latitude": rng.uniform(-13.3, -12.7, n_s), "longitude": rng.uniform(32.7, 33.3, n_s)})
+    near = nearest_site_km(hotspots, sites, handmade.CRS)
+    parts = [site_catchment(hotspots, sites, handmade.CRS, sid)["hotspot_id"] for sid in sites["site_id"]]
+    ids = pd.concat(parts).tolist()
+    assert len(ids) == len(set(ids))  # no hotspot in two catchments
+    assert sorted(ids) == sorted(near.loc[near["distance_km"] <= 5, "hotspot_id"])
