@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import html
 import io
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import xlsxwriter
 
 from data_loaders.safe_text import neutralise_formula
 from planning.caseloads import CaseloadResult
@@ -83,13 +86,23 @@ def pe_sheet_frame(result: CaseloadResult, pe_id: str, calendar: OutreachCalenda
     return frames[pe_id]
 
 
-def _safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells neutralised against formula injection."""
-    out = frame.copy()
-    for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].map(neutralise_formula)
-    return out
+def _excel_value(value: object) -> object:
+    """A cell value: blanks for missing numbers, rounded floats, formula-safe text."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return round(float(value), 4) if math.isfinite(value) else None
+    return neutralise_formula(str(value))
+
+
+def _sheet_name(pe_id: str) -> str:
+    """A valid Excel sheet name for a PE id: at most 31 characters, none of []:*?/\\, no edge apostrophes."""
+    name = "".join("_" if ch in '[]:*?/\\' else ch for ch in pe_id)[-31:].strip("'")
+    return name or "PE"
 
 
 def write_workbook(result: CaseloadResult, calendar: OutreachCalendar | None = None,
@@ -101,21 +114,26 @@ def write_workbook(result: CaseloadResult, calendar: OutreachCalendar | None = N
     pes = result.peer_educators.drop(columns=["x_m", "y_m"], errors="ignore").copy()
     if calendar is not None:
         pes = pes.merge(calendar.load[["pe_id", "contacts_per_month", "load_pct", "overloaded"]], on="pe_id", how="left")
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        sheets = {"summary": pes, "assignments": result.assignments[["hotspot_id", "pe_id", "people", "split", "fixed"]]}
-        frames = sheet_frames(result, calendar)
-        for pe in result.peer_educators["pe_id"]:
-            sheets[str(pe)[-31:]] = frames[str(pe)]
-        for name, frame in sheets.items():
-            sheet_name = str(neutralise_formula(name))[:31]
-            # the assignments sheet keeps its header on row 1 so it reads back as a keep file
-            start = 0 if name == "assignments" else 2
-            _safe(frame).round(4).to_excel(writer, sheet_name=sheet_name, index=False, startrow=start)
-            ws = writer.sheets[sheet_name]
-            if start:
-                ws.cell(row=1, column=1, value=CONFIDENTIAL)
-                title = f"District {result.district}" if name == "summary" else f"Peer educator {name}"
-                ws.cell(row=2, column=1, value=str(neutralise_formula(title)))
+    # XlsxWriter streams cells (a district's workbook in a fraction of openpyxl's time); it must
+    # never turn text into formulas or links, whatever neutralise_formula already did.
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": False}
+    workbook = xlsxwriter.Workbook(buffer, options)
+    sheets = {"summary": pes, "assignments": result.assignments[["hotspot_id", "pe_id", "people", "split", "fixed"]]}
+    frames = sheet_frames(result, calendar)
+    for pe in result.peer_educators["pe_id"]:
+        sheets[_sheet_name(str(pe))] = frames[str(pe)]
+    for name, frame in sheets.items():
+        ws = workbook.add_worksheet(name)
+        # the assignments sheet keeps its header on row 1 so it reads back as a keep file
+        start = 0 if name == "assignments" else 2
+        if start:
+            ws.write_string(0, 0, CONFIDENTIAL)
+            title = f"District {result.district}" if name == "summary" else f"Peer educator {name}"
+            ws.write_string(1, 0, str(neutralise_formula(title)))
+        ws.write_row(start, 0, [str(neutralise_formula(str(c))) for c in frame.columns])
+        for i, row in enumerate(frame.itertuples(index=False, name=None), start=start + 1):
+            ws.write_row(i, 0, [_excel_value(v) for v in row])
+    workbook.close()
     data = buffer.getvalue()
     if path is not None:
         if isinstance(path, io.BytesIO):
