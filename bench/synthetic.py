@@ -131,7 +131,7 @@ def synthetic_dataset(n_hotspots: int = 10_000, m_sites: int = 2_000, k_district
         "typical_min": typical_min, "typical_max": typical_max,
         "peak_min": peak_min.astype("int64"), "peak_max": peak_max.astype("int64"),
         "district": dist, "region": reg, "population": "FSW", "peak_days": "Fri;Sat",
-        "peak_times": "18-24", "mapped_on": "2025-06-01",
+        "peak_times": "18-24", "mapped_on": "2025-06-01", "pe_id": "",
     })[HOTSPOT_COLUMNS]
     slon = np.concatenate(slons) if slons else np.zeros(0)
     slat = np.concatenate(slats) if slats else np.zeros(0)

@@ -48,6 +48,7 @@ def hotspots() -> gpd.GeoDataFrame:
             "peak_days": ["Fri;Sat", "Sat", ""],
             "peak_times": ["18-24", "", ""],
             "mapped_on": ["", "", ""],
+            "pe_id": ["", "", ""],
         }
     )
     return gpd.GeoDataFrame(frame, geometry=[Point(x, y) for x, y in zip(lon, lat)], crs="EPSG:4326")
