@@ -187,15 +187,16 @@ def _label(field: str) -> html.Label:
                       htmlFor=FIELD_IDS[field], className="form-label small fw-semibold mb-0")
 
 
+def _field(field: str, *controls: Any, spacing: str = "mb-2") -> html.Div:
+    """A scenario control: its label, the control(s), and the tooltip giving the default's source."""
+    return html.Div([_label(field), *controls, _tip(f"{FIELD_IDS[field]}-label", field)], className=spacing)
+
+
 def _number(field: str, value: Any, step: float, placeholder: str = "") -> html.Div:
     # no min/max on the input: the browser would silently drop an out-of-range value, while
     # Scenario refuses it with a message naming the range and its source
-    return html.Div([
-        _label(field),
-        dbc.Input(id=FIELD_IDS[field], type="number", value=value, step=step, size="sm",
-                  debounce=True, placeholder=placeholder),
-        _tip(f"{FIELD_IDS[field]}-label", field),
-    ], className="mb-2")
+    return _field(field, dbc.Input(id=FIELD_IDS[field], type="number", value=value, step=step, size="sm",
+                                   debounce=True, placeholder=placeholder))
 
 
 def _controls(s: Scenario, periods: list[str]) -> list[Any]:
@@ -204,8 +205,8 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
     cap_value = s.max_pe if s.max_pe is not None else s.budget_usd_month
     ppe = min(max(s.people_per_pe, 50), 75)
     return [
-        html.Div([
-            _label("people_per_pe"),
+        _field(
+            "people_per_pe",
             dcc.Slider(id=FIELD_IDS["people_per_pe"], min=50, max=75, step=1, value=ppe,
                        marks={m: str(m) for m in (50, 55, 60, 65, 70, 75)},
                        tooltip={"placement": "bottom", "always_visible": True}, updatemode="mouseup"),
@@ -213,52 +214,34 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
             html.Div(f"This link plans 1 PE per {s.people_per_pe:g} people, outside the slider's usual 50–75; "
                      "moving the slider replaces it.", className="form-text text-warning-emphasis",
                      id="scn-ppe-outside") if ppe != s.people_per_pe else None,
-            _tip(f"{FIELD_IDS['people_per_pe']}-label", "people_per_pe"),
-        ], className="mb-3"),
+            spacing="mb-3",
+        ),
         _number("pe_per_orw", v["pe_per_orw"], 1),
-        html.Div([
-            _label("basis"),
-            dbc.RadioItems(id=FIELD_IDS["basis"], value=s.basis, inline=True, className="small",
-                           options=[{"label": "Peak day", "value": "peak"}, {"label": "Typical day", "value": "typical"}]),
-            _tip(f"{FIELD_IDS['basis']}-label", "basis"),
-        ], className="mb-2"),
-        html.Div([
-            _label("level"),
-            dbc.RadioItems(id=FIELD_IDS["level"], value=s.level, inline=True, className="small",
-                           options=[{"label": x.capitalize(), "value": x} for x in ("low", "mid", "high")]),
-            _tip(f"{FIELD_IDS['level']}-label", "level"),
-        ], className="mb-2"),
-        html.Div([
-            _label("target"),
-            dcc.Slider(id=FIELD_IDS["target"], min=0, max=100, step=5, value=v["target"],
-                       marks={m: f"{m}%" for m in (0, 50, 80, 100)}, updatemode="mouseup",
-                       tooltip={"placement": "bottom", "always_visible": False}),
-            _tip(f"{FIELD_IDS['target']}-label", "target"),
-        ], className="mb-2"),
-        html.Div([
-            _label("duplication"),
-            dcc.Slider(id=FIELD_IDS["duplication"], min=0, max=50, step=1, value=v["duplication"],
-                       marks={m: f"{m}%" for m in (0, 10, 25, 50)}, updatemode="mouseup",
-                       tooltip={"placement": "bottom", "always_visible": False}),
-            _tip(f"{FIELD_IDS['duplication']}-label", "duplication"),
-        ], className="mb-2"),
+        _field("basis", dbc.RadioItems(
+            id=FIELD_IDS["basis"], value=s.basis, inline=True, className="small",
+            options=[{"label": "Peak day", "value": "peak"}, {"label": "Typical day", "value": "typical"}])),
+        _field("level", dbc.RadioItems(
+            id=FIELD_IDS["level"], value=s.level, inline=True, className="small",
+            options=[{"label": x.capitalize(), "value": x} for x in ("low", "mid", "high")])),
+        _field("target", dcc.Slider(
+            id=FIELD_IDS["target"], min=0, max=100, step=5, value=v["target"],
+            marks={m: f"{m}%" for m in (0, 50, 80, 100)}, updatemode="mouseup",
+            tooltip={"placement": "bottom", "always_visible": False})),
+        _field("duplication", dcc.Slider(
+            id=FIELD_IDS["duplication"], min=0, max=50, step=1, value=v["duplication"],
+            marks={m: f"{m}%" for m in (0, 10, 25, 50)}, updatemode="mouseup",
+            tooltip={"placement": "bottom", "always_visible": False})),
         _number("condoms_per_person_month", v["condoms_per_person_month"], 1),
         _number("lubricant_per_condom", v["lubricant_per_condom"], 0.05),
         _number("test_kits_per_person_quarter", v["test_kits_per_person_quarter"], 1),
         _number("buffer_stock_pct", v["buffer_stock_pct"], 1),
         _number("distance_km", v["distance_km"], 0.5),
-        html.Div([
-            _label("service"),
-            dcc.Dropdown(id=FIELD_IDS["service"], value=s.service, placeholder="Any service",
-                         options=[{"label": x, "value": x} for x in SERVICES], clearable=True),
-            _tip(f"{FIELD_IDS['service']}-label", "service"),
-        ], className="mb-2"),
-        html.Div([
-            _label("period"),
-            dcc.Dropdown(id=FIELD_IDS["period"], value=s.period, placeholder="Latest period",
-                         options=[{"label": p, "value": p} for p in periods], clearable=True),
-            _tip(f"{FIELD_IDS['period']}-label", "period"),
-        ], className="mb-2"),
+        _field("service", dcc.Dropdown(
+            id=FIELD_IDS["service"], value=s.service, placeholder="Any service",
+            options=[{"label": x, "value": x} for x in SERVICES], clearable=True)),
+        _field("period", dcc.Dropdown(
+            id=FIELD_IDS["period"], value=s.period, placeholder="Latest period",
+            options=[{"label": p, "value": p} for p in periods], clearable=True)),
         html.Details([
             html.Summary("Costs (optional)", className="small fw-semibold mb-2"),
             html.P("Leave empty for items you do not cost; costs are shown as assumptions.",

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 import tomllib
 from pathlib import Path
 
@@ -17,21 +15,15 @@ from shapely.geometry import Point, shape
 
 from data_loaders.canonical import canonical_days, canonical_services, canonical_times
 
+from tests.helpers import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "data" / "demo"
 BUILT_FILES = ["boundaries.geojson", "dataset.toml", "enrolment.csv", "hotspots.csv", "sites.csv"]
 TYPOLOGIES = {"bar", "lodge", "street", "nightclub", "brothel", "home", "truck_stop", "market", "other"}
 
 
-def _load_build_module():
-    spec = importlib.util.spec_from_file_location("build_demo", DEMO_DIR / "build_demo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-build_demo = _load_build_module()
+build_demo = load_script("build_demo", DEMO_DIR / "build_demo.py")
 
 
 @pytest.fixture(scope="module")

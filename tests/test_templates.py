@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -17,21 +15,15 @@ from planning.schema import (
     SITE_REQUIRED,
 )
 
+from tests.helpers import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = ROOT / "data" / "templates"
 DEMO_BOUNDARIES = ROOT / "data" / "demo" / "boundaries.geojson"
 TEXT_FILES = ["README.md", "dataset.toml", "enrolment_template.csv", "hotspots_template.csv", "sites_template.csv"]
 
 
-def _load_build_module():
-    spec = importlib.util.spec_from_file_location("build_templates", TEMPLATES_DIR / "build_templates.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-build_templates = _load_build_module()
+build_templates = load_script("build_templates", TEMPLATES_DIR / "build_templates.py")
 
 
 @pytest.fixture(scope="module")

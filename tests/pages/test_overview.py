@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -11,17 +10,15 @@ import pytest
 from data_loaders import store
 from planning.scenario import Scenario
 
+from tests.helpers import import_page
+
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
 
 @pytest.fixture(scope="module")
 def ov():
-    """The page module, imported under a pages-enabled Dash app (register_page needs one)."""
-    import dash
-
-    dash.Dash(__name__, use_pages=True, pages_folder="")
-    store.set_default_folder(DEMO)
-    return importlib.import_module("pages.overview")
+    """The page module, imported under a pages-enabled Dash app."""
+    return import_page("overview")
 
 
 def test_the_link_wins_over_the_session_scenario(ov):

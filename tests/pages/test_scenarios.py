@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -10,20 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_loaders import store
 from planning.scenario import Scenario, ScenarioError
+
+from tests.helpers import import_page
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
 
 @pytest.fixture(scope="module")
 def sc():
-    """The page module, imported under a pages-enabled Dash app (register_page needs one)."""
-    import dash
-
-    dash.Dash(__name__, use_pages=True, pages_folder="")
-    store.set_default_folder(DEMO)
-    return importlib.import_module("pages.scenarios")
+    """The page module, imported under a pages-enabled Dash app."""
+    return import_page("scenarios")
 
 
 def test_every_scenario_field_but_the_cap_has_a_control(sc):
