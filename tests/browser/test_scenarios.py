@@ -8,6 +8,7 @@ import sys
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DEMO_DIR, ROOT, screenshot
 
@@ -148,14 +149,15 @@ def test_scenario_follows_the_planner_to_the_overview_and_back(app_server, page,
     page.wait_for_function("([want]) => { const el = document.getElementById('ov-pe');"
                            " return el && el.innerText.replace(/,/g, '') === String(want); }",
                            arg=[expected_pes[50]], timeout=30000)
-    assert "chosen on the Scenarios page" in page.inner_text("#ov-scenario-note")
+    # separate callbacks fill the note, the slider and the URL: wait for each, do not race them
+    expect(page.locator("#ov-scenario-note")).to_contain_text("chosen on the Scenarios page", timeout=30000)
 
     page.click("#nav-scenarios")
     page.wait_for_function("() => location.search.includes('people_per_pe=50')", timeout=30000)
     wait_pe(page, expected_pes[50])
-    assert page.locator(SLIDER_HANDLE).first.get_attribute("aria-valuenow") == "50"
+    expect(page.locator(SLIDER_HANDLE).first).to_have_attribute("aria-valuenow", "50", timeout=30000)
 
     page.click("#scn-reset")
     wait_pe(page, expected_pes[60])
-    assert "people_per_pe" not in page.url
+    page.wait_for_function("() => !location.search.includes('people_per_pe')", timeout=30000)
     assert page.console_errors == []
