@@ -152,17 +152,24 @@ def page(browser):
         context.close()
 
 
-def screenshot(pg, name: str) -> Path:
-    """Save a full-page screenshot to docs/screenshots/<name>.png and return its path."""
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOT_DIR / f"{name}.png"
-    # MapLibre draws asynchronously after plotly has the data: wait until every map subplot
-    # on the page has finished drawing, so the screenshot shows the polygons.
+def wait_for_maps_drawn(pg, timeout_ms: int = 30000) -> None:
+    """Wait until every MapLibre map on the page has finished drawing.
+
+    MapLibre draws asynchronously after plotly has the data; leaving the page before it is done
+    makes plotly.js throw "reading '_rangeSliderData'" from the unmounted graph (an upstream race).
+    """
     pg.wait_for_function(
         """() => Array.from(document.querySelectorAll('.js-plotly-plot')).every(gd => {
                const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
                return !sub || (sub.map && sub.map.loaded());
-           })""", timeout=30000)
+           })""", timeout=timeout_ms)
+
+
+def screenshot(pg, name: str) -> Path:
+    """Save a full-page screenshot to docs/screenshots/<name>.png and return its path."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    wait_for_maps_drawn(pg)  # so the screenshot shows the polygons
     pg.wait_for_timeout(500)
     pg.screenshot(path=str(path), full_page=True)
     return path

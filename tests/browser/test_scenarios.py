@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_DIR, ROOT, screenshot
+from tests.browser.conftest import DEMO_DIR, ROOT, screenshot, wait_for_graph, wait_for_maps_drawn
 
 PE_TOTAL = "#scn-pe"
 SLIDER_HANDLE = "#scn-people-per-pe [role=slider]"
@@ -151,6 +151,10 @@ def test_scenario_follows_the_planner_to_the_overview_and_back(app_server, page,
                            arg=[expected_pes[50]], timeout=30000)
     # separate callbacks fill the note, the slider and the URL: wait for each, do not race them
     expect(page.locator("#ov-scenario-note")).to_contain_text("chosen on the Scenarios page", timeout=30000)
+    # as a planner does, look at the Overview before going back: its map has finished drawing
+    for graph in ("ov-map", "ov-pareto", "ov-trend"):
+        wait_for_graph(page, graph)
+    wait_for_maps_drawn(page)
 
     page.click("#nav-scenarios")
     page.wait_for_function("() => location.search.includes('people_per_pe=50')", timeout=30000)
