@@ -144,6 +144,7 @@ def test_scenario_follows_the_planner_to_the_overview_and_back(app_server, page,
     page.locator(SLIDER_HANDLE).first.focus()
     page.keyboard.press("Home")
     wait_pe(page, expected_pes[50])
+    wait_for_maps_drawn(page)  # leaving mid-draw trips a plotly.js race (see conftest)
 
     page.click("#nav-overview")  # the navbar link carries no query: the session's scenario is used
     page.wait_for_function("([want]) => { const el = document.getElementById('ov-pe');"
