@@ -11,6 +11,7 @@ from data_loaders.field_sheets import KeepFileError, read_keep_file, write_workb
 from data_loaders.validation import DatasetLoadError
 from planning.caseloads import (
     AREA_GAP_KM_DEFAULT,
+    LOCAL_REACH_FACTOR_DEFAULT,
     MAX_RADIUS_KM_DEFAULT,
     PE_PER_ORW_DEFAULT,
     PEOPLE_PER_PE_DEFAULT,
@@ -36,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-radius-km", type=float, default=MAX_RADIUS_KM_DEFAULT, metavar="KM",
                         help=f"a caseload spread wider than this from its centre gets one more PE "
                              f"(default {MAX_RADIUS_KM_DEFAULT}; inf for fewest PEs)")
+    parser.add_argument("--local-reach-factor", type=float, default=LOCAL_REACH_FACTOR_DEFAULT, metavar="F",
+                        help=f"where spots are dense, a caseload's walking limit is F times the radius around a spot "
+                             f"that holds one PE's worth of people (default {LOCAL_REACH_FACTOR_DEFAULT}; "
+                             "inf: only --max-radius-km)")
     parser.add_argument("--keep-typology-apart", action="store_true",
                         help="venue-based and street-based spots in separate caseloads")
     parser.add_argument("--keep", metavar="FILE",
@@ -56,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         params = CaseloadParams(people_per_pe=args.people_per_pe, pe_per_orw=args.pe_per_orw,
                                 keep_typology_apart=args.keep_typology_apart, area_gap_km=args.area_gap_km,
-                                max_radius_km=args.max_radius_km)
+                                max_radius_km=args.max_radius_km, local_reach_factor=args.local_reach_factor)
         keep = read_keep_file(args.keep) if args.keep else None
         hotspots = dataset.hotspots
         districts = [args.district] if args.district else sorted(set(hotspots["district"].astype(str)) - {""})

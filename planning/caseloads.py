@@ -12,20 +12,33 @@ Algorithm (``assign_caseloads``, maths on arrays in metres):
 1. A spot with more people than the cap is split first: ⌊p / cap⌋ PEs each get a full-cap
    share of it, the remainder is an ordinary item. Only such a split ever gives a PE part
    of a spot.
-2. The other items are cut by recursive coordinate bisection with population-balanced
+2. Walking limits. A caseload's spots must lie within its walking limit of its centre: the
+   smaller of ``max_radius_km`` (1 km) and ``local_reach_factor`` (1.25) times the local
+   reach, the radius of the disc around a spot that holds one PE's worth of people
+   (``caseloads_refine.local_reach_m``; ~100 m in a busy town, kilometres in the
+   countryside). Both are assumptions with defaults, parameters of CaseloadParams.
+3. The other items are cut by recursive coordinate bisection with population-balanced
    cuts: a set needing k = ⌈pop / cap⌉ PEs is cut by a straight line (the longer axis
    first, then other directions) into parts needing ⌈k/2⌉ and ⌊k/2⌋ PEs, at the feasible
-   cut closest to the population quantile; when no straight cut keeps both parts within
-   their PEs' capacity (items are indivisible), the set gets one more PE. Two walkability
-   rules may also add a PE: a cut across a clean gap wider than ``area_gap_km`` (separate
-   areas of operation), and a caseload spread wider than ``max_radius_km`` from its centre
-   is cut again (both assumptions with defaults, parameters). Each caseload is
-   a cell of a convex partition of the plane, so caseloads are compact and no PE's spot
-   lies inside another PE's group (the convex hulls are disjoint up to their boundaries).
-3. Fixed assignments (a re-mapping): the kept PEs keep their spots (in hotspot_id order
+   cut with the least within-part spread; when no straight cut keeps both parts within
+   their PEs' capacity (items are indivisible), the set gets one more PE. A cut across a
+   clean gap wider than ``area_gap_km`` may cost one more PE (separate areas of operation),
+   and a caseload wider than its walking limit is cut again.
+4. Refinement (``caseloads_refine``): spots move or swap between neighbouring caseloads
+   while that lowers the squared spread within capacity (capacitated Hartigan k-means);
+   neighbouring caseloads that one PE can take are merged when the merged caseload is within
+   its walking limit and no more spread out than the district's average; then refinement again.
+5. No overlap: a caseload with a spot strictly inside another caseload's convex hull is cut
+   again together with it by a straight bisection cut, until no such pair is left. So no
+   PE's spot lies inside another PE's group (tests/planning/test_caseloads.py checks it).
+6. Fixed assignments (a re-mapping): the kept PEs keep their spots (in hotspot_id order
    while they fit the cap; a spot that grew past the room is released), may take new spots
    that lie within their area (inside the circle around their centre through their
-   farthest spot) while room remains, and everything else is cut into new PEs as above.
+   farthest spot) while room remains, and everything else gets new PEs as above.
+
+Against k-means + first-fit-decreasing bin packing (``caseloads_baseline``), the seeded
+10,000-spot district and the demo data need fewer PEs and are more compact
+(bench/bench_caseloads.py; README "Measured").
 
 Deterministic: input sorted by hotspot_id, every sort stable with explicit tie-breaks.
 """
@@ -44,6 +57,7 @@ from pyproj import Transformer
 
 from planning._frames import require_choice, require_columns, text_column
 from planning.estimates import hotspot_estimates
+from planning.caseloads_refine import local_reach_m, merge_labels, overlap_pairs, refine_labels, relabel
 from planning.geo import project_lonlat
 
 # DESIGN.md s.3: people_per_PE in 50-75 (default 60; Mombasa 60-75, PM paper Table 1 50-60,
@@ -74,6 +88,14 @@ AREA_GAP_KM_DEFAULT = 1.0
 # DEFAULT: a caseload whose spots lie farther than this from its centre is cut again (one
 # more PE) so that a PE can walk her round. An assumption (no source gives a figure).
 MAX_RADIUS_KM_DEFAULT = 1.0
+# DEFAULT: where spots are dense, a caseload's walking limit is this factor times the local
+# reach (the radius of the disc around a spot that holds people_per_pe people; ~100 m in a
+# busy town, kilometres in the countryside), capped by max_radius_km. It keeps town caseloads
+# as compact as the town allows while rural PEs still cover spread-out spots. An assumption
+# (no source gives a figure), set so that on both the demo data and the seeded 10k district
+# the plan needs fewer PEs and is more compact than k-means + bin packing
+# (bench/bench_caseloads.py); a parameter of CaseloadParams (inf: the fixed limit only).
+LOCAL_REACH_FACTOR_DEFAULT = 1.25
 # Directions (degrees) tried for a cut when the longer and shorter axes both fail.
 _EXTRA_ANGLES_DEG = (45.0, 135.0, 22.5, 67.5, 112.5, 157.5, 15.0, 30.0, 60.0, 75.0, 105.0, 120.0, 150.0, 165.0)
 
@@ -97,6 +119,7 @@ class CaseloadParams:
     duplication_rate: float = 0.0
     area_gap_km: float = AREA_GAP_KM_DEFAULT
     max_radius_km: float = MAX_RADIUS_KM_DEFAULT
+    local_reach_factor: float = LOCAL_REACH_FACTOR_DEFAULT
 
     def __post_init__(self) -> None:
         check_people_per_pe(self.people_per_pe)
@@ -108,6 +131,7 @@ class CaseloadParams:
                 f"CaseloadParams: max_radius_km={self.max_radius_km!r} must be > 0 km "
                 f"(default {MAX_RADIUS_KM_DEFAULT}; use inf to never pay an extra PE for spread)"
             )
+        check_local_reach_factor(self.local_reach_factor)
         if not (float(self.area_gap_km) > 0):
             raise CaseloadError(
                 f"CaseloadParams: area_gap_km={self.area_gap_km!r} must be > 0 km "
@@ -132,6 +156,20 @@ def check_people_per_pe(people_per_pe: float) -> float:
             f"people_per_pe={people_per_pe!r} is outside {lo}..{hi}: DESIGN.md s.3 uses 50-75 "
             "(Mombasa 60-75, PM paper 50-60, AMETHIST 50-80) and Kenya saw better outreach at <= 90; "
             "give e.g. 60"
+        )
+    return value
+
+
+def check_local_reach_factor(factor: float) -> float:
+    """Return the local reach factor as float or raise CaseloadError (> 0; inf turns it off)."""
+    try:
+        value = float(factor)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (value > 0):
+        raise CaseloadError(
+            f"local_reach_factor={factor!r} must be > 0 (default {LOCAL_REACH_FACTOR_DEFAULT}; "
+            "use inf to keep only the fixed max_radius_km walking limit)"
         )
     return value
 
@@ -162,22 +200,24 @@ def typology_group(typology: pd.Series) -> pd.Series:
 
 # --- recursive coordinate bisection ------------------------------------------------------
 
-_EXTRA_DIRECTIONS = [(math.cos(math.radians(a)), math.sin(math.radians(a))) for a in _EXTRA_ANGLES_DEG]
+_EXTRA_DIRECTIONS = np.array([(math.cos(math.radians(a)), math.sin(math.radians(a))) for a in _EXTRA_ANGLES_DEG])
 
 
-def _directions(x: np.ndarray, y: np.ndarray):
-    """Cut directions, lazily: the longer bounding-box axis, the shorter, fixed angles, then (small
-    sets) the normal of every pair of points, so every straight separation of a small set is tried."""
+def _direction_stages(x: np.ndarray, y: np.ndarray):
+    """Cut directions as (D, 2) arrays, in stages: the longer bounding-box axis, the shorter and
+    the two diagonals; then the other fixed angles; then (small sets) the normal of every pair
+    of points, so every straight separation of a small set is tried."""
     span_x = float(x.max() - x.min()) if x.size else 0.0
     span_y = float(y.max() - y.min()) if y.size else 0.0
-    yield from ([(1.0, 0.0), (0.0, 1.0)] if span_x >= span_y else [(0.0, 1.0), (1.0, 0.0)])
-    yield from _EXTRA_DIRECTIONS
+    axes = [(1.0, 0.0), (0.0, 1.0)] if span_x >= span_y else [(0.0, 1.0), (1.0, 0.0)]
+    yield np.vstack([axes, _EXTRA_DIRECTIONS[:2]])
+    yield _EXTRA_DIRECTIONS[2:]
     if 2 < x.size <= _PAIR_DIRECTIONS_MAX_POINTS:
         i, j = np.triu_indices(x.size, k=1)
         ang = np.round(np.degrees(np.arctan2(y[j] - y[i], x[j] - x[i])) % 180.0, 6)
         # normal to the pair, nudged both ways so the pair itself can fall either side
-        for a in np.unique(np.concatenate([ang + 90.0 - 1e-4, ang + 90.0 + 1e-4]) % 180.0):
-            yield (math.cos(math.radians(a)), math.sin(math.radians(a)))
+        a = np.radians(np.unique(np.concatenate([ang + 90.0 - 1e-4, ang + 90.0 + 1e-4]) % 180.0))
+        yield np.column_stack([np.cos(a), np.sin(a)])
 
 
 def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float, gap_m: float):
@@ -185,59 +225,56 @@ def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float, gap_m: float):
 
     A cut is feasible when ⌈left/cap⌉ + ⌈right/cap⌉ ≤ k (it costs no extra group), or ≤ k + 1
     when the two parts are more than ``gap_m`` apart along the direction. Among the
-    feasible cuts over the tried directions, the one with the least within-part spread (sum of
-    squared distances of the points to their part's centre, as in Ward's method) wins, so cuts
-    fall in the gaps between clusters of spots; ties go to the first direction and position.
+    feasible cuts over the directions of the first stage that has one (``_direction_stages``,
+    all directions of a stage evaluated at once), the one with the least within-part spread
+    (sum of squared distances of the points to their part's centre, as in Ward's method) wins,
+    so cuts fall in the gaps between clusters of spots; ties go to the first direction and position.
     """
-    total = float(w[idx].sum())
+    px, py, pw = x[idx], y[idx], w[idx]
     n = idx.size
-    best = None
-    directions = _directions(x[idx], y[idx])
-    tried = 0
-    for dx, dy in directions:
-        tried += 1
-        if tried > 4 and best is not None:
-            break  # axes and diagonals suffice unless none of them fits
-        along = x[idx] * dx + y[idx] * dy
-        across = -x[idx] * dy + y[idx] * dx
+    total = float(pw.sum())
+    # Shift-invariant sums: centre the coordinates once.
+    cx0, cy0 = px - px.mean(), py - py.mean()
+    for dirs in _direction_stages(px, py):
+        dx, dy = dirs[:, 0][:, None], dirs[:, 1][:, None]
+        along = cx0[None, :] * dx + cy0[None, :] * dy  # (D, n)
+        across = -cx0[None, :] * dy + cy0[None, :] * dx
         # Stable order: along the direction, then across it, then input (hotspot_id) order.
-        order = np.lexsort((idx, across, along))
-        cum = np.cumsum(w[idx][order])[:-1]  # weight left of cut after i+1 items
+        tie = np.broadcast_to(idx, along.shape)
+        order = np.lexsort((tie, across, along), axis=-1)
+        cum = np.cumsum(pw[order], axis=1)[:, :-1]  # weight left of the cut after i+1 items
         k_left = np.maximum(1, np.ceil(cum / cap - _TOL))
         k_right = np.maximum(1, np.ceil((total - cum) / cap - _TOL))
-        xs, ys = x[idx][order], y[idx][order]
-        gap = np.diff(along[order])
+        gap = np.diff(np.take_along_axis(along, order, axis=1), axis=1)
         ok = (k_left + k_right <= k) | ((k_left + k_right <= k + 1) & (gap > gap_m))
         if not ok.any():
             continue
-        cnt = np.arange(1, n + 1, dtype="float64")
-        # SSE of prefix (first i+1 points) and suffix, by the shift-invariant formula.
-        xs0, ys0 = xs - xs.mean(), ys - ys.mean()
-        sx, sy = np.cumsum(xs0), np.cumsum(ys0)
-        sxx, syy = np.cumsum(xs0 * xs0), np.cumsum(ys0 * ys0)
-        nl = cnt[:-1]
+        xs, ys = cx0[order], cy0[order]
+        sx, sy = np.cumsum(xs, axis=1), np.cumsum(ys, axis=1)
+        sxx, syy = np.cumsum(xs * xs, axis=1), np.cumsum(ys * ys, axis=1)
+        nl = np.arange(1, n, dtype="float64")
         nr = n - nl
-        sse_l = sxx[:-1] + syy[:-1] - (sx[:-1] ** 2 + sy[:-1] ** 2) / nl
-        sse_r = (sxx[-1] - sxx[:-1]) + (syy[-1] - syy[:-1]) - ((sx[-1] - sx[:-1]) ** 2 + (sy[-1] - sy[:-1]) ** 2) / nr
+        sse_l = sxx[:, :-1] + syy[:, :-1] - (sx[:, :-1] ** 2 + sy[:, :-1] ** 2) / nl
+        sse_r = ((sxx[:, -1:] - sxx[:, :-1]) + (syy[:, -1:] - syy[:, :-1])
+                 - ((sx[:, -1:] - sx[:, :-1]) ** 2 + (sy[:, -1:] - sy[:, :-1]) ** 2) / nr)
         score = np.where(ok, sse_l + sse_r, np.inf)
-        i = int(np.argmin(score))
-        if best is None or score[i] < best[0] * (1 - 1e-12) - _TOL:
-            best = (float(score[i]), order, i + 1)
-    if best is None:
-        return None
-    _, order, cut = best
-    return idx[order[:cut]], idx[order[cut:]]
+        flat = int(np.argmin(score))  # row-major: first direction, then first position
+        d, i = divmod(flat, n - 1)
+        return idx[order[d, :i + 1]], idx[order[d, i + 1:]]
+    return None
 
 
 def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = AREA_GAP_KM_DEFAULT,
-                     max_radius_km: float = math.inf) -> list[np.ndarray]:
+                     max_radius_km: float = math.inf, limit_m=None) -> list[np.ndarray]:
     """Cut weighted points into convex-separated groups of total weight ≤ capacity.
 
     Pure array function (metres, any weight unit): recursive coordinate bisection with
     straight cuts (see ``_best_cut``; a cut across a gap wider than ``area_gap_km`` may
     cost one extra group); a group whose points lie farther than ``max_radius_km`` from its
-    centre is cut again (one more group). Every weight must be ≤ capacity. Returns index arrays
-    in traversal order (neighbouring groups come one after another).
+    centre is cut again (one more group); with ``limit_m`` (metres, one per point) the limit of
+    a group is the smaller of that and the median of its points' limits. Every weight must be
+    ≤ capacity. Returns index arrays in traversal order (neighbouring groups come one after
+    another).
     """
     x = np.asarray(x_m, dtype="float64")
     y = np.asarray(y_m, dtype="float64")
@@ -248,6 +285,10 @@ def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = 
         raise CaseloadError(
             f"partition_points: a weight of {float(w.max())} exceeds capacity {capacity}; split large items first"
         )
+    limit = None if limit_m is None else np.asarray(limit_m, dtype="float64")
+    if limit is not None and limit.shape != x.shape:
+        raise CaseloadError(f"partition_points: limit_m has {limit.size} values for {x.size} points")
+    max_radius_m = max_radius_km * 1000.0
     groups: list[np.ndarray] = []
     stack = [np.arange(x.size)] if x.size else []
     while stack:
@@ -259,7 +300,8 @@ def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = 
         if k == 1:
             cx, cy = x[idx].mean(), y[idx].mean()
             radius_m = float(np.sqrt((x[idx] - cx) ** 2 + (y[idx] - cy) ** 2).max())
-            if radius_m <= max_radius_km * 1000.0:
+            allowed_m = max_radius_m if limit is None else min(max_radius_m, float(np.median(limit[idx])))
+            if radius_m <= allowed_m:
                 groups.append(idx)
                 continue
             k = 2  # too spread out for one PE to walk: one more PE
@@ -272,6 +314,75 @@ def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = 
         stack.append(right)
         stack.append(left)  # left is processed first: traversal order
     return groups
+
+
+def caseload_groups(x_m, y_m, weight, capacity: float, *, area_gap_km: float = AREA_GAP_KM_DEFAULT,
+                    max_radius_km: float = MAX_RADIUS_KM_DEFAULT, limit_m=None, refine: bool = True) -> np.ndarray:
+    """Group labels (0..m-1, in the bisection's traversal order) for weighted points: the caseload method.
+
+    1. ``partition_points`` cuts the first caseloads (bisection with walking limits);
+    2. ``refine_labels`` moves and swaps spots between neighbouring caseloads while that lowers
+       their squared spread within capacity;
+    3. ``merge_labels`` joins neighbouring caseloads one PE can take (within the walking limit
+       and no more spread out than the district's average caseload), then 2. again;
+    4. any caseload with a spot strictly inside another's convex hull is cut again with its
+       neighbour by the bisection (``_repair_overlaps``), so caseloads never overlap.
+    ``refine=False`` stops after 1.
+    """
+    x = np.asarray(x_m, dtype="float64")
+    y = np.asarray(y_m, dtype="float64")
+    w = np.asarray(weight, dtype="float64")
+    limit = np.full(x.size, max_radius_km * 1000.0) if limit_m is None else np.asarray(limit_m, dtype="float64")
+    groups = partition_points(x, y, w, capacity, area_gap_km=area_gap_km, max_radius_km=max_radius_km, limit_m=limit)
+    labels = np.empty(x.size, dtype="int64")
+    for g, idx in enumerate(groups):
+        labels[idx] = g
+    if not refine or len(groups) < 2:
+        return labels
+    traversal = labels.copy()
+    labels = refine_labels(x, y, w, labels, capacity)
+    labels = merge_labels(x, y, w, labels, capacity, limit)
+    labels = refine_labels(x, y, w, labels, capacity)
+    labels = _repair_overlaps(x, y, w, labels, capacity)
+    # Number caseloads in the bisection's traversal order (neighbours get neighbouring ids).
+    m = int(labels.max()) + 1
+    first_rank = np.full(m, np.iinfo("int64").max)
+    np.minimum.at(first_rank, labels, traversal * (x.size + 1) + np.arange(x.size))
+    rank = np.empty(m, dtype="int64")
+    rank[np.argsort(first_rank, kind="stable")] = np.arange(m)
+    return rank[labels]
+
+
+_REPAIR_ROUNDS = 50
+
+
+def _repair_overlaps(x, y, w, labels, capacity) -> np.ndarray:
+    """Re-cut, with the bisection, each pair of caseloads where one has a spot inside the other's hull.
+
+    A straight cut leaves the two (or, if capacity forces it, three) new caseloads with
+    disjoint hulls; rounds repeat until no pair overlaps.
+    """
+    lab = labels.copy()
+    for _ in range(_REPAIR_ROUNDS):
+        pairs = overlap_pairs(x, y, lab)
+        if not pairs:
+            return relabel(lab)
+        touched: set[int] = set()
+        for a, b in pairs:
+            if a in touched or b in touched:
+                continue
+            touched.update((a, b))
+            idx = np.flatnonzero((lab == a) | (lab == b))
+            # Capacity only: both caseloads were within their walking limits, and a re-cut
+            # that adds a PE for a slightly wider spread would cost more than it saves.
+            parts = partition_points(x[idx], y[idx], w[idx], capacity, area_gap_km=math.inf)
+            names = [a, b] + list(range(int(lab.max()) + 1, int(lab.max()) + 1 + max(0, len(parts) - 2)))
+            for name, part in zip(names, parts):
+                lab[idx[part]] = name
+        lab = relabel(lab)
+    raise CaseloadError(  # pragma: no cover - a safeguard; the bisection's straight cuts converge
+        f"caseload_groups: caseloads still overlap after {_REPAIR_ROUNDS} repair rounds; please report this input"
+    )
 
 
 # --- caseloads -------------------------------------------------------------------------
@@ -383,6 +494,7 @@ def assign_caseloads(
     district: str = "",
     area_gap_km: float = AREA_GAP_KM_DEFAULT,
     max_radius_km: float = MAX_RADIUS_KM_DEFAULT,
+    local_reach_factor: float = LOCAL_REACH_FACTOR_DEFAULT,
 ) -> CaseloadResult:
     """Assign spots (hotspot_id, x_m, y_m, people[, typology, pe_id]) to peer educators.
 
@@ -392,11 +504,15 @@ def assign_caseloads(
     fixed. ``keep_typology_apart`` puts venue-based and street-based spots
     (STREET_TYPOLOGIES) in separate caseloads. ``area_gap_km``: a straight gap at least this
     wide separates areas of operation, even at the cost of one more PE (AREA_GAP_KM_DEFAULT);
-    ``max_radius_km``: a caseload spread wider than this from its centre gets one more PE.
+    ``max_radius_km``: a caseload spread wider than this from its centre gets one more PE;
+    ``local_reach_factor``: where spots are dense, the walking limit is tighter: this factor
+    times the local reach (radius around a spot holding one PE's worth of people), see
+    LOCAL_REACH_FACTOR_DEFAULT.
     See the module docstring for the method.
     """
     fn = "assign_caseloads"
     cap = check_people_per_pe(people_per_pe)
+    local_reach_factor = check_local_reach_factor(local_reach_factor)
     require_columns(spots, ["hotspot_id", "x_m", "y_m", "people"], argument="spots", function=fn)
     frame = spots.copy()
     frame["hotspot_id"] = text_column(frame, "hotspot_id")
@@ -499,9 +615,13 @@ def assign_caseloads(
     for g in sorted(set(grp[item_h[free]])):
         sel = np.flatnonzero(free & ~item_full & (grp[item_h] == g))
         if sel.size:
-            for part in partition_points(xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap,
-                                         area_gap_km=area_gap_km, max_radius_km=max_radius_km):
-                item_pe[sel[part]] = next_id()
+            # Local reach over the items being placed (a full-cap share has its own PE already).
+            reach_m = local_reach_m(xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap)
+            limit_m = np.minimum(max_radius_km * 1000.0, local_reach_factor * reach_m)
+            labels = caseload_groups(xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap,
+                                     area_gap_km=area_gap_km, max_radius_km=max_radius_km, limit_m=limit_m)
+            names = [next_id() for _ in range(int(labels.max()) + 1)]
+            item_pe[sel] = np.asarray(names, dtype=object)[labels]
         for j in np.flatnonzero(free & item_full & (grp[item_h] == g)):
             item_pe[j] = next_id()
 
@@ -672,6 +792,7 @@ def district_caseloads(hotspots: pd.DataFrame, crs_projected: str, params: Casel
     result = assign_caseloads(frame, people_per_pe=params.people_per_pe,
                               keep_typology_apart=params.keep_typology_apart, fixed=fixed,
                               area_gap_km=params.area_gap_km, max_radius_km=params.max_radius_km,
+                              local_reach_factor=params.local_reach_factor,
                               pe_prefix=f"PE-{slug}-", district=district or "")
     pes = result.peer_educators
     orw = supervision_groups(pes, pe_per_orw=params.pe_per_orw, orw_prefix=f"ORW-{slug}-")

@@ -20,7 +20,7 @@ def kmeans_binpack_caseloads(spots: pd.DataFrame, *, people_per_pe: float = 60, 
     """Baseline assignments [hotspot_id, pe_id, people]: k-means, then first-fit decreasing per cluster.
 
     k = the lower bound ⌈total ÷ people_per_pe⌉ clusters on (x_m, y_m) with
-    scipy.cluster.vq.kmeans2 (k-means++ start, seeded); spots larger than the cap are split
+    scipy.cluster.vq.kmeans2 (10 Lloyd iterations) from a seeded k-means++ start; spots larger than the cap are split
     into full-cap shares plus a remainder, as in planning.caseloads; inside each cluster the
     items are packed into PEs of capacity people_per_pe by first-fit decreasing.
     """
@@ -32,7 +32,8 @@ def kmeans_binpack_caseloads(spots: pd.DataFrame, *, people_per_pe: float = 60, 
     if k == 1:
         labels = np.zeros(len(frame), dtype=int)
     else:
-        _, labels = kmeans2(xy, k, minit="++", seed=np.random.default_rng(seed))
+        start = kmeans_plus_plus(xy, k, seed=seed)
+        _, labels = kmeans2(xy, start, minit="matrix", seed=np.random.default_rng(seed))
     rows = []
     n_pe = 0
     for cluster in range(k):
@@ -59,6 +60,30 @@ def kmeans_binpack_caseloads(spots: pd.DataFrame, *, people_per_pe: float = 60, 
                 bins.append([p, f"BASE-{n_pe:04d}"])
                 rows.append((h, bins[-1][1], p))
     return pd.DataFrame(rows, columns=["hotspot_id", "pe_id", "people"])
+
+
+def kmeans_plus_plus(xy: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
+    """k-means++ starting centres (Arthur & Vassilvitskii 2007), seeded: O(n·k) time.
+
+    scipy's ``kmeans2(minit="++")`` recomputes the distances to every chosen centre at each
+    step (O(n·k²)): 175 s for 10,000 spots and 2,764 centres. This keeps one running
+    minimum instead; the sampling rule is the same (each next centre drawn with probability
+    proportional to the squared distance to the nearest chosen one).
+    """
+    rng = np.random.default_rng(seed)
+    n = len(xy)
+    chosen = np.empty(k, dtype="int64")
+    chosen[0] = int(rng.integers(n))
+    d2 = ((xy - xy[chosen[0]]) ** 2).sum(axis=1)
+    for i in range(1, k):
+        total = float(d2.sum())
+        if total <= 0:
+            chosen[i:] = chosen[0]  # fewer distinct points than k: repeat (kmeans2 copes)
+            break
+        c = int(np.searchsorted(np.cumsum(d2), rng.uniform(0.0, total), side="right"))
+        chosen[i] = min(c, n - 1)
+        d2 = np.minimum(d2, ((xy - xy[chosen[i]]) ** 2).sum(axis=1))
+    return xy[chosen].copy()
 
 
 def synthetic_spots(n_spots: int, *, seed: int = 0, extent_km: float = 60.0) -> pd.DataFrame:

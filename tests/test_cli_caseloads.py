@@ -66,3 +66,5 @@ def test_bad_parameters_exit_2_with_a_message():
     assert out.returncode == 2 and "people_per_pe" in out.stderr
     out = run_cli("--keep", "/nonexistent/keep.csv")
     assert out.returncode == 2 and "keep file" in out.stderr
+    out = run_cli("--district", "Lilongwe", "--local-reach-factor", "0")
+    assert out.returncode == 2 and "local_reach_factor=0.0" in out.stderr and "Traceback" not in out.stderr

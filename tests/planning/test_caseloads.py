@@ -25,6 +25,7 @@ from planning.caseloads import (
     typology_group,
 )
 from planning.caseloads_baseline import kmeans_binpack_caseloads, synthetic_spots
+from planning.caseloads_refine import overlap_pairs
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
@@ -212,13 +213,22 @@ def test_partition_points_with_unit_weights_gives_exact_group_count():
 
 # --- against the naive baseline (k-means then bin packing) ---------------------------
 
-def test_fewer_pes_than_the_kmeans_binpacking_baseline_on_a_seeded_district():
-    spots = synthetic_spots(3_000, seed=3)
+def test_seeded_10k_district_fewer_pes_and_more_compact_than_the_baseline():
+    """Issue 5's comparison on the seeded 10,000-hotspot district of bench/bench_caseloads.py."""
+    spots = synthetic_spots(10_000, seed=3)
     ours = assign_caseloads(spots, people_per_pe=60)
     base = kmeans_binpack_caseloads(spots, people_per_pe=60)
     check_invariants(ours, spots, 60)
-    assert ours.pe_count / ours.lower_bound <= base["pe_id"].nunique() / ours.lower_bound
-    assert ours.pe_count / ours.lower_bound < 1.5
+    ours_ratio = ours.pe_count / ours.lower_bound
+    base_ratio = base["pe_id"].nunique() / ours.lower_bound
+    ours_km = mean_distance_to_centre_km(ours.assignments, spots)
+    base_km = mean_distance_to_centre_km(base, spots)
+    assert ours_ratio <= base_ratio, f"PEs / lower bound: ours {ours_ratio:.3f}, baseline {base_ratio:.3f}"
+    assert ours_km <= base_km, f"mean spot -> centre: ours {ours_km:.3f} km, baseline {base_km:.3f} km"
+    # and the 4,000 caseloads still do not overlap (every spot outside every other PE's hull)
+    xy = spots.set_index("hotspot_id").loc[ours.assignments["hotspot_id"], ["x_m", "y_m"]].to_numpy()
+    codes = pd.factorize(ours.assignments["pe_id"])[0]
+    assert overlap_pairs(xy[:, 0], xy[:, 1], codes) == []
 
 
 def test_demo_data_fewer_pes_and_more_compact_than_the_baseline():

@@ -1,0 +1,275 @@
+"""Improving a caseload partition: local walking limits, refinement, merging, overlap detection.
+
+Pure array functions (metres, people) used by ``planning.caseloads.assign_caseloads`` after the
+recursive bisection has cut the first caseloads. Groups are integer labels 0..m-1 over items.
+
+- ``local_reach_m``: for each spot, the radius of the smallest disc around it that holds
+  ``capacity`` people (a PE's worth), a local density scale: ~100 m in a dense town, several
+  km in the countryside.
+- ``refine_labels``: capacitated Hartigan k-means. A spot moves to a neighbouring caseload, or
+  two spots in neighbouring caseloads swap, when that lowers the total squared distance of
+  spots to their caseload centres and no caseload goes above capacity. PE count never rises.
+- ``merge_labels``: two neighbouring caseloads become one (one PE fewer) when they fit the
+  capacity, the merged caseload lies within its walking limit, and it is no more spread out
+  than the district's average shared caseload (mean distance from a spot to its centre).
+- ``overlap_pairs``: pairs of caseloads where a spot of one lies strictly inside the convex
+  hull of the other, for the repair in ``planning.caseloads``.
+
+Deterministic: every order is a stable sort with index tie-breaks; cKDTree queries are exact.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+_TOL = 1e-9
+# Neighbouring caseload centres considered for a move, and neighbouring spots for a swap.
+_MOVE_CANDIDATES = 8
+_SWAP_CANDIDATES = 10
+_MERGE_CANDIDATES = 8
+# Spots looked at around each spot when measuring its local reach.
+_REACH_NEIGHBOURS = 32
+_MAX_PASSES = 60
+
+
+def local_reach_m(x_m, y_m, people, capacity: float) -> np.ndarray:
+    """Per spot: distance (m) to the nearest spot at which the disc around it holds ``capacity`` people.
+
+    Counts the spot itself and up to 32 nearest spots; when those hold fewer than
+    ``capacity`` people, the distance to the farthest of them (or 0 for a lone spot).
+    """
+    x = np.asarray(x_m, dtype="float64")
+    y = np.asarray(y_m, dtype="float64")
+    w = np.asarray(people, dtype="float64")
+    n = x.size
+    if n == 0:
+        return np.zeros(0)
+    k = min(_REACH_NEIGHBOURS, n)
+    dist, idx = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=k)
+    dist, idx = dist.reshape(n, k), idx.reshape(n, k)
+    reached = np.cumsum(w[idx], axis=1) >= capacity - _TOL
+    col = np.where(reached.any(axis=1), reached.argmax(axis=1), k - 1)
+    return dist[np.arange(n), col]
+
+
+def _group_stats(x, y, w, labels, m):
+    """Counts, loads and centres of m groups."""
+    n = np.bincount(labels, minlength=m).astype("float64")
+    load = np.bincount(labels, weights=w, minlength=m)
+    safe = np.maximum(n, 1.0)
+    cx = np.bincount(labels, weights=x, minlength=m) / safe
+    cy = np.bincount(labels, weights=y, minlength=m) / safe
+    return n, load, cx, cy
+
+
+def _apply_best_first(gain, src, dst, m, apply) -> int:
+    """Apply improving changes best first, at most one per group per round (so gains stay exact)."""
+    order = np.flatnonzero(gain > _TOL)
+    if order.size == 0:
+        return 0
+    order = order[np.lexsort((order, -gain[order]))]
+    touched = np.zeros(m, dtype="bool")
+    done = 0
+    for i in order:
+        a, b = src[i], dst[i]
+        if touched[a] or touched[b]:
+            continue
+        touched[a] = touched[b] = True
+        apply(i)
+        done += 1
+    return done
+
+
+def relabel(labels: np.ndarray) -> np.ndarray:
+    """Labels renumbered 0..m-1 in order of each group's first item (so output order is stable)."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype="int64")
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[inverse]
+
+
+def refine_labels(x_m, y_m, weight, labels, capacity: float, *, max_passes: int = _MAX_PASSES) -> np.ndarray:
+    """Capacitated Hartigan refinement of a partition (moves and swaps); returns new labels.
+
+    Each pass computes, for every item, the best move to one of the 8 nearest other caseload
+    centres (the change in the sum of squared distances to centres, exact for one move:
+    n_b/(n_b+1)|x-c_b|^2 - n_a/(n_a-1)|x-c_a|^2) and the best swap with one of its 10
+    nearest items in another caseload; improving changes that keep both caseloads within
+    capacity are applied best first, one per caseload per round. Stops when nothing improves.
+    The number of caseloads never changes (a caseload is never emptied).
+    """
+    x = np.asarray(x_m, dtype="float64")
+    y = np.asarray(y_m, dtype="float64")
+    w = np.asarray(weight, dtype="float64")
+    lab = np.asarray(labels, dtype="int64").copy()
+    n_items = x.size
+    if n_items < 2:
+        return lab
+    m = int(lab.max()) + 1
+    if m < 2:
+        return lab
+    rows = np.arange(n_items)
+    k_swap = min(_SWAP_CANDIDATES + 1, n_items)
+    _, near = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=k_swap)
+    near = near.reshape(n_items, k_swap)[:, 1:]
+    k_move = min(_MOVE_CANDIDATES, m)
+    for _ in range(max_passes):
+        # Moves.
+        n, load, cx, cy = _group_stats(x, y, w, lab, m)
+        _, cand = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([x, y]), k=k_move)
+        cand = cand.reshape(n_items, k_move)
+        a = lab.copy()
+        na = n[a]
+        gain_out = np.where(na > 1, na / np.maximum(na - 1, 1) * ((x - cx[a]) ** 2 + (y - cy[a]) ** 2), -np.inf)
+        nb = n[cand]
+        cost_in = nb / (nb + 1) * ((x[:, None] - cx[cand]) ** 2 + (y[:, None] - cy[cand]) ** 2)
+        ok = (cand != a[:, None]) & (load[cand] + w[:, None] <= capacity + _TOL)
+        gain = np.where(ok, gain_out[:, None] - cost_in, -np.inf)
+        j = np.argmax(gain, axis=1)
+        dst = cand[rows, j]
+
+        def move(i):
+            lab[i] = dst[i]
+
+        moved = _apply_best_first(gain[rows, j], a, dst, m, move)
+        # Swaps.
+        n, load, cx, cy = _group_stats(x, y, w, lab, m)
+        a = lab.copy()
+        b = lab[near]
+        xj, yj = x[near], y[near]
+        d2 = (xj - x[:, None]) ** 2 + (yj - y[:, None]) ** 2
+        na = n[a][:, None]
+        nb = n[b]
+        delta_a = ((xj - cx[a][:, None]) ** 2 + (yj - cy[a][:, None]) ** 2
+                   - ((x - cx[a]) ** 2 + (y - cy[a]) ** 2)[:, None] - d2 / na)
+        delta_b = ((x[:, None] - cx[b]) ** 2 + (y[:, None] - cy[b]) ** 2
+                   - (xj - cx[b]) ** 2 - (yj - cy[b]) ** 2 - d2 / nb)
+        fits = ((b != a[:, None])
+                & (load[a][:, None] - w[:, None] + w[near] <= capacity + _TOL)
+                & (load[b] - w[near] + w[:, None] <= capacity + _TOL))
+        gain = np.where(fits, -(delta_a + delta_b), -np.inf)
+        j = np.argmax(gain, axis=1)
+        partner = near[rows, j]
+        dst = b[rows, j]
+
+        def swap(i):
+            lab[i], lab[partner[i]] = dst[i], a[i]
+
+        swapped = _apply_best_first(gain[rows, j], a, dst, m, swap)
+        if moved == 0 and swapped == 0:
+            break
+    return lab
+
+
+def merge_labels(x_m, y_m, weight, labels, capacity: float, limit_m) -> np.ndarray:
+    """Merge neighbouring caseloads where one PE can take both; returns new labels (0..m'-1).
+
+    Pairs among each caseload's 8 nearest caseload centres are tried cheapest first (the
+    increase in squared spread, Ward's criterion). A merge is taken when the two fit
+    ``capacity``, every spot of the merged caseload lies within its walking limit (the median
+    of ``limit_m`` over its spots) of the merged centre, and the merged caseload's mean
+    distance from a spot to its centre is at most the mean over the spots of caseloads with
+    two or more spots before merging (so merging saves PEs where a lone or small caseload
+    has a neighbour close by, and leaves compact town caseloads alone).
+    """
+    x = np.asarray(x_m, dtype="float64")
+    y = np.asarray(y_m, dtype="float64")
+    w = np.asarray(weight, dtype="float64")
+    limit = np.asarray(limit_m, dtype="float64")
+    lab = np.asarray(labels, dtype="int64")
+    m = int(lab.max()) + 1 if lab.size else 0
+    if m < 2:
+        return lab.copy()
+    order = np.argsort(lab, kind="stable")
+    bounds = np.searchsorted(lab[order], np.arange(m + 1))
+    members = [order[bounds[g]:bounds[g + 1]] for g in range(m)]
+    n, load, cx, cy = _group_stats(x, y, w, lab, m)
+    # The district's average spread: mean distance spot -> centre over caseloads of 2+ spots
+    # (a lone spot has none); with none yet, only the walking limit applies.
+    shared = n[lab] > 1
+    mean_spread = float(np.hypot(x - cx[lab], y - cy[lab])[shared].mean()) if shared.any() else math.inf
+    alive = np.ones(m, dtype="bool")
+    version = np.zeros(m, dtype="int64")
+    k = min(_MERGE_CANDIDATES + 1, m)
+    _, near = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([cx, cy]), k=k)
+    neighbours = [set(int(h) for h in row if h != g) for g, row in enumerate(near.reshape(m, k))]
+    heap: list[tuple] = []
+
+    def push(g: int, h: int) -> None:
+        if g == h or not (alive[g] and alive[h]) or load[g] + load[h] > capacity + _TOL:
+            return
+        lo, hi = min(g, h), max(g, h)
+        cost = n[lo] * n[hi] / (n[lo] + n[hi]) * ((cx[lo] - cx[hi]) ** 2 + (cy[lo] - cy[hi]) ** 2)
+        heapq.heappush(heap, (float(cost), lo, hi, int(version[lo]), int(version[hi])))
+
+    for g in range(m):
+        for h in sorted(neighbours[g]):
+            if h > g:
+                push(g, h)
+    while heap:
+        _, g, h, vg, vh = heapq.heappop(heap)
+        if not (alive[g] and alive[h]) or version[g] != vg or version[h] != vh:
+            continue
+        joined = np.sort(np.concatenate([members[g], members[h]]))
+        mx, my = float(x[joined].mean()), float(y[joined].mean())
+        d = np.hypot(x[joined] - mx, y[joined] - my)
+        if d.mean() > mean_spread + _TOL or d.max() > float(np.median(limit[joined])) + _TOL:
+            continue
+        members[g], members[h] = joined, joined[:0]
+        alive[h] = False
+        load[g] += load[h]
+        n[g] = joined.size
+        cx[g], cy[g] = mx, my
+        version[g] += 1
+        neighbours[g] = (neighbours[g] | neighbours[h]) - {g, h}
+        for other in sorted(neighbours[g]):
+            if alive[other]:
+                neighbours[other].discard(h)
+                neighbours[other].add(g)
+                push(g, other)
+    out = np.empty(lab.size, dtype="int64")
+    for new, g in enumerate(np.flatnonzero(alive)):
+        out[members[g]] = new
+    return out
+
+
+def overlap_pairs(x_m, y_m, labels) -> list[tuple[int, int]]:
+    """Sorted (a, b) label pairs where an item of a lies strictly inside b's convex hull.
+
+    Items at exactly the same location as a spot of b (shares of one split spot, duplicate
+    locations) are not counted as inside.
+    """
+    x = np.asarray(x_m, dtype="float64")
+    y = np.asarray(y_m, dtype="float64")
+    lab = np.asarray(labels, dtype="int64")
+    if lab.size < 4:
+        return []
+    m = int(lab.max()) + 1
+    order = np.argsort(lab, kind="stable")
+    bounds = np.searchsorted(lab[order], np.arange(m + 1))
+    polys, owner = [], []
+    for g in range(m):
+        members = order[bounds[g]:bounds[g + 1]]
+        if members.size < 3:
+            continue
+        hull = shapely.MultiPoint(np.column_stack([x[members], y[members]])).convex_hull
+        if hull.geom_type == "Polygon":
+            polys.append(hull)
+            owner.append(g)
+    if not polys:
+        return []
+    owner_arr = np.asarray(owner, dtype="int64")
+    point_idx, poly_idx = shapely.STRtree(polys).query(shapely.points(x, y), predicate="within")
+    other = owner_arr[poly_idx]
+    bad = lab[point_idx] != other
+    # A split spot's share in another caseload sits where b's own part of that spot is.
+    own_places = set(zip(x.tolist(), y.tolist(), lab.tolist()))
+    return sorted({
+        (int(lab[i]), int(b)) for i, b in zip(point_idx[bad], other[bad])
+        if (float(x[i]), float(y[i]), int(b)) not in own_places
+    })
