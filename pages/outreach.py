@@ -27,6 +27,8 @@ from data_loaders.field_sheets import CONFIDENTIAL, render_html, write_workbook
 from pages import _shared
 from planning.access import DEFAULT_DISTANCE_KM, site_catchment
 from planning.caseloads import (
+    LOCAL_REACH_FACTOR_DEFAULT,
+    MAX_RADIUS_KM_DEFAULT,
     PEOPLE_PER_PE_DEFAULT,
     CaseloadError,
     CaseloadParams,
@@ -345,6 +347,11 @@ def summary_children(result, calendar) -> list[Any]:
                   f"lower bound ⌈people ÷ cap⌉ = {result.lower_bound}, ratio "
                   f"{result.ratio_to_lower_bound:.2f}; {orws} outreach-worker group(s); "
                   f"{over} PE(s) overloaded."),
+        html.Div(f"PEs above the lower bound: spots are whole (only a spot above the cap is split) and a "
+                 f"PE's spots lie within her walking limit of the caseload centre, the smaller of "
+                 f"{MAX_RADIUS_KM_DEFAULT:g} km and {LOCAL_REACH_FACTOR_DEFAULT:g} × the radius that holds "
+                 f"{result.people_per_pe:g} people around a spot (assumptions; no source gives a figure).",
+                 className="small text-muted", id="out-pe-note"),
     ]
 
 

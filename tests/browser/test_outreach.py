@@ -124,6 +124,8 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
     assert site == [SITE_ID]
     assert "Best outreach slots" in page.inner_text("#out-best-slots")
     assert page.inner_text("#out-pe-select").startswith("PE-SITE-046-")  # PEs named after the site
+    # why the PE count is above the lower bound, with its assumptions
+    assert "walking limit" in page.inner_text("#out-pe-note") and "1 km" in page.inner_text("#out-pe-note")
 
     # fewer PEs at 75 people each; the address bar follows every control
     page.locator(SLIDER_HANDLE).first.focus()
