@@ -27,7 +27,8 @@ Algorithm (``assign_caseloads``, maths on arrays in metres):
 4. Refinement (``caseloads_refine``): spots move or swap between neighbouring caseloads
    while that lowers the squared spread within capacity (capacitated Hartigan k-means);
    neighbouring caseloads that one PE can take are merged when the merged caseload is within
-   its walking limit and no more spread out than the district's average; then refinement again.
+   its walking limit and no more spread out than the district's average; then refinement
+   again, and a last pass of moves and swaps judged on plain (not squared) distances.
 5. No overlap: a caseload with a spot strictly inside another caseload's convex hull is cut
    again together with it by a straight bisection cut, until no such pair is left. So no
    PE's spot lies inside another PE's group (tests/planning/test_caseloads.py checks it).
@@ -57,7 +58,9 @@ from pyproj import Transformer
 
 from planning._frames import require_choice, require_columns, text_column
 from planning.estimates import hotspot_estimates
-from planning.caseloads_refine import local_reach_m, merge_labels, overlap_pairs, refine_labels, relabel
+from planning.caseloads_refine import (
+    local_reach_m, merge_labels, overlap_pairs, polish_labels, refine_labels, relabel,
+)
 from planning.geo import project_lonlat
 
 # DESIGN.md s.3: people_per_PE in 50-75 (default 60; Mombasa 60-75, PM paper Table 1 50-60,
@@ -324,7 +327,8 @@ def caseload_groups(x_m, y_m, weight, capacity: float, *, area_gap_km: float = A
     2. ``refine_labels`` moves and swaps spots between neighbouring caseloads while that lowers
        their squared spread within capacity;
     3. ``merge_labels`` joins neighbouring caseloads one PE can take (within the walking limit
-       and no more spread out than the district's average caseload), then 2. again;
+       and no more spread out than the district's average caseload), then 2. again and
+       ``polish_labels`` (moves and swaps judged on plain distances);
     4. any caseload with a spot strictly inside another's convex hull is cut again with its
        neighbour by the bisection (``_repair_overlaps``), so caseloads never overlap.
     ``refine=False`` stops after 1.
@@ -343,6 +347,7 @@ def caseload_groups(x_m, y_m, weight, capacity: float, *, area_gap_km: float = A
     labels = refine_labels(x, y, w, labels, capacity)
     labels = merge_labels(x, y, w, labels, capacity, limit)
     labels = refine_labels(x, y, w, labels, capacity)
+    labels = polish_labels(x, y, w, labels, capacity)
     labels = _repair_overlaps(x, y, w, labels, capacity)
     # Number caseloads in the bisection's traversal order (neighbours get neighbouring ids).
     m = int(labels.max()) + 1

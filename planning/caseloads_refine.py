@@ -9,6 +9,9 @@ recursive bisection has cut the first caseloads. Groups are integer labels 0..m-
 - ``refine_labels``: capacitated Hartigan k-means. A spot moves to a neighbouring caseload, or
   two spots in neighbouring caseloads swap, when that lowers the total squared distance of
   spots to their caseload centres and no caseload goes above capacity. PE count never rises.
+- ``polish_labels``: the same moves and swaps judged on the plain distances a PE walks
+  (the sum of straight distances from spots to their centre), each candidate's exact change
+  computed over the members of both caseloads.
 - ``merge_labels``: two neighbouring caseloads become one (one PE fewer) when they fit the
   capacity, the merged caseload lies within its walking limit, and it is no more spread out
   than the district's average shared caseload (mean distance from a spot to its centre).
@@ -273,3 +276,107 @@ def overlap_pairs(x_m, y_m, labels) -> list[tuple[int, int]]:
         (int(lab[i]), int(b)) for i, b in zip(point_idx[bad], other[bad])
         if (float(x[i]), float(y[i]), int(b)) not in own_places
     })
+
+
+def _padded_members(labels: np.ndarray, m: int) -> np.ndarray:
+    """(m, M) item indices of each group, padded with -1 (M = largest group)."""
+    order = np.argsort(labels, kind="stable")
+    counts = np.bincount(labels, minlength=m)
+    width = int(counts.max()) if m else 0
+    out = np.full((m, max(width, 1)), -1, dtype="int64")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    pos = np.arange(labels.size) - np.repeat(starts, counts)
+    out[labels[order], pos] = order
+    return out
+
+
+def _sum_dist(x, y, members, cx, cy, skip=None, extra_x=None, extra_y=None):
+    """Σ distance from the (padded) members to (cx, cy), leaving out ``skip``, adding an extra point."""
+    valid = members >= 0
+    if skip is not None:
+        valid = valid & (members != skip[..., None])
+    mx, my = x[np.maximum(members, 0)], y[np.maximum(members, 0)]
+    total = np.where(valid, np.hypot(mx - cx[..., None], my - cy[..., None]), 0.0).sum(axis=-1)
+    if extra_x is not None:
+        total = total + np.hypot(extra_x - cx, extra_y - cy)
+    return total
+
+
+def polish_labels(x_m, y_m, weight, labels, capacity: float, *, max_passes: int = _MAX_PASSES) -> np.ndarray:
+    """Moves and swaps as in ``refine_labels`` judged on the sum of straight distances to centres.
+
+    ``refine_labels`` lowers squared distances (cheap, exact deltas); this pass lowers the
+    plain distances a PE walks, computing each candidate's exact change over the members of
+    the two caseloads. The number of caseloads never changes.
+    """
+    x = np.asarray(x_m, dtype="float64")
+    y = np.asarray(y_m, dtype="float64")
+    w = np.asarray(weight, dtype="float64")
+    lab = np.asarray(labels, dtype="int64").copy()
+    n_items = x.size
+    m = int(lab.max()) + 1 if n_items else 0
+    if n_items < 2 or m < 2:
+        return lab
+    rows = np.arange(n_items)
+    k_swap = min(_SWAP_CANDIDATES + 1, n_items)
+    _, near = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=k_swap)
+    near = near.reshape(n_items, k_swap)[:, 1:]
+    k_move = min(_MOVE_CANDIDATES, m)
+    for _ in range(max_passes):
+        # Moves.
+        n, load, cx, cy = _group_stats(x, y, w, lab, m)
+        members = _padded_members(lab, m)
+        cur = _sum_dist(x, y, members, cx, cy)
+        _, cand = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([x, y]), k=k_move)
+        cand = cand.reshape(n_items, k_move)
+        a = lab.copy()
+        na = n[a]
+        ax = np.where(na > 1, (na * cx[a] - x) / np.maximum(na - 1, 1), cx[a])
+        ay = np.where(na > 1, (na * cy[a] - y) / np.maximum(na - 1, 1), cy[a])
+        new_a = _sum_dist(x, y, members[a], ax, ay, skip=rows)
+        nb = n[cand]
+        bx = (nb * cx[cand] + x[:, None]) / (nb + 1)
+        by = (nb * cy[cand] + y[:, None]) / (nb + 1)
+        new_b = _sum_dist(x, y, members[cand], bx, by, extra_x=x[:, None], extra_y=y[:, None])
+        gain = (cur[a] - new_a)[:, None] + cur[cand] - new_b
+        ok = (cand != a[:, None]) & (load[cand] + w[:, None] <= capacity + _TOL) & (na > 1)[:, None]
+        gain = np.where(ok, gain, -np.inf)
+        j = np.argmax(gain, axis=1)
+        dst = cand[rows, j]
+
+        def move(i):
+            lab[i] = dst[i]
+
+        moved = _apply_best_first(gain[rows, j], a, dst, m, move)
+        # Swaps.
+        n, load, cx, cy = _group_stats(x, y, w, lab, m)
+        members = _padded_members(lab, m)
+        cur = _sum_dist(x, y, members, cx, cy)
+        a = lab.copy()
+        b = lab[near]
+        xj, yj = x[near], y[near]
+        na = n[a][:, None]
+        nb = n[b]
+        ax = cx[a][:, None] + (xj - x[:, None]) / na
+        ay = cy[a][:, None] + (yj - y[:, None]) / na
+        bx = cx[b] + (x[:, None] - xj) / nb
+        by = cy[b] + (y[:, None] - yj) / nb
+        new_a = _sum_dist(x, y, members[a][:, None, :], ax, ay, skip=np.broadcast_to(rows[:, None], near.shape),
+                          extra_x=xj, extra_y=yj)
+        new_b = _sum_dist(x, y, members[b], bx, by, skip=near, extra_x=x[:, None], extra_y=y[:, None])
+        gain = cur[a][:, None] + cur[b] - new_a - new_b
+        fits = ((b != a[:, None])
+                & (load[a][:, None] - w[:, None] + w[near] <= capacity + _TOL)
+                & (load[b] - w[near] + w[:, None] <= capacity + _TOL))
+        gain = np.where(fits, gain, -np.inf)
+        j = np.argmax(gain, axis=1)
+        partner = near[rows, j]
+        dst = b[rows, j]
+
+        def swap(i):
+            lab[i], lab[partner[i]] = dst[i], a[i]
+
+        swapped = _apply_best_first(gain[rows, j], a, dst, m, swap)
+        if moved == 0 and swapped == 0:
+            break
+    return lab

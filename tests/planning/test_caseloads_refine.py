@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planning.caseloads import caseload_groups, partition_points
-from planning.caseloads_refine import local_reach_m, merge_labels, overlap_pairs, refine_labels, relabel
+from planning.caseloads_refine import (
+    local_reach_m, merge_labels, overlap_pairs, polish_labels, refine_labels, relabel,
+)
 
 
 def sse(x, y, labels) -> float:
@@ -78,6 +80,39 @@ def test_refine_never_raises_spread_or_breaks_capacity_or_changes_the_pe_count(s
     assert np.bincount(out, weights=w).max() <= cap + 1e-9
     assert sse(x, y, out) <= sse(x, y, labels) + 1e-6
     assert np.array_equal(out, refine_labels(x, y, w, labels, cap))  # deterministic
+
+
+def total_distance(x, y, labels) -> float:
+    """Sum of straight distances (m) of points to their group's mean."""
+    total = 0.0
+    for g in np.unique(labels):
+        sel = labels == g
+        total += float(np.hypot(x[sel] - x[sel].mean(), y[sel] - y[sel].mean()).sum())
+    return total
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 80), cap=st.sampled_from([50.0, 60.0, 75.0]))
+def test_polish_never_lengthens_distances_or_breaks_capacity_or_changes_the_pe_count(seed, n, cap):
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 3000, n), rng.uniform(0, 3000, n)
+    w = rng.integers(1, 40, n).astype(float)
+    groups = partition_points(x, y, w, cap, area_gap_km=math.inf)
+    labels = np.empty(n, dtype="int64")
+    for g, idx in enumerate(groups):
+        labels[idx] = g
+    out = polish_labels(x, y, w, labels, cap)
+    assert np.unique(out).size == np.unique(labels).size
+    assert np.bincount(out, weights=w).max() <= cap + 1e-9
+    assert total_distance(x, y, out) <= total_distance(x, y, labels) + 1e-6
+    assert np.array_equal(out, polish_labels(x, y, w, labels, cap))
+
+
+def test_polish_moves_a_spot_to_the_caseload_it_sits_in():
+    x = np.array([0.0, 10.0, 1005.0, 1000.0, 1010.0])
+    y = np.zeros(5)
+    out = polish_labels(x, y, np.full(5, 10.0), np.array([0, 0, 0, 1, 1]), 60.0)
+    assert out.tolist() == [0, 0, 1, 1, 1]
 
 
 # --- merging -------------------------------------------------------------------------
