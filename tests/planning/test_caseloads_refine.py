@@ -23,6 +23,17 @@ def sse(x, y, labels) -> float:
     return total
 
 
+def bisected_random_spots(seed: int, n: int, cap: float):
+    """n seeded random spots in a 3 km square (1-39 people) and their bisection labels."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 3000, n), rng.uniform(0, 3000, n)
+    w = rng.integers(1, 40, n).astype(float)
+    labels = np.empty(n, dtype="int64")
+    for g, idx in enumerate(partition_points(x, y, w, cap, area_gap_km=math.inf)):
+        labels[idx] = g
+    return x, y, w, labels
+
+
 # --- local reach ---------------------------------------------------------------------
 
 def test_local_reach_is_the_radius_holding_one_pes_worth_of_people():
@@ -68,13 +79,7 @@ def test_refine_swaps_when_capacity_blocks_a_move():
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 80), cap=st.sampled_from([50.0, 60.0, 75.0]))
 def test_refine_never_raises_spread_or_breaks_capacity_or_changes_the_pe_count(seed, n, cap):
-    rng = np.random.default_rng(seed)
-    x, y = rng.uniform(0, 3000, n), rng.uniform(0, 3000, n)
-    w = rng.integers(1, 40, n).astype(float)
-    groups = partition_points(x, y, w, cap, area_gap_km=math.inf)
-    labels = np.empty(n, dtype="int64")
-    for g, idx in enumerate(groups):
-        labels[idx] = g
+    x, y, w, labels = bisected_random_spots(seed, n, cap)
     out = refine_labels(x, y, w, labels, cap)
     assert np.unique(out).size == np.unique(labels).size
     assert np.bincount(out, weights=w).max() <= cap + 1e-9
@@ -94,13 +99,7 @@ def total_distance(x, y, labels) -> float:
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 80), cap=st.sampled_from([50.0, 60.0, 75.0]))
 def test_polish_never_lengthens_distances_or_breaks_capacity_or_changes_the_pe_count(seed, n, cap):
-    rng = np.random.default_rng(seed)
-    x, y = rng.uniform(0, 3000, n), rng.uniform(0, 3000, n)
-    w = rng.integers(1, 40, n).astype(float)
-    groups = partition_points(x, y, w, cap, area_gap_km=math.inf)
-    labels = np.empty(n, dtype="int64")
-    for g, idx in enumerate(groups):
-        labels[idx] = g
+    x, y, w, labels = bisected_random_spots(seed, n, cap)
     out = polish_labels(x, y, w, labels, cap)
     assert np.unique(out).size == np.unique(labels).size
     assert np.bincount(out, weights=w).max() <= cap + 1e-9
