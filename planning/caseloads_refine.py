@@ -106,15 +106,43 @@ def refine_labels(x_m, y_m, weight, labels, capacity: float, *, max_passes: int 
     capacity are applied best first, one per caseload per round. Stops when nothing improves.
     The number of caseloads never changes (a caseload is never emptied).
     """
+    return _local_search(x_m, y_m, weight, labels, capacity, _squared_move_gain, _squared_swap_gain, max_passes)
+
+
+def _squared_move_gain(x, y, labels, n, cx, cy, a, cand):
+    """Drop in the sum of squared distances when item i moves from a[i] to cand[i, k] (exact)."""
+    na = n[a]
+    out = na / np.maximum(na - 1, 1) * ((x - cx[a]) ** 2 + (y - cy[a]) ** 2)
+    nb = n[cand]
+    return out[:, None] - nb / (nb + 1) * ((x[:, None] - cx[cand]) ** 2 + (y[:, None] - cy[cand]) ** 2)
+
+
+def _squared_swap_gain(x, y, labels, n, cx, cy, a, b, near):
+    """Drop in the sum of squared distances when item i (in a[i]) and item near[i, k] (in b) swap."""
+    xj, yj = x[near], y[near]
+    d2 = (xj - x[:, None]) ** 2 + (yj - y[:, None]) ** 2
+    delta_a = ((xj - cx[a][:, None]) ** 2 + (yj - cy[a][:, None]) ** 2
+               - ((x - cx[a]) ** 2 + (y - cy[a]) ** 2)[:, None] - d2 / n[a][:, None])
+    delta_b = ((x[:, None] - cx[b]) ** 2 + (y[:, None] - cy[b]) ** 2
+               - (xj - cx[b]) ** 2 - (yj - cy[b]) ** 2 - d2 / n[b])
+    return -(delta_a + delta_b)
+
+
+def _local_search(x_m, y_m, weight, labels, capacity, move_gain, swap_gain, max_passes) -> np.ndarray:
+    """Passes of moves then swaps within capacity, judged by the given gain functions.
+
+    A move takes an item to one of the 8 nearest other caseload centres (never emptying its
+    caseload); a swap exchanges it with one of its 10 nearest items in another caseload.
+    Each item's best feasible change is applied best first, one per caseload per round, so
+    every applied gain is exact. Stops when nothing improves.
+    """
     x = np.asarray(x_m, dtype="float64")
     y = np.asarray(y_m, dtype="float64")
     w = np.asarray(weight, dtype="float64")
     lab = np.asarray(labels, dtype="int64").copy()
     n_items = x.size
-    if n_items < 2:
-        return lab
-    m = int(lab.max()) + 1
-    if m < 2:
+    m = int(lab.max()) + 1 if n_items else 0
+    if n_items < 2 or m < 2:
         return lab
     rows = np.arange(n_items)
     k_swap = min(_SWAP_CANDIDATES + 1, n_items)
@@ -127,12 +155,8 @@ def refine_labels(x_m, y_m, weight, labels, capacity: float, *, max_passes: int 
         _, cand = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([x, y]), k=k_move)
         cand = cand.reshape(n_items, k_move)
         a = lab.copy()
-        na = n[a]
-        gain_out = np.where(na > 1, na / np.maximum(na - 1, 1) * ((x - cx[a]) ** 2 + (y - cy[a]) ** 2), -np.inf)
-        nb = n[cand]
-        cost_in = nb / (nb + 1) * ((x[:, None] - cx[cand]) ** 2 + (y[:, None] - cy[cand]) ** 2)
-        ok = (cand != a[:, None]) & (load[cand] + w[:, None] <= capacity + _TOL)
-        gain = np.where(ok, gain_out[:, None] - cost_in, -np.inf)
+        ok = (cand != a[:, None]) & (load[cand] + w[:, None] <= capacity + _TOL) & (n[a] > 1)[:, None]
+        gain = np.where(ok, move_gain(x, y, lab, n, cx, cy, a, cand), -np.inf)
         j = np.argmax(gain, axis=1)
         dst = cand[rows, j]
 
@@ -144,18 +168,10 @@ def refine_labels(x_m, y_m, weight, labels, capacity: float, *, max_passes: int 
         n, load, cx, cy = _group_stats(x, y, w, lab, m)
         a = lab.copy()
         b = lab[near]
-        xj, yj = x[near], y[near]
-        d2 = (xj - x[:, None]) ** 2 + (yj - y[:, None]) ** 2
-        na = n[a][:, None]
-        nb = n[b]
-        delta_a = ((xj - cx[a][:, None]) ** 2 + (yj - cy[a][:, None]) ** 2
-                   - ((x - cx[a]) ** 2 + (y - cy[a]) ** 2)[:, None] - d2 / na)
-        delta_b = ((x[:, None] - cx[b]) ** 2 + (y[:, None] - cy[b]) ** 2
-                   - (xj - cx[b]) ** 2 - (yj - cy[b]) ** 2 - d2 / nb)
         fits = ((b != a[:, None])
                 & (load[a][:, None] - w[:, None] + w[near] <= capacity + _TOL)
                 & (load[b] - w[near] + w[:, None] <= capacity + _TOL))
-        gain = np.where(fits, -(delta_a + delta_b), -np.inf)
+        gain = np.where(fits, swap_gain(x, y, lab, n, cx, cy, a, b, near), -np.inf)
         j = np.argmax(gain, axis=1)
         partner = near[rows, j]
         dst = b[rows, j]
@@ -309,74 +325,38 @@ def polish_labels(x_m, y_m, weight, labels, capacity: float, *, max_passes: int 
     plain distances a PE walks, computing each candidate's exact change over the members of
     the two caseloads. The number of caseloads never changes.
     """
-    x = np.asarray(x_m, dtype="float64")
-    y = np.asarray(y_m, dtype="float64")
-    w = np.asarray(weight, dtype="float64")
-    lab = np.asarray(labels, dtype="int64").copy()
-    n_items = x.size
-    m = int(lab.max()) + 1 if n_items else 0
-    if n_items < 2 or m < 2:
-        return lab
-    rows = np.arange(n_items)
-    k_swap = min(_SWAP_CANDIDATES + 1, n_items)
-    _, near = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=k_swap)
-    near = near.reshape(n_items, k_swap)[:, 1:]
-    k_move = min(_MOVE_CANDIDATES, m)
-    for _ in range(max_passes):
-        # Moves.
-        n, load, cx, cy = _group_stats(x, y, w, lab, m)
-        members = _padded_members(lab, m)
-        cur = _sum_dist(x, y, members, cx, cy)
-        _, cand = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([x, y]), k=k_move)
-        cand = cand.reshape(n_items, k_move)
-        a = lab.copy()
-        na = n[a]
-        ax = np.where(na > 1, (na * cx[a] - x) / np.maximum(na - 1, 1), cx[a])
-        ay = np.where(na > 1, (na * cy[a] - y) / np.maximum(na - 1, 1), cy[a])
-        new_a = _sum_dist(x, y, members[a], ax, ay, skip=rows)
-        nb = n[cand]
-        bx = (nb * cx[cand] + x[:, None]) / (nb + 1)
-        by = (nb * cy[cand] + y[:, None]) / (nb + 1)
-        new_b = _sum_dist(x, y, members[cand], bx, by, extra_x=x[:, None], extra_y=y[:, None])
-        gain = (cur[a] - new_a)[:, None] + cur[cand] - new_b
-        ok = (cand != a[:, None]) & (load[cand] + w[:, None] <= capacity + _TOL) & (na > 1)[:, None]
-        gain = np.where(ok, gain, -np.inf)
-        j = np.argmax(gain, axis=1)
-        dst = cand[rows, j]
+    return _local_search(x_m, y_m, weight, labels, capacity, _plain_move_gain, _plain_swap_gain, max_passes)
 
-        def move(i):
-            lab[i] = dst[i]
 
-        moved = _apply_best_first(gain[rows, j], a, dst, m, move)
-        # Swaps.
-        n, load, cx, cy = _group_stats(x, y, w, lab, m)
-        members = _padded_members(lab, m)
-        cur = _sum_dist(x, y, members, cx, cy)
-        a = lab.copy()
-        b = lab[near]
-        xj, yj = x[near], y[near]
-        na = n[a][:, None]
-        nb = n[b]
-        ax = cx[a][:, None] + (xj - x[:, None]) / na
-        ay = cy[a][:, None] + (yj - y[:, None]) / na
-        bx = cx[b] + (x[:, None] - xj) / nb
-        by = cy[b] + (y[:, None] - yj) / nb
-        new_a = _sum_dist(x, y, members[a][:, None, :], ax, ay, skip=np.broadcast_to(rows[:, None], near.shape),
-                          extra_x=xj, extra_y=yj)
-        new_b = _sum_dist(x, y, members[b], bx, by, skip=near, extra_x=x[:, None], extra_y=y[:, None])
-        gain = cur[a][:, None] + cur[b] - new_a - new_b
-        fits = ((b != a[:, None])
-                & (load[a][:, None] - w[:, None] + w[near] <= capacity + _TOL)
-                & (load[b] - w[near] + w[:, None] <= capacity + _TOL))
-        gain = np.where(fits, gain, -np.inf)
-        j = np.argmax(gain, axis=1)
-        partner = near[rows, j]
-        dst = b[rows, j]
+def _plain_move_gain(x, y, labels, n, cx, cy, a, cand):
+    """Drop in the sum of straight distances when item i moves from a[i] to cand[i, k] (exact)."""
+    rows = np.arange(x.size)
+    members = _padded_members(labels, n.size)
+    cur = _sum_dist(x, y, members, cx, cy)
+    na = n[a]
+    ax = np.where(na > 1, (na * cx[a] - x) / np.maximum(na - 1, 1), cx[a])
+    ay = np.where(na > 1, (na * cy[a] - y) / np.maximum(na - 1, 1), cy[a])
+    new_a = _sum_dist(x, y, members[a], ax, ay, skip=rows)
+    nb = n[cand]
+    bx = (nb * cx[cand] + x[:, None]) / (nb + 1)
+    by = (nb * cy[cand] + y[:, None]) / (nb + 1)
+    new_b = _sum_dist(x, y, members[cand], bx, by, extra_x=x[:, None], extra_y=y[:, None])
+    return (cur[a] - new_a)[:, None] + cur[cand] - new_b
 
-        def swap(i):
-            lab[i], lab[partner[i]] = dst[i], a[i]
 
-        swapped = _apply_best_first(gain[rows, j], a, dst, m, swap)
-        if moved == 0 and swapped == 0:
-            break
-    return lab
+def _plain_swap_gain(x, y, labels, n, cx, cy, a, b, near):
+    """Drop in the sum of straight distances when item i (in a[i]) and item near[i, k] (in b) swap."""
+    rows = np.arange(x.size)
+    members = _padded_members(labels, n.size)
+    cur = _sum_dist(x, y, members, cx, cy)
+    xj, yj = x[near], y[near]
+    na = n[a][:, None]
+    nb = n[b]
+    ax = cx[a][:, None] + (xj - x[:, None]) / na
+    ay = cy[a][:, None] + (yj - y[:, None]) / na
+    bx = cx[b] + (x[:, None] - xj) / nb
+    by = cy[b] + (y[:, None] - yj) / nb
+    new_a = _sum_dist(x, y, members[a][:, None, :], ax, ay, skip=np.broadcast_to(rows[:, None], near.shape),
+                      extra_x=xj, extra_y=yj)
+    new_b = _sum_dist(x, y, members[b], bx, by, skip=near, extra_x=x[:, None], extra_y=y[:, None])
+    return cur[a][:, None] + cur[b] - new_a - new_b
