@@ -1,4 +1,9 @@
-"""Typed settings read from the environment, with defaults (KP_* variables)."""
+"""Typed settings of the app and the CLI, with defaults; read from the environment only when asked.
+
+``Settings`` is passed explicitly (``app.create_app(settings)``); ``load_settings()`` builds one
+from KP_* environment variables for a WSGI server (``wsgi.py``), and nothing reads the
+environment at import.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,11 @@ from pathlib import Path
 ROOT_DIR = Path(__file__).resolve().parent
 DEMO_DATA_DIR = ROOT_DIR / "data" / "demo"
 TEMPLATES_DIR = ROOT_DIR / "data" / "templates"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the app cannot use; the message names the variable and the fix."""
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -18,9 +28,25 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(
+            f"{name}={value!r} is not a whole number; unset it or give e.g. {default}"
+        ) from None
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Run-time settings of the app and the CLI."""
+    """Run-time settings of the app and the CLI.
+
+    host/port/debug are what ``python app.py`` serves on; aggregate_only serves district
+    aggregates only; uploads are saved under upload_dir, each at most max_upload_mb.
+    """
 
     data_dir: Path = DEMO_DATA_DIR
     host: str = "127.0.0.1"
@@ -32,13 +58,13 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_UPLOAD_DIR, KP_MAX_UPLOAD_MB."""
+    """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_UPLOAD_DIR, KP_MAX_UPLOAD_MB, KP_DEBUG."""
     return Settings(
         data_dir=Path(os.environ.get("KP_DATA_DIR", str(DEMO_DATA_DIR))),
         host=os.environ.get("KP_HOST", "127.0.0.1"),
-        port=int(os.environ.get("KP_PORT", "8050")),
+        port=_env_int("KP_PORT", 8050),
         aggregate_only=_env_bool("KP_AGGREGATE", False),
         upload_dir=Path(os.environ.get("KP_UPLOAD_DIR", str(ROOT_DIR / "uploads"))),
-        max_upload_mb=int(os.environ.get("KP_MAX_UPLOAD_MB", "50")),
+        max_upload_mb=_env_int("KP_MAX_UPLOAD_MB", 50),
         debug=_env_bool("KP_DEBUG", False),
     )

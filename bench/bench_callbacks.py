@@ -10,7 +10,6 @@ worst of several runs per case, after one warm-up (dataset load and plan are cac
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -25,10 +24,17 @@ def _payload(app, output_key: str, values: dict[str, object]) -> dict:
     spec = app.callback_map[output_key]
     inputs = [{**i, "value": values.get(i["id"])} for i in spec["inputs"]]
     state = [{**s, "value": values.get(s["id"])} for s in spec["state"]]
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
-               for o in output_key.strip(".").split("...")]
-    return {"output": output_key, "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": inputs, "state": state, "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+    outputs = [
+        {"id": o.split(".")[0], "property": o.split(".")[1]}
+        for o in output_key.strip(".").split("...")
+    ]
+    return {
+        "output": output_key,
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": inputs,
+        "state": state,
+        "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+    }
 
 
 def _key(app, fragment: str) -> str:
@@ -41,27 +47,43 @@ def main() -> None:
     parser.add_argument("--aggregate", action="store_true")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    os.environ["KP_AGGREGATE"] = "1" if args.aggregate else "0"
-    import app as app_module  # noqa: E402  (mode must be set before the pages import)
+    from app import create_app
+    from config import Settings
 
-    dash_app = app_module.app
+    dash_app = create_app(Settings(aggregate_only=args.aggregate))
     client = dash_app.server.test_client()
     client.get("/")  # Dash registers the page callbacks on the first request
     map_key = _key(dash_app, "map-graph.figure")
-    base = {"map-layers": ["districts", "hotspots", "sites"], "map-metric": "coverage_mid",
-            "map-colour-by": "typology", "map-distance-km": 5}
+    base = {
+        "map-layers": ["districts", "hotspots", "sites"],
+        "map-metric": "coverage_mid",
+        "map-colour-by": "typology",
+        "map-distance-km": 5,
+    }
     cases = {
         "map: default layers": base,
-        "map: + catchment rings 10 km": {**base, "map-layers": ["districts", "hotspots", "sites", "rings"],
-                                         "map-distance-km": 10},
-        "map: colour by coverage, metric gap": {**base, "map-colour-by": "coverage", "map-metric": "gap"},
-        "map: region Southern, typology bar": {**base, "map-filter-region": ["Southern"],
-                                               "map-filter-typology": ["bar"]},
+        "map: + catchment rings 10 km": {
+            **base,
+            "map-layers": ["districts", "hotspots", "sites", "rings"],
+            "map-distance-km": 10,
+        },
+        "map: colour by coverage, metric gap": {
+            **base,
+            "map-colour-by": "coverage",
+            "map-metric": "gap",
+        },
+        "map: region Southern, typology bar": {
+            **base,
+            "map-filter-region": ["Southern"],
+            "map-filter-typology": ["bar"],
+        },
         "map: district selected (zoom + summary)": {**base, "map-selected-district": "Blantyre"},
         "map: districts only": {**base, "map-layers": ["districts"]},
     }
     status_key = _key(dash_app, "dataset-status.children")
-    payloads = {name: (map_key, _payload(dash_app, map_key, values)) for name, values in cases.items()}
+    payloads = {
+        name: (map_key, _payload(dash_app, map_key, values)) for name, values in cases.items()
+    }
     payloads["shell: dataset status"] = (status_key, _payload(dash_app, status_key, {}))
     if not args.aggregate:
         report_key = _key(dash_app, "data-current-report.children")
@@ -76,7 +98,9 @@ def main() -> None:
             response = client.post("/_dash-update-component", json=body)
             times.append(1000 * (time.perf_counter() - started))
             if response.status_code != 200:
-                raise SystemExit(f"{name}: HTTP {response.status_code}: {response.get_data(as_text=True)[:300]}")
+                raise SystemExit(
+                    f"{name}: HTTP {response.status_code}: {response.get_data(as_text=True)[:300]}"
+                )
             size = len(response.get_data())
         print(f"{name:45s} {statistics.median(times):10.0f} {max(times):8.0f} {size / 1024:7.0f}")
 

@@ -14,13 +14,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from planning.caseloads import (  # noqa: E402
-    CaseloadParams, assign_caseloads, district_caseloads, lower_bound, mean_distance_to_centre_km, walking_km,
+from bench.caseloads_baseline import kmeans_binpack_caseloads, synthetic_spots
+from planning.caseloads import (
+    CaseloadParams,
+    assign_caseloads,
+    district_caseloads,
+    lower_bound,
+    mean_distance_to_centre_km,
+    walking_km,
 )
-from planning.caseloads_baseline import kmeans_binpack_caseloads, synthetic_spots  # noqa: E402
 
 
 def compare(spots: pd.DataFrame, people_per_pe: float = 60) -> dict:
@@ -31,9 +36,13 @@ def compare(spots: pd.DataFrame, people_per_pe: float = 60) -> dict:
     base = kmeans_binpack_caseloads(spots, people_per_pe=people_per_pe)
     lb = lower_bound(float(spots["people"].sum()), people_per_pe)
     return {
-        "spots": len(spots), "lower_bound": lb, "seconds": seconds,
-        "ours_pes": ours.pe_count, "base_pes": int(base["pe_id"].nunique()),
-        "ours_ratio": ours.pe_count / lb, "base_ratio": base["pe_id"].nunique() / lb,
+        "spots": len(spots),
+        "lower_bound": lb,
+        "seconds": seconds,
+        "ours_pes": ours.pe_count,
+        "base_pes": int(base["pe_id"].nunique()),
+        "ours_ratio": ours.pe_count / lb,
+        "base_ratio": base["pe_id"].nunique() / lb,
         "ours_centre_km": mean_distance_to_centre_km(ours.assignments, spots),
         "base_centre_km": mean_distance_to_centre_km(base, spots),
         "ours_walk_km": float(walking_km(ours.assignments, spots).mean()),
@@ -50,12 +59,20 @@ def main() -> None:
     args = parser.parse_args()
     spots = synthetic_spots(args.spots, seed=args.seed)
     f = compare(spots)
-    print(f"synthetic district: {f['spots']} hotspots, {spots['people'].sum():.0f} people, seed {args.seed}")
+    print(
+        f"synthetic district: {f['spots']} hotspots, {spots['people'].sum():.0f} people, seed {args.seed}"
+    )
     print(f"  caseloads time (one core): {f['seconds']:.2f} s")
-    print(f"  PE count / lower bound {f['lower_bound']}: ours {f['ours_pes']} = {f['ours_ratio']:.3f}, "
-          f"baseline {f['base_pes']} = {f['base_ratio']:.3f}")
-    print(f"  mean distance spot -> PE centre: ours {f['ours_centre_km']:.3f} km, baseline {f['base_centre_km']:.3f} km")
-    print(f"  mean walk around a PE's spots:   ours {f['ours_walk_km']:.3f} km, baseline {f['base_walk_km']:.3f} km")
+    print(
+        f"  PE count / lower bound {f['lower_bound']}: ours {f['ours_pes']} = {f['ours_ratio']:.3f}, "
+        f"baseline {f['base_pes']} = {f['base_ratio']:.3f}"
+    )
+    print(
+        f"  mean distance spot -> PE centre: ours {f['ours_centre_km']:.3f} km, baseline {f['base_centre_km']:.3f} km"
+    )
+    print(
+        f"  mean walk around a PE's spots:   ours {f['ours_walk_km']:.3f} km, baseline {f['base_walk_km']:.3f} km"
+    )
     if args.no_demo:
         return
     from data_loaders.dataset import load_dataset
@@ -69,15 +86,21 @@ def main() -> None:
     n = t["spots"].sum()
     print(f"demo dataset: {len(t)} districts, {n} hotspots")
     print(f"  caseloads time, all districts: {t['seconds'].sum():.2f} s")
-    print(f"  PE count / lower bound {t['lower_bound'].sum()}: ours {t['ours_pes'].sum()} = "
-          f"{t['ours_pes'].sum() / t['lower_bound'].sum():.3f}, baseline {t['base_pes'].sum()} = "
-          f"{t['base_pes'].sum() / t['lower_bound'].sum():.3f}")
+    print(
+        f"  PE count / lower bound {t['lower_bound'].sum()}: ours {t['ours_pes'].sum()} = "
+        f"{t['ours_pes'].sum() / t['lower_bound'].sum():.3f}, baseline {t['base_pes'].sum()} = "
+        f"{t['base_pes'].sum() / t['lower_bound'].sum():.3f}"
+    )
     w = t["spots"] / n
-    print(f"  mean distance spot -> PE centre (spot-weighted): ours {np.sum(w * t['ours_centre_km']):.3f} km, "
-          f"baseline {np.sum(w * t['base_centre_km']):.3f} km")
+    print(
+        f"  mean distance spot -> PE centre (spot-weighted): ours {np.sum(w * t['ours_centre_km']):.3f} km, "
+        f"baseline {np.sum(w * t['base_centre_km']):.3f} km"
+    )
     wp_o, wp_b = t["ours_pes"] / t["ours_pes"].sum(), t["base_pes"] / t["base_pes"].sum()
-    print(f"  mean walk around a PE's spots: ours {np.sum(wp_o * t['ours_walk_km']):.3f} km, "
-          f"baseline {np.sum(wp_b * t['base_walk_km']):.3f} km")
+    print(
+        f"  mean walk around a PE's spots: ours {np.sum(wp_o * t['ours_walk_km']):.3f} km, "
+        f"baseline {np.sum(wp_b * t['base_walk_km']):.3f} km"
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from data_loaders.dataset import load_dataset  # noqa: E402
+from data_loaders.dataset import load_dataset
 
 DEMO = ROOT / "data" / "demo"
 
@@ -36,8 +36,10 @@ def write_folder(folder: Path, n_hotspots: int, seed: int = 1) -> None:
     demo = pd.read_csv(DEMO / "hotspots.csv", dtype=str, keep_default_na=False)
     rng = np.random.default_rng(seed)
     big = demo.sample(n_hotspots, replace=True, random_state=seed).reset_index(drop=True)
-    big.loc[: len(demo) - 1, "hotspot_id"] = demo["hotspot_id"].to_numpy()[: min(len(demo), n_hotspots)]
-    big.loc[len(demo):, "hotspot_id"] = [f"HX-{i:07d}" for i in range(len(demo), n_hotspots)]
+    big.loc[: len(demo) - 1, "hotspot_id"] = demo["hotspot_id"].to_numpy()[
+        : min(len(demo), n_hotspots)
+    ]
+    big.loc[len(demo) :, "hotspot_id"] = [f"HX-{i:07d}" for i in range(len(demo), n_hotspots)]
     for col in ("latitude", "longitude"):
         big[col] = (big[col].astype(float) + rng.normal(0, 0.001, n_hotspots)).round(6).astype(str)
     big.to_csv(folder / "hotspots.csv", index=False)
@@ -56,8 +58,10 @@ def main() -> None:
             wall, cpu = time.perf_counter(), time.process_time()
             report = load_dataset(folder).report
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(f"{n:>9}  {wall:>7.2f}  {cpu:>6.2f}  {len(report.errors()):>6}  "
-              f"{len(report.warnings()):>8}")
+        print(
+            f"{n:>9}  {wall:>7.2f}  {cpu:>6.2f}  {len(report.errors()):>6}  "
+            f"{len(report.warnings()):>8}"
+        )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ server-side per callback.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -30,16 +29,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT / "data" / "demo"))
     args = parser.parse_args(argv)
-    os.environ["KP_AGGREGATE"] = "0"
-
     import dash
     from plotly.io.json import to_json_plotly
 
     dash.Dash(__name__, use_pages=True, pages_folder="")  # lets the page module register
     from components import outreach_figures as figs
-    from data_loaders import store
-    from data_loaders.field_sheets import render_html, write_workbook
+    from exports.field_sheets import render_html, write_workbook
     from pages import outreach
+    from services import datasets as store
 
     store.set_default_folder(args.data)
     dataset = store.get_dataset(None)
@@ -63,7 +60,9 @@ def main(argv: list[str] | None = None) -> None:
         to_json_plotly(figs.presence_heatmap_figure(grid, title=""))
         figs.pe_table_frame(result, calendar)
         figures_ms = _ms(start)
-        rows.setdefault(f"{kind}: compute + figures (cold)", []).append((compute_ms + figures_ms, area.key))
+        rows.setdefault(f"{kind}: compute + figures (cold)", []).append(
+            (compute_ms + figures_ms, area.key)
+        )
         start = time.perf_counter()
         write_workbook(result, calendar)
         rows.setdefault(f"{kind}: Excel field sheets", []).append((_ms(start), area.key))
@@ -75,7 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, values in rows.items():
         times = [t for t, _ in values]
         worst = max(values)
-        print(f"{name:38} {len(values):>5} {statistics.median(times):>10.0f} {worst[0]:>8.0f}  {worst[1]}")
+        print(
+            f"{name:38} {len(values):>5} {statistics.median(times):>10.0f} {worst[0]:>8.0f}  {worst[1]}"
+        )
 
 
 if __name__ == "__main__":

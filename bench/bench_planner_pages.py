@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -31,12 +30,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=str(ROOT / "data" / "demo"))
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    os.environ["KP_AGGREGATE"] = "0"
-
     import dash
 
     dash.Dash(__name__, use_pages=True, pages_folder="")  # lets the page modules register
-    from data_loaders import store
+    from services import datasets as store
 
     store.set_default_folder(args.data)
     t0 = time.perf_counter()
@@ -61,9 +58,19 @@ def main(argv: list[str] | None = None) -> None:
         add("overview.show_overview warm", _time(ov.show_overview, None, q))
         add("overview.show_map warm", _time(ov.show_map, "gap", None, q))
         add("overview.show_trend cold", _time(ov.show_trend, ["Lilongwe"], None, q))
-        add("scenarios.update_scenario", _time(
-            sc.update_scenario, *[sc.control_values(sc.Scenario(people_per_pe=50 + i)).get(f) for f in sc.FIELD_IDS],
-            "none", None, ""))
+        add(
+            "scenarios.update_scenario",
+            _time(
+                sc.update_scenario,
+                *[
+                    sc.control_values(sc.Scenario(people_per_pe=50 + i)).get(f)
+                    for f in sc.FIELD_IDS
+                ],
+                "none",
+                None,
+                "",
+            ),
+        )
         saved = {"a": q, "b": qc}
         add("scenarios.show_comparison warm", _time(sc.show_comparison, ["a", "b"], None, saved))
         add("scenarios.download_plan first", _time(sc.download_plan, 1, q, None))

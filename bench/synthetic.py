@@ -20,7 +20,11 @@ import shapely
 from shapely.geometry import box
 
 from planning.schema import (
-    ENROLMENT_COLUMNS, HOTSPOT_COLUMNS, SITE_COLUMNS, WGS84, Dataset,
+    ENROLMENT_COLUMNS,
+    HOTSPOT_COLUMNS,
+    SITE_COLUMNS,
+    WGS84,
+    Dataset,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,9 +32,14 @@ DEMO_BOUNDARIES = ROOT / "data" / "demo" / "boundaries.geojson"
 CRS_PROJECTED = "EPSG:32736"  # UTM 36 S: the grid and Malawi lie in it
 CELL_DEG = 0.2
 TYPOLOGIES = np.array(["bar", "lodge", "street", "nightclub", "brothel", "home", "other"])
-SERVICE_SETS = np.array([
-    "condoms;lubricant;hts;prep;art;sti;fp", "condoms;hts;art;sti", "condoms;lubricant", "condoms;hts;prep",
-])
+SERVICE_SETS = np.array(
+    [
+        "condoms;lubricant;hts;prep;art;sti;fp",
+        "condoms;hts;art;sti",
+        "condoms;lubricant",
+        "condoms;hts;prep",
+    ]
+)
 PERIOD = "2026-Q1"
 
 
@@ -91,8 +100,15 @@ def _centres(polygon, count: int, rng: np.random.Generator) -> np.ndarray:
     return np.array(found[:count])
 
 
-def synthetic_dataset(n_hotspots: int = 10_000, m_sites: int = 2_000, k_districts: int = 28, *,
-                      boundaries: str = "grid", seed: int = 1, name: str | None = None) -> Dataset:
+def synthetic_dataset(
+    n_hotspots: int = 10_000,
+    m_sites: int = 2_000,
+    k_districts: int = 28,
+    *,
+    boundaries: str = "grid",
+    seed: int = 1,
+    name: str | None = None,
+) -> Dataset:
     """A canonical Dataset of ``n_hotspots`` hotspots, ``m_sites`` sites, hotspot-level enrolment for one quarter.
 
     ``boundaries`` is "grid" (K square districts) or "demo" (Malawi's districts; K is then theirs).
@@ -104,18 +120,24 @@ def synthetic_dataset(n_hotspots: int = 10_000, m_sites: int = 2_000, k_district
     k = len(bounds)
     weights = rng.lognormal(0, 1.0, k)
     per_district = rng.multinomial(n_hotspots, weights / weights.sum())
-    site_split = rng.multinomial(m_sites, (weights + weights.mean()) / (weights + weights.mean()).sum())
+    site_split = rng.multinomial(
+        m_sites, (weights + weights.mean()) / (weights + weights.mean()).sum()
+    )
     lons, lats, dist, reg, slons, slats, sdist, sreg = [], [], [], [], [], [], [], []
     for i, (poly, d, r) in enumerate(zip(bounds.geometry, bounds["district"], bounds["region"])):
         centres = _centres(poly, int(rng.integers(1, 4)), rng)
         if per_district[i]:
             pts = _points_in(poly, int(per_district[i]), centres, rng)
-            lons.append(pts[:, 0]); lats.append(pts[:, 1])
-            dist += [d] * len(pts); reg += [r] * len(pts)
+            lons.append(pts[:, 0])
+            lats.append(pts[:, 1])
+            dist += [d] * len(pts)
+            reg += [r] * len(pts)
         if site_split[i]:
             spts = _points_in(poly, int(site_split[i]), centres, rng)
-            slons.append(spts[:, 0]); slats.append(spts[:, 1])
-            sdist += [d] * len(spts); sreg += [r] * len(spts)
+            slons.append(spts[:, 0])
+            slats.append(spts[:, 1])
+            sdist += [d] * len(spts)
+            sreg += [r] * len(spts)
     lon = np.concatenate(lons) if lons else np.zeros(0)
     lat = np.concatenate(lats) if lats else np.zeros(0)
     n = len(lon)
@@ -124,38 +146,72 @@ def synthetic_dataset(n_hotspots: int = 10_000, m_sites: int = 2_000, k_district
     typical_min = (peak_min * rng.uniform(0.3, 0.8, n)).astype("int64")
     typical_max = np.maximum(typical_min, (peak_max * rng.uniform(0.3, 0.8, n)).astype("int64"))
     ids = np.char.add("HS-", np.char.zfill(np.arange(1, n + 1).astype(str), 6))
-    hotspots = pd.DataFrame({
-        "hotspot_id": ids, "name": np.char.add("Synthetic spot ", np.arange(1, n + 1).astype(str)),
-        "latitude": np.round(lat, 6), "longitude": np.round(lon, 6),
-        "typology": TYPOLOGIES[rng.integers(0, len(TYPOLOGIES), n)],
-        "typical_min": typical_min, "typical_max": typical_max,
-        "peak_min": peak_min.astype("int64"), "peak_max": peak_max.astype("int64"),
-        "district": dist, "region": reg, "population": "FSW", "peak_days": "Fri;Sat",
-        "peak_times": "18-24", "mapped_on": "2025-06-01", "pe_id": "",
-    })[HOTSPOT_COLUMNS]
+    hotspots = pd.DataFrame(
+        {
+            "hotspot_id": ids,
+            "name": np.char.add("Synthetic spot ", np.arange(1, n + 1).astype(str)),
+            "latitude": np.round(lat, 6),
+            "longitude": np.round(lon, 6),
+            "typology": TYPOLOGIES[rng.integers(0, len(TYPOLOGIES), n)],
+            "typical_min": typical_min,
+            "typical_max": typical_max,
+            "peak_min": peak_min.astype("int64"),
+            "peak_max": peak_max.astype("int64"),
+            "district": dist,
+            "region": reg,
+            "population": "FSW",
+            "peak_days": "Fri;Sat",
+            "peak_times": "18-24",
+            "mapped_on": "2025-06-01",
+            "pe_id": "",
+        }
+    )[HOTSPOT_COLUMNS]
     slon = np.concatenate(slons) if slons else np.zeros(0)
     slat = np.concatenate(slats) if slats else np.zeros(0)
     m = len(slon)
-    sites = pd.DataFrame({
-        "site_id": np.char.add("SITE-", np.char.zfill(np.arange(1, m + 1).astype(str), 5)),
-        "name": np.char.add("Synthetic site ", np.arange(1, m + 1).astype(str)),
-        "latitude": np.round(slat, 6), "longitude": np.round(slon, 6),
-        "site_type": np.array(["clinic", "drop_in_centre", "pharmacy", "mobile"])[rng.integers(0, 4, m)],
-        "district": sdist, "region": sreg, "services": SERVICE_SETS[rng.integers(0, len(SERVICE_SETS), m)],
-        "open_days": "Mon;Tue;Wed;Thu;Fri", "open_hours": "8-17",
-    })[SITE_COLUMNS]
+    sites = pd.DataFrame(
+        {
+            "site_id": np.char.add("SITE-", np.char.zfill(np.arange(1, m + 1).astype(str), 5)),
+            "name": np.char.add("Synthetic site ", np.arange(1, m + 1).astype(str)),
+            "latitude": np.round(slat, 6),
+            "longitude": np.round(slon, 6),
+            "site_type": np.array(["clinic", "drop_in_centre", "pharmacy", "mobile"])[
+                rng.integers(0, 4, m)
+            ],
+            "district": sdist,
+            "region": sreg,
+            "services": SERVICE_SETS[rng.integers(0, len(SERVICE_SETS), m)],
+            "open_days": "Mon;Tue;Wed;Thu;Fri",
+            "open_hours": "8-17",
+        }
+    )[SITE_COLUMNS]
     enrolled_mask = rng.random(n) < 0.6
     enrolled = (peak_min * rng.uniform(0.2, 1.0, n)).astype("int64")
-    enrolment = pd.DataFrame({
-        "period": PERIOD, "enrolled": enrolled[enrolled_mask], "hotspot_id": ids[enrolled_mask], "site_id": "",
-        "level": "hotspot", "district": np.asarray(dist, dtype=object)[enrolled_mask],
-        "region": np.asarray(reg, dtype=object)[enrolled_mask],
-        "contacted": np.nan, "condoms_distributed": np.nan, "tested_hiv": np.nan, "on_prep": np.nan,
-    })[ENROLMENT_COLUMNS]
+    enrolment = pd.DataFrame(
+        {
+            "period": PERIOD,
+            "enrolled": enrolled[enrolled_mask],
+            "hotspot_id": ids[enrolled_mask],
+            "site_id": "",
+            "level": "hotspot",
+            "district": np.asarray(dist, dtype=object)[enrolled_mask],
+            "region": np.asarray(reg, dtype=object)[enrolled_mask],
+            "contacted": np.nan,
+            "condoms_distributed": np.nan,
+            "tested_hiv": np.nan,
+            "on_prep": np.nan,
+        }
+    )[ENROLMENT_COLUMNS]
     return Dataset(
         name=name or f"Synthetic {n:,} hotspots / {m:,} sites / {k} districts (seed {seed})",
-        hotspots=gpd.GeoDataFrame(hotspots, geometry=gpd.points_from_xy(hotspots["longitude"], hotspots["latitude"]), crs=WGS84),
-        sites=gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["longitude"], sites["latitude"]), crs=WGS84),
+        hotspots=gpd.GeoDataFrame(
+            hotspots,
+            geometry=gpd.points_from_xy(hotspots["longitude"], hotspots["latitude"]),
+            crs=WGS84,
+        ),
+        sites=gpd.GeoDataFrame(
+            sites, geometry=gpd.points_from_xy(sites["longitude"], sites["latitude"]), crs=WGS84
+        ),
         enrolment=enrolment,
         boundaries=bounds,
         crs_projected=CRS_PROJECTED,
@@ -167,15 +223,21 @@ def write_dataset_folder(dataset: Dataset, folder: str | Path) -> Path:
     """Write ``dataset`` as a dataset folder (CSV files, boundaries.geojson, dataset.toml); returns the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(dataset.hotspots.drop(columns="geometry")).to_csv(folder / "hotspots.csv", index=False)
+    pd.DataFrame(dataset.hotspots.drop(columns="geometry")).to_csv(
+        folder / "hotspots.csv", index=False
+    )
     pd.DataFrame(dataset.sites.drop(columns="geometry")).to_csv(folder / "sites.csv", index=False)
-    dataset.enrolment[["period", "hotspot_id", "enrolled"]].to_csv(folder / "enrolment.csv", index=False)
-    dataset.boundaries[["district", "region", "geometry"]].to_file(folder / "boundaries.geojson", driver="GeoJSON")
+    dataset.enrolment[["period", "hotspot_id", "enrolled"]].to_csv(
+        folder / "enrolment.csv", index=False
+    )
+    dataset.boundaries[["district", "region", "geometry"]].to_file(
+        folder / "boundaries.geojson", driver="GeoJSON"
+    )
     (folder / "dataset.toml").write_text(
         "# Written by bench/synthetic.py: SYNTHETIC data for benchmarks.\n"
-        f"[dataset]\nname = \"{dataset.name}\"\nsynthetic = true\n\n"
-        "[boundaries]\ndistrict_column = \"district\"\nregion_column = \"region\"\n\n"
-        f"[crs]\nprojected = \"{dataset.crs_projected}\"\n",
+        f'[dataset]\nname = "{dataset.name}"\nsynthetic = true\n\n'
+        '[boundaries]\ndistrict_column = "district"\nregion_column = "region"\n\n'
+        f'[crs]\nprojected = "{dataset.crs_projected}"\n',
         encoding="utf-8",
     )
     return folder

@@ -49,38 +49,109 @@ FLAG_FIELDS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `cli.py plan` (values are checked by planning.scenario.Scenario)."""
-    parser.add_argument("--data", required=True, help="dataset folder (hotspots, sites, enrolment, boundaries)")
+    parser.add_argument(
+        "--data", required=True, help="dataset folder (hotspots, sites, enrolment, boundaries)"
+    )
     g = parser.add_argument_group("scenario (defaults and sources: planning/scenario.py)")
-    g.add_argument("--people-per-pe", dest="people_per_pe", metavar="N", help="people per peer educator (50-75, default 60)")
-    g.add_argument("--pe-per-orw", dest="pe_per_orw", metavar="N", help="PEs per outreach worker (default 6)")
+    g.add_argument(
+        "--people-per-pe",
+        dest="people_per_pe",
+        metavar="N",
+        help="people per peer educator (50-75, default 60)",
+    )
+    g.add_argument(
+        "--pe-per-orw", dest="pe_per_orw", metavar="N", help="PEs per outreach worker (default 6)"
+    )
     g.add_argument("--basis", choices=["peak", "typical"], help="estimate basis (default peak)")
-    g.add_argument("--level", choices=["low", "mid", "high"], help="estimate level planned on (default mid)")
-    g.add_argument("--target", metavar="SHARE", help="share of the population to reach, 0-1 (default 1)")
-    g.add_argument("--duplication", metavar="SHARE", help="share counted at more than one spot, 0-0.5 (default 0)")
-    g.add_argument("--condoms-per-person", dest="condoms_per_person", metavar="N", help="condoms per person per month (default 40)")
-    g.add_argument("--lubricant-per-condom", dest="lubricant_per_condom", metavar="N", help="lubricant sachets per condom (default 0.5)")
-    g.add_argument("--test-kits-per-person", dest="test_kits_per_person", metavar="N", help="HIV test kits per person per quarter (default 1)")
-    g.add_argument("--buffer-stock-pct", dest="buffer_stock_pct", metavar="PCT", help="buffer stock added to condoms and lubricant, %% (default 0)")
-    g.add_argument("--distance-km", dest="distance_km", metavar="KM", help="access distance to a site, km (default 5)")
-    g.add_argument("--service", help="count only sites offering this service (condoms, lubricant, hts, prep, art, sti, fp)")
+    g.add_argument(
+        "--level", choices=["low", "mid", "high"], help="estimate level planned on (default mid)"
+    )
+    g.add_argument(
+        "--target", metavar="SHARE", help="share of the population to reach, 0-1 (default 1)"
+    )
+    g.add_argument(
+        "--duplication",
+        metavar="SHARE",
+        help="share counted at more than one spot, 0-0.5 (default 0)",
+    )
+    g.add_argument(
+        "--condoms-per-person",
+        dest="condoms_per_person",
+        metavar="N",
+        help="condoms per person per month (default 40)",
+    )
+    g.add_argument(
+        "--lubricant-per-condom",
+        dest="lubricant_per_condom",
+        metavar="N",
+        help="lubricant sachets per condom (default 0.5)",
+    )
+    g.add_argument(
+        "--test-kits-per-person",
+        dest="test_kits_per_person",
+        metavar="N",
+        help="HIV test kits per person per quarter (default 1)",
+    )
+    g.add_argument(
+        "--buffer-stock-pct",
+        dest="buffer_stock_pct",
+        metavar="PCT",
+        help="buffer stock added to condoms and lubricant, %% (default 0)",
+    )
+    g.add_argument(
+        "--distance-km",
+        dest="distance_km",
+        metavar="KM",
+        help="access distance to a site, km (default 5)",
+    )
+    g.add_argument(
+        "--service",
+        help="count only sites offering this service (condoms, lubricant, hts, prep, art, sti, fp)",
+    )
     g.add_argument("--period", metavar="P", help="enrolment period, e.g. 2026-Q1 (default: latest)")
     c = parser.add_argument_group("costs (optional; USD)")
-    c.add_argument("--pe-stipend", dest="pe_stipend", metavar="USD", help="PE stipend per month (Sisters: 15)")
+    c.add_argument(
+        "--pe-stipend", dest="pe_stipend", metavar="USD", help="PE stipend per month (Sisters: 15)"
+    )
     c.add_argument("--orw-salary", dest="orw_salary", metavar="USD", help="ORW salary per month")
     c.add_argument("--condom-cost", dest="condom_cost", metavar="USD", help="unit cost of a condom")
-    c.add_argument("--lubricant-cost", dest="lubricant_cost", metavar="USD", help="unit cost of a lubricant sachet")
-    c.add_argument("--test-kit-cost", dest="test_kit_cost", metavar="USD", help="unit cost of an HIV test kit")
+    c.add_argument(
+        "--lubricant-cost",
+        dest="lubricant_cost",
+        metavar="USD",
+        help="unit cost of a lubricant sachet",
+    )
+    c.add_argument(
+        "--test-kit-cost", dest="test_kit_cost", metavar="USD", help="unit cost of an HIV test kit"
+    )
     cap = parser.add_mutually_exclusive_group()
-    cap.add_argument("--max-pe", dest="max_pe", metavar="N", help="cap on peer educators: fund districts in priority order")
-    cap.add_argument("--budget", metavar="USD", help="budget in USD PER MONTH (needs costs): turned into affordable PEs")
+    cap.add_argument(
+        "--max-pe",
+        dest="max_pe",
+        metavar="N",
+        help="cap on peer educators: fund districts in priority order",
+    )
+    cap.add_argument(
+        "--budget",
+        metavar="USD",
+        help="budget in USD PER MONTH (needs costs): turned into affordable PEs",
+    )
     out = parser.add_argument_group("output")
-    out.add_argument("--json", action="store_true", help="print one JSON object (schemas/plan.schema.json)")
+    out.add_argument(
+        "--json", action="store_true", help="print one JSON object (schemas/plan.schema.json)"
+    )
     out.add_argument("--out", metavar="PLAN.xlsx", help="write an Excel workbook")
-    out.add_argument("--aggregate-only", dest="aggregate_only", action="store_true",
-                     help="leave hotspot-level rows out of the workbook (donor/public use)")
+    out.add_argument(
+        "--aggregate-only",
+        dest="aggregate_only",
+        action="store_true",
+        help="leave hotspot-level rows out of the workbook (donor/public use)",
+    )
 
 
-def scenario_from_args(args: argparse.Namespace, defaults: dict[str, Any] | None = None) -> Scenario:
+def scenario_from_args(
+    args: argparse.Namespace, defaults: dict[str, Any] | None = None
+) -> Scenario:
     """The Scenario of the flags on top of ``defaults`` (dataset.toml [parameters]); raises ScenarioError."""
     values: dict[str, Any] = dict(defaults or {})
     for dest, name in FLAG_FIELDS.items():
@@ -120,52 +191,106 @@ def render_table(plan: Plan) -> str:
     d = plan.districts.sort_values("priority_rank")
     capped = "funded_peer_educators" in d.columns
     distance = plan.scenario.distance_km
-    headers = ["#", "District", "Region", "Pop", "Enrolled", "Coverage", "Gap", "PEs", "ORWs", "Condoms/mo", f"≤{distance:g}km"]
+    headers = [
+        "#",
+        "District",
+        "Region",
+        "Pop",
+        "Enrolled",
+        "Coverage",
+        "Gap",
+        "PEs",
+        "ORWs",
+        "Condoms/mo",
+        f"≤{distance:g}km",
+    ]
     if capped:
         headers += ["Funded", "Covered"]
     rows = []
     for r in d.itertuples(index=False):
-        row = [str(r.priority_rank), str(r.district)[:22], str(r.region)[:12], _fmt(r.planning_population), _fmt(r.enrolled),
-               _coverage_range(r.coverage_low, r.coverage_high), _fmt(r.gap), _fmt(r.peer_educators), _fmt(r.outreach_workers),
-               _fmt(r.condoms_per_month), _fmt(r.share_within_distance, "pct")]
+        row = [
+            str(r.priority_rank),
+            str(r.district)[:22],
+            str(r.region)[:12],
+            _fmt(r.planning_population),
+            _fmt(r.enrolled),
+            _coverage_range(r.coverage_low, r.coverage_high),
+            _fmt(r.gap),
+            _fmt(r.peer_educators),
+            _fmt(r.outreach_workers),
+            _fmt(r.condoms_per_month),
+            _fmt(r.share_within_distance, "pct"),
+        ]
         if capped:
             row += [_fmt(r.funded_peer_educators), _fmt(r.covered_population)]
         rows.append(row)
     t = plan.totals
-    total = ["", "Total", f"{t['districts']} districts", _fmt(t["planning_population"]), _fmt(t["enrolled"]),
-             _coverage_range(t["coverage_low"], t["coverage_high"]), _fmt(t["gap"]), _fmt(t["peer_educators"]), _fmt(t["outreach_workers"]),
-             _fmt(t["condoms_per_month"]), _fmt(t["share_within_distance"], "pct")]
+    total = [
+        "",
+        "Total",
+        f"{t['districts']} districts",
+        _fmt(t["planning_population"]),
+        _fmt(t["enrolled"]),
+        _coverage_range(t["coverage_low"], t["coverage_high"]),
+        _fmt(t["gap"]),
+        _fmt(t["peer_educators"]),
+        _fmt(t["outreach_workers"]),
+        _fmt(t["condoms_per_month"]),
+        _fmt(t["share_within_distance"], "pct"),
+    ]
     if capped:
         total += [_fmt(t["funded_peer_educators"]), _fmt(t["covered_population"])]
     widths = [max(len(h), *(len(x[i]) for x in rows + [total])) for i, h in enumerate(headers)]
     left = {1, 2}
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(
+            c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        )
 
     s, p = plan.scenario, plan.parameters
     out = []
     if plan.synthetic:
         out.append("SYNTHETIC DEMO DATA")
-    out.append(f"{plan.dataset_name}: plan on {s.basis}-day {s.level} estimates, target {s.target:.0%}, "
-               f"1 PE per {s.people_per_pe:g}, 1 ORW per {s.pe_per_orw:g} PEs, {s.condoms_per_person_month:g} condoms/person/month, "
-               f"enrolment {p['period'] or 'none'}")
-    out += [line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows] + [line(["-" * w for w in widths]), line(total)]
+    out.append(
+        f"{plan.dataset_name}: plan on {s.basis}-day {s.level} estimates, target {s.target:.0%}, "
+        f"1 PE per {s.people_per_pe:g}, 1 ORW per {s.pe_per_orw:g} PEs, {s.condoms_per_person_month:g} condoms/person/month, "
+        f"enrolment {p['period'] or 'none'}"
+    )
+    out += (
+        [line(headers), line(["-" * w for w in widths])]
+        + [line(r) for r in rows]
+        + [line(["-" * w for w in widths]), line(total)]
+    )
     out.append("Pop = planning population; Gap = target × Pop − enrolled.")
-    out.append("Coverage = enrolled ÷ high .. enrolled ÷ low estimate (the mapping's min–max range).")
-    out.append(f"Lubricant {_fmt(t['lubricant_per_month'])} sachets/month; HIV test kits {_fmt(t['test_kits_per_month'])}/month.")
+    out.append(
+        "Coverage = enrolled ÷ high .. enrolled ÷ low estimate (the mapping's min–max range)."
+    )
+    out.append(
+        f"Lubricant {_fmt(t['lubricant_per_month'])} sachets/month; HIV test kits {_fmt(t['test_kits_per_month'])}/month."
+    )
     if s.costed:
         missing = f" (not costed: {', '.join(p['not_costed'])})" if p["not_costed"] else ""
-        out.append(f"Cost: USD {_fmt(t['cost_usd_month'])}/month, USD {_fmt(t['cost_usd_year'])}/year{missing}.")
+        out.append(
+            f"Cost: USD {_fmt(t['cost_usd_month'])}/month, USD {_fmt(t['cost_usd_year'])}/year{missing}."
+        )
     else:
-        out.append("Cost: not costed (give --pe-stipend, --orw-salary, --condom-cost ... to cost the plan).")
+        out.append(
+            "Cost: not costed (give --pe-stipend, --orw-salary, --condom-cost ... to cost the plan)."
+        )
     if plan.allocation_totals:
         a = plan.allocation_totals
-        how = f"budget USD {s.budget_usd_month:,.0f}/month at USD {a['cost_usd_per_pe_month']:,.2f} per PE-month" if s.budget_usd_month is not None else "cap"
-        out.append(f"Allocation of {a['cap_peer_educators']:,} PEs ({how}), {a['funded_peer_educators']:,} of "
-                   f"{a['peer_educators_needed']:,} needed funded: covered population "
-                   f"{a['covered_population_priority']:,.0f} in priority order, {a['covered_population_even']:,.0f} "
-                   f"spread evenly, {a['covered_population_proportional']:,.0f} in proportion to size.")
+        how = (
+            f"budget USD {s.budget_usd_month:,.0f}/month at USD {a['cost_usd_per_pe_month']:,.2f} per PE-month"
+            if s.budget_usd_month is not None
+            else "cap"
+        )
+        out.append(
+            f"Allocation of {a['cap_peer_educators']:,} PEs ({how}), {a['funded_peer_educators']:,} of "
+            f"{a['peer_educators_needed']:,} needed funded: covered population "
+            f"{a['covered_population_priority']:,.0f} in priority order, {a['covered_population_even']:,.0f} "
+            f"spread evenly, {a['covered_population_proportional']:,.0f} in proportion to size."
+        )
     for note in plan.warnings:
         out.append(f"Note: {note}")
     return "\n".join(out)
@@ -196,15 +321,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.out:
-        from data_loaders.excel_plan import write_plan_xlsx
+        from exports.excel_plan import write_plan_xlsx
 
         try:
             written = write_plan_xlsx(plan, args.out, aggregate_only=args.aggregate_only)
         except OSError as error:
-            print(f"error: cannot write --out {args.out}: {error.strerror or error}; choose a writable path.", file=sys.stderr)
+            print(
+                f"error: cannot write --out {args.out}: {error.strerror or error}; choose a writable path.",
+                file=sys.stderr,
+            )
             return 2
         if not args.json:
-            print(f"Wrote {written} ({'district aggregates only' if args.aggregate_only else 'includes hotspot locations: confidential'}).")
+            print(
+                f"Wrote {written} ({'district aggregates only' if args.aggregate_only else 'includes hotspot locations: confidential'})."
+            )
     if args.json:
         json.dump(plan.to_json_dict(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
         sys.stdout.write("\n")

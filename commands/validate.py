@@ -14,12 +14,22 @@ HELP = "check a dataset folder and list every problem with its file, row and a f
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `cli.py validate`: --data DIR, --json, --strict."""
-    parser.add_argument("--data", required=True, metavar="DIR",
-                        help="dataset folder (hotspots, sites, enrolment, boundaries, dataset.toml)")
-    parser.add_argument("--json", action="store_true",
-                        help='print one JSON object {"ok", "files", "problems"} instead of tables')
-    parser.add_argument("--strict", action="store_true",
-                        help="refuse the dataset on any error (the report is the same)")
+    parser.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR",
+        help="dataset folder (hotspots, sites, enrolment, boundaries, dataset.toml)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object {"ok", "files", "problems"} instead of tables',
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the dataset on any error (the report is the same)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -32,7 +32,11 @@ OUTLINE = "#000000"
 # Choropleth metrics: column in the plan's district table, label with unit, colour scale,
 # and how to format the value in hover text.
 CHOROPLETH_METRICS: dict[str, dict[str, str]] = {
-    "coverage_mid": {"label": "Coverage (enrolled ÷ estimate, %)", "scale": "Cividis", "fmt": "pct"},
+    "coverage_mid": {
+        "label": "Coverage (enrolled ÷ estimate, %)",
+        "scale": "Cividis",
+        "fmt": "pct",
+    },
     "gap": {"label": "Gap (people not yet enrolled)", "scale": "Viridis", "fmt": "int"},
     "density_per_km2": {"label": "Density (people per km²)", "scale": "Viridis", "fmt": "float"},
     "estimate_mid": {"label": "Estimate (people, mid)", "scale": "Viridis", "fmt": "int"},
@@ -53,7 +57,9 @@ def typology_colours(typologies: list[str] | pd.Series) -> dict[str, str]:
     return colours
 
 
-def district_geojson(boundaries: gpd.GeoDataFrame, *, tolerance_deg: float = 0.002) -> dict[str, Any]:
+def district_geojson(
+    boundaries: gpd.GeoDataFrame, *, tolerance_deg: float = 0.002
+) -> dict[str, Any]:
     """GeoJSON FeatureCollection of the districts (WGS84), simplified by ``tolerance_deg`` degrees.
 
     Each feature has ``id`` and ``properties.district`` = the district name (featureidkey).
@@ -69,17 +75,25 @@ def district_geojson(boundaries: gpd.GeoDataFrame, *, tolerance_deg: float = 0.0
     features = []
     for feature in geo["features"]:
         name = feature["properties"]["district"]
-        features.append({"type": "Feature", "id": name, "properties": {"district": name},
-                         "geometry": _rounded(feature["geometry"])})
+        features.append(
+            {
+                "type": "Feature",
+                "id": name,
+                "properties": {"district": name},
+                "geometry": _rounded(feature["geometry"]),
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
 def _rounded(geometry: dict[str, Any], ndigits: int = 5) -> dict[str, Any]:
     """Coordinates rounded to ``ndigits`` decimals (about 1 m): smaller JSON, same drawing."""
+
     def walk(coords: Any) -> Any:
         if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
             return [round(float(c), ndigits) for c in coords]
         return [walk(c) for c in coords]
+
     return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
 
 
@@ -102,6 +116,7 @@ def coverage_range_text(low: float, high: float) -> str:
 
 def district_hover_text(districts: pd.DataFrame) -> list[str]:
     """One hover label per district: name, estimate range, enrolled, coverage range, gap, density."""
+
     def num(row: pd.Series, col: str) -> float:
         return float(row[col]) if col in row.index and pd.notna(row[col]) else float("nan")
 
@@ -109,8 +124,10 @@ def district_hover_text(districts: pd.DataFrame) -> list[str]:
     for _, row in districts.iterrows():
         parts = [f"<b>{row['district']}</b>" + (f" ({row['region']})" if row.get("region") else "")]
         if "estimate_low" in row.index:
-            parts.append(f"estimate {num(row, 'estimate_low'):,.0f}–{num(row, 'estimate_high'):,.0f} people"
-                         f" (mid {num(row, 'estimate_mid'):,.0f})")
+            parts.append(
+                f"estimate {num(row, 'estimate_low'):,.0f}–{num(row, 'estimate_high'):,.0f} people"
+                f" (mid {num(row, 'estimate_mid'):,.0f})"
+            )
         if "enrolled" in row.index:
             parts.append(f"enrolled {num(row, 'enrolled'):,.0f}")
         if "coverage_low" in row.index:
@@ -120,30 +137,48 @@ def district_hover_text(districts: pd.DataFrame) -> list[str]:
         if "density_per_km2" in row.index:
             parts.append(f"density {_fmt_value(num(row, 'density_per_km2'), 'float')} per km²")
         if "hotspots" in row.index:
-            parts.append(f"{int(num(row, 'hotspots') if np.isfinite(num(row, 'hotspots')) else 0):,} hotspots")
+            parts.append(
+                f"{int(num(row, 'hotspots') if np.isfinite(num(row, 'hotspots')) else 0):,} hotspots"
+            )
         texts.append("<br>".join(parts))
     return texts
 
 
-def district_choropleth_trace(districts: pd.DataFrame, geojson: dict[str, Any],
-                              metric: str = "coverage_mid") -> dict[str, Any]:
+def district_choropleth_trace(
+    districts: pd.DataFrame, geojson: dict[str, Any], metric: str = "coverage_mid"
+) -> dict[str, Any]:
     """Districts coloured by ``metric`` (a CHOROPLETH_METRICS key); hover gives the labelled ranges."""
     if metric not in CHOROPLETH_METRICS:
-        raise ValueError(f"metric={metric!r} is not one of {sorted(CHOROPLETH_METRICS)}; "
-                         "choose coverage_mid, gap, density_per_km2 or estimate_mid")
+        raise ValueError(
+            f"metric={metric!r} is not one of {sorted(CHOROPLETH_METRICS)}; "
+            "choose coverage_mid, gap, density_per_km2 or estimate_mid"
+        )
     spec = CHOROPLETH_METRICS[metric]
     values = pd.to_numeric(districts[metric], errors="coerce").to_numpy(dtype="float64")
     z = values * 100 if spec["fmt"] == "pct" else values
     return dict(
-        type="choroplethmap", geojson=geojson, featureidkey="properties.district",
+        type="choroplethmap",
+        geojson=geojson,
+        featureidkey="properties.district",
         locations=districts["district"].astype(str).tolist(),
         z=[None if not np.isfinite(v) else round(float(v), 3) for v in z],
-        colorscale=spec["scale"], marker={"opacity": 0.65, "line": {"width": 0.8, "color": "#444"}},
-        colorbar={"title": {"text": spec["label"], "side": "right"}, "x": 0.99, "xanchor": "right",
-                  "y": 0.98, "yanchor": "top", "len": 0.5, "thickness": 14,
-                  "bgcolor": "rgba(255,255,255,0.8)"},
-        text=district_hover_text(districts), hovertemplate="%{text}<extra></extra>",
-        name=f"Districts: {spec['label'].split(' (')[0].lower()}", showlegend=True, showscale=True,
+        colorscale=spec["scale"],
+        marker={"opacity": 0.65, "line": {"width": 0.8, "color": "#444"}},
+        colorbar={
+            "title": {"text": spec["label"], "side": "right"},
+            "x": 0.99,
+            "xanchor": "right",
+            "y": 0.98,
+            "yanchor": "top",
+            "len": 0.5,
+            "thickness": 14,
+            "bgcolor": "rgba(255,255,255,0.8)",
+        },
+        text=district_hover_text(districts),
+        hovertemplate="%{text}<extra></extra>",
+        name=f"Districts: {spec['label'].split(' (')[0].lower()}",
+        showlegend=True,
+        showscale=True,
         meta="districts",
     )
 
@@ -152,12 +187,19 @@ def district_outline_trace(geojson: dict[str, Any]) -> dict[str, Any]:
     """District boundaries with no fill (when the choropleth layer is off): orientation only."""
     names = [f["properties"]["district"] for f in geojson["features"]]
     return dict(
-        type="choroplethmap", geojson=geojson, featureidkey="properties.district", locations=names,
+        type="choroplethmap",
+        geojson=geojson,
+        featureidkey="properties.district",
+        locations=names,
         z=[0] * len(names),
-        colorscale=[[0, "rgba(240,240,240,0.4)"], [1, "rgba(240,240,240,0.4)"]], showscale=False,
-        marker={"line": {"width": 0.8, "color": "#666"}}, text=names,
-        hovertemplate="<b>%{text}</b><extra></extra>", name="District boundaries",
-        showlegend=True, meta="districts",
+        colorscale=[[0, "rgba(240,240,240,0.4)"], [1, "rgba(240,240,240,0.4)"]],
+        showscale=False,
+        marker={"line": {"width": 0.8, "color": "#666"}},
+        text=names,
+        hovertemplate="<b>%{text}</b><extra></extra>",
+        name="District boundaries",
+        showlegend=True,
+        meta="districts",
     )
 
 
@@ -169,33 +211,47 @@ def hotspot_marker_size_px(values: pd.Series | np.ndarray) -> np.ndarray:
     return lo + (hi - lo) * np.sqrt(v) / top
 
 
-HOTSPOT_HOVER = ("<b>%{customdata[1]}</b> (%{customdata[0]})<br>"
-                 "typology %{customdata[2]} · %{customdata[3]}<br>"
-                 "typical day %{customdata[4]}–%{customdata[5]} people<br>"
-                 "peak day %{customdata[6]}–%{customdata[7]} people<br>"
-                 "peak days %{customdata[8]} · peak times %{customdata[9]}<br>"
-                 "enrolled %{customdata[10]} · %{customdata[11]}<extra></extra>")
+HOTSPOT_HOVER = (
+    "<b>%{customdata[1]}</b> (%{customdata[0]})<br>"
+    "typology %{customdata[2]} · %{customdata[3]}<br>"
+    "typical day %{customdata[4]}–%{customdata[5]} people<br>"
+    "peak day %{customdata[6]}–%{customdata[7]} people<br>"
+    "peak days %{customdata[8]} · peak times %{customdata[9]}<br>"
+    "enrolled %{customdata[10]} · %{customdata[11]}<extra></extra>"
+)
 
 
 def _hotspot_customdata(frame: pd.DataFrame) -> list[list[Any]]:
     enrolled = pd.to_numeric(frame["enrolled"], errors="coerce").fillna(0)
     cov = frame["coverage_mid"] if "coverage_mid" in frame else pd.Series(np.nan, index=frame.index)
-    cov_text = [("coverage " + _fmt_value(c, "pct")) if pd.notna(c) else "coverage n/a" for c in cov]
+    cov_text = [
+        ("coverage " + _fmt_value(c, "pct")) if pd.notna(c) else "coverage n/a" for c in cov
+    ]
+
     def txt(col: str, empty: str = "unknown") -> list[str]:
         vals = frame[col].astype(str).tolist() if col in frame else [""] * len(frame)
         return [v if v else empty for v in vals]
+
     columns = [
-        frame["hotspot_id"].astype(str).tolist(), txt("name", "(no name)"), txt("typology"),
+        frame["hotspot_id"].astype(str).tolist(),
+        txt("name", "(no name)"),
+        txt("typology"),
         txt("population", "FSW"),
-        frame["typical_min"].astype("int64").tolist(), frame["typical_max"].astype("int64").tolist(),
-        frame["peak_min"].astype("int64").tolist(), frame["peak_max"].astype("int64").tolist(),
-        txt("peak_days"), txt("peak_times"), enrolled.astype("int64").tolist(), cov_text,
+        frame["typical_min"].astype("int64").tolist(),
+        frame["typical_max"].astype("int64").tolist(),
+        frame["peak_min"].astype("int64").tolist(),
+        frame["peak_max"].astype("int64").tolist(),
+        txt("peak_days"),
+        txt("peak_times"),
+        enrolled.astype("int64").tolist(),
+        cov_text,
     ]
     return [list(row) for row in zip(*columns)]
 
 
-def hotspot_traces(hotspots: pd.DataFrame, *, colour_by: str = "typology",
-                   size_column: str = "estimate_mid") -> list[dict[str, Any]]:
+def hotspot_traces(
+    hotspots: pd.DataFrame, *, colour_by: str = "typology", size_column: str = "estimate_mid"
+) -> list[dict[str, Any]]:
     """Hotspot markers sized by ``size_column`` and coloured by typology (one legend entry each)
     or by coverage (cividis, one trace).
 
@@ -210,32 +266,65 @@ def hotspot_traces(hotspots: pd.DataFrame, *, colour_by: str = "typology",
     sizes = hotspot_marker_size_px(hotspots[size_column])
     if colour_by == "coverage":
         cov = pd.to_numeric(hotspots["coverage_mid"], errors="coerce").clip(0, 1) * 100
-        return [dict(
-            type="scattermap", lat=hotspots["latitude"].tolist(), lon=hotspots["longitude"].tolist(), mode="markers",
-            marker={"size": sizes.round(1).tolist(), "color": cov.fillna(0).round(1).tolist(), "colorscale": "Cividis", "cmin": 0,
-                    "cmax": 100, "opacity": 0.85, "showscale": True,
-                    "colorbar": {"title": {"text": "Hotspot coverage %"}, "x": 0.99, "y": 0.02,
-                                 "xanchor": "right", "yanchor": "bottom", "len": 0.4,
-                                 "thickness": 12, "bgcolor": "rgba(255,255,255,0.8)"}},
-            customdata=_hotspot_customdata(hotspots), hovertemplate=HOTSPOT_HOVER,
-            ids=hotspots["hotspot_id"].astype(str).tolist(),
-            name="Hotspots (size = people, colour = coverage)", meta="hotspots")]
+        return [
+            dict(
+                type="scattermap",
+                lat=hotspots["latitude"].tolist(),
+                lon=hotspots["longitude"].tolist(),
+                mode="markers",
+                marker={
+                    "size": sizes.round(1).tolist(),
+                    "color": cov.fillna(0).round(1).tolist(),
+                    "colorscale": "Cividis",
+                    "cmin": 0,
+                    "cmax": 100,
+                    "opacity": 0.85,
+                    "showscale": True,
+                    "colorbar": {
+                        "title": {"text": "Hotspot coverage %"},
+                        "x": 0.99,
+                        "y": 0.02,
+                        "xanchor": "right",
+                        "yanchor": "bottom",
+                        "len": 0.4,
+                        "thickness": 12,
+                        "bgcolor": "rgba(255,255,255,0.8)",
+                    },
+                },
+                customdata=_hotspot_customdata(hotspots),
+                hovertemplate=HOTSPOT_HOVER,
+                ids=hotspots["hotspot_id"].astype(str).tolist(),
+                name="Hotspots (size = people, colour = coverage)",
+                meta="hotspots",
+            )
+        ]
     colours = typology_colours(hotspots["typology"])
     traces = []
     for typology, colour in colours.items():
         mask = (hotspots["typology"].astype(str) == typology).to_numpy()
         part = hotspots.loc[mask]
-        traces.append(dict(
-            type="scattermap", lat=part["latitude"].tolist(), lon=part["longitude"].tolist(),
-            mode="markers", marker={"size": sizes[mask].round(1).tolist(), "color": colour, "opacity": 0.85},
-            customdata=_hotspot_customdata(part), hovertemplate=HOTSPOT_HOVER,
-            ids=part["hotspot_id"].astype(str).tolist(),
-            name=f"Hotspot: {typology}", legendgroup="hotspots", meta="hotspots"))
+        traces.append(
+            dict(
+                type="scattermap",
+                lat=part["latitude"].tolist(),
+                lon=part["longitude"].tolist(),
+                mode="markers",
+                marker={"size": sizes[mask].round(1).tolist(), "color": colour, "opacity": 0.85},
+                customdata=_hotspot_customdata(part),
+                hovertemplate=HOTSPOT_HOVER,
+                ids=part["hotspot_id"].astype(str).tolist(),
+                name=f"Hotspot: {typology}",
+                legendgroup="hotspots",
+                meta="hotspots",
+            )
+        )
     return traces
 
 
-SITE_HOVER = ("<b>%{customdata[1]}</b> (%{customdata[0]})<br>type %{customdata[2]}<br>"
-              "services %{customdata[3]}<br>open %{customdata[4]} %{customdata[5]}<extra></extra>")
+SITE_HOVER = (
+    "<b>%{customdata[1]}</b> (%{customdata[0]})<br>type %{customdata[2]}<br>"
+    "services %{customdata[3]}<br>open %{customdata[4]} %{customdata[5]}<extra></extra>"
+)
 
 
 def site_traces(sites: pd.DataFrame) -> list[dict[str, Any]]:
@@ -248,26 +337,60 @@ def site_traces(sites: pd.DataFrame) -> list[dict[str, Any]]:
     traces = []
     for i, site_type in enumerate(sorted(sites["site_type"].astype(str).unique())):
         part = sites[sites["site_type"].astype(str) == site_type]
+
         def txt(col: str) -> list[str]:
-            return part[col].astype(str).replace("", "—").tolist() if col in part else ["—"] * len(part)
-        custom = [list(row) for row in zip(part["site_id"].astype(str).tolist(),
-                                           part["name"].astype(str).tolist(), [site_type] * len(part),
-                                           txt("services"), txt("open_days"), txt("open_hours"))]
+            return (
+                part[col].astype(str).replace("", "—").tolist()
+                if col in part
+                else ["—"] * len(part)
+            )
+
+        custom = [
+            list(row)
+            for row in zip(
+                part["site_id"].astype(str).tolist(),
+                part["name"].astype(str).tolist(),
+                [site_type] * len(part),
+                txt("services"),
+                txt("open_days"),
+                txt("open_hours"),
+            )
+        ]
         group = f"site-{site_type}"
-        traces.append(dict(
-            type="scattermap", lat=part["latitude"].tolist(), lon=part["longitude"].tolist(),
-            mode="markers", marker={"size": 17, "color": OUTLINE}, hoverinfo="skip", showlegend=False,
-            legendgroup=group, name=f"Site: {site_type}", meta="sites-outline"))
-        traces.append(dict(
-            type="scattermap", lat=part["latitude"].tolist(), lon=part["longitude"].tolist(),
-            mode="markers", marker={"size": 10, "color": SITE_COLOURS[i % len(SITE_COLOURS)]},
-            customdata=custom, hovertemplate=SITE_HOVER, legendgroup=group,
-            name=f"Site (black ring): {site_type.replace('_', ' ')}", meta="sites"))
+        traces.append(
+            dict(
+                type="scattermap",
+                lat=part["latitude"].tolist(),
+                lon=part["longitude"].tolist(),
+                mode="markers",
+                marker={"size": 17, "color": OUTLINE},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=group,
+                name=f"Site: {site_type}",
+                meta="sites-outline",
+            )
+        )
+        traces.append(
+            dict(
+                type="scattermap",
+                lat=part["latitude"].tolist(),
+                lon=part["longitude"].tolist(),
+                mode="markers",
+                marker={"size": 10, "color": SITE_COLOURS[i % len(SITE_COLOURS)]},
+                customdata=custom,
+                hovertemplate=SITE_HOVER,
+                legendgroup=group,
+                name=f"Site (black ring): {site_type.replace('_', ' ')}",
+                meta="sites",
+            )
+        )
     return traces
 
 
-def catchment_rings(sites: pd.DataFrame, crs_projected: str, distance_km: float,
-                    *, resolution: int = 16) -> tuple[list[float | None], list[float | None]]:
+def catchment_rings(
+    sites: pd.DataFrame, crs_projected: str, distance_km: float, *, resolution: int = 16
+) -> tuple[list[float | None], list[float | None]]:
     """Lat/lon polylines (None-separated) of circles of ``distance_km`` around each site.
 
     Buffers are drawn in the projected CRS (metres), never in degrees, then returned to WGS84.
@@ -276,7 +399,9 @@ def catchment_rings(sites: pd.DataFrame, crs_projected: str, distance_km: float,
         raise ValueError(f"distance_km={distance_km!r} must be > 0 (kilometres from a site)")
     if sites.empty:
         return [], []
-    points = gpd.GeoSeries(gpd.points_from_xy(sites["longitude"], sites["latitude"]), crs="EPSG:4326")
+    points = gpd.GeoSeries(
+        gpd.points_from_xy(sites["longitude"], sites["latitude"]), crs="EPSG:4326"
+    )
     rings = points.to_crs(crs_projected).buffer(distance_km * 1000.0, resolution=resolution)
     rings = rings.to_crs("EPSG:4326")
     lats: list[float | None] = []
@@ -293,13 +418,24 @@ def catchment_rings(sites: pd.DataFrame, crs_projected: str, distance_km: float,
 def catchment_trace(sites: pd.DataFrame, crs_projected: str, distance_km: float) -> dict[str, Any]:
     """Catchment rings of ``distance_km`` around the sites as one line trace."""
     lats, lons = catchment_rings(sites, crs_projected, distance_km)
-    return dict(type="scattermap", lat=lats, lon=lons, mode="lines", line={"width": 1.5, "color": "#0072B2"},
-                         hoverinfo="skip", name=f"Within {distance_km:g} km of a site",
-                         meta="rings")
+    return dict(
+        type="scattermap",
+        lat=lats,
+        lon=lons,
+        mode="lines",
+        line={"width": 1.5, "color": "#0072B2"},
+        hoverinfo="skip",
+        name=f"Within {distance_km:g} km of a site",
+        meta="rings",
+    )
 
 
-def view_for_bounds(bounds: tuple[float, float, float, float], *, width_px: int = 460,
-                    height_px: int = MAP_HEIGHT_PX) -> tuple[dict[str, float], float]:
+def view_for_bounds(
+    bounds: tuple[float, float, float, float],
+    *,
+    width_px: int = 460,
+    height_px: int = MAP_HEIGHT_PX,
+) -> tuple[dict[str, float], float]:
     """Map centre {lat, lon} and zoom that fit (minx, miny, maxx, maxy) in decimal degrees."""
     minx, miny, maxx, maxy = bounds
     centre = {"lat": (miny + maxy) / 2.0, "lon": (minx + maxx) / 2.0}
@@ -312,8 +448,14 @@ def view_for_bounds(bounds: tuple[float, float, float, float], *, width_px: int 
     return centre, max(0.0, min(zoom_lon, zoom_lat, 16.0) - 0.15)
 
 
-def map_figure(traces: list[Any], bounds: tuple[float, float, float, float], *,
-               uirevision: str = "map", title: str = "", note: str = "") -> dict[str, Any]:
+def map_figure(
+    traces: list[Any],
+    bounds: tuple[float, float, float, float],
+    *,
+    uirevision: str = "map",
+    title: str = "",
+    note: str = "",
+) -> dict[str, Any]:
     """The map figure dict: traces on a tile-free white background, fitted to ``bounds``, legend shown.
 
     ``note`` is printed in the bottom-left corner (e.g. the level of detail and the dataset), so
@@ -322,16 +464,39 @@ def map_figure(traces: list[Any], bounds: tuple[float, float, float, float], *,
     centre, zoom = view_for_bounds(bounds)
     layout = dict(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
-        margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0}, height=MAP_HEIGHT_PX,
-        uirevision=uirevision, title={"text": title, "x": 0.01, "font": {"size": 14}} if title else None,
-        legend={"itemsizing": "constant", "yanchor": "top", "y": 0.99, "xanchor": "left", "x": 0.01, "font": {"size": 11},
-                "bgcolor": "rgba(230,230,230,0.85)", "bordercolor": "#999", "borderwidth": 1},
-        paper_bgcolor="#ffffff", hoverlabel={"align": "left"},
+        margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
+        height=MAP_HEIGHT_PX,
+        uirevision=uirevision,
+        title={"text": title, "x": 0.01, "font": {"size": 14}} if title else None,
+        legend={
+            "itemsizing": "constant",
+            "yanchor": "top",
+            "y": 0.99,
+            "xanchor": "left",
+            "x": 0.01,
+            "font": {"size": 11},
+            "bgcolor": "rgba(230,230,230,0.85)",
+            "bordercolor": "#999",
+            "borderwidth": 1,
+        },
+        paper_bgcolor="#ffffff",
+        hoverlabel={"align": "left"},
     )
     if not title:
         layout.pop("title")
     if note:
-        layout["annotations"] = [{"text": note, "xref": "paper", "yref": "paper", "x": 0.005, "y": 0.005,
-                                  "xanchor": "left", "yanchor": "bottom", "showarrow": False,
-                                  "font": {"size": 10, "color": "#333"}, "bgcolor": "rgba(255,255,255,0.8)"}]
+        layout["annotations"] = [
+            {
+                "text": note,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.005,
+                "y": 0.005,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 10, "color": "#333"},
+                "bgcolor": "rgba(255,255,255,0.8)",
+            }
+        ]
     return {"data": list(traces), "layout": layout}

@@ -63,14 +63,21 @@ class MapMetric:
 # "Darker = needs more attention": cividis runs dark (low) to yellow (high), so coverage uses it
 # as is (low coverage dark) and gap, estimate and density use it reversed (large values dark).
 MAP_METRICS: dict[str, MapMetric] = {
-    "coverage_mid": MapMetric("coverage_mid", "Coverage (mid)", "% of mid estimate enrolled", "Cividis", percent=True),
+    "coverage_mid": MapMetric(
+        "coverage_mid", "Coverage (mid)", "% of mid estimate enrolled", "Cividis", percent=True
+    ),
     "gap": MapMetric("gap", "Gap", "people not yet enrolled", "Cividis", reverse=True),
-    "estimate_mid": MapMetric("estimate_mid", "Estimated population (mid)", "people", "Viridis", reverse=True),
-    "density_per_km2": MapMetric("density_per_km2", "Density", "people per km²", "Viridis", reverse=True),
+    "estimate_mid": MapMetric(
+        "estimate_mid", "Estimated population (mid)", "people", "Viridis", reverse=True
+    ),
+    "density_per_km2": MapMetric(
+        "density_per_km2", "Density", "people per km²", "Viridis", reverse=True
+    ),
 }
 
 
 # --- number formatting ---------------------------------------------------------------
+
 
 def fmt_int(value: Any) -> str:
     """Whole number with thousands separators; an en dash when missing."""
@@ -115,6 +122,7 @@ def _row(national: Mapping | pd.DataFrame | pd.Series) -> dict[str, Any]:
 
 # --- headline ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Headline:
     """One headline figure: a title, the main text, a sub-line and where it comes from."""
@@ -126,11 +134,17 @@ class Headline:
     tooltip: str
 
 
-def headline_figures(national: Mapping | pd.DataFrame | pd.Series, *, basis: str = "peak",
-                     level: str = "mid", target: float = 1.0,
-                     people_per_pe: float | None = None, pe_per_orw: float | None = None,
-                     pe_range: tuple[int, int] | None = None,
-                     orw_range: tuple[int, int] | None = None) -> list[Headline]:
+def headline_figures(
+    national: Mapping | pd.DataFrame | pd.Series,
+    *,
+    basis: str = "peak",
+    level: str = "mid",
+    target: float = 1.0,
+    people_per_pe: float | None = None,
+    pe_per_orw: float | None = None,
+    pe_range: tuple[int, int] | None = None,
+    orw_range: tuple[int, int] | None = None,
+) -> list[Headline]:
     """The Overview headline (population, enrolled, coverage, gap, PEs, ORWs) as labelled ranges.
 
     ``pe_range``/``orw_range`` are the staff needed on the low and the high estimate
@@ -138,7 +152,9 @@ def headline_figures(national: Mapping | pd.DataFrame | pd.Series, *, basis: str
     """
     n = _row(national)
     basis_text = "peak-day" if basis == "peak" else "typical-day"
-    pe_detail = f"1 PE per {people_per_pe:g} people" if people_per_pe else "at the scenario caseload"
+    pe_detail = (
+        f"1 PE per {people_per_pe:g} people" if people_per_pe else "at the scenario caseload"
+    )
     orw_detail = f"1 ORW per {pe_per_orw:g} PEs" if pe_per_orw else "at the scenario ratio"
     if pe_range is not None:
         pe_detail = f"{fmt_range(*pe_range)} on the low–high estimate · {pe_detail}"
@@ -146,40 +162,50 @@ def headline_figures(national: Mapping | pd.DataFrame | pd.Series, *, basis: str
         orw_detail = f"{fmt_range(*orw_range)} on the low–high estimate · {orw_detail}"
     return [
         Headline(
-            "population", "Estimated population",
+            "population",
+            "Estimated population",
             fmt_range(n.get("estimate_low"), n.get("estimate_high")),
             f"mid {fmt_int(n.get('estimate_mid'))} · {basis_text} mapping counts",
             "Sum over hotspots of the " + basis_text + " minimum (low) and maximum (high) counts; "
             "mid is their mean (DESIGN.md s.3; PM paper, Table 1).",
         ),
         Headline(
-            "enrolled", "Enrolled",
+            "enrolled",
+            "Enrolled",
             fmt_int(n.get("enrolled")),
-            f"cumulative, period {n.get('period') or 'latest'}" if n.get("period") else "cumulative, latest period",
+            f"cumulative, period {n.get('period') or 'latest'}"
+            if n.get("period")
+            else "cumulative, latest period",
             "Unique people registered by the programme, cumulative to the end of the period (DESIGN.md s.3).",
         ),
         Headline(
-            "coverage", "Coverage",
+            "coverage",
+            "Coverage",
             fmt_range(n.get("coverage_low"), n.get("coverage_high"), percent=True),
             f"mid {fmt_pct(n.get('coverage_mid'))} · enrolled ÷ estimate",
             "Low = enrolled ÷ high estimate; high = enrolled ÷ low estimate (DESIGN.md s.3; "
             "Kenya uses mapping estimates as the denominator).",
         ),
         Headline(
-            "gap", "Gap",
+            "gap",
+            "Gap",
             fmt_int(n.get("gap")),
             f"people · target {fmt_pct(target)} of the {level} estimate",
             "Sum over districts of max(0, target × planning population − enrolled) (DESIGN.md s.3).",
         ),
         Headline(
-            "pe", "Peer educators needed",
-            fmt_int(n.get("peer_educators")),  # at the planning level; the low–high range is in the detail
+            "pe",
+            "Peer educators needed",
+            fmt_int(
+                n.get("peer_educators")
+            ),  # at the planning level; the low–high range is in the detail
             pe_detail,
             "⌈planning population × target ÷ people per PE⌉ per district, summed; 50–75 people per PE "
             "(PM paper Table 1; Mombasa 60–75; AMETHIST 50–80).",
         ),
         Headline(
-            "orw", "Outreach workers needed",
+            "orw",
+            "Outreach workers needed",
             fmt_int(n.get("outreach_workers")),
             orw_detail,
             "⌈PEs ÷ PEs per ORW⌉ per district; 5–6 PEs per ORW in the PM paper (Mombasa: 68 PEs, 12 ORWs).",
@@ -192,19 +218,32 @@ def headline_cards(headlines: list[Headline], *, id_prefix: str, xl: int | bool 
     cols = []
     for h in headlines:
         card_id = f"{id_prefix}-card-{h.key}"
-        card = dbc.Card(dbc.CardBody([
-            html.Div(h.title, className="text-muted small text-uppercase fw-semibold"),
-            html.Div(h.value, id=f"{id_prefix}-{h.key}", className="fs-4 fw-bold"),
-            html.Div(h.detail, className="small text-muted"),
-        ]), className="h-100")
+        card = dbc.Card(
+            dbc.CardBody(
+                [
+                    html.Div(h.title, className="text-muted small text-uppercase fw-semibold"),
+                    html.Div(h.value, id=f"{id_prefix}-{h.key}", className="fs-4 fw-bold"),
+                    html.Div(h.detail, className="small text-muted"),
+                ]
+            ),
+            className="h-100",
+        )
         # focusable wrapper so keyboard users get the source tooltip too
-        cols.append(dbc.Col(html.Div(card, id=card_id, tabIndex=0, className="h-100"),
-                            xs=6, md=4, xl=xl, className="mb-2"))
+        cols.append(
+            dbc.Col(
+                html.Div(card, id=card_id, tabIndex=0, className="h-100"),
+                xs=6,
+                md=4,
+                xl=xl,
+                className="mb-2",
+            )
+        )
         cols.append(dbc.Tooltip(h.tooltip, target=card_id, placement="bottom"))
     return dbc.Row(cols, className="g-2")
 
 
 # --- maps ---------------------------------------------------------------------------
+
 
 def boundaries_geojson(boundaries: gpd.GeoDataFrame, *, tolerance_deg: float = 0.002) -> dict:
     """District polygons as GeoJSON (WGS84) carrying only ``district`` and ``region``; simplified for the browser.
@@ -265,8 +304,14 @@ def map_view(geojson: dict, *, height_px: int = MAP_HEIGHT_PX, width_px: int = 5
     return {"center": {"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2}, "zoom": round(zoom, 2)}
 
 
-def district_choropleth(districts: pd.DataFrame, geojson: dict, metric: str = "coverage_mid", *,
-                        title: str | None = None, height_px: int = MAP_HEIGHT_PX) -> go.Figure:
+def district_choropleth(
+    districts: pd.DataFrame,
+    geojson: dict,
+    metric: str = "coverage_mid",
+    *,
+    title: str | None = None,
+    height_px: int = MAP_HEIGHT_PX,
+) -> go.Figure:
     """A district choropleth of one of MAP_METRICS (or any numeric column) on a tile-free map."""
     if metric in MAP_METRICS:
         m = MAP_METRICS[metric]
@@ -277,24 +322,40 @@ def district_choropleth(districts: pd.DataFrame, geojson: dict, metric: str = "c
             f"metric {metric!r} is not a column of the district frame; choose one of {sorted(MAP_METRICS)}"
         )
     if m.column not in districts.columns:
-        raise ValueError(f"metric {metric!r}: column {m.column!r} missing from districts (columns: {list(districts.columns)})")
+        raise ValueError(
+            f"metric {metric!r}: column {m.column!r} missing from districts (columns: {list(districts.columns)})"
+        )
     values = pd.to_numeric(districts[m.column], errors="coerce").astype(float)
     z = values * 100 if m.percent else values
-    shown = [fmt_pct(v) if m.percent else (f"{v:,.1f}" if m.column == "density_per_km2" else fmt_int(v)) for v in values]
-    region = districts["region"].astype(str) if "region" in districts.columns else pd.Series([""] * len(districts))
-    fig = go.Figure(go.Choroplethmap(
-        geojson=geojson,
-        featureidkey="properties.district",
-        locations=districts["district"].astype(str).tolist(),
-        z=[None if not np.isfinite(v) else float(v) for v in z],
-        customdata=np.column_stack([region.tolist(), shown]) if len(districts) else None,
-        colorscale=m.colorscale,
-        reversescale=m.reverse,
-        marker={"line": {"color": "#ffffff", "width": 0.8}, "opacity": 0.9},
-        colorbar={"title": {"text": f"{m.label}<br><sub>{m.unit}</sub>" if m.unit else m.label}, "thickness": 14},
-        hovertemplate="<b>%{location}</b> (%{customdata[0]})<br>" + m.label + ": %{customdata[1]}<extra></extra>",
-        name=m.label,
-    ))
+    shown = [
+        fmt_pct(v) if m.percent else (f"{v:,.1f}" if m.column == "density_per_km2" else fmt_int(v))
+        for v in values
+    ]
+    region = (
+        districts["region"].astype(str)
+        if "region" in districts.columns
+        else pd.Series([""] * len(districts))
+    )
+    fig = go.Figure(
+        go.Choroplethmap(
+            geojson=geojson,
+            featureidkey="properties.district",
+            locations=districts["district"].astype(str).tolist(),
+            z=[None if not np.isfinite(v) else float(v) for v in z],
+            customdata=np.column_stack([region.tolist(), shown]) if len(districts) else None,
+            colorscale=m.colorscale,
+            reversescale=m.reverse,
+            marker={"line": {"color": "#ffffff", "width": 0.8}, "opacity": 0.9},
+            colorbar={
+                "title": {"text": f"{m.label}<br><sub>{m.unit}</sub>" if m.unit else m.label},
+                "thickness": 14,
+            },
+            hovertemplate="<b>%{location}</b> (%{customdata[0]})<br>"
+            + m.label
+            + ": %{customdata[1]}<extra></extra>",
+            name=m.label,
+        )
+    )
     view = map_view(geojson, height_px=height_px)
     fig.update_layout(
         map={"style": MAP_STYLE, **view},
@@ -314,20 +375,86 @@ _DEC_FORMAT = {"function": "params.value == null ? '–' : d3.format(',.1f')(par
 
 # (column, header with unit, tooltip, formatter, filter)
 DISTRICT_GRID_COLUMNS: list[tuple[str, str, str, dict | None, str]] = [
-    ("priority_rank", "Priority", "1 = fund first: ranked by gap, then density (DESIGN.md s.3)", None, "agNumberColumnFilter"),
+    (
+        "priority_rank",
+        "Priority",
+        "1 = fund first: ranked by gap, then density (DESIGN.md s.3)",
+        None,
+        "agNumberColumnFilter",
+    ),
     ("district", "District", "Planning unit from the boundaries file", None, "agTextColumnFilter"),
     ("region", "Region", "Region of the district", None, "agTextColumnFilter"),
     ("hotspots", "Hotspots", "Number of mapped hotspots", _INT_FORMAT, "agNumberColumnFilter"),
-    ("estimate_low", "Estimate low (people)", "Sum of minimum counts", _INT_FORMAT, "agNumberColumnFilter"),
-    ("estimate_mid", "Estimate mid (people)", "Mean of low and high", _INT_FORMAT, "agNumberColumnFilter"),
-    ("estimate_high", "Estimate high (people)", "Sum of maximum counts", _INT_FORMAT, "agNumberColumnFilter"),
-    ("enrolled", "Enrolled (people)", "Cumulative unique people registered, latest period", _INT_FORMAT, "agNumberColumnFilter"),
-    ("coverage_low", "Coverage low (%)", "Enrolled ÷ high estimate", _PCT_FORMAT, "agNumberColumnFilter"),
-    ("coverage_mid", "Coverage mid (%)", "Enrolled ÷ mid estimate", _PCT_FORMAT, "agNumberColumnFilter"),
-    ("coverage_high", "Coverage high (%)", "Enrolled ÷ low estimate", _PCT_FORMAT, "agNumberColumnFilter"),
-    ("gap", "Gap (people)", "max(0, target × planning population − enrolled)", _INT_FORMAT, "agNumberColumnFilter"),
-    ("density_per_km2", "Density (people/km²)", "Mid estimate ÷ district area", _DEC_FORMAT, "agNumberColumnFilter"),
-    ("peer_educators", "PEs needed", "⌈planning population × target ÷ people per PE⌉", _INT_FORMAT, "agNumberColumnFilter"),
+    (
+        "estimate_low",
+        "Estimate low (people)",
+        "Sum of minimum counts",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "estimate_mid",
+        "Estimate mid (people)",
+        "Mean of low and high",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "estimate_high",
+        "Estimate high (people)",
+        "Sum of maximum counts",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "enrolled",
+        "Enrolled (people)",
+        "Cumulative unique people registered, latest period",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "coverage_low",
+        "Coverage low (%)",
+        "Enrolled ÷ high estimate",
+        _PCT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "coverage_mid",
+        "Coverage mid (%)",
+        "Enrolled ÷ mid estimate",
+        _PCT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "coverage_high",
+        "Coverage high (%)",
+        "Enrolled ÷ low estimate",
+        _PCT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "gap",
+        "Gap (people)",
+        "max(0, target × planning population − enrolled)",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "density_per_km2",
+        "Density (people/km²)",
+        "Mid estimate ÷ district area",
+        _DEC_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "peer_educators",
+        "PEs needed",
+        "⌈planning population × target ÷ people per PE⌉",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
     ("outreach_workers", "ORWs needed", "⌈PEs ÷ PEs per ORW⌉", _INT_FORMAT, "agNumberColumnFilter"),
 ]
 
@@ -353,15 +480,26 @@ def grid_rows(districts: pd.DataFrame, columns: list[str]) -> list[dict[str, Any
     return records
 
 
-def district_grid(districts: pd.DataFrame, *, grid_id: Any, columns=None, file_name: str = "districts.csv",
-                  height_px: int = 460) -> dag.AgGrid:
+def district_grid(
+    districts: pd.DataFrame,
+    *,
+    grid_id: Any,
+    columns=None,
+    file_name: str = "districts.csv",
+    height_px: int = 460,
+) -> dag.AgGrid:
     """A sortable, filterable district grid with unit headers, header tooltips and CSV export."""
     columns = columns or DISTRICT_GRID_COLUMNS
     present = [c for c in columns if c[0] in districts.columns]
     defs = []
     for col, header, tip, fmt, flt in present:
-        d: dict[str, Any] = {"field": col, "headerName": header, "headerTooltip": tip, "filter": flt,
-                             "sortable": True}
+        d: dict[str, Any] = {
+            "field": col,
+            "headerName": header,
+            "headerTooltip": tip,
+            "filter": flt,
+            "sortable": True,
+        }
         if fmt is not None:
             d["valueFormatter"] = fmt
         if flt == "agNumberColumnFilter":
@@ -371,31 +509,57 @@ def district_grid(districts: pd.DataFrame, *, grid_id: Any, columns=None, file_n
             d["flex"] = None
             d["width"] = 140 if col == "district" else 100
         defs.append(d)
-    order = districts.sort_values("priority_rank") if "priority_rank" in districts.columns else districts
+    order = (
+        districts.sort_values("priority_rank")
+        if "priority_rank" in districts.columns
+        else districts
+    )
     return dag.AgGrid(
         id=grid_id,
         rowData=grid_rows(order, [c[0] for c in present]),
         columnDefs=defs,
         # flex widths: the grid's rows arrive after mount, so content-based autoSize would see none
-        defaultColDef={"resizable": True, "floatingFilter": True, "flex": 1, "minWidth": 110,
-                       "wrapHeaderText": True, "autoHeaderHeight": True},
+        defaultColDef={
+            "resizable": True,
+            "floatingFilter": True,
+            "flex": 1,
+            "minWidth": 110,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
         csvExportParams={"fileName": file_name},
-        dashGridOptions={"tooltipShowDelay": 300, "animateRows": False, "enableCellTextSelection": True},
+        dashGridOptions={
+            "tooltipShowDelay": 300,
+            "animateRows": False,
+            "enableCellTextSelection": True,
+        },
         style={"height": f"{height_px}px", "width": "100%"},
     )
 
 
 # --- cumulative share (Pareto) -------------------------------------------------------
 
-def cumulative_share_sentence(k: int, share: float, n_districts: int, *, threshold: float = 0.8,
-                              what: str = "the estimated population (mid)") -> str:
+
+def cumulative_share_sentence(
+    k: int,
+    share: float,
+    n_districts: int,
+    *,
+    threshold: float = 0.8,
+    what: str = "the estimated population (mid)",
+) -> str:
     """The Pareto answer in words: "4 of 28 districts hold 81% of the estimated population (mid)"."""
     noun = "district holds" if k == 1 else "districts hold"
     return f"{k} of {n_districts} {noun} {fmt_pct(share)} of {what} — the fewest that reach {fmt_pct(threshold)}."
 
 
-def cumulative_share_figure(cumulative: pd.DataFrame, *, k: int | None = None, threshold: float = 0.8,
-                            value_label: str = "Estimated population (mid)") -> go.Figure:
+def cumulative_share_figure(
+    cumulative: pd.DataFrame,
+    *,
+    k: int | None = None,
+    threshold: float = 0.8,
+    value_label: str = "Estimated population (mid)",
+) -> go.Figure:
     """Bars of each district's share (largest first) and the cumulative-share line, marking the first k."""
     needed = {"district", "share", "cumulative_share"}
     missing = needed - set(cumulative.columns)
@@ -404,72 +568,148 @@ def cumulative_share_figure(cumulative: pd.DataFrame, *, k: int | None = None, t
             f"cumulative is missing columns {sorted(missing)}; pass planning.priority.cumulative_share(...)"
         )
     frame = cumulative.reset_index(drop=True)
-    colours = [OKABE_ITO["blue"] if (k is not None and i < k) else OKABE_ITO["grey"] for i in range(len(frame))]
+    colours = [
+        OKABE_ITO["blue"] if (k is not None and i < k) else OKABE_ITO["grey"]
+        for i in range(len(frame))
+    ]
     names = frame["district"].astype(str).tolist()
     # one Figure(...) call with plain dicts: far fewer plotly validations than add_*/update_* (issue 4: < 300 ms)
     return go.Figure(
         data=[
-            {"type": "bar", "x": names, "y": (frame["share"].astype(float) * 100).tolist(), "marker": {"color": colours},
-             "name": "Share of national total", "hovertemplate": "%{x}: %{y:.1f}%<extra>share</extra>"},
-            {"type": "scatter", "x": names, "y": (frame["cumulative_share"].astype(float) * 100).tolist(),
-             "mode": "lines+markers", "line": {"color": OKABE_ITO["vermillion"], "width": 2}, "marker": {"size": 5},
-             "name": "Cumulative share", "hovertemplate": "up to %{x}: %{y:.1f}%<extra>cumulative</extra>"},
+            {
+                "type": "bar",
+                "x": names,
+                "y": (frame["share"].astype(float) * 100).tolist(),
+                "marker": {"color": colours},
+                "name": "Share of national total",
+                "hovertemplate": "%{x}: %{y:.1f}%<extra>share</extra>",
+            },
+            {
+                "type": "scatter",
+                "x": names,
+                "y": (frame["cumulative_share"].astype(float) * 100).tolist(),
+                "mode": "lines+markers",
+                "line": {"color": OKABE_ITO["vermillion"], "width": 2},
+                "marker": {"size": 5},
+                "name": "Cumulative share",
+                "hovertemplate": "up to %{x}: %{y:.1f}%<extra>cumulative</extra>",
+            },
         ],
         layout={
-            "yaxis": {"title": {"text": f"% of {value_label.lower()}"}, "range": [0, 105], "ticksuffix": "%",
-                      "gridcolor": "#e5e5e5"},
+            "yaxis": {
+                "title": {"text": f"% of {value_label.lower()}"},
+                "range": [0, 105],
+                "ticksuffix": "%",
+                "gridcolor": "#e5e5e5",
+            },
             "xaxis": {"title": {"text": "District (largest first)"}, "tickangle": -60},
             "legend": {"orientation": "h", "y": 1.1, "x": 0},
             "margin": {"l": 60, "r": 10, "t": 30, "b": 110},
-            "height": 400, "plot_bgcolor": "#ffffff", "bargap": 0.15,
-            "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": threshold * 100,
-                        "y1": threshold * 100, "line": {"dash": "dot", "color": OKABE_ITO["black"], "width": 1}}],
-            "annotations": [{"xref": "paper", "x": 0, "y": threshold * 100, "yanchor": "bottom", "xanchor": "left",
-                             "text": f"{threshold:.0%}", "showarrow": False}],
+            "height": 400,
+            "plot_bgcolor": "#ffffff",
+            "bargap": 0.15,
+            "shapes": [
+                {
+                    "type": "line",
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": threshold * 100,
+                    "y1": threshold * 100,
+                    "line": {"dash": "dot", "color": OKABE_ITO["black"], "width": 1},
+                }
+            ],
+            "annotations": [
+                {
+                    "xref": "paper",
+                    "x": 0,
+                    "y": threshold * 100,
+                    "yanchor": "bottom",
+                    "xanchor": "left",
+                    "text": f"{threshold:.0%}",
+                    "showarrow": False,
+                }
+            ],
         },
     )
 
 
 # --- coverage trend -------------------------------------------------------------------
 
-def national_trend(trend: pd.DataFrame, national: Mapping | pd.DataFrame | pd.Series) -> pd.DataFrame:
+
+def national_trend(
+    trend: pd.DataFrame, national: Mapping | pd.DataFrame | pd.Series
+) -> pd.DataFrame:
     """National coverage per period: enrolled summed over districts ÷ the national low/mid/high estimate."""
     n = _row(national)
     needed = {"period", "enrolled"}
     missing = needed - set(trend.columns)
     if missing:
-        raise ValueError(f"trend is missing columns {sorted(missing)}; pass planning.coverage.coverage_trend(...)")
+        raise ValueError(
+            f"trend is missing columns {sorted(missing)}; pass planning.coverage.coverage_trend(...)"
+        )
     # keep the trend's period order (planning.coverage sorts quarters and months correctly)
     out = trend.groupby("period", as_index=False, sort=False)["enrolled"].sum()
-    for lvl, est in (("coverage_low", "estimate_high"), ("coverage_mid", "estimate_mid"), ("coverage_high", "estimate_low")):
+    for lvl, est in (
+        ("coverage_low", "estimate_high"),
+        ("coverage_mid", "estimate_mid"),
+        ("coverage_high", "estimate_low"),
+    ):
         denom = float(n.get(est) or 0.0)
         out[lvl] = out["enrolled"] / denom if denom > 0 else np.nan
     return out.reset_index(drop=True)
 
 
-def coverage_trend_figure(national_by_period: pd.DataFrame, district_trend: pd.DataFrame | None = None,
-                          *, districts: list[str] | None = None) -> go.Figure:
+def coverage_trend_figure(
+    national_by_period: pd.DataFrame,
+    district_trend: pd.DataFrame | None = None,
+    *,
+    districts: list[str] | None = None,
+) -> go.Figure:
     """National coverage over periods as a mid line inside its low–high band; optional district lines."""
     fig = go.Figure()
     f = national_by_period
     x = f["period"].astype(str).tolist()
-    fig.add_scatter(x=x + x[::-1], y=(f["coverage_high"] * 100).tolist() + (f["coverage_low"] * 100).tolist()[::-1],
-                    fill="toself", fillcolor="rgba(0,114,178,0.18)", line={"width": 0}, hoverinfo="skip", mode="lines",
-                    name="National range (low–high)")
-    fig.add_scatter(x=x, y=f["coverage_mid"] * 100, mode="lines+markers", name="National (mid)",
-                    line={"color": OKABE_ITO["blue"], "width": 3},
-                    customdata=np.column_stack([f["coverage_low"] * 100, f["coverage_high"] * 100, f["enrolled"]]),
-                    hovertemplate="%{x}: %{y:.0f}% (range %{customdata[0]:.0f}–%{customdata[1]:.0f}%)"
-                                  "<br>enrolled %{customdata[2]:,.0f}<extra></extra>")
+    fig.add_scatter(
+        x=x + x[::-1],
+        y=(f["coverage_high"] * 100).tolist() + (f["coverage_low"] * 100).tolist()[::-1],
+        fill="toself",
+        fillcolor="rgba(0,114,178,0.18)",
+        line={"width": 0},
+        hoverinfo="skip",
+        mode="lines",
+        name="National range (low–high)",
+    )
+    fig.add_scatter(
+        x=x,
+        y=f["coverage_mid"] * 100,
+        mode="lines+markers",
+        name="National (mid)",
+        line={"color": OKABE_ITO["blue"], "width": 3},
+        customdata=np.column_stack(
+            [f["coverage_low"] * 100, f["coverage_high"] * 100, f["enrolled"]]
+        ),
+        hovertemplate="%{x}: %{y:.0f}% (range %{customdata[0]:.0f}–%{customdata[1]:.0f}%)"
+        "<br>enrolled %{customdata[2]:,.0f}<extra></extra>",
+    )
     if district_trend is not None and districts:
         palette = [OKABE_ITO[c] for c in ("orange", "green", "vermillion", "purple", "sky_blue")]
         for i, name in enumerate(districts):
             d = district_trend[district_trend["district"] == name].sort_values("period")
-            fig.add_scatter(x=d["period"].astype(str), y=d["coverage_mid"] * 100, mode="lines+markers",
-                            name=name, line={"color": palette[i % len(palette)], "width": 1.5, "dash": "dot"},
-                            hovertemplate=name + " %{x}: %{y:.0f}%<extra></extra>")
+            fig.add_scatter(
+                x=d["period"].astype(str),
+                y=d["coverage_mid"] * 100,
+                mode="lines+markers",
+                name=name,
+                line={"color": palette[i % len(palette)], "width": 1.5, "dash": "dot"},
+                hovertemplate=name + " %{x}: %{y:.0f}%<extra></extra>",
+            )
     fig.update_layout(
-        yaxis={"title": "Coverage (% of estimate enrolled)", "ticksuffix": "%", "rangemode": "tozero"},
+        yaxis={
+            "title": "Coverage (% of estimate enrolled)",
+            "ticksuffix": "%",
+            "rangemode": "tozero",
+        },
         xaxis={"title": "Period", "type": "category"},
         legend={"orientation": "h", "y": 1.12, "x": 0},
         margin={"l": 60, "r": 10, "t": 30, "b": 50},

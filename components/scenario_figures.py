@@ -37,23 +37,107 @@ _USD_FORMAT = {"function": "params.value == null ? 'not costed' : d3.format('$,.
 PE_METRIC = MapMetric("peer_educators", "Peer educators needed", "PEs", "Viridis", reverse=True)
 
 PLAN_GRID_COLUMNS: list[tuple[str, str, str, dict | None, str]] = [
-    ("priority_rank", "Priority", "1 = fund first: ranked by gap, then density (DESIGN.md s.3)", None, "agNumberColumnFilter"),
+    (
+        "priority_rank",
+        "Priority",
+        "1 = fund first: ranked by gap, then density (DESIGN.md s.3)",
+        None,
+        "agNumberColumnFilter",
+    ),
     ("district", "District", "Planning unit from the boundaries file", None, "agTextColumnFilter"),
     ("region", "Region", "Region of the district", None, "agTextColumnFilter"),
-    ("planning_population", "Planning population (people)", "The estimate at the scenario's level and basis", _INT_FORMAT, "agNumberColumnFilter"),
-    ("enrolled", "Enrolled (people)", "Cumulative unique people registered", _INT_FORMAT, "agNumberColumnFilter"),
-    ("coverage_mid", "Coverage mid (%)", "Enrolled ÷ mid estimate", _PCT_FORMAT, "agNumberColumnFilter"),
-    ("gap", "Gap (people)", "max(0, target × planning population − enrolled)", _INT_FORMAT, "agNumberColumnFilter"),
-    ("peer_educators", "PEs needed", "⌈planning population × target ÷ people per PE⌉", _INT_FORMAT, "agNumberColumnFilter"),
+    (
+        "planning_population",
+        "Planning population (people)",
+        "The estimate at the scenario's level and basis",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "enrolled",
+        "Enrolled (people)",
+        "Cumulative unique people registered",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "coverage_mid",
+        "Coverage mid (%)",
+        "Enrolled ÷ mid estimate",
+        _PCT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "gap",
+        "Gap (people)",
+        "max(0, target × planning population − enrolled)",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "peer_educators",
+        "PEs needed",
+        "⌈planning population × target ÷ people per PE⌉",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
     ("outreach_workers", "ORWs needed", "⌈PEs ÷ PEs per ORW⌉", _INT_FORMAT, "agNumberColumnFilter"),
-    ("condoms_per_month", "Condoms per month", "planning population × target × condoms per person per month × (1 + buffer)", _INT_FORMAT, "agNumberColumnFilter"),
-    ("lubricant_per_month", "Lubricant per month (sachets)", "condoms per month × lubricant per condom", _INT_FORMAT, "agNumberColumnFilter"),
-    ("test_kits_per_month", "HIV test kits per month", "planning population × target × kits per person per quarter ÷ 3", _INT_FORMAT, "agNumberColumnFilter"),
-    ("cost_usd_month", "Cost (USD per month)", "PEs × stipend + ORWs × salary + commodities × unit costs; only the items costed", _USD_FORMAT, "agNumberColumnFilter"),
-    ("share_within_distance", "Within distance of a site (%)", "Share of the estimate at hotspots within the scenario's distance of a site", _PCT_FORMAT, "agNumberColumnFilter"),
-    ("density_per_km2", "Density (people/km²)", "Mid estimate ÷ district area", _DEC_FORMAT, "agNumberColumnFilter"),
-    ("funded_peer_educators", "PEs funded under the cap", "Priority order, saturating each district before the next", _INT_FORMAT, "agNumberColumnFilter"),
-    ("covered_population", "Covered under the cap (people)", "min(planning population × target, funded PEs × people per PE)", _INT_FORMAT, "agNumberColumnFilter"),
+    (
+        "condoms_per_month",
+        "Condoms per month",
+        "planning population × target × condoms per person per month × (1 + buffer)",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "lubricant_per_month",
+        "Lubricant per month (sachets)",
+        "condoms per month × lubricant per condom",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "test_kits_per_month",
+        "HIV test kits per month",
+        "planning population × target × kits per person per quarter ÷ 3",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "cost_usd_month",
+        "Cost (USD per month)",
+        "PEs × stipend + ORWs × salary + commodities × unit costs; only the items costed",
+        _USD_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "share_within_distance",
+        "Within distance of a site (%)",
+        "Share of the estimate at hotspots within the scenario's distance of a site",
+        _PCT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "density_per_km2",
+        "Density (people/km²)",
+        "Mid estimate ÷ district area",
+        _DEC_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "funded_peer_educators",
+        "PEs funded under the cap",
+        "Priority order, saturating each district before the next",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
+    (
+        "covered_population",
+        "Covered under the cap (people)",
+        "min(planning population × target, funded PEs × people per PE)",
+        _INT_FORMAT,
+        "agNumberColumnFilter",
+    ),
 ]
 
 
@@ -66,50 +150,92 @@ def _num(value: Any) -> float:
     return out
 
 
-def scenario_totals(totals: Mapping[str, Any], *, people_per_pe: float, pe_per_orw: float,
-                    costed: bool) -> list[Headline]:
+def scenario_totals(
+    totals: Mapping[str, Any], *, people_per_pe: float, pe_per_orw: float, costed: bool
+) -> list[Headline]:
     """Headline totals of a plan: planning population, PEs, ORWs, condoms, lubricant, test kits, cost per month."""
     cost = _num(totals.get("cost_usd_month"))
     return [
-        Headline("planning_population", "Planning population", fmt_int(totals.get("planning_population")),
-                 "people at the scenario's basis and level",
-                 "The estimate the plan is built on: peak-day counts by default so no one remains uncovered "
-                 "(PM paper, Table 1)."),
-        Headline("pe", "Peer educators", fmt_int(totals.get("peer_educators")),
-                 f"1 PE per {people_per_pe:g} people, summed over districts",
-                 "⌈planning population × target ÷ people per PE⌉ per district (DESIGN.md s.3)."),
-        Headline("orw", "Outreach workers", fmt_int(totals.get("outreach_workers")),
-                 f"1 ORW per {pe_per_orw:g} PEs",
-                 "⌈PEs ÷ PEs per ORW⌉ per district (PM paper: 5–6; Mombasa 68 PEs, 12 ORWs)."),
-        Headline("condoms", "Condoms per month", fmt_int(totals.get("condoms_per_month")),
-                 "including buffer stock",
-                 "planning population × target × condoms per person per month (Mombasa: 35–40)."),
-        Headline("lubricant", "Lubricant per month", fmt_int(totals.get("lubricant_per_month")), "sachets",
-                 "condoms per month × lubricant per condom (an assumption; set it from national guidelines)."),
-        Headline("kits", "HIV test kits per month", fmt_int(totals.get("test_kits_per_month")),
-                 "one per person per quarter by default", "planning population × target × kits per quarter ÷ 3."),
-        Headline("cost", "Cost per month",
-                 f"USD {fmt_int(cost)}" if costed and math.isfinite(cost) else "not costed",
-                 "only the items with a cost set" if costed else "set stipends or unit costs to cost the plan",
-                 "PEs × stipend + ORWs × salary + commodities × unit costs (Sisters: USD 15 per PE per month; "
-                 "AMETHIST: USD 50)."),
+        Headline(
+            "planning_population",
+            "Planning population",
+            fmt_int(totals.get("planning_population")),
+            "people at the scenario's basis and level",
+            "The estimate the plan is built on: peak-day counts by default so no one remains uncovered "
+            "(PM paper, Table 1).",
+        ),
+        Headline(
+            "pe",
+            "Peer educators",
+            fmt_int(totals.get("peer_educators")),
+            f"1 PE per {people_per_pe:g} people, summed over districts",
+            "⌈planning population × target ÷ people per PE⌉ per district (DESIGN.md s.3).",
+        ),
+        Headline(
+            "orw",
+            "Outreach workers",
+            fmt_int(totals.get("outreach_workers")),
+            f"1 ORW per {pe_per_orw:g} PEs",
+            "⌈PEs ÷ PEs per ORW⌉ per district (PM paper: 5–6; Mombasa 68 PEs, 12 ORWs).",
+        ),
+        Headline(
+            "condoms",
+            "Condoms per month",
+            fmt_int(totals.get("condoms_per_month")),
+            "including buffer stock",
+            "planning population × target × condoms per person per month (Mombasa: 35–40).",
+        ),
+        Headline(
+            "lubricant",
+            "Lubricant per month",
+            fmt_int(totals.get("lubricant_per_month")),
+            "sachets",
+            "condoms per month × lubricant per condom (an assumption; set it from national guidelines).",
+        ),
+        Headline(
+            "kits",
+            "HIV test kits per month",
+            fmt_int(totals.get("test_kits_per_month")),
+            "one per person per quarter by default",
+            "planning population × target × kits per quarter ÷ 3.",
+        ),
+        Headline(
+            "cost",
+            "Cost per month",
+            f"USD {fmt_int(cost)}" if costed and math.isfinite(cost) else "not costed",
+            "only the items with a cost set"
+            if costed
+            else "set stipends or unit costs to cost the plan",
+            "PEs × stipend + ORWs × salary + commodities × unit costs (Sisters: USD 15 per PE per month; "
+            "AMETHIST: USD 50).",
+        ),
     ]
 
 
-def pe_choropleth(districts: pd.DataFrame, geojson: dict, *, height_px: int = MAP_HEIGHT_PX) -> go.Figure:
+def pe_choropleth(
+    districts: pd.DataFrame, geojson: dict, *, height_px: int = MAP_HEIGHT_PX
+) -> go.Figure:
     """District choropleth of the peer educators needed (district-level only, tile-free)."""
     fig = district_choropleth(districts, geojson, PE_METRIC.column, height_px=height_px)
     trace = fig.data[0]
-    trace.update(colorscale=PE_METRIC.colorscale, reversescale=PE_METRIC.reverse,
-                 colorbar={"title": {"text": f"{PE_METRIC.label}<br><sub>{PE_METRIC.unit}</sub>"}},
-                 hovertemplate="<b>%{location}</b> (%{customdata[0]})<br>PEs needed: %{customdata[1]}<extra></extra>")
+    trace.update(
+        colorscale=PE_METRIC.colorscale,
+        reversescale=PE_METRIC.reverse,
+        colorbar={"title": {"text": f"{PE_METRIC.label}<br><sub>{PE_METRIC.unit}</sub>"}},
+        hovertemplate="<b>%{location}</b> (%{customdata[0]})<br>PEs needed: %{customdata[1]}<extra></extra>",
+    )
     return fig
 
 
 def plan_grid(districts: pd.DataFrame, *, grid_id: Any, height_px: int = 440) -> dag.AgGrid:
     """The per-district plan as a sortable, filterable grid with unit headers and CSV export."""
-    return district_grid(districts, grid_id=grid_id, columns=PLAN_GRID_COLUMNS, file_name="district_plan.csv",
-                         height_px=height_px)
+    return district_grid(
+        districts,
+        grid_id=grid_id,
+        columns=PLAN_GRID_COLUMNS,
+        file_name="district_plan.csv",
+        height_px=height_px,
+    )
 
 
 def allocation_sentence(summary: Mapping[str, Any], *, people_per_pe: float) -> str:
@@ -118,14 +244,24 @@ def allocation_sentence(summary: Mapping[str, Any], *, people_per_pe: float) -> 
     need = int(summary.get("peer_educators_needed", 0))
     prio = _num(summary.get("covered_population_priority"))
     even = _num(summary.get("covered_population_even"))
-    source = "a monthly budget of USD " + fmt_int(summary.get("budget_usd_month")) + " buys" \
-        if summary.get("cap_source") == "budget_usd_month" else "the cap allows"
+    source = (
+        "a monthly budget of USD " + fmt_int(summary.get("budget_usd_month")) + " buys"
+        if summary.get("cap_source") == "budget_usd_month"
+        else "the cap allows"
+    )
     diff = prio - even
-    better = (f"{fmt_int(abs(diff))} more people than" if diff > 0.5 else
-              f"{fmt_int(abs(diff))} fewer people than" if diff < -0.5 else "the same number of people as")
-    return (f"{source[0].upper() + source[1:]} {cap:,} of the {need:,} PEs needed. Funding districts in priority order "
-            f"covers {fmt_int(prio)} people; spreading the same PEs evenly covers {fmt_int(even)} — priority order "
-            f"reaches {better} an even spread (1 PE per {people_per_pe:g} people).")
+    better = (
+        f"{fmt_int(abs(diff))} more people than"
+        if diff > 0.5
+        else f"{fmt_int(abs(diff))} fewer people than"
+        if diff < -0.5
+        else "the same number of people as"
+    )
+    return (
+        f"{source[0].upper() + source[1:]} {cap:,} of the {need:,} PEs needed. Funding districts in priority order "
+        f"covers {fmt_int(prio)} people; spreading the same PEs evenly covers {fmt_int(even)} — priority order "
+        f"reaches {better} an even spread (1 PE per {people_per_pe:g} people)."
+    )
 
 
 def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
@@ -133,18 +269,42 @@ def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
     needed = {"district", "peer_educators", "funded_peer_educators", "even_funded_peer_educators"}
     missing = needed - set(allocation.columns)
     if missing:
-        raise ValueError(f"allocation is missing columns {sorted(missing)}; pass Plan.allocation (planning.allocation.allocate)")
-    frame = allocation.sort_values("priority_rank") if "priority_rank" in allocation.columns else allocation
+        raise ValueError(
+            f"allocation is missing columns {sorted(missing)}; pass Plan.allocation (planning.allocation.allocate)"
+        )
+    frame = (
+        allocation.sort_values("priority_rank")
+        if "priority_rank" in allocation.columns
+        else allocation
+    )
     x = frame["district"].astype(str)
     fig = go.Figure()
-    fig.add_bar(x=x, y=frame["peer_educators"], name="PEs needed", marker={"color": "rgba(0,0,0,0)",
-                "line": {"color": OKABE_ITO["black"], "width": 1}}, hovertemplate="%{x}: %{y} needed<extra></extra>")
-    fig.add_bar(x=x, y=frame["funded_peer_educators"], name="Funded: priority order",
-                marker_color=OKABE_ITO["blue"], hovertemplate="%{x}: %{y} funded (priority)<extra></extra>")
-    fig.add_bar(x=x, y=frame["even_funded_peer_educators"], name="Funded: even spread",
-                marker_color=OKABE_ITO["orange"], hovertemplate="%{x}: %{y} funded (even)<extra></extra>")
+    fig.add_bar(
+        x=x,
+        y=frame["peer_educators"],
+        name="PEs needed",
+        marker={"color": "rgba(0,0,0,0)", "line": {"color": OKABE_ITO["black"], "width": 1}},
+        hovertemplate="%{x}: %{y} needed<extra></extra>",
+    )
+    fig.add_bar(
+        x=x,
+        y=frame["funded_peer_educators"],
+        name="Funded: priority order",
+        marker_color=OKABE_ITO["blue"],
+        hovertemplate="%{x}: %{y} funded (priority)<extra></extra>",
+    )
+    fig.add_bar(
+        x=x,
+        y=frame["even_funded_peer_educators"],
+        name="Funded: even spread",
+        marker_color=OKABE_ITO["orange"],
+        hovertemplate="%{x}: %{y} funded (even)<extra></extra>",
+    )
     fig.update_layout(
-        barmode="group", bargap=0.2, height=380, plot_bgcolor="#ffffff",
+        barmode="group",
+        bargap=0.2,
+        height=380,
+        plot_bgcolor="#ffffff",
         xaxis={"title": "District (priority order, first funded on the left)", "tickangle": -60},
         yaxis={"title": "Peer educators"},
         legend={"orientation": "h", "y": 1.12, "x": 0},
@@ -156,27 +316,46 @@ def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
 
 def compare_grid(compare: pd.DataFrame, *, grid_id: Any) -> dag.AgGrid:
     """Saved scenarios side by side (planning.compare.compare_plans output) as a grid."""
-    frame = compare.reset_index() if compare.index.name or not isinstance(compare.index, pd.RangeIndex) else compare
+    frame = (
+        compare.reset_index()
+        if compare.index.name or not isinstance(compare.index, pd.RangeIndex)
+        else compare
+    )
     defs = []
     for i, col in enumerate(frame.columns):
         col_s = str(col)
         # scenario names are user text and become CSV headers: keep them formula-safe
         header = neutralise_formula(col_s.replace("_", " "))
-        d: dict[str, Any] = {"field": col_s, "headerName": header, "sortable": True, "headerTooltip": header}
+        d: dict[str, Any] = {
+            "field": col_s,
+            "headerName": header,
+            "sortable": True,
+            "headerTooltip": header,
+        }
         if pd.api.types.is_numeric_dtype(frame[col]):
-            d["valueFormatter"] = {"function": "params.value == null ? '–' : (Math.abs(params.value) < 1 && params.value != 0 ? d3.format('.2~f')(params.value) : d3.format(',.0f')(params.value))"}
+            d["valueFormatter"] = {
+                "function": "params.value == null ? '–' : (Math.abs(params.value) < 1 && params.value != 0 ? d3.format('.2~f')(params.value) : d3.format(',.0f')(params.value))"
+            }
             d["type"] = "rightAligned"
         if i == 0:
             d["pinned"] = "left"
         defs.append(d)
     rows = grid_rows(frame.rename(columns=str), [str(c) for c in frame.columns])
-    return dag.AgGrid(id=grid_id, rowData=rows, columnDefs=defs, columnSize="autoSize",
-                      defaultColDef={"resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
-                      csvExportParams={"fileName": "scenario_comparison.csv"},
-                      # scenario names are user text: a "." must not be read as a nested field path
-                      dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300,
-                                       "suppressFieldDotNotation": True},
-                      style={"width": "100%"})
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=rows,
+        columnDefs=defs,
+        columnSize="autoSize",
+        defaultColDef={"resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
+        csvExportParams={"fileName": "scenario_comparison.csv"},
+        # scenario names are user text: a "." must not be read as a nested field path
+        dashGridOptions={
+            "domLayout": "autoHeight",
+            "tooltipShowDelay": 300,
+            "suppressFieldDotNotation": True,
+        },
+        style={"width": "100%"},
+    )
 
 
 FIGURE_LABELS: dict[str, str] = {
@@ -197,7 +376,9 @@ FIGURE_LABELS: dict[str, str] = {
 def label_figures(totals: pd.DataFrame) -> pd.DataFrame:
     """A copy of planning.compare.compare_totals with readable figure names (units included)."""
     if "figure" not in totals.columns:
-        raise ValueError(f"totals has no 'figure' column (columns: {list(totals.columns)}); pass compare_totals(...)")
+        raise ValueError(
+            f"totals has no 'figure' column (columns: {list(totals.columns)}); pass compare_totals(...)"
+        )
     out = totals.copy()
     out["figure"] = [FIGURE_LABELS.get(str(f), str(f)) for f in out["figure"]]
     return out
@@ -210,6 +391,15 @@ def finite_or_none(value: Any) -> float | None:
 
 
 __all__ = [
-    "FIGURE_LABELS", "PE_METRIC", "PLAN_GRID_COLUMNS", "label_figures", "allocation_figure", "allocation_sentence", "compare_grid",
-    "pe_choropleth", "plan_grid", "scenario_totals", "fmt_pct",
+    "FIGURE_LABELS",
+    "PE_METRIC",
+    "PLAN_GRID_COLUMNS",
+    "allocation_figure",
+    "allocation_sentence",
+    "compare_grid",
+    "fmt_pct",
+    "label_figures",
+    "pe_choropleth",
+    "plan_grid",
+    "scenario_totals",
 ]

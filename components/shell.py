@@ -14,16 +14,12 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from components.validation_view import load_error_view
-from config import load_settings
-from data_loaders import store
+from services import datasets as store
+from services.access import aggregate_mode, hotspot_detail_allowed
 
 DATASET_STORE_ID = "dataset-id"
 STATUS_ID = "dataset-status"
 LOCATION_ID = "url"
-
-
-def _aggregate() -> bool:
-    return load_settings().aggregate_only
 
 
 def synthetic_banner(dataset: Any) -> Any:
@@ -31,44 +27,109 @@ def synthetic_banner(dataset: Any) -> Any:
     if dataset is None or not getattr(dataset, "synthetic", False):
         return None
     return dbc.Alert(
-        [html.I(className="bi bi-exclamation-triangle-fill me-2", **{"aria-hidden": "true"}),
-         html.Strong("Synthetic demo data. "),
-         f"{dataset.name}: invented hotspots, sites and enrolment for trying the tool — "
-         "not real programme data."],
-        color="warning", className="py-2 mb-2", id="synthetic-banner")
+        [
+            html.I(className="bi bi-exclamation-triangle-fill me-2", **{"aria-hidden": "true"}),
+            html.Strong("Synthetic demo data. "),
+            f"{dataset.name}: invented hotspots, sites and enrolment for trying the tool — "
+            "not real programme data.",
+        ],
+        color="warning",
+        className="py-2 mb-2",
+        id="synthetic-banner",
+    )
+
+
+def visible_pages() -> list[dict[str, Any]]:
+    """The registered pages this request may open, in their ``order`` (pages registered with
+    ``detail="hotspot"`` need hotspot detail)."""
+    detail = hotspot_detail_allowed()
+    pages = [p for p in dash.page_registry.values() if detail or p.get("detail") != "hotspot"]
+    return sorted(pages, key=lambda p: (p.get("order") or 0, p["path"]))
+
+
+def not_available_view(page_name: str) -> dbc.Alert:
+    """What a page that needs hotspot detail shows in the aggregate-only view: why, and where to go."""
+    return dbc.Alert(
+        [
+            html.H1(f"{page_name} is not available in this view", className="h5"),
+            html.P(
+                "This server shows district aggregates only: pages with hotspot-level detail are "
+                "not served here. Ask the programme for a planner account if you need them."
+            ),
+            html.Div(
+                ["Go to ", html.A("Overview", href="/"), " or ", html.A("Map", href="/map"), "."]
+            ),
+        ],
+        color="info",
+        id="not-available",
+    )
 
 
 def navbar() -> dbc.Navbar:
-    """A navbar with one link per registered page, in the pages' ``order``."""
-    pages = sorted(dash.page_registry.values(), key=lambda p: (p.get("order") or 0, p["path"]))
-    links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], active="exact",
-                                     id=f"nav-{p['module'].split('.')[-1]}"))
-             for p in pages]
-    mode = (dbc.Badge("aggregate-only view", color="info", className="ms-2", id="mode-badge")
-            if _aggregate() else None)
+    """A navbar with one link per page this request may open, in the pages' ``order``."""
+    pages = visible_pages()
+    links = [
+        dbc.NavItem(
+            dbc.NavLink(
+                p["name"],
+                href=p["relative_path"],
+                active="exact",
+                id=f"nav-{p['module'].split('.')[-1]}",
+            )
+        )
+        for p in pages
+    ]
+    mode = (
+        dbc.Badge("aggregate-only view", color="info", className="ms-2", id="mode-badge")
+        if aggregate_mode()
+        else None
+    )
     return dbc.Navbar(
-        dbc.Container([
-            dbc.NavbarBrand([html.I(className="bi bi-geo-alt-fill me-2", **{"aria-hidden": "true"}),
-                             "KP coverage planner", mode], href="/"),
-            dbc.NavbarToggler(id="navbar-toggler", n_clicks=0),
-            dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto"),
-                         id="navbar-collapse", navbar=True, is_open=False),
-        ], fluid=True),
-        color="dark", dark=True, expand="lg", className="mb-2", id="navbar",
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [
+                        html.I(className="bi bi-geo-alt-fill me-2", **{"aria-hidden": "true"}),
+                        "KP coverage planner",
+                        mode,
+                    ],
+                    href="/",
+                ),
+                dbc.NavbarToggler(id="navbar-toggler", n_clicks=0),
+                dbc.Collapse(
+                    dbc.Nav(links, navbar=True, className="ms-auto"),
+                    id="navbar-collapse",
+                    navbar=True,
+                    is_open=False,
+                ),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        expand="lg",
+        className="mb-2",
+        id="navbar",
     )
 
 
 def shell_layout() -> html.Div:
     """The layout around dash.page_container (called per request, so the registry is complete)."""
-    return html.Div([
-        dcc.Location(id=LOCATION_ID),
-        dcc.Store(id=DATASET_STORE_ID, storage_type="session"),
-        navbar(),
-        dbc.Container([
-            html.Div(id=STATUS_ID, role="status"),
-            html.Main(dash.page_container, id="main"),
-        ], fluid=True, className="pb-4"),
-    ])
+    return html.Div(
+        [
+            dcc.Location(id=LOCATION_ID),
+            dcc.Store(id=DATASET_STORE_ID, storage_type="session"),
+            navbar(),
+            dbc.Container(
+                [
+                    html.Div(id=STATUS_ID, role="status"),
+                    html.Main(dash.page_container, id="main"),
+                ],
+                fluid=True,
+                className="pb-4",
+            ),
+        ]
+    )
 
 
 def dataset_status(dataset_id: str | None) -> Any:
@@ -76,14 +137,16 @@ def dataset_status(dataset_id: str | None) -> Any:
     try:
         result = store.load_result(dataset_id)
     except store.UnknownDatasetError as exc:
-        return dbc.Alert([str(exc), " ", html.A("Go to the Data page", href="/data")],
-                         color="warning", id="unknown-dataset")
+        return dbc.Alert(
+            [str(exc), " ", html.A("Go to the Data page", href="/data")],
+            color="warning",
+            id="unknown-dataset",
+        )
     if isinstance(result, Exception):
-        return load_error_view(result, show_values=not _aggregate())
+        return load_error_view(result, show_values=not aggregate_mode())
     if getattr(result, "synthetic", False):
         return synthetic_banner(result)
-    return html.Div(f"Dataset: {result.name}", className="text-muted small mb-2",
-                    id="dataset-name")
+    return html.Div(f"Dataset: {result.name}", className="text-muted small mb-2", id="dataset-name")
 
 
 @dash.callback(Output(STATUS_ID, "children"), Input(DATASET_STORE_ID, "data"))
@@ -91,7 +154,11 @@ def _show_dataset_status(dataset_id: str | None) -> Any:
     return dataset_status(dataset_id)
 
 
-@dash.callback(Output("navbar-collapse", "is_open"), Input("navbar-toggler", "n_clicks"),
-               dash.State("navbar-collapse", "is_open"), prevent_initial_call=True)
+@dash.callback(
+    Output("navbar-collapse", "is_open"),
+    Input("navbar-toggler", "n_clicks"),
+    dash.State("navbar-collapse", "is_open"),
+    prevent_initial_call=True,
+)
 def _toggle_navbar(n_clicks: int, is_open: bool) -> bool:
     return not is_open

@@ -15,9 +15,14 @@ from planning.schema import SERVICES, TIME_BANDS_H, WEEKDAYS
 
 _DAY_FULL = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _DAY_GROUPS = {
-    "daily": list(range(7)), "everyday": list(range(7)), "all": list(range(7)),
-    "alldays": list(range(7)), "weekend": [5, 6], "weekends": [5, 6],
-    "weekdays": list(range(5)), "weekday": list(range(5)),
+    "daily": list(range(7)),
+    "everyday": list(range(7)),
+    "all": list(range(7)),
+    "alldays": list(range(7)),
+    "weekend": [5, 6],
+    "weekends": [5, 6],
+    "weekdays": list(range(5)),
+    "weekday": list(range(5)),
 }
 _SPLIT = re.compile(r"[;,/&+|]+|\band\b")
 
@@ -141,11 +146,22 @@ def canonical_period(value: str) -> str | None:
 
 
 _SERVICE_ALIASES = {
-    "condom": "condoms", "male_condoms": "condoms", "female_condoms": "condoms",
-    "lube": "lubricant", "lubricants": "lubricant",
-    "hiv_testing": "hts", "testing": "hts", "hiv_test": "hts", "hct": "hts", "vct": "hts",
-    "pre_exposure_prophylaxis": "prep", "treatment": "art", "arv": "art",
-    "sti_treatment": "sti", "stis": "sti", "family_planning": "fp",
+    "condom": "condoms",
+    "male_condoms": "condoms",
+    "female_condoms": "condoms",
+    "lube": "lubricant",
+    "lubricants": "lubricant",
+    "hiv_testing": "hts",
+    "testing": "hts",
+    "hiv_test": "hts",
+    "hct": "hts",
+    "vct": "hts",
+    "pre_exposure_prophylaxis": "prep",
+    "treatment": "art",
+    "arv": "art",
+    "sti_treatment": "sti",
+    "stis": "sti",
+    "family_planning": "fp",
 }
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,16 +26,32 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from data_loaders.canonical import (
-    canonical_date, canonical_days, canonical_period, canonical_services, canonical_times,
+    canonical_date,
+    canonical_days,
+    canonical_period,
+    canonical_services,
+    canonical_times,
 )
 from data_loaders.readers import (
-    BOUNDARY_SUFFIXES, TABLE_SUFFIXES, ReadError, TextTable, read_boundaries_file,
+    BOUNDARY_SUFFIXES,
+    TABLE_SUFFIXES,
+    ReadError,
+    TextTable,
+    read_boundaries_file,
     read_table_text,
 )
 from data_loaders.validation import DatasetLoadError, FileCounts, ValidationReport
 from planning.schema import (
-    ENROLMENT_COLUMNS, ENROLMENT_OPTIONAL_COUNTS, ENROLMENT_REQUIRED, HOTSPOT_COLUMNS,
-    HOTSPOT_COUNT_COLUMNS, HOTSPOT_REQUIRED, KEY_POPULATIONS, SERVICES, SITE_COLUMNS, SITE_REQUIRED,
+    ENROLMENT_COLUMNS,
+    ENROLMENT_OPTIONAL_COUNTS,
+    ENROLMENT_REQUIRED,
+    HOTSPOT_COLUMNS,
+    HOTSPOT_COUNT_COLUMNS,
+    HOTSPOT_REQUIRED,
+    KEY_POPULATIONS,
+    SERVICES,
+    SITE_COLUMNS,
+    SITE_REQUIRED,
     WGS84,
     Dataset,
 )
@@ -42,11 +59,30 @@ from planning.schema import (
 TABLE_FILES = ("hotspots", "sites", "enrolment")
 # Column names tried, in order, when dataset.toml does not name the district / region column
 # (common in GADM, geoBoundaries, HDX COD-AB and national statistics files).
-DISTRICT_CANDIDATES = ("district", "district_name", "dist_name", "districts", "name",
-                       "shapename", "adm2_en", "name_2", "admin2name", "adm1_en", "name_1",
-                       "admin1name")
-REGION_CANDIDATES = ("region", "region_name", "province", "province_name", "adm1_en",
-                     "name_1", "admin1name", "state")
+DISTRICT_CANDIDATES = (
+    "district",
+    "district_name",
+    "dist_name",
+    "districts",
+    "name",
+    "shapename",
+    "adm2_en",
+    "name_2",
+    "admin2name",
+    "adm1_en",
+    "name_1",
+    "admin1name",
+)
+REGION_CANDIDATES = (
+    "region",
+    "region_name",
+    "province",
+    "province_name",
+    "adm1_en",
+    "name_1",
+    "admin1name",
+    "state",
+)
 OVERLAP_SHARE = 0.01  # overlap warning above 1% of the smaller polygon (issue 2, item 3)
 ID_SUGGESTION_LIMIT = 5000  # closest-id suggestions only for lists small enough to search quickly
 
@@ -88,8 +124,15 @@ class _Rows:
                 cache[column] = self.frame[column].astype(object).fillna("").map(str).str.strip()
         return cache[column]
 
-    def flag(self, mask: Any, column: str, message: Callable[[int], str], *,
-             severity: str = "error", values: pd.Series | None = None) -> None:
+    def flag(
+        self,
+        mask: Any,
+        column: str,
+        message: Callable[[int], str],
+        *,
+        severity: str = "error",
+        values: pd.Series | None = None,
+    ) -> None:
         """Record a problem for every row where ``mask`` is true (loops over problem rows only)."""
         idx = np.flatnonzero(np.asarray(mask, dtype=bool))
         if not len(idx):
@@ -141,33 +184,67 @@ def _check_count(rows: _Rows, column: str, *, required: bool) -> pd.Series:
     numbers = _parse_numbers(text)
     empty = text.eq("")
     if required:
-        rows.flag(empty, column, lambda i: f"{column} is empty: write the number of people "
-                  "as a whole number such as 20 (0 when none)")
+        rows.flag(
+            empty,
+            column,
+            lambda i: (
+                f"{column} is empty: write the number of people "
+                "as a whole number such as 20 (0 when none)"
+            ),
+        )
     not_number = ~empty & numbers.isna()
-    rows.flag(not_number, column, lambda i: f'{column} "{text.iat[i]}" is not a number: write a '
-              f"whole number such as {_count_example(text.iat[i])}")
+    rows.flag(
+        not_number,
+        column,
+        lambda i: (
+            f'{column} "{text.iat[i]}" is not a number: write a '
+            f"whole number such as {_count_example(text.iat[i])}"
+        ),
+    )
     fractional = numbers.notna() & (numbers % 1 != 0)
-    rows.flag(fractional, column, lambda i: f"{column} {text.iat[i]} is not a whole number: "
-              f"people are counted in whole numbers, write {int(numbers.iat[i])} or "
-              f"{int(numbers.iat[i]) + 1}")
+    rows.flag(
+        fractional,
+        column,
+        lambda i: (
+            f"{column} {text.iat[i]} is not a whole number: "
+            f"people are counted in whole numbers, write {int(numbers.iat[i])} or "
+            f"{int(numbers.iat[i]) + 1}"
+        ),
+    )
     negative = numbers.notna() & (numbers < 0)
-    rows.flag(negative, column, lambda i: f"{column} {text.iat[i]} is negative: counts are 0 "
-              "or more; remove the minus sign or write 0")
+    rows.flag(
+        negative,
+        column,
+        lambda i: (
+            f"{column} {text.iat[i]} is negative: counts are 0 "
+            "or more; remove the minus sign or write 0"
+        ),
+    )
     return numbers.where(~(not_number | fractional | negative))
 
 
-def _check_required_columns(table: TextTable, file: str, required: list[str],
-                            report: ValidationReport) -> list[str]:
+def _check_required_columns(
+    table: TextTable, file: str, required: list[str], report: ValidationReport
+) -> list[str]:
     """Report each missing required column as a fatal error, suggesting the closest header."""
     headers = list(table.frame.columns)
     missing = [c for c in required if c not in headers]
     for column in missing:
         best = _suggest(column, [h for h in headers if h not in required])
-        hint = (f' — did you mean "{best}"? Rename that header to "{column}"' if best
-                else f'; add a column headed "{column}"')
-        report.add(file, 1, column, "", "error",
-                   f'required column "{column}" is missing{hint} (headers found: '
-                   f"{', '.join(table.original_headers) or 'none'})")
+        hint = (
+            f' — did you mean "{best}"? Rename that header to "{column}"'
+            if best
+            else f'; add a column headed "{column}"'
+        )
+        report.add(
+            file,
+            1,
+            column,
+            "",
+            "error",
+            f'required column "{column}" is missing{hint} (headers found: '
+            f"{', '.join(table.original_headers) or 'none'})",
+        )
     return missing
 
 
@@ -185,22 +262,42 @@ def _find_files(folder: Path, report: ValidationReport) -> dict[str, Path | None
     """The file of each stem (case-insensitive); missing or doubled files are fatal errors."""
     entries = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))]
     found: dict[str, Path | None] = {}
-    for stem, suffixes in (("hotspots", TABLE_SUFFIXES), ("sites", TABLE_SUFFIXES),
-                           ("enrolment", TABLE_SUFFIXES), ("boundaries", BOUNDARY_SUFFIXES)):
-        matches = sorted(p for p in entries
-                         if p.stem.lower() == stem and p.suffix.lower() in suffixes)
+    for stem, suffixes in (
+        ("hotspots", TABLE_SUFFIXES),
+        ("sites", TABLE_SUFFIXES),
+        ("enrolment", TABLE_SUFFIXES),
+        ("boundaries", BOUNDARY_SUFFIXES),
+    ):
+        matches = sorted(
+            p for p in entries if p.stem.lower() == stem and p.suffix.lower() in suffixes
+        )
         if not matches:
-            near = [p.name for p in entries if p.stem.lower() != stem
-                    and _suggest(stem, [p.stem]) is not None]
+            near = [
+                p.name
+                for p in entries
+                if p.stem.lower() != stem and _suggest(stem, [p.stem]) is not None
+            ]
             hint = f' (found "{near[0]}": rename it)' if near else ""
-            report.add(stem, None, "", "", "error",
-                       f"no {stem} file in {folder}{hint}: add {stem}"
-                       f"{' or '.join(suffixes)} (see DESIGN.md section 2 and data/templates)")
+            report.add(
+                stem,
+                None,
+                "",
+                "",
+                "error",
+                f"no {stem} file in {folder}{hint}: add {stem}"
+                f"{' or '.join(suffixes)} (see DESIGN.md section 2 and data/templates)",
+            )
             found[stem] = None
         elif len(matches) > 1:
-            report.add(stem, None, "", ", ".join(p.name for p in matches), "error",
-                       f"{len(matches)} {stem} files ({', '.join(p.name for p in matches)}): "
-                       "keep one and move the others out of the folder")
+            report.add(
+                stem,
+                None,
+                "",
+                ", ".join(p.name for p in matches),
+                "error",
+                f"{len(matches)} {stem} files ({', '.join(p.name for p in matches)}): "
+                "keep one and move the others out of the folder",
+            )
             found[stem] = None
         else:
             found[stem] = matches[0]
@@ -215,8 +312,14 @@ def _read_settings(folder: Path, report: ValidationReport) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        report.add("dataset", None, "", path.name, "error",
-                   f"{path.name} is not valid TOML ({exc}); fix the line named or remove the file")
+        report.add(
+            "dataset",
+            None,
+            "",
+            path.name,
+            "error",
+            f"{path.name} is not valid TOML ({exc}); fix the line named or remove the file",
+        )
         return {}
 
 
@@ -237,8 +340,14 @@ def _polygonal(geom: Any) -> Any:
     return shapely.union_all(parts) if parts else None
 
 
-def _pick_column(columns: list[str], configured: str | None, candidates: tuple[str, ...],
-                 what: str, report: ValidationReport, exclude: str | None = None) -> str | None:
+def _pick_column(
+    columns: list[str],
+    configured: str | None,
+    candidates: tuple[str, ...],
+    what: str,
+    report: ValidationReport,
+    exclude: str | None = None,
+) -> str | None:
     """The boundaries column holding ``what``: the configured one, else the first candidate present."""
     lower = {c.lower(): c for c in columns if c != "geometry"}
     if configured:
@@ -246,31 +355,56 @@ def _pick_column(columns: list[str], configured: str | None, candidates: tuple[s
             return configured
         if configured.lower() in lower:
             return lower[configured.lower()]
-        report.add("boundaries", None, configured, configured, "error",
-                   f'dataset.toml [boundaries] {what}_column = "{configured}" is not a column of '
-                   f"the boundaries{_did_you_mean(configured, list(lower.values()))} "
-                   f"(columns: {', '.join(lower.values())})")
+        report.add(
+            "boundaries",
+            None,
+            configured,
+            configured,
+            "error",
+            f'dataset.toml [boundaries] {what}_column = "{configured}" is not a column of '
+            f"the boundaries{_did_you_mean(configured, list(lower.values()))} "
+            f"(columns: {', '.join(lower.values())})",
+        )
         return None
     for cand in candidates:
         if cand in lower and lower[cand] != exclude:
-            report.add("boundaries", None, lower[cand], "", "info",
-                       f'{what} names taken from column "{lower[cand]}"; set [boundaries] '
-                       f"{what}_column in dataset.toml to use another")
+            report.add(
+                "boundaries",
+                None,
+                lower[cand],
+                "",
+                "info",
+                f'{what} names taken from column "{lower[cand]}"; set [boundaries] '
+                f"{what}_column in dataset.toml to use another",
+            )
             return lower[cand]
     if what == "district":
-        report.add("boundaries", None, "", "", "error",
-                   f"no district name column found (looked for {', '.join(candidates)}; columns: "
-                   f"{', '.join(lower.values()) or 'none'}); set [boundaries] district_column in "
-                   "dataset.toml")
+        report.add(
+            "boundaries",
+            None,
+            "",
+            "",
+            "error",
+            f"no district name column found (looked for {', '.join(candidates)}; columns: "
+            f"{', '.join(lower.values()) or 'none'}); set [boundaries] district_column in "
+            "dataset.toml",
+        )
     else:
-        report.add("boundaries", None, "", "", "info",
-                   "no region column found: region left empty; set [boundaries] region_column "
-                   "in dataset.toml if the file has one")
+        report.add(
+            "boundaries",
+            None,
+            "",
+            "",
+            "info",
+            "no region column found: region left empty; set [boundaries] region_column "
+            "in dataset.toml if the file has one",
+        )
     return None
 
 
-def _load_boundaries(path: Path, settings: dict[str, Any], report: ValidationReport
-                     ) -> tuple[gpd.GeoDataFrame | None, str]:
+def _load_boundaries(
+    path: Path, settings: dict[str, Any], report: ValidationReport
+) -> tuple[gpd.GeoDataFrame | None, str]:
     """Validated district polygons (district, region, area_km2, geometry in WGS84) and the projected CRS."""
     file = "boundaries"
     report.source[file] = path.name
@@ -281,63 +415,121 @@ def _load_boundaries(path: Path, settings: dict[str, Any], report: ValidationRep
         return None, ""
     n = len(raw)
     if n == 0:
-        report.add(file, None, "", path.name, "error",
-                   f"{path.name} holds no features: export the district polygons again")
+        report.add(
+            file,
+            None,
+            "",
+            path.name,
+            "error",
+            f"{path.name} holds no features: export the district polygons again",
+        )
         report.files[file] = FileCounts(0, 0, 0)
         return None, ""
     # CRS: reproject when declared, refuse when missing and not degrees (never guess silently)
     if raw.crs is None:
         minx, miny, maxx, maxy = raw.total_bounds
         if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-            report.add(file, None, "", "", "warning",
-                       f"{path.name} declares no CRS; its coordinates look like degrees and are "
-                       "read as WGS84 (EPSG:4326); save it with a .prj / CRS to be sure")
+            report.add(
+                file,
+                None,
+                "",
+                "",
+                "warning",
+                f"{path.name} declares no CRS; its coordinates look like degrees and are "
+                "read as WGS84 (EPSG:4326); save it with a .prj / CRS to be sure",
+            )
             raw = raw.set_crs(WGS84)
         else:
-            report.add(file, None, "", f"{minx:.0f},{miny:.0f},{maxx:.0f},{maxy:.0f}", "error",
-                       f"{path.name} declares no CRS and its coordinates are not degrees; save "
-                       "it again with its CRS (a .prj file for a Shapefile)")
+            report.add(
+                file,
+                None,
+                "",
+                f"{minx:.0f},{miny:.0f},{maxx:.0f},{maxy:.0f}",
+                "error",
+                f"{path.name} declares no CRS and its coordinates are not degrees; save "
+                "it again with its CRS (a .prj file for a Shapefile)",
+            )
             return None, ""
     elif not CRS.from_user_input(raw.crs).equals(CRS.from_user_input(WGS84)):
-        report.add(file, None, "", str(raw.crs.to_string()), "info",
-                   f"boundaries reprojected from {raw.crs.to_string()} to WGS84 (EPSG:4326)")
+        report.add(
+            file,
+            None,
+            "",
+            str(raw.crs.to_string()),
+            "info",
+            f"boundaries reprojected from {raw.crs.to_string()} to WGS84 (EPSG:4326)",
+        )
         raw = raw.to_crs(WGS84)
 
-    bounds_cfg = settings.get("boundaries", {}) if isinstance(settings.get("boundaries"), dict) else {}
+    bounds_cfg = (
+        settings.get("boundaries", {}) if isinstance(settings.get("boundaries"), dict) else {}
+    )
     columns = [c for c in raw.columns if c != raw.geometry.name]
-    dcol = _pick_column(columns, bounds_cfg.get("district_column"), DISTRICT_CANDIDATES,
-                        "district", report)
+    dcol = _pick_column(
+        columns, bounds_cfg.get("district_column"), DISTRICT_CANDIDATES, "district", report
+    )
     if dcol is None:
         return None, ""
-    rcol = _pick_column(columns, bounds_cfg.get("region_column"), REGION_CANDIDATES, "region",
-                        report, exclude=dcol)
+    rcol = _pick_column(
+        columns, bounds_cfg.get("region_column"), REGION_CANDIDATES, "region", report, exclude=dcol
+    )
 
     feature_rows = np.arange(1, n + 1)
-    text_frame = pd.DataFrame({"district": raw[dcol].astype(object).fillna("").map(str).str.strip()})
-    text_frame["region"] = (raw[rcol].astype(object).fillna("").map(str).str.strip()
-                            if rcol else "")
-    table = TextTable(text_frame.astype(object), list(feature_rows), [dcol] + ([rcol] if rcol else []),
-                      "", "", "")
+    text_frame = pd.DataFrame(
+        {"district": raw[dcol].astype(object).fillna("").map(str).str.strip()}
+    )
+    text_frame["region"] = raw[rcol].astype(object).fillna("").map(str).str.strip() if rcol else ""
+    table = TextTable(
+        text_frame.astype(object), list(feature_rows), [dcol] + ([rcol] if rcol else []), "", "", ""
+    )
     rows = _Rows(file, table, report)
     names = text_frame["district"]
-    rows.flag(names.eq(""), "district", lambda i: f"feature {i + 1} has no district name in "
-              f'column "{dcol}": fill it in or remove the feature')
+    rows.flag(
+        names.eq(""),
+        "district",
+        lambda i: (
+            f"feature {i + 1} has no district name in "
+            f'column "{dcol}": fill it in or remove the feature'
+        ),
+    )
 
     geoms = raw.geometry.values
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    rows.flag(missing, "geometry", lambda i: f'feature {i + 1} ("{names.iat[i]}") has no geometry: '
-              "draw the polygon or remove the feature", values=names)
+    rows.flag(
+        missing,
+        "geometry",
+        lambda i: (
+            f'feature {i + 1} ("{names.iat[i]}") has no geometry: '
+            "draw the polygon or remove the feature"
+        ),
+        values=names,
+    )
     fixed = list(geoms)
     invalid = ~missing & ~shapely.is_valid(geoms)
     for i in np.flatnonzero(invalid):
         fixed[i] = shapely.make_valid(geoms[i])
-    rows.flag(invalid, "geometry", lambda i: f'polygon of "{names.iat[i]}" was invalid '
-              f"({shapely.is_valid_reason(geoms[i])}) and was repaired with make_valid; "
-              "check its outline in a GIS", severity="warning", values=names)
+    rows.flag(
+        invalid,
+        "geometry",
+        lambda i: (
+            f'polygon of "{names.iat[i]}" was invalid '
+            f"({shapely.is_valid_reason(geoms[i])}) and was repaired with make_valid; "
+            "check its outline in a GIS"
+        ),
+        severity="warning",
+        values=names,
+    )
     polys = [None if missing[i] else _polygonal(fixed[i]) for i in range(n)]
     not_polygon = np.array([(not missing[i]) and polys[i] is None for i in range(n)])
-    rows.flag(not_polygon, "geometry", lambda i: f'feature {i + 1} ("{names.iat[i]}") is a '
-              f"{geoms[i].geom_type}, not a polygon: districts must be polygons", values=names)
+    rows.flag(
+        not_polygon,
+        "geometry",
+        lambda i: (
+            f'feature {i + 1} ("{names.iat[i]}") is a '
+            f"{geoms[i].geom_type}, not a polygon: districts must be polygons"
+        ),
+        values=names,
+    )
 
     folded = names.str.casefold()
     first_of: dict[str, int] = {}
@@ -349,39 +541,71 @@ def _load_boundaries(path: Path, settings: dict[str, Any], report: ValidationRep
             dup[i] = True
         else:
             first_of[key] = i
-    rows.flag(dup, "district", lambda i: f'duplicate district "{names.iat[i]}": features '
-              f"{first_of[folded.iat[i]] + 1} and {i + 1} have the same name; merge them into one "
-              "(multi)polygon or rename one")
+    rows.flag(
+        dup,
+        "district",
+        lambda i: (
+            f'duplicate district "{names.iat[i]}": features '
+            f"{first_of[folded.iat[i]] + 1} and {i + 1} have the same name; merge them into one "
+            "(multi)polygon or rename one"
+        ),
+    )
     accepted = rows.finish()
 
-    cfg_crs = settings.get("crs", {}).get("projected") if isinstance(settings.get("crs"), dict) else None
+    cfg_crs = (
+        settings.get("crs", {}).get("projected") if isinstance(settings.get("crs"), dict) else None
+    )
     good = gpd.GeoDataFrame(
-        {"district": names[accepted].to_numpy(), "region": text_frame["region"][accepted].to_numpy()},
-        geometry=[polys[i] for i in np.flatnonzero(accepted)], crs=WGS84)
+        {
+            "district": names[accepted].to_numpy(),
+            "region": text_frame["region"][accepted].to_numpy(),
+        },
+        geometry=[polys[i] for i in np.flatnonzero(accepted)],
+        crs=WGS84,
+    )
     if len(good) == 0:
-        report.add(file, None, "", "", "error",
-                   "no usable district polygon: fix the problems above")
+        report.add(
+            file, None, "", "", "error", "no usable district polygon: fix the problems above"
+        )
         return None, ""
     if cfg_crs:
         try:
             crs = CRS.from_user_input(cfg_crs)
         except CRSError as exc:
-            report.add("dataset", None, "crs.projected", cfg_crs, "error",
-                       f'dataset.toml [crs] projected = "{cfg_crs}" is not a CRS ({exc}); '
-                       'write an EPSG code such as "EPSG:32736"')
+            report.add(
+                "dataset",
+                None,
+                "crs.projected",
+                cfg_crs,
+                "error",
+                f'dataset.toml [crs] projected = "{cfg_crs}" is not a CRS ({exc}); '
+                'write an EPSG code such as "EPSG:32736"',
+            )
             return None, ""
         if not crs.is_projected:
-            report.add("dataset", None, "crs.projected", cfg_crs, "error",
-                       f'dataset.toml [crs] projected = "{cfg_crs}" is not a projected CRS; '
-                       'write a projected one in metres such as "EPSG:32736" (UTM)')
+            report.add(
+                "dataset",
+                None,
+                "crs.projected",
+                cfg_crs,
+                "error",
+                f'dataset.toml [crs] projected = "{cfg_crs}" is not a projected CRS; '
+                'write a projected one in metres such as "EPSG:32736" (UTM)',
+            )
             return None, ""
         projected = str(cfg_crs)
     else:
         minx, miny, maxx, maxy = good.total_bounds
         projected = utm_crs_of((minx + maxx) / 2, (miny + maxy) / 2)
-        report.add(file, None, "", projected, "info",
-                   f"distances computed in {projected}, the UTM zone of the boundaries' centre; "
-                   "set [crs] projected in dataset.toml to use another")
+        report.add(
+            file,
+            None,
+            "",
+            projected,
+            "info",
+            f"distances computed in {projected}, the UTM zone of the boundaries' centre; "
+            "set [crs] projected in dataset.toml to use another",
+        )
     metric = good.to_crs(projected)
     good["area_km2"] = metric.geometry.area.to_numpy() / 1e6
     _warn_overlaps(metric, np.flatnonzero(accepted) + 1, report)
@@ -390,8 +614,9 @@ def _load_boundaries(path: Path, settings: dict[str, Any], report: ValidationRep
     return good[["district", "region", "area_km2", "geometry"]].reset_index(drop=True), projected
 
 
-def _warn_overlaps(metric: gpd.GeoDataFrame, feature_numbers: np.ndarray,
-                   report: ValidationReport) -> None:
+def _warn_overlaps(
+    metric: gpd.GeoDataFrame, feature_numbers: np.ndarray, report: ValidationReport
+) -> None:
     """Warn for every pair of districts whose overlap exceeds 1% of the smaller one (projected CRS)."""
     geoms = metric.geometry.values
     left, right = metric.sindex.query(geoms, predicate="intersects")
@@ -402,30 +627,56 @@ def _warn_overlaps(metric: gpd.GeoDataFrame, feature_numbers: np.ndarray,
         smaller = min(areas[a], areas[b])
         if smaller > 0 and inter > OVERLAP_SHARE * smaller:
             da, db = metric["district"].iat[a], metric["district"].iat[b]
-            report.add("boundaries", int(feature_numbers[b]), "geometry", db, "warning",
-                       f'districts "{da}" (feature {feature_numbers[a]}) and "{db}" (feature '
-                       f"{feature_numbers[b]}) overlap by {inter / 1e6:.1f} km² "
-                       f"({100 * inter / smaller:.0f}% of the smaller); points there are given "
-                       f'to "{da}"; fix the outlines so districts do not overlap')
+            report.add(
+                "boundaries",
+                int(feature_numbers[b]),
+                "geometry",
+                db,
+                "warning",
+                f'districts "{da}" (feature {feature_numbers[a]}) and "{db}" (feature '
+                f"{feature_numbers[b]}) overlap by {inter / 1e6:.1f} km² "
+                f"({100 * inter / smaller:.0f}% of the smaller); points there are given "
+                f'to "{da}"; fix the outlines so districts do not overlap',
+            )
 
 
 # ------------------------------------------------------------------ shared checks
-def _check_coordinates(rows: _Rows, *, missing_message: str) -> tuple[pd.Series, pd.Series, np.ndarray]:
+def _check_coordinates(
+    rows: _Rows, *, missing_message: str
+) -> tuple[pd.Series, pd.Series, np.ndarray]:
     """Validate latitude/longitude; returns (lat, lon, ok mask)."""
     lat_text, lon_text = rows.text("latitude"), rows.text("longitude")
     both_empty = lat_text.eq("") & lon_text.eq("")
     rows.flag(both_empty, "latitude", lambda i: missing_message)
     lat, lon = _parse_numbers(lat_text), _parse_numbers(lon_text)
-    for col, text, num, limit in (("latitude", lat_text, lat, 90), ("longitude", lon_text, lon, 180)):
+    for col, text, num, limit in (
+        ("latitude", lat_text, lat, 90),
+        ("longitude", lon_text, lon, 180),
+    ):
         empty = text.eq("") & ~both_empty
-        rows.flag(empty, col, lambda i, col=col: f"{col} is empty: write decimal degrees (WGS84), "
-                  "e.g. -13.9626")
+        rows.flag(
+            empty,
+            col,
+            lambda i, col=col: f"{col} is empty: write decimal degrees (WGS84), e.g. -13.9626",
+        )
         bad = ~text.eq("") & num.isna()
-        rows.flag(bad, col, lambda i, col=col, text=text: f'{col} "{text.iat[i]}" is not a number: '
-                  "write decimal degrees such as -13.9626 (not degrees-minutes-seconds)")
+        rows.flag(
+            bad,
+            col,
+            lambda i, col=col, text=text: (
+                f'{col} "{text.iat[i]}" is not a number: '
+                "write decimal degrees such as -13.9626 (not degrees-minutes-seconds)"
+            ),
+        )
         out = num.notna() & (num.abs() > limit)
-        rows.flag(out, col, lambda i, col=col, text=text, limit=limit: f"{col} {text.iat[i]} is "
-                  f"outside -{limit}..{limit}: check the value (latitude and longitude swapped?)")
+        rows.flag(
+            out,
+            col,
+            lambda i, col=col, text=text, limit=limit: (
+                f"{col} {text.iat[i]} is "
+                f"outside -{limit}..{limit}: check the value (latitude and longitude swapped?)"
+            ),
+        )
     ok = (lat.notna() & lon.notna() & (lat.abs() <= 90) & (lon.abs() <= 180)).to_numpy()
     return lat, lon, ok
 
@@ -440,23 +691,37 @@ def _check_ids(rows: _Rows, column: str, what: str) -> pd.Series:
         first_row = {}
         for v, r in zip(ids.tolist(), rows.row_numbers.tolist()):
             first_row.setdefault(v, r)
-        rows.flag(dup, column, lambda i: f'duplicate {column} "{ids.iat[i]}": row '
-                  f"{first_row[ids.iat[i]]} has the same id; give each {what} its own id")
+        rows.flag(
+            dup,
+            column,
+            lambda i: (
+                f'duplicate {column} "{ids.iat[i]}": row '
+                f"{first_row[ids.iat[i]]} has the same id; give each {what} its own id"
+            ),
+        )
     return ids
 
 
-def _locate(rows: _Rows, lat: pd.Series, lon: pd.Series, ok: np.ndarray,
-            boundaries: gpd.GeoDataFrame | None, what: str) -> tuple[pd.Series, pd.Series]:
+def _locate(
+    rows: _Rows,
+    lat: pd.Series,
+    lon: pd.Series,
+    ok: np.ndarray,
+    boundaries: gpd.GeoDataFrame | None,
+    what: str,
+) -> tuple[pd.Series, pd.Series]:
     """Spatial join: the district and region each point lies in; outside every district is an error."""
     district = pd.Series([""] * rows.n, index=rows.frame.index, dtype=object)
     region = district.copy()
     if boundaries is None or not ok.any():
         return district, region
     idx = np.flatnonzero(ok)
-    points = gpd.GeoDataFrame({"i": idx}, geometry=gpd.points_from_xy(lon.iloc[idx], lat.iloc[idx]),
-                              crs=WGS84)
-    joined = gpd.sjoin(points, boundaries[["district", "region", "geometry"]], how="left",
-                       predicate="intersects")
+    points = gpd.GeoDataFrame(
+        {"i": idx}, geometry=gpd.points_from_xy(lon.iloc[idx], lat.iloc[idx]), crs=WGS84
+    )
+    joined = gpd.sjoin(
+        points, boundaries[["district", "region", "geometry"]], how="left", predicate="intersects"
+    )
     joined = joined[~joined["i"].duplicated(keep="first")]
     hit = joined["district"].notna().to_numpy()
     inside_idx = joined["i"].to_numpy()[hit]
@@ -464,10 +729,14 @@ def _locate(rows: _Rows, lat: pd.Series, lon: pd.Series, ok: np.ndarray,
     region.iloc[inside_idx] = joined["region"].to_numpy()[hit]
     outside_idx = joined["i"].to_numpy()[~hit]
     if len(outside_idx):
-        swapped = gpd.GeoDataFrame({"i": outside_idx}, crs=WGS84, geometry=gpd.points_from_xy(
-            lat.iloc[outside_idx], lon.iloc[outside_idx]))
-        sj = gpd.sjoin(swapped, boundaries[["district", "geometry"]], how="inner",
-                       predicate="intersects")
+        swapped = gpd.GeoDataFrame(
+            {"i": outside_idx},
+            crs=WGS84,
+            geometry=gpd.points_from_xy(lat.iloc[outside_idx], lon.iloc[outside_idx]),
+        )
+        sj = gpd.sjoin(
+            swapped, boundaries[["district", "geometry"]], how="inner", predicate="intersects"
+        )
         swap_district = dict(zip(sj["i"], sj["district"]))
         mask = np.zeros(rows.n, dtype=bool)
         mask[outside_idx] = True
@@ -476,17 +745,23 @@ def _locate(rows: _Rows, lat: pd.Series, lon: pd.Series, ok: np.ndarray,
         def message(i: int) -> str:
             where = f"latitude {lat_text.iat[i]}, longitude {lon_text.iat[i]}"
             if i in swap_district:
-                return (f"{what} at {where} lies outside every district; latitude and longitude "
-                        f'look swapped (swapped, it lies in "{swap_district[i]}"): exchange the '
-                        "two values")
-            return (f"{what} at {where} lies outside every district: check the coordinates "
-                    "(decimal degrees, WGS84) or add the missing district to the boundaries")
+                return (
+                    f"{what} at {where} lies outside every district; latitude and longitude "
+                    f'look swapped (swapped, it lies in "{swap_district[i]}"): exchange the '
+                    "two values"
+                )
+            return (
+                f"{what} at {where} lies outside every district: check the coordinates "
+                "(decimal degrees, WGS84) or add the missing district to the boundaries"
+            )
+
         rows.flag(mask, "latitude", message)
     return district, region
 
 
-def _check_stated_district(rows: _Rows, located: pd.Series,
-                           boundaries: gpd.GeoDataFrame | None) -> None:
+def _check_stated_district(
+    rows: _Rows, located: pd.Series, boundaries: gpd.GeoDataFrame | None
+) -> None:
     """A stated district must exist (else an error naming the closest); disagreeing with the polygon warns."""
     if boundaries is None or "district" not in rows.frame.columns:
         return
@@ -495,79 +770,137 @@ def _check_stated_district(rows: _Rows, located: pd.Series,
     canon = {n.casefold(): n for n in names}
     resolved = stated.str.casefold().map(canon)
     unknown = stated.ne("") & resolved.isna()
-    rows.flag(unknown, "district", lambda i: f'district "{stated.iat[i]}" is not in the boundaries'
-              f"{_did_you_mean(stated.iat[i], names)} (the point's polygon gives "
-              f'"{located.iat[i] or "none"}")')
-    disagree = (stated.ne("") & resolved.notna() & located.ne("")
-                & resolved.fillna("").ne(located)).to_numpy()
-    rows.flag(disagree, "district", lambda i: f'stated district "{stated.iat[i]}" disagrees with '
-              f'the polygon the point lies in ("{located.iat[i]}"); "{located.iat[i]}" is used: '
-              "correct the district or the coordinates", severity="warning")
+    rows.flag(
+        unknown,
+        "district",
+        lambda i: (
+            f'district "{stated.iat[i]}" is not in the boundaries'
+            f"{_did_you_mean(stated.iat[i], names)} (the point's polygon gives "
+            f'"{located.iat[i] or "none"}")'
+        ),
+    )
+    disagree = (
+        stated.ne("") & resolved.notna() & located.ne("") & resolved.fillna("").ne(located)
+    ).to_numpy()
+    rows.flag(
+        disagree,
+        "district",
+        lambda i: (
+            f'stated district "{stated.iat[i]}" disagrees with '
+            f'the polygon the point lies in ("{located.iat[i]}"); "{located.iat[i]}" is used: '
+            "correct the district or the coordinates"
+        ),
+        severity="warning",
+    )
 
 
 # ------------------------------------------------------------------------ hotspots
-def _load_hotspots(table: TextTable, boundaries: gpd.GeoDataFrame | None,
-                   report: ValidationReport) -> gpd.GeoDataFrame:
+def _load_hotspots(
+    table: TextTable, boundaries: gpd.GeoDataFrame | None, report: ValidationReport
+) -> gpd.GeoDataFrame:
     """Validate hotspot rows; return the accepted ones as the canonical hotspots frame."""
     rows = _Rows("hotspots", table, report)
     ids = _check_ids(rows, "hotspot_id", "hotspot")
     lat, lon, ok = _check_coordinates(
-        rows, missing_message="latitude and longitude are empty: add the hotspot's location in "
-        "decimal degrees (WGS84)")
+        rows,
+        missing_message="latitude and longitude are empty: add the hotspot's location in "
+        "decimal degrees (WGS84)",
+    )
     typology = rows.text("typology").str.lower()
-    rows.flag(typology.eq(""), "typology", lambda i: "typology is empty: write the kind of "
-              "place, e.g. bar, lodge, street, brothel, home")
+    rows.flag(
+        typology.eq(""),
+        "typology",
+        lambda i: (
+            "typology is empty: write the kind of place, e.g. bar, lodge, street, brothel, home"
+        ),
+    )
     counts = {c: _check_count(rows, c, required=True) for c in HOTSPOT_COUNT_COLUMNS}
     for lo, hi in (("typical_min", "typical_max"), ("peak_min", "peak_max")):
         a, b = counts[lo], counts[hi]
-        rows.flag((a > b).fillna(False), lo, lambda i, lo=lo, hi=hi, a=a, b=b:
-                  f"{lo} {int(a.iat[i])} > {hi} {int(b.iat[i])}: the minimum cannot exceed the "
-                  "maximum; exchange the two values or correct one")
+        rows.flag(
+            (a > b).fillna(False),
+            lo,
+            lambda i, lo=lo, hi=hi, a=a, b=b: (
+                f"{lo} {int(a.iat[i])} > {hi} {int(b.iat[i])}: the minimum cannot exceed the "
+                "maximum; exchange the two values or correct one"
+            ),
+        )
     tmax, pmax = counts["typical_max"], counts["peak_max"]
-    rows.flag((tmax > pmax).fillna(False), "typical_max", lambda i:
-              f"typical_max {int(tmax.iat[i])} > peak_max {int(pmax.iat[i])}: a peak day usually "
-              "has at least as many people as a typical day; check both", severity="warning")
+    rows.flag(
+        (tmax > pmax).fillna(False),
+        "typical_max",
+        lambda i: (
+            f"typical_max {int(tmax.iat[i])} > peak_max {int(pmax.iat[i])}: a peak day usually "
+            "has at least as many people as a typical day; check both"
+        ),
+        severity="warning",
+    )
 
     population = rows.text("population").str.upper()
     population = population.where(population.ne(""), "FSW")
-    rows.flag(~population.isin(KEY_POPULATIONS), "population", lambda i:
-              f'population "{population.iat[i]}" is not one of {", ".join(KEY_POPULATIONS)}; it is '
-              "kept as written but planning defaults may not fit it", severity="warning")
+    rows.flag(
+        ~population.isin(KEY_POPULATIONS),
+        "population",
+        lambda i: (
+            f'population "{population.iat[i]}" is not one of {", ".join(KEY_POPULATIONS)}; it is '
+            "kept as written but planning defaults may not fit it"
+        ),
+        severity="warning",
+    )
 
-    peak_days = _canonical_optional(rows, "peak_days", canonical_days,
-                                    'write days such as "Fri;Sat" or "Fri-Sun"')
-    peak_times = _canonical_optional(rows, "peak_times", canonical_times,
-                                     'write hour ranges such as "18-24;0-2" or bands '
-                                     '"morning;afternoon;evening;night"')
-    mapped_on = _canonical_optional(rows, "mapped_on", canonical_date,
-                                    "write a date such as 2025-03-14")
+    peak_days = _canonical_optional(
+        rows, "peak_days", canonical_days, 'write days such as "Fri;Sat" or "Fri-Sun"'
+    )
+    peak_times = _canonical_optional(
+        rows,
+        "peak_times",
+        canonical_times,
+        'write hour ranges such as "18-24;0-2" or bands "morning;afternoon;evening;night"',
+    )
+    mapped_on = _canonical_optional(
+        rows, "mapped_on", canonical_date, "write a date such as 2025-03-14"
+    )
 
     district, region = _locate(rows, lat, lon, ok, boundaries, "hotspot")
     _check_stated_district(rows, district, boundaries)
     accepted = rows.finish()
 
-    out = pd.DataFrame({
-        "hotspot_id": ids, "name": rows.text("name"), "latitude": lat, "longitude": lon,
-        "typology": typology,
-        **{c: counts[c] for c in HOTSPOT_COUNT_COLUMNS},
-        "district": district, "region": region, "population": population,
-        "peak_days": peak_days, "peak_times": peak_times, "mapped_on": mapped_on,
-        "pe_id": rows.text("pe_id"),
-    })[accepted].reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "hotspot_id": ids,
+            "name": rows.text("name"),
+            "latitude": lat,
+            "longitude": lon,
+            "typology": typology,
+            **{c: counts[c] for c in HOTSPOT_COUNT_COLUMNS},
+            "district": district,
+            "region": region,
+            "population": population,
+            "peak_days": peak_days,
+            "peak_times": peak_times,
+            "mapped_on": mapped_on,
+            "pe_id": rows.text("pe_id"),
+        }
+    )[accepted].reset_index(drop=True)
     for c in HOTSPOT_COUNT_COLUMNS:
         out[c] = out[c].astype("int64")
     return _to_geo(out, HOTSPOT_COLUMNS)
 
 
-def _canonical_optional(rows: _Rows, column: str, parse: Callable[[str], str | None],
-                        how: str) -> pd.Series:
+def _canonical_optional(
+    rows: _Rows, column: str, parse: Callable[[str], str | None], how: str
+) -> pd.Series:
     """Canonicalise an optional text column; unreadable values are a warning and cleared."""
     text = rows.text(column)
     mapping = {v: parse(v) for v in text.unique()}
     parsed = text.map(mapping)
     bad = parsed.isna()
-    rows.flag(bad, column, lambda i: f'{column} "{text.iat[i]}" could not be read and was '
-              f"cleared: {how}", severity="warning")
+    rows.flag(
+        bad,
+        column,
+        lambda i: f'{column} "{text.iat[i]}" could not be read and was cleared: {how}',
+        severity="warning",
+    )
     return parsed.fillna("").astype(object)
 
 
@@ -577,41 +910,67 @@ def _to_geo(frame: pd.DataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     for c in columns:
         if frame[c].dtype == object:
             frame[c] = frame[c].astype(str)
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["longitude"],
-                                                               frame["latitude"]), crs=WGS84)
+    return gpd.GeoDataFrame(
+        frame, geometry=gpd.points_from_xy(frame["longitude"], frame["latitude"]), crs=WGS84
+    )
 
 
 # --------------------------------------------------------------------------- sites
-def _load_sites(table: TextTable, boundaries: gpd.GeoDataFrame | None,
-                report: ValidationReport) -> gpd.GeoDataFrame:
+def _load_sites(
+    table: TextTable, boundaries: gpd.GeoDataFrame | None, report: ValidationReport
+) -> gpd.GeoDataFrame:
     """Validate site rows; return the accepted ones as the canonical sites frame."""
     rows = _Rows("sites", table, report)
     ids = _check_ids(rows, "site_id", "site")
     name = rows.text("name")
-    rows.flag(name.eq(""), "name", lambda i: "name is empty: write the site's name as people "
-              "know it", severity="warning")
+    rows.flag(
+        name.eq(""),
+        "name",
+        lambda i: "name is empty: write the site's name as people know it",
+        severity="warning",
+    )
     name = name.where(name.ne(""), ids)
     lat, lon, ok = _check_coordinates(
-        rows, missing_message="site has no coordinates: add latitude and longitude in decimal "
-        "degrees (WGS84) so distances from hotspots can be computed")
+        rows,
+        missing_message="site has no coordinates: add latitude and longitude in decimal "
+        "degrees (WGS84) so distances from hotspots can be computed",
+    )
     site_type = rows.text("site_type").str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-    rows.flag(site_type.eq(""), "site_type", lambda i: "site_type is empty: write clinic, "
-              "drop_in_centre, mobile, pharmacy, ...")
+    rows.flag(
+        site_type.eq(""),
+        "site_type",
+        lambda i: "site_type is empty: write clinic, drop_in_centre, mobile, pharmacy, ...",
+    )
     services_text = rows.text("services")
     parsed = {v: canonical_services(v) for v in services_text.unique()}
     services = services_text.map(lambda v: parsed[v][0])
     unknown = services_text.map(lambda v: bool(parsed[v][1]))
-    rows.flag(unknown, "services", lambda i: f"services {', '.join(parsed[services_text.iat[i]][1])} "
-              f"not recognised and dropped: use {';'.join(SERVICES)}",
-              severity="warning")
+    rows.flag(
+        unknown,
+        "services",
+        lambda i: (
+            f"services {', '.join(parsed[services_text.iat[i]][1])} "
+            f"not recognised and dropped: use {';'.join(SERVICES)}"
+        ),
+        severity="warning",
+    )
     district, region = _locate(rows, lat, lon, ok, boundaries, "site")
     _check_stated_district(rows, district, boundaries)
     accepted = rows.finish()
-    out = pd.DataFrame({
-        "site_id": ids, "name": name, "latitude": lat, "longitude": lon, "site_type": site_type,
-        "district": district, "region": region, "services": services,
-        "open_days": rows.text("open_days"), "open_hours": rows.text("open_hours"),
-    })[accepted].reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "site_id": ids,
+            "name": name,
+            "latitude": lat,
+            "longitude": lon,
+            "site_type": site_type,
+            "district": district,
+            "region": region,
+            "services": services,
+            "open_days": rows.text("open_days"),
+            "open_hours": rows.text("open_hours"),
+        }
+    )[accepted].reset_index(drop=True)
     return _to_geo(out, SITE_COLUMNS)
 
 
@@ -627,38 +986,63 @@ def _rejected_ids(report: ValidationReport, file: str, column: str) -> dict[str,
     return out
 
 
-def _load_enrolment(table: TextTable, hotspots: gpd.GeoDataFrame | None,
-                    sites: gpd.GeoDataFrame | None, boundaries: gpd.GeoDataFrame | None,
-                    report: ValidationReport) -> pd.DataFrame:
+def _load_enrolment(
+    table: TextTable,
+    hotspots: gpd.GeoDataFrame | None,
+    sites: gpd.GeoDataFrame | None,
+    boundaries: gpd.GeoDataFrame | None,
+    report: ValidationReport,
+) -> pd.DataFrame:
     """Validate enrolment rows, resolve each to a district; return the canonical enrolment frame."""
     rows = _Rows("enrolment", table, report)
     period_text = rows.text("period")
     mapping = {v: canonical_period(v) for v in period_text.unique()}
     period = period_text.map(mapping)
-    rows.flag(period.isna(), "period", lambda i: f'period "{period_text.iat[i]}" is not a period: '
-              'write "2025-Q3" for a quarter or "2025-09" for a month')
+    rows.flag(
+        period.isna(),
+        "period",
+        lambda i: (
+            f'period "{period_text.iat[i]}" is not a period: '
+            'write "2025-Q3" for a quarter or "2025-09" for a month'
+        ),
+    )
     enrolled = _check_count(rows, "enrolled", required=True)
     extra = {}
     for col in ENROLMENT_OPTIONAL_COUNTS:
         text = rows.text(col)
         num = _parse_numbers(text)
         bad = (text.ne("") & (num.isna() | (num < 0))).to_numpy()
-        rows.flag(bad, col, lambda i, col=col, text=text: f'{col} "{text.iat[i]}" is not a count '
-                  "of 0 or more and was cleared: write a whole number such as "
-                  f"{_count_example(text.iat[i])}", severity="warning")
+        rows.flag(
+            bad,
+            col,
+            lambda i, col=col, text=text: (
+                f'{col} "{text.iat[i]}" is not a count '
+                "of 0 or more and was cleared: write a whole number such as "
+                f"{_count_example(text.iat[i])}"
+            ),
+            severity="warning",
+        )
         extra[col] = num.where(~bad).astype("float64")
 
     hid, sid, dist_text = rows.text("hotspot_id"), rows.text("site_id"), rows.text("district")
     none_given = hid.eq("") & sid.eq("") & dist_text.eq("")
-    rows.flag(none_given, "hotspot_id", lambda i: "row names no hotspot_id, site_id or district: "
-              "fill in one so the enrolment can be placed")
+    rows.flag(
+        none_given,
+        "hotspot_id",
+        lambda i: (
+            "row names no hotspot_id, site_id or district: "
+            "fill in one so the enrolment can be placed"
+        ),
+    )
     level = np.where(hid.ne(""), "hotspot", np.where(sid.ne(""), "site", "district"))
     district = pd.Series([""] * rows.n, index=rows.frame.index, dtype=object)
     region = district.copy()
 
     rejected_rows = {f: _rejected_ids(report, f, f"{f[:-1]}_id") for f in ("hotspots", "sites")}
-    for col, given, frame, file in (("hotspot_id", hid, hotspots, "hotspots"),
-                                    ("site_id", sid, sites, "sites")):
+    for col, given, frame, file in (
+        ("hotspot_id", hid, hotspots, "hotspots"),
+        ("site_id", sid, sites, "sites"),
+    ):
         if frame is None:
             continue
         lookup_d = dict(zip(frame[col].tolist(), frame["district"].tolist()))
@@ -671,10 +1055,15 @@ def _load_enrolment(table: TextTable, hotspots: gpd.GeoDataFrame | None,
             value = given.iat[i]
             bad_row = rejected_rows[file].get(value)
             if bad_row is not None:
-                return (f'{col} "{value}" points at {file} row {bad_row}, which was rejected: fix '
-                        "that row first")
-            return (f'{col} "{value}" is not in {file}{_did_you_mean(value, ids)}: check the id '
-                    f"or add the {file[:-1]} to {file}")
+                return (
+                    f'{col} "{value}" points at {file} row {bad_row}, which was rejected: fix '
+                    "that row first"
+                )
+            return (
+                f'{col} "{value}" is not in {file}{_did_you_mean(value, ids)}: check the id '
+                f"or add the {file[:-1]} to {file}"
+            )
+
         rows.flag(unknown, col, message)
         use = (level == ("hotspot" if col == "hotspot_id" else "site")) & known.to_numpy()
         district[use] = given[use].map(lookup_d)
@@ -685,34 +1074,63 @@ def _load_enrolment(table: TextTable, hotspots: gpd.GeoDataFrame | None,
         canon = {n.casefold(): n for n in names}
         resolved = dist_text.str.casefold().map(canon)
         unknown = dist_text.ne("") & resolved.isna()
-        rows.flag(unknown, "district", lambda i: f'district "{dist_text.iat[i]}" is not in the '
-                  f"boundaries{_did_you_mean(dist_text.iat[i], names)}")
+        rows.flag(
+            unknown,
+            "district",
+            lambda i: (
+                f'district "{dist_text.iat[i]}" is not in the '
+                f"boundaries{_did_you_mean(dist_text.iat[i], names)}"
+            ),
+        )
         region_of = dict(zip(boundaries["district"], boundaries["region"]))
         use = (level == "district") & resolved.notna().to_numpy()
         district[use] = resolved[use]
         region[use] = resolved[use].map(region_of)
         other = (level != "district") & resolved.notna().to_numpy() & district.ne("").to_numpy()
         disagree = other & (resolved.fillna("") != district).to_numpy()
-        rows.flag(disagree, "district", lambda i: f'district "{dist_text.iat[i]}" disagrees with '
-                  f'the {level[i]} it names (in "{district.iat[i]}"); "{district.iat[i]}" is used',
-                  severity="warning")
+        rows.flag(
+            disagree,
+            "district",
+            lambda i: (
+                f'district "{dist_text.iat[i]}" disagrees with '
+                f'the {level[i]} it names (in "{district.iat[i]}"); "{district.iat[i]}" is used'
+            ),
+            severity="warning",
+        )
 
     key = np.where(level == "hotspot", hid, np.where(level == "site", sid, district.str.casefold()))
     key_frame = pd.DataFrame({"p": period.fillna("?"), "l": level, "k": key})
     dup = (key_frame.duplicated(keep="first") & period.notna() & ~none_given).to_numpy()
     if dup.any():
-        first = (key_frame.assign(r=rows.row_numbers).groupby(["p", "l", "k"], sort=False)["r"]
-                 .transform("first").to_numpy())
-        rows.flag(dup, "period", lambda i: f"duplicate: row {first[i]} "
-                  f"already gives enrolment for {level[i]} "
-                  f'"{key_frame["k"].iat[i]}" in {period.iat[i]}; keep one row (enrolled is '
-                  "cumulative)")
+        first = (
+            key_frame.assign(r=rows.row_numbers)
+            .groupby(["p", "l", "k"], sort=False)["r"]
+            .transform("first")
+            .to_numpy()
+        )
+        rows.flag(
+            dup,
+            "period",
+            lambda i: (
+                f"duplicate: row {first[i]} "
+                f"already gives enrolment for {level[i]} "
+                f'"{key_frame["k"].iat[i]}" in {period.iat[i]}; keep one row (enrolled is '
+                "cumulative)"
+            ),
+        )
     accepted = rows.finish()
-    out = pd.DataFrame({
-        "period": period, "enrolled": enrolled, "hotspot_id": hid.where(level == "hotspot", ""),
-        "site_id": sid.where(level != "district", ""), "level": level, "district": district,
-        "region": region.fillna(""), **extra,
-    })[accepted].reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "period": period,
+            "enrolled": enrolled,
+            "hotspot_id": hid.where(level == "hotspot", ""),
+            "site_id": sid.where(level != "district", ""),
+            "level": level,
+            "district": district,
+            "region": region.fillna(""),
+            **extra,
+        }
+    )[accepted].reset_index(drop=True)
     out["enrolled"] = out["enrolled"].astype("int64")
     for c in ("period", "hotspot_id", "site_id", "level", "district", "region"):
         out[c] = out[c].astype(str)
@@ -720,8 +1138,13 @@ def _load_enrolment(table: TextTable, hotspots: gpd.GeoDataFrame | None,
 
 
 # ---------------------------------------------------------------------------- main
-def _read(file: str, path: Path | None, settings: dict[str, Any], required: list[str],
-          report: ValidationReport) -> TextTable | None:
+def _read(
+    file: str,
+    path: Path | None,
+    settings: dict[str, Any],
+    required: list[str],
+    report: ValidationReport,
+) -> TextTable | None:
     """Read one table and check its required columns; None when the file is unusable (fatal)."""
     if path is None:
         return None
@@ -737,32 +1160,50 @@ def _read(file: str, path: Path | None, settings: dict[str, Any], required: list
         how = f"{table.encoding}, {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
     report.source[file] = f"{path.name} ({how})"
     if not table.original_headers:
-        report.add(file, None, "", path.name, "error",
-                   f"{path.name} is empty: it needs a header row ({', '.join(required)}, ...) and "
-                   "one row per record (see data/templates)")
+        report.add(
+            file,
+            None,
+            "",
+            path.name,
+            "error",
+            f"{path.name} is empty: it needs a header row ({', '.join(required)}, ...) and "
+            "one row per record (see data/templates)",
+        )
         report.files[file] = FileCounts(0, 0, 0)
         report.rejected[file] = pd.DataFrame(columns=["row", "reasons"])
         return None
     missing = _check_required_columns(table, file, required, report)
-    if file == "enrolment" and not any(c in table.frame.columns
-                                       for c in ("hotspot_id", "site_id", "district")):
-        report.add(file, 1, "hotspot_id", "", "error",
-                   "enrolment needs a column hotspot_id, site_id or district saying where each "
-                   "row belongs: add one")
+    if file == "enrolment" and not any(
+        c in table.frame.columns for c in ("hotspot_id", "site_id", "district")
+    ):
+        report.add(
+            file,
+            1,
+            "hotspot_id",
+            "",
+            "error",
+            "enrolment needs a column hotspot_id, site_id or district saying where each "
+            "row belongs: add one",
+        )
         missing.append("hotspot_id|site_id|district")
     if missing:
-        _refuse_file(file, table, f"file refused: required column(s) {', '.join(missing)} missing",
-                     report)
+        _refuse_file(
+            file, table, f"file refused: required column(s) {', '.join(missing)} missing", report
+        )
         return None
     if len(table.frame) == 0:
-        report.add(file, None, "", path.name, "warning",
-                   f"{path.name} has a header but no data rows")
+        report.add(
+            file, None, "", path.name, "warning", f"{path.name} has a header but no data rows"
+        )
     return table
 
 
 def _empty_geo(columns: list[str]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({c: pd.Series([], dtype=str) for c in columns},
-                            geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+    return gpd.GeoDataFrame(
+        {c: pd.Series([], dtype=str) for c in columns},
+        geometry=gpd.GeoSeries([], crs=WGS84),
+        crs=WGS84,
+    )
 
 
 def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
@@ -774,9 +1215,15 @@ def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
     report = ValidationReport()
     folder = Path(path)
     if not folder.is_dir():
-        report.add("dataset", None, "", str(folder), "error",
-                   f"{folder} is not a folder: give the folder holding hotspots, sites, enrolment "
-                   "and boundaries files")
+        report.add(
+            "dataset",
+            None,
+            "",
+            str(folder),
+            "error",
+            f"{folder} is not a folder: give the folder holding hotspots, sites, enrolment "
+            "and boundaries files",
+        )
         raise DatasetLoadError(report)
     settings = _read_settings(folder, report)
     files = _find_files(folder, report)
@@ -787,16 +1234,27 @@ def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
         boundaries, projected = _load_boundaries(files["boundaries"], settings, report)
     fatal = fatal or boundaries is None
 
-    required = {"hotspots": HOTSPOT_REQUIRED, "sites": SITE_REQUIRED,
-                "enrolment": ENROLMENT_REQUIRED}
+    required = {
+        "hotspots": HOTSPOT_REQUIRED,
+        "sites": SITE_REQUIRED,
+        "enrolment": ENROLMENT_REQUIRED,
+    }
     tables = {f: _read(f, files[f], settings, required[f], report) for f in TABLE_FILES}
     fatal = fatal or any(t is None for t in tables.values())
 
-    hotspots = (_load_hotspots(tables["hotspots"], boundaries, report)
-                if tables["hotspots"] is not None else None)
-    sites = _load_sites(tables["sites"], boundaries, report) if tables["sites"] is not None else None
-    enrolment = (_load_enrolment(tables["enrolment"], hotspots, sites, boundaries, report)
-                 if tables["enrolment"] is not None else None)
+    hotspots = (
+        _load_hotspots(tables["hotspots"], boundaries, report)
+        if tables["hotspots"] is not None
+        else None
+    )
+    sites = (
+        _load_sites(tables["sites"], boundaries, report) if tables["sites"] is not None else None
+    )
+    enrolment = (
+        _load_enrolment(tables["enrolment"], hotspots, sites, boundaries, report)
+        if tables["enrolment"] is not None
+        else None
+    )
     report.sort()
     if fatal or (strict and report.has_errors):
         raise DatasetLoadError(report)
@@ -816,4 +1274,4 @@ def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
     )
 
 
-__all__ = ["load_dataset", "utm_crs_of", "DatasetLoadError"]
+__all__ = ["DatasetLoadError", "load_dataset", "utm_crs_of"]

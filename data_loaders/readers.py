@@ -72,8 +72,9 @@ def detect_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _finish(raw_rows: list[list[str]], path: Path, encoding: str, delimiter: str,
-            sheet: str) -> TextTable:
+def _finish(
+    raw_rows: list[list[str]], path: Path, encoding: str, delimiter: str, sheet: str
+) -> TextTable:
     """Header + data rows (text) to a TextTable, dropping blank rows but keeping row numbers."""
     header_index = next((i for i, r in enumerate(raw_rows) if "".join(r).strip()), None)
     if header_index is None:
@@ -107,8 +108,11 @@ def _finish(raw_rows: list[list[str]], path: Path, encoding: str, delimiter: str
                 cells[-1] = cells[-1] + " | " + " | ".join(extra)
         data.append(cells)
         rows.append(i + 1)
-    frame = pd.DataFrame(data, columns=keys, dtype=object) if data else pd.DataFrame(
-        {k: pd.Series([], dtype=object) for k in keys})
+    frame = (
+        pd.DataFrame(data, columns=keys, dtype=object)
+        if data
+        else pd.DataFrame({k: pd.Series([], dtype=object) for k in keys})
+    )
     frame = frame.astype(object)
     return TextTable(frame.reset_index(drop=True), rows, headers, encoding, delimiter, sheet)
 
@@ -119,15 +123,18 @@ def read_csv_text(path: str | Path) -> TextTable:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ReadError(f"{path.name}: cannot be read ({exc}); check the file exists and is "
-                        "readable") from exc
+        raise ReadError(
+            f"{path.name}: cannot be read ({exc}); check the file exists and is readable"
+        ) from exc
     text, encoding = decode_bytes(data)
     delimiter = detect_delimiter(text)
     try:
         raw = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
-        raise ReadError(f"{path.name}: is not a readable CSV file ({exc}); save it again as CSV "
-                        "(comma or semicolon separated)") from exc
+        raise ReadError(
+            f"{path.name}: is not a readable CSV file ({exc}); save it again as CSV "
+            "(comma or semicolon separated)"
+        ) from exc
     return _finish(raw, path, encoding, delimiter, "")
 
 
@@ -153,13 +160,17 @@ def read_xlsx_text(path: str | Path, sheet: str | None = None) -> TextTable:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
-        raise ReadError(f"{path.name}: is not a readable XLSX workbook ({type(exc).__name__}: {exc}); "
-                        "open it in a spreadsheet program and save it again as .xlsx") from exc
+        raise ReadError(
+            f"{path.name}: is not a readable XLSX workbook ({type(exc).__name__}: {exc}); "
+            "open it in a spreadsheet program and save it again as .xlsx"
+        ) from exc
     try:
         if sheet is not None:
             if sheet not in workbook.sheetnames:
-                raise ReadError(f"{path.name}: has no sheet named {sheet!r}; its sheets are "
-                                f"{workbook.sheetnames}; fix the sheet name in dataset.toml [sheets]")
+                raise ReadError(
+                    f"{path.name}: has no sheet named {sheet!r}; its sheets are "
+                    f"{workbook.sheetnames}; fix the sheet name in dataset.toml [sheets]"
+                )
             ws = workbook[sheet]
         else:
             ws = workbook.worksheets[0]
@@ -186,24 +197,35 @@ def read_boundaries_file(path: str | Path) -> gpd.GeoDataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in BOUNDARY_SUFFIXES:
-        raise ReadError(f"{path.name}: unsupported boundaries format {suffix!r}; use .geojson, "
-                        ".gpkg or a .zip holding one Shapefile (.shp, .shx, .dbf, .prj)")
+        raise ReadError(
+            f"{path.name}: unsupported boundaries format {suffix!r}; use .geojson, "
+            ".gpkg or a .zip holding one Shapefile (.shp, .shx, .dbf, .prj)"
+        )
     target = str(path)
     if suffix == ".zip":
         try:
             with zipfile.ZipFile(path) as zf:
-                shps = [n for n in zf.namelist() if n.lower().endswith(".shp")
-                        and not n.startswith("__MACOSX")]
+                shps = [
+                    n
+                    for n in zf.namelist()
+                    if n.lower().endswith(".shp") and not n.startswith("__MACOSX")
+                ]
         except zipfile.BadZipFile as exc:
-            raise ReadError(f"{path.name}: is not a readable zip file ({exc}); zip the Shapefile "
-                            "parts (.shp, .shx, .dbf, .prj) again") from exc
+            raise ReadError(
+                f"{path.name}: is not a readable zip file ({exc}); zip the Shapefile "
+                "parts (.shp, .shx, .dbf, .prj) again"
+            ) from exc
         if len(shps) != 1:
-            raise ReadError(f"{path.name}: holds {len(shps)} .shp files ({shps}); the zip must hold "
-                            "exactly one Shapefile (.shp with its .shx, .dbf and .prj)")
+            raise ReadError(
+                f"{path.name}: holds {len(shps)} .shp files ({shps}); the zip must hold "
+                "exactly one Shapefile (.shp with its .shx, .dbf and .prj)"
+            )
         target = f"/vsizip/{path}/{shps[0]}"
     try:
         return gpd.read_file(target)
     except Exception as exc:  # pyogrio/GDAL raise several error types for unreadable files
-        raise ReadError(f"{path.name}: cannot be read as boundaries ({type(exc).__name__}: {exc}); "
-                        "export the district polygons again as GeoJSON, GeoPackage or a zipped "
-                        "Shapefile") from exc
+        raise ReadError(
+            f"{path.name}: cannot be read as boundaries ({type(exc).__name__}: {exc}); "
+            "export the district polygons again as GeoJSON, GeoPackage or a zipped "
+            "Shapefile"
+        ) from exc

@@ -33,8 +33,12 @@ class Problem:
     def to_dict(self) -> dict[str, Any]:
         """The problem as a JSON-ready dict (the `cli.py validate --json` problem object)."""
         return {
-            "file": self.file, "row": self.row, "column": self.column, "value": self.value,
-            "severity": self.severity, "message": self.message,
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "severity": self.severity,
+            "message": self.message,
         }
 
 
@@ -60,19 +64,22 @@ class ValidationReport:
     rejected: dict[str, pd.DataFrame] = field(default_factory=dict)
     source: dict[str, str] = field(default_factory=dict)
 
-    def add(self, file: str, row: int | None, column: str, value: Any, severity: str,
-            message: str) -> None:
+    def add(
+        self, file: str, row: int | None, column: str, value: Any, severity: str, message: str
+    ) -> None:
         """Record one problem (value is kept as text, exactly as read)."""
         if severity not in SEVERITIES:
             raise ValueError(f"severity {severity!r} is not one of {SEVERITIES}")
         text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-        self.problems.append(Problem(file, None if row is None else int(row), column, text,
-                                     severity, message))
+        self.problems.append(
+            Problem(file, None if row is None else int(row), column, text, severity, message)
+        )
 
     def sort(self) -> None:
         """Sort problems by file (dataset, boundaries, hotspots, sites, enrolment), then row."""
-        self.problems.sort(key=lambda p: (_file_key(p.file), p.file,
-                                          -1 if p.row is None else p.row))
+        self.problems.sort(
+            key=lambda p: (_file_key(p.file), p.file, -1 if p.row is None else p.row)
+        )
 
     @property
     def has_errors(self) -> bool:
@@ -81,21 +88,25 @@ class ValidationReport:
 
     def errors(self, file: str | None = None) -> list[Problem]:
         """Problems of severity error (of one file when ``file`` is given)."""
-        return [p for p in self.problems
-                if p.severity == "error" and (file is None or p.file == file)]
+        return [
+            p for p in self.problems if p.severity == "error" and (file is None or p.file == file)
+        ]
 
     def warnings(self, file: str | None = None) -> list[Problem]:
         """Problems of severity warning (of one file when ``file`` is given)."""
-        return [p for p in self.problems
-                if p.severity == "warning" and (file is None or p.file == file)]
+        return [
+            p for p in self.problems if p.severity == "warning" and (file is None or p.file == file)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """The `cli.py validate --json` object: {"ok", "files": {...}, "problems": [...]}."""
         self.sort()
         return {
             "ok": not self.has_errors,
-            "files": {name: {"rows": c.rows, "accepted": c.accepted, "rejected": c.rejected}
-                      for name, c in self._ordered_files()},
+            "files": {
+                name: {"rows": c.rows, "accepted": c.accepted, "rejected": c.rejected}
+                for name, c in self._ordered_files()
+            },
             "problems": [p.to_dict() for p in self.problems],
         }
 
@@ -116,8 +127,14 @@ class ValidationReport:
         self.sort()
         header = ("file", "row", "column", "value", "severity", "message")
         rows = [header] + [
-            (p.file, "" if p.row is None else str(p.row), p.column, _short(p.value),
-             p.severity, p.message)
+            (
+                p.file,
+                "" if p.row is None else str(p.row),
+                p.column,
+                _short(p.value),
+                p.severity,
+                p.message,
+            )
             for p in self.problems
         ]
         return _aligned(rows, numeric={1})
@@ -129,7 +146,9 @@ class ValidationReport:
         parts = [self.counts_table(), ""] if self.files else []
         if self.problems:
             parts += [self.problems_table(), ""]
-        verdict = ("OK: no errors" if n_err == 0 else f"{n_err} error(s): rows with errors are rejected")
+        verdict = (
+            "OK: no errors" if n_err == 0 else f"{n_err} error(s): rows with errors are rejected"
+        )
         parts.append(f"{verdict}; {n_warn} warning(s).")
         return "\n".join(parts)
 

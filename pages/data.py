@@ -1,6 +1,6 @@
 """Data page (/data): upload a dataset, read its validation report, switch this session to it.
 
-Uploads are checked before parsing by data_loaders.uploads (size, type, zip contents) and
+Uploads are checked before parsing by services.uploads (size, type, zip contents) and
 loaded by data_loaders.dataset; a bad file gets the report, never a crash. Rejected rows
 download as CSV (text neutralised so no cell starts a formula, DESIGN.md s.4). Absent in
 aggregate-only mode, and every callback here refuses when hotspot detail is not allowed.
@@ -18,15 +18,22 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from components.validation_view import counts_table, load_error_view, problems_table, verdict_text
-from config import TEMPLATES_DIR, load_settings
-from data_loaders import store
+from config import TEMPLATES_DIR
 from data_loaders.safe_text import neutralise_frame
-from data_loaders.uploads import UploadError, UploadLimits, save_upload_files
 from pages import _shared
+from services import datasets as store
+from services.context import current_settings
+from services.uploads import UploadError, UploadLimits, save_upload_files
 
-if not _shared.aggregate_mode():
-    dash.register_page(__name__, path="/data", name="Data", order=9, title="Data · KP coverage planner",
-                       description="Upload a dataset, check it, download templates")
+dash.register_page(
+    __name__,
+    path="/data",
+    name="Data",
+    order=9,
+    title="Data · KP coverage planner",
+    description="Upload a dataset, check it, download templates",
+    detail="hotspot",
+)
 
 TEMPLATE_SUFFIXES = (".csv", ".xlsx", ".toml", ".md")
 
@@ -41,59 +48,112 @@ class ID:
     use_upload = "data-use-upload"
     use_default = "data-use-default"
     download = "data-download"
-    rejected = "data-rejected"        # pattern: {"type": rejected, "dataset": id, "file": name}
-    template = "data-template"        # pattern: {"type": template, "name": file name}
+    rejected = "data-rejected"  # pattern: {"type": rejected, "dataset": id, "file": name}
+    template = "data-template"  # pattern: {"type": template, "name": file name}
 
 
 def template_files() -> list[Path]:
     """The downloadable templates in data/templates (CSV, XLSX, dataset.toml, README)."""
     if not TEMPLATES_DIR.is_dir():
         return []
-    return sorted(p for p in TEMPLATES_DIR.iterdir() if p.is_file() and p.suffix in TEMPLATE_SUFFIXES)
+    return sorted(
+        p for p in TEMPLATES_DIR.iterdir() if p.is_file() and p.suffix in TEMPLATE_SUFFIXES
+    )
 
 
 def layout(**_query: Any) -> html.Div:
     """Current dataset report, upload, templates (no data in the static layout)."""
-    max_mb = load_settings().max_upload_mb
-    return html.Div([
-        _shared.page_header("Data", "Check the dataset in use, upload your own, download templates. "
-                            "A dataset is a folder of hotspots, sites, enrolment and boundaries files "
-                            "(CSV or XLSX; boundaries GeoJSON, GeoPackage or zipped Shapefile)."),
-        dcc.Download(id=ID.download),
-        dcc.Store(id=ID.upload_id),
-        dbc.Row([
-            dbc.Col([
-                html.H2("Dataset in use", className="h5"),
-                html.Div(id=ID.current),
-                dbc.Button("Use the default dataset", id=ID.use_default, color="secondary", outline=True,
-                           size="sm", className="mt-2"),
-            ], lg=6, className="mb-3"),
-            dbc.Col([
-                html.H2("Upload a dataset", className="h5"),
-                dcc.Upload(
-                    id=ID.upload, multiple=True, max_size=max_mb * 1024 * 1024,
-                    children=html.Div([html.I(className="bi bi-upload me-2", **{"aria-hidden": "true"}),
-                                       "Drop the dataset files or one .zip here, or ",
-                                       html.A("choose files", href="#", className="link-primary")]),
-                    className="upload-box", style_active={"borderColor": "#0072B2"},
-                ),
-                html.Div(f"Files: hotspots, sites, enrolment (.csv/.xlsx), boundaries (.geojson/.gpkg/.zip), "
-                         f"optional dataset.toml; at most {max_mb} MB per file.",
-                         className="small text-muted mb-2"),
-                dcc.Loading(html.Div(id=ID.upload_result), delay_show=300),
-                dbc.Button([html.I(className="bi bi-arrow-left-right me-1"),
-                            "Use the uploaded dataset in this browser session"], id=ID.use_upload,
-                           color="primary", className="mt-2", disabled=True),
-                html.H2("Templates", className="h5 mt-4"),
-                html.P("Fill these in and upload them (column meanings are in README.md).",
-                       className="small text-muted mb-1"),
-                html.Div([dbc.Button([html.I(className="bi bi-download me-1"), p.name],
-                                     id={"type": ID.template, "name": p.name}, color="link", size="sm",
-                                     className="d-block text-start px-0")
-                          for p in template_files()], id="data-templates"),
-            ], lg=6),
-        ]),
-    ])
+    if not _shared.hotspot_detail_allowed():
+        return _shared.not_available_view("Data")
+    max_mb = current_settings().max_upload_mb
+    return html.Div(
+        [
+            _shared.page_header(
+                "Data",
+                "Check the dataset in use, upload your own, download templates. "
+                "A dataset is a folder of hotspots, sites, enrolment and boundaries files "
+                "(CSV or XLSX; boundaries GeoJSON, GeoPackage or zipped Shapefile).",
+            ),
+            dcc.Download(id=ID.download),
+            dcc.Store(id=ID.upload_id),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.H2("Dataset in use", className="h5"),
+                            html.Div(id=ID.current),
+                            dbc.Button(
+                                "Use the default dataset",
+                                id=ID.use_default,
+                                color="secondary",
+                                outline=True,
+                                size="sm",
+                                className="mt-2",
+                            ),
+                        ],
+                        lg=6,
+                        className="mb-3",
+                    ),
+                    dbc.Col(
+                        [
+                            html.H2("Upload a dataset", className="h5"),
+                            dcc.Upload(
+                                id=ID.upload,
+                                multiple=True,
+                                max_size=max_mb * 1024 * 1024,
+                                children=html.Div(
+                                    [
+                                        html.I(
+                                            className="bi bi-upload me-2", **{"aria-hidden": "true"}
+                                        ),
+                                        "Drop the dataset files or one .zip here, or ",
+                                        html.A("choose files", href="#", className="link-primary"),
+                                    ]
+                                ),
+                                className="upload-box",
+                                style_active={"borderColor": "#0072B2"},
+                            ),
+                            html.Div(
+                                f"Files: hotspots, sites, enrolment (.csv/.xlsx), boundaries (.geojson/.gpkg/.zip), "
+                                f"optional dataset.toml; at most {max_mb} MB per file.",
+                                className="small text-muted mb-2",
+                            ),
+                            dcc.Loading(html.Div(id=ID.upload_result), delay_show=300),
+                            dbc.Button(
+                                [
+                                    html.I(className="bi bi-arrow-left-right me-1"),
+                                    "Use the uploaded dataset in this browser session",
+                                ],
+                                id=ID.use_upload,
+                                color="primary",
+                                className="mt-2",
+                                disabled=True,
+                            ),
+                            html.H2("Templates", className="h5 mt-4"),
+                            html.P(
+                                "Fill these in and upload them (column meanings are in README.md).",
+                                className="small text-muted mb-1",
+                            ),
+                            html.Div(
+                                [
+                                    dbc.Button(
+                                        [html.I(className="bi bi-download me-1"), p.name],
+                                        id={"type": ID.template, "name": p.name},
+                                        color="link",
+                                        size="sm",
+                                        className="d-block text-start px-0",
+                                    )
+                                    for p in template_files()
+                                ],
+                                id="data-templates",
+                            ),
+                        ],
+                        lg=6,
+                    ),
+                ]
+            ),
+        ]
+    )
 
 
 def report_view(dataset_id: str | None, *, title: str) -> Any:
@@ -103,25 +163,47 @@ def report_view(dataset_id: str | None, *, title: str) -> Any:
         return load_error_view(result)
     report = result.report
     key = store.resolve_id(dataset_id)
-    downloads = [dbc.Button([html.I(className="bi bi-filetype-csv me-1"),
-                             f"Rejected {name} rows ({counts.rejected:,}) as CSV"],
-                            id={"type": ID.rejected, "dataset": key, "file": name},
-                            color="danger", outline=True, size="sm", className="me-2 mb-1")
-                 for name, counts in sorted(report.files.items()) if counts.rejected]
+    downloads = [
+        dbc.Button(
+            [
+                html.I(className="bi bi-filetype-csv me-1"),
+                f"Rejected {name} rows ({counts.rejected:,}) as CSV",
+            ],
+            id={"type": ID.rejected, "dataset": key, "file": name},
+            color="danger",
+            outline=True,
+            size="sm",
+            className="me-2 mb-1",
+        )
+        for name, counts in sorted(report.files.items())
+        if counts.rejected
+    ]
     source = "default dataset" if key == store.DEFAULT_ID else "uploaded dataset"
-    return dbc.Card(dbc.CardBody([
-        html.H3(f"{title}: {result.name}", className="h6"),
-        html.P([f"{source}" + (" · synthetic demo data" if result.synthetic else ""), html.Br(),
-                verdict_text(report)], className="small mb-2"),
-        counts_table(report),
-        html.Div(downloads, className="mb-2"),
-        problems_table(report),
-    ]), className="data-report")
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H3(f"{title}: {result.name}", className="h6"),
+                html.P(
+                    [
+                        f"{source}" + (" · synthetic demo data" if result.synthetic else ""),
+                        html.Br(),
+                        verdict_text(report),
+                    ],
+                    className="small mb-2",
+                ),
+                counts_table(report),
+                html.Div(downloads, className="mb-2"),
+                problems_table(report),
+            ]
+        ),
+        className="data-report",
+    )
 
 
-def save_and_register(names: list[str], contents: list[str], upload_dir: Path,
-                      limits: UploadLimits) -> str:
-    """Decode dcc.Upload contents, save them checked (data_loaders.uploads), return the dataset id."""
+def save_and_register(
+    names: list[str], contents: list[str], upload_dir: Path, limits: UploadLimits
+) -> str:
+    """Decode dcc.Upload contents, save them checked (services.uploads), return the dataset id."""
     files = []
     for name, content in zip(names, contents):
         try:
@@ -135,40 +217,60 @@ def save_and_register(names: list[str], contents: list[str], upload_dir: Path,
 
 # --- callbacks --------------------------------------------------------------------------
 
+
 @callback(Output(ID.current, "children"), Input(_shared.DATASET_STORE_ID, "data"))
 def _current_report(dataset_id: str | None) -> Any:
     if not _shared.hotspot_detail_allowed():
-        return dbc.Alert("Dataset details are not available in the aggregate-only view.", color="info")
+        return dbc.Alert(
+            "Dataset details are not available in the aggregate-only view.", color="info"
+        )
     try:
         return report_view(dataset_id, title="In use")
     except store.UnknownDatasetError as exc:
         return dbc.Alert(str(exc), color="warning")
 
 
-@callback(Output(ID.upload_result, "children"), Output(ID.upload_id, "data"),
-          Output(ID.use_upload, "disabled"),
-          Input(ID.upload, "contents"), State(ID.upload, "filename"), prevent_initial_call=True)
+@callback(
+    Output(ID.upload_result, "children"),
+    Output(ID.upload_id, "data"),
+    Output(ID.use_upload, "disabled"),
+    Input(ID.upload, "contents"),
+    State(ID.upload, "filename"),
+    prevent_initial_call=True,
+)
 def _uploaded(contents: list[str] | None, names: list[str] | None) -> tuple[Any, Any, bool]:
     _shared.require_hotspot_detail()
     if not contents:
         raise dash.exceptions.PreventUpdate
-    settings = load_settings()
+    settings = current_settings()
     limits = UploadLimits(max_file_bytes=settings.max_upload_mb * 1024 * 1024)
     try:
-        dataset_id = save_and_register(list(names or []), list(contents), settings.upload_dir, limits)
+        dataset_id = save_and_register(
+            list(names or []), list(contents), settings.upload_dir, limits
+        )
     except UploadError as exc:
-        return dbc.Alert([html.Strong("Upload refused. "), str(exc)], color="danger",
-                         id="upload-refused"), None, True
+        return (
+            dbc.Alert(
+                [html.Strong("Upload refused. "), str(exc)], color="danger", id="upload-refused"
+            ),
+            None,
+            True,
+        )
     ok = not isinstance(store.load_result(dataset_id), Exception)
     return report_view(dataset_id, title="Uploaded"), dataset_id, not ok
 
 
-@callback(Output(_shared.DATASET_STORE_ID, "data"),
-          Input(ID.use_upload, "n_clicks"), Input(ID.use_default, "n_clicks"),
-          State(ID.upload_id, "data"), State(_shared.DATASET_STORE_ID, "data"),
-          prevent_initial_call=True)
-def _switch_dataset(use_upload: int | None, use_default: int | None, upload_id: str | None,
-                    current: str | None) -> Any:
+@callback(
+    Output(_shared.DATASET_STORE_ID, "data"),
+    Input(ID.use_upload, "n_clicks"),
+    Input(ID.use_default, "n_clicks"),
+    State(ID.upload_id, "data"),
+    State(_shared.DATASET_STORE_ID, "data"),
+    prevent_initial_call=True,
+)
+def _switch_dataset(
+    use_upload: int | None, use_default: int | None, upload_id: str | None, current: str | None
+) -> Any:
     # Returns the current id (not PreventUpdate) when nothing was clicked: Dash may run this on
     # page load, and a prevented update would stop the callbacks that read the dataset id.
     if ctx.triggered_id == ID.use_default and use_default:
@@ -179,9 +281,11 @@ def _switch_dataset(use_upload: int | None, use_default: int | None, upload_id: 
     return current
 
 
-@callback(Output(ID.download, "data", allow_duplicate=True),
-          Input({"type": ID.rejected, "dataset": ALL, "file": ALL}, "n_clicks"),
-          prevent_initial_call=True)
+@callback(
+    Output(ID.download, "data", allow_duplicate=True),
+    Input({"type": ID.rejected, "dataset": ALL, "file": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
 def _download_rejected(clicks: list[int | None]) -> Any:
     _shared.require_hotspot_detail()
     trigger = ctx.triggered_id
@@ -195,8 +299,11 @@ def _download_rejected(clicks: list[int | None]) -> Any:
     return dict(content=text, filename=f"rejected_{trigger['file']}.csv", type="text/csv")
 
 
-@callback(Output(ID.download, "data", allow_duplicate=True),
-          Input({"type": ID.template, "name": ALL}, "n_clicks"), prevent_initial_call=True)
+@callback(
+    Output(ID.download, "data", allow_duplicate=True),
+    Input({"type": ID.template, "name": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
 def _download_template(clicks: list[int | None]) -> Any:
     trigger = ctx.triggered_id
     if not trigger or not any(clicks):

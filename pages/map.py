@@ -18,13 +18,19 @@ import pandas as pd
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import maps
-from components.map_export import standalone_map_html
-from data_loaders import store
+from exports.map_export import standalone_map_html
 from pages import _shared
+from services import datasets as store
 
 # Served in both modes: district-only in aggregate mode.
-dash.register_page(__name__, path="/map", name="Map", order=1, title="Map · KP coverage planner",
-                   description="Where the hotspots, sites and gaps are")
+dash.register_page(
+    __name__,
+    path="/map",
+    name="Map",
+    order=1,
+    title="Map · KP coverage planner",
+    description="Where the hotspots, sites and gaps are",
+)
 
 
 class ID:
@@ -66,9 +72,19 @@ def _help(text: str, target: str) -> dbc.Tooltip:
 
 
 def _label(text: str, tip_id: str) -> html.Label:
-    return html.Label([text, " ", html.I(className="bi bi-info-circle", id=tip_id, tabIndex=0,
-                                         **{"aria-label": "more information"})],
-                      className="form-label small fw-semibold mb-1")
+    return html.Label(
+        [
+            text,
+            " ",
+            html.I(
+                className="bi bi-info-circle",
+                id=tip_id,
+                tabIndex=0,
+                **{"aria-label": "more information"},
+            ),
+        ],
+        className="form-label small fw-semibold mb-1",
+    )
 
 
 def controls(aggregate: bool) -> dbc.Card:
@@ -76,56 +92,123 @@ def controls(aggregate: bool) -> dbc.Card:
     layer_options = [o for o in LAYER_OPTIONS if not aggregate or o["value"] == "districts"]
     items: list[Any] = [
         _label("Layers", "tip-layers"),
-        _help("Switch layers on and off. Hotspot sizes show people at the peak (area ∝ people).",
-              "tip-layers"),
-        dbc.Checklist(id=ID.layers, options=layer_options,
-                      value=["districts"] if aggregate else ["districts", "hotspots", "sites"],
-                      className="mb-2"),
+        _help(
+            "Switch layers on and off. Hotspot sizes show people at the peak (area ∝ people).",
+            "tip-layers",
+        ),
+        dbc.Checklist(
+            id=ID.layers,
+            options=layer_options,
+            value=["districts"] if aggregate else ["districts", "hotspots", "sites"],
+            className="mb-2",
+        ),
         _label("District colour", "tip-metric"),
-        _help("Coverage = enrolled ÷ estimate (latest period); gap = target × planning population − "
-              "enrolled; density = mid estimate ÷ district area (DESIGN.md s.3).", "tip-metric"),
-        dbc.Select(id=ID.metric, value="coverage_mid", className="mb-2",
-                   options=[{"label": v["label"], "value": k} for k, v in maps.CHOROPLETH_METRICS.items()]),
+        _help(
+            "Coverage = enrolled ÷ estimate (latest period); gap = target × planning population − "
+            "enrolled; density = mid estimate ÷ district area (DESIGN.md s.3).",
+            "tip-metric",
+        ),
+        dbc.Select(
+            id=ID.metric,
+            value="coverage_mid",
+            className="mb-2",
+            options=[{"label": v["label"], "value": k} for k, v in maps.CHOROPLETH_METRICS.items()],
+        ),
     ]
-    if not aggregate:
-        items += [
-            _label("Hotspot colour", "tip-colour"),
-            _help("Typology uses the Okabe–Ito colour-blind-safe palette; coverage uses cividis.",
-                  "tip-colour"),
-            dbc.RadioItems(id=ID.colour_by, value="typology", inline=True, className="mb-2",
-                           options=[{"label": "typology", "value": "typology"},
-                                    {"label": "coverage", "value": "coverage"}]),
-            _label("Catchment distance (km)", "tip-distance"),
-            _help("Rings of this radius around each site, drawn in the projected CRS. Default 5 km "
-                  "(DESIGN.md s.3, geographic access).", "tip-distance"),
-            dcc.Slider(id=ID.distance, min=1, max=20, step=1, value=DEFAULT_DISTANCE_KM,
-                       marks={1: "1", 5: "5", 10: "10", 15: "15", 20: "20 km"},
-                       tooltip={"placement": "bottom"}, className="mb-3"),
-        ]
+    # In aggregate mode the hotspot controls are kept hidden (the callbacks have one signature in
+    # every mode) and the server ignores whatever a request puts in them (_detail_inputs).
+    items += [
+        html.Div(
+            [
+                _label("Hotspot colour", "tip-colour"),
+                _help(
+                    "Typology uses the Okabe–Ito colour-blind-safe palette; coverage uses cividis.",
+                    "tip-colour",
+                ),
+                dbc.RadioItems(
+                    id=ID.colour_by,
+                    value="typology",
+                    inline=True,
+                    className="mb-2",
+                    options=[
+                        {"label": "typology", "value": "typology"},
+                        {"label": "coverage", "value": "coverage"},
+                    ],
+                ),
+                _label("Catchment distance (km)", "tip-distance"),
+                _help(
+                    "Rings of this radius around each site, drawn in the projected CRS. Default 5 km "
+                    "(DESIGN.md s.3, geographic access).",
+                    "tip-distance",
+                ),
+                dcc.Slider(
+                    id=ID.distance,
+                    min=1,
+                    max=20,
+                    step=1,
+                    value=DEFAULT_DISTANCE_KM,
+                    marks={1: "1", 5: "5", 10: "10", 15: "15", 20: "20 km"},
+                    tooltip={"placement": "bottom"},
+                    className="mb-3",
+                ),
+            ],
+            hidden=aggregate,
+            id="map-detail-controls",
+        )
+    ]
     items += [
         html.Hr(className="my-2"),
         html.Div("Filters", className="small fw-semibold mb-1"),
         dcc.Dropdown(id=ID.region, multi=True, placeholder="All regions", className="mb-2"),
         dcc.Dropdown(id=ID.district, multi=True, placeholder="All districts", className="mb-2"),
     ]
-    if not aggregate:
-        items += [
-            dcc.Dropdown(id=ID.typology, multi=True, placeholder="All typologies", className="mb-2"),
-            dcc.Dropdown(id=ID.population, multi=True, placeholder="All key populations",
-                         className="mb-2"),
-            dcc.Dropdown(id=ID.site_type, multi=True, placeholder="All site types", className="mb-2"),
-            dcc.Dropdown(id=ID.service, placeholder="Sites offering any service", className="mb-2"),
-        ]
+    items += [
+        html.Div(
+            [
+                dcc.Dropdown(
+                    id=ID.typology, multi=True, placeholder="All typologies", className="mb-2"
+                ),
+                dcc.Dropdown(
+                    id=ID.population,
+                    multi=True,
+                    placeholder="All key populations",
+                    className="mb-2",
+                ),
+                dcc.Dropdown(
+                    id=ID.site_type, multi=True, placeholder="All site types", className="mb-2"
+                ),
+                dcc.Dropdown(
+                    id=ID.service, placeholder="Sites offering any service", className="mb-2"
+                ),
+            ],
+            hidden=aggregate,
+            id="map-detail-filters",
+        )
+    ]
     items += [
         html.Hr(className="my-2"),
         html.Div("Export the current view", className="small fw-semibold mb-1"),
-        dbc.ButtonGroup([
-            dbc.Button([html.I(className="bi bi-filetype-html me-1"), "HTML map"], id=ID.export_html,
-                       color="primary", outline=True, size="sm"),
-            dbc.Button([html.I(className="bi bi-image me-1"), "PNG"], id=ID.export_png,
-                       color="primary", outline=True, size="sm"),
-        ]),
-        html.Div(_shared.level_note(aggregate), className="small text-muted mt-1", id=ID.level_note),
+        dbc.ButtonGroup(
+            [
+                dbc.Button(
+                    [html.I(className="bi bi-filetype-html me-1"), "HTML map"],
+                    id=ID.export_html,
+                    color="primary",
+                    outline=True,
+                    size="sm",
+                ),
+                dbc.Button(
+                    [html.I(className="bi bi-image me-1"), "PNG"],
+                    id=ID.export_png,
+                    color="primary",
+                    outline=True,
+                    size="sm",
+                ),
+            ]
+        ),
+        html.Div(
+            _shared.level_note(aggregate), className="small text-muted mt-1", id=ID.level_note
+        ),
         dcc.Download(id=ID.download),
     ]
     return dbc.Card(dbc.CardBody(items), className="map-controls")
@@ -136,34 +219,75 @@ def layout(**query: Any) -> html.Div:
     aggregate = _shared.aggregate_mode()
     scenario_query = {k: v for k, v in query.items() if isinstance(v, str)}
     problem = scenario_problem(scenario_query) if scenario_query else None
-    return html.Div([
-        dbc.Alert(f"The link's scenario parameters were not used: {problem}", color="warning",
-                  id="map-scenario-problem") if problem else None,
-        _shared.page_header("Map", "Where people are, where services are, and where the gaps are. "
-                            "Click a district to zoom to it and see its summary."
-                            + (" District totals only (aggregate-only view)." if aggregate else "")),
-        dcc.Store(id=ID.selected),
-        dcc.Store(id=ID.query, data=scenario_query),
-        dbc.Row([
-            dbc.Col(controls(aggregate), xs=12, md=4, lg=3, className="mb-2"),
-            dbc.Col([
-                dcc.Loading(dcc.Graph(id=ID.graph, config={"displaylogo": False, "scrollZoom": True,
-                                                           "toImageButtonOptions": {"filename": "map"}},
-                                      style={"height": f"{maps.MAP_HEIGHT_PX}px"}),
-                            delay_show=400),
-                html.Div(id=ID.timing, className="visually-hidden"),
-            ], xs=12, md=8, lg=6),
-            dbc.Col([
-                html.Div(id=ID.summary, children=html.P(
-                    "Click a district on the map to see its summary.", className="text-muted")),
-                dbc.Button("Clear selection", id=ID.clear, size="sm", color="secondary",
-                           outline=True, className="mt-2"),
-            ], xs=12, lg=3),
-        ]),
-    ])
+    return html.Div(
+        [
+            dbc.Alert(
+                f"The link's scenario parameters were not used: {problem}",
+                color="warning",
+                id="map-scenario-problem",
+            )
+            if problem
+            else None,
+            _shared.page_header(
+                "Map",
+                "Where people are, where services are, and where the gaps are. "
+                "Click a district to zoom to it and see its summary."
+                + (" District totals only (aggregate-only view)." if aggregate else ""),
+            ),
+            dcc.Store(id=ID.selected),
+            dcc.Store(id=ID.query, data=scenario_query),
+            dbc.Row(
+                [
+                    dbc.Col(controls(aggregate), xs=12, md=4, lg=3, className="mb-2"),
+                    dbc.Col(
+                        [
+                            dcc.Loading(
+                                dcc.Graph(
+                                    id=ID.graph,
+                                    config={
+                                        "displaylogo": False,
+                                        "scrollZoom": True,
+                                        "toImageButtonOptions": {"filename": "map"},
+                                    },
+                                    style={"height": f"{maps.MAP_HEIGHT_PX}px"},
+                                ),
+                                delay_show=400,
+                            ),
+                            html.Div(id=ID.timing, className="visually-hidden"),
+                        ],
+                        xs=12,
+                        md=8,
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        [
+                            html.Div(
+                                id=ID.summary,
+                                children=html.P(
+                                    "Click a district on the map to see its summary.",
+                                    className="text-muted",
+                                ),
+                            ),
+                            dbc.Button(
+                                "Clear selection",
+                                id=ID.clear,
+                                size="sm",
+                                color="secondary",
+                                outline=True,
+                                className="mt-2",
+                            ),
+                        ],
+                        xs=12,
+                        lg=3,
+                    ),
+                ]
+            ),
+        ]
+    )
 
 
 # --- server-side helpers (no Dash objects in, frames and figures out) -------------------
+
 
 def scenario_for(dataset_id: str | None, query: dict[str, str] | None) -> Any:
     """The Scenario of the page URL (shared links); the dataset's default when the URL has none
@@ -201,7 +325,9 @@ def hotspot_frame(dataset: Any, plan: Any, period: str | None = None) -> pd.Data
     base = dataset.hotspots.drop(columns="geometry", errors="ignore")
     est = plan.hotspots[["hotspot_id", "estimate_low", "estimate_mid", "estimate_high"]]
     enrolled = enrolled_by_hotspot(dataset.enrolment, period=period)[["hotspot_id", "enrolled"]]
-    frame = base.merge(est, on="hotspot_id", how="left").merge(enrolled, on="hotspot_id", how="left")
+    frame = base.merge(est, on="hotspot_id", how="left").merge(
+        enrolled, on="hotspot_id", how="left"
+    )
     frame["enrolled"] = frame["enrolled"].fillna(0).astype("int64")
     mid = frame["estimate_mid"].where(frame["estimate_mid"] > 0)
     frame["coverage_mid"] = frame["enrolled"] / mid
@@ -225,11 +351,23 @@ def _in(frame: pd.DataFrame, column: str, chosen: list[str] | None) -> pd.Series
     return frame[column].astype(str).isin([str(c) for c in chosen])
 
 
-def build_map(dataset_id: str | None, *, layers: list[str], metric: str, colour_by: str,
-              distance_km: float, regions: list[str] | None, districts: list[str] | None,
-              typologies: list[str] | None, populations: list[str] | None,
-              site_types: list[str] | None, service: str | None, selected: str | None,
-              query: dict[str, str] | None, hotspot_detail: bool) -> tuple[Any, Any]:
+def build_map(
+    dataset_id: str | None,
+    *,
+    layers: list[str],
+    metric: str,
+    colour_by: str,
+    distance_km: float,
+    regions: list[str] | None,
+    districts: list[str] | None,
+    typologies: list[str] | None,
+    populations: list[str] | None,
+    site_types: list[str] | None,
+    service: str | None,
+    selected: str | None,
+    query: dict[str, str] | None,
+    hotspot_detail: bool,
+) -> tuple[Any, Any]:
     """The figure and the district summary for the current controls (hotspot layers only when allowed)."""
     dataset = store.get_dataset(dataset_id)
     key = store.resolve_id(dataset_id)
@@ -248,8 +386,12 @@ def build_map(dataset_id: str | None, *, layers: list[str], metric: str, colour_
         traces.append(maps.district_outline_trace(geojson))
     if hotspot_detail and "hotspots" in layers:
         hs = _hotspot_frame_cached(key, scenario)
-        mask = (_in(hs, "region", regions) & _in(hs, "district", districts)
-                & _in(hs, "typology", typologies) & _in(hs, "population", populations))
+        mask = (
+            _in(hs, "region", regions)
+            & _in(hs, "district", districts)
+            & _in(hs, "typology", typologies)
+            & _in(hs, "population", populations)
+        )
         traces += maps.hotspot_traces(hs[mask], colour_by=colour_by or "typology")
     if hotspot_detail and ({"sites", "rings"} & set(layers)):
         sites = dataset.sites.drop(columns="geometry", errors="ignore")
@@ -260,20 +402,27 @@ def build_map(dataset_id: str | None, *, layers: list[str], metric: str, colour_
             smask &= sites["services"].astype(str).str.split(";").apply(lambda s: service in s)
         sites = sites[smask]
         if "rings" in layers and not sites.empty:
-            traces.append(maps.catchment_trace(sites, dataset.crs_projected, float(distance_km or 5)))
+            traces.append(
+                maps.catchment_trace(sites, dataset.crs_projected, float(distance_km or 5))
+            )
         if "sites" in layers:
             traces += maps.site_traces(sites)
     # keyboard path: choosing exactly one district in the filter selects it like a click
     focus = selected or (districts[0] if districts and len(districts) == 1 else None)
     bounds = _bounds(dataset, focus, regions, districts)
-    synthetic = " (synthetic data)" if dataset.synthetic and "synthetic" not in dataset.name.lower() else ""
+    synthetic = (
+        " (synthetic data)" if dataset.synthetic and "synthetic" not in dataset.name.lower() else ""
+    )
     note = f"{dataset.name}{synthetic} · {_shared.level_note(not hotspot_detail)}"
-    fig = maps.map_figure(traces, bounds, uirevision=f"{key}|{focus}|{regions}|{districts}", note=note)
+    fig = maps.map_figure(
+        traces, bounds, uirevision=f"{key}|{focus}|{regions}|{districts}", note=note
+    )
     return fig, district_summary(dist, focus, distance_km=float(scenario.distance_km))
 
 
-def _bounds(dataset: Any, selected: str | None, regions: list[str] | None,
-            districts: list[str] | None) -> tuple[float, float, float, float]:
+def _bounds(
+    dataset: Any, selected: str | None, regions: list[str] | None, districts: list[str] | None
+) -> tuple[float, float, float, float]:
     b = dataset.boundaries
     if selected:
         part = b[b["district"] == selected]
@@ -285,7 +434,9 @@ def _bounds(dataset: Any, selected: str | None, regions: list[str] | None,
     return float(minx), float(miny), float(maxx), float(maxy)
 
 
-def district_summary(districts: pd.DataFrame, selected: str | None, *, distance_km: float = 5.0) -> Any:
+def district_summary(
+    districts: pd.DataFrame, selected: str | None, *, distance_km: float = 5.0
+) -> Any:
     """A card with the selected district's figures (estimate range, coverage range, gap, resources)."""
     if not selected:
         return html.P("Click a district on the map to see its summary.", className="text-muted")
@@ -300,29 +451,53 @@ def district_summary(districts: pd.DataFrame, selected: str | None, *, distance_
     items = [
         ("Region", str(r.get("region", "")) or "—"),
         ("Hotspots", val("hotspots")),
-        ("Estimate (people)", f"{val('estimate_low')}–{val('estimate_high')} (mid {val('estimate_mid')})"),
+        (
+            "Estimate (people)",
+            f"{val('estimate_low')}–{val('estimate_high')} (mid {val('estimate_mid')})",
+        ),
         ("Enrolled (latest period)", val("enrolled")),
-        ("Coverage", maps.coverage_range_text(float(r.get("coverage_low", np.nan)),
-                                              float(r.get("coverage_high", np.nan)))),
+        (
+            "Coverage",
+            maps.coverage_range_text(
+                float(r.get("coverage_low", np.nan)), float(r.get("coverage_high", np.nan))
+            ),
+        ),
         ("Gap (people)", val("gap")),
         ("Density", f"{val('density_per_km2', '{:,.1f}')} people per km²"),
         ("Peer educators needed", val("peer_educators")),
         ("Outreach workers needed", val("outreach_workers")),
         ("Condoms per month", val("condoms_per_month")),
-        (f"Share of the estimate within {distance_km:g} km of a site", val("share_within_distance", "{:.0%}")),
+        (
+            f"Share of the estimate within {distance_km:g} km of a site",
+            val("share_within_distance", "{:.0%}"),
+        ),
         ("Priority rank", val("priority_rank")),
     ]
-    return dbc.Card([
-        dbc.CardHeader(html.H2(selected, className="h5 mb-0")),
-        dbc.CardBody(html.Dl(sum(([html.Dt(k, className="small text-muted"), html.Dd(v)]
-                                  for k, v in items), []), className="mb-0")),
-    ], id="map-summary-card")
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H2(selected, className="h5 mb-0")),
+            dbc.CardBody(
+                html.Dl(
+                    sum(
+                        ([html.Dt(k, className="small text-muted"), html.Dd(v)] for k, v in items),
+                        [],
+                    ),
+                    className="mb-0",
+                )
+            ),
+        ],
+        id="map-summary-card",
+    )
 
 
 # --- callbacks (thin) -------------------------------------------------------------------
 
-@callback(Output(ID.region, "options"), Output(ID.district, "options"),
-          Input(_shared.DATASET_STORE_ID, "data"))
+
+@callback(
+    Output(ID.region, "options"),
+    Output(ID.district, "options"),
+    Input(_shared.DATASET_STORE_ID, "data"),
+)
 def _filter_options(dataset_id: str | None) -> tuple[list, list]:
     dataset = _shared.dataset_or_none(dataset_id)
     if dataset is None:
@@ -332,50 +507,100 @@ def _filter_options(dataset_id: str | None) -> tuple[list, list]:
     return regions, sorted(b["district"].astype(str).tolist())
 
 
-if not _shared.aggregate_mode():
-    @callback(Output(ID.typology, "options"), Output(ID.population, "options"),
-              Output(ID.site_type, "options"), Output(ID.service, "options"),
-              Input(_shared.DATASET_STORE_ID, "data"))
-    def _hotspot_filter_options(dataset_id: str | None) -> tuple[list, list, list, list]:
-        dataset = _shared.dataset_or_none(dataset_id)
-        if dataset is None or not _shared.hotspot_detail_allowed():
-            return [], [], [], []
-        hs, sites = dataset.hotspots, dataset.sites
-        services = sorted({s for v in sites["services"].astype(str) for s in v.split(";") if s})
-        return (sorted(hs["typology"].astype(str).unique()), sorted(hs["population"].astype(str).unique()),
-                sorted(sites["site_type"].astype(str).unique()), services)
+@callback(
+    Output(ID.typology, "options"),
+    Output(ID.population, "options"),
+    Output(ID.site_type, "options"),
+    Output(ID.service, "options"),
+    Input(_shared.DATASET_STORE_ID, "data"),
+)
+def _hotspot_filter_options(
+    dataset_id: str | None,
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    dataset = _shared.dataset_or_none(dataset_id)
+    if dataset is None or not _shared.hotspot_detail_allowed():
+        return [], [], [], []
+    hs, sites = dataset.hotspots, dataset.sites
+    services = sorted({s for v in sites["services"].astype(str) for s in v.split(";") if s})
+    return (
+        sorted(hs["typology"].astype(str).unique()),
+        sorted(hs["population"].astype(str).unique()),
+        sorted(sites["site_type"].astype(str).unique()),
+        services,
+    )
 
 
 _MAP_INPUTS = dict(
-    dataset_id=Input(_shared.DATASET_STORE_ID, "data"), layers=Input(ID.layers, "value"),
-    metric=Input(ID.metric, "value"), regions=Input(ID.region, "value"),
-    districts=Input(ID.district, "value"), selected=Input(ID.selected, "data"),
+    dataset_id=Input(_shared.DATASET_STORE_ID, "data"),
+    layers=Input(ID.layers, "value"),
+    metric=Input(ID.metric, "value"),
+    regions=Input(ID.region, "value"),
+    districts=Input(ID.district, "value"),
+    selected=Input(ID.selected, "data"),
     query=State(ID.query, "data"),
+    colour_by=Input(ID.colour_by, "value"),
+    distance_km=Input(ID.distance, "value"),
+    typologies=Input(ID.typology, "value"),
+    populations=Input(ID.population, "value"),
+    site_types=Input(ID.site_type, "value"),
+    service=Input(ID.service, "value"),
 )
-if not _shared.aggregate_mode():
-    _MAP_INPUTS.update(colour_by=Input(ID.colour_by, "value"), distance_km=Input(ID.distance, "value"),
-                       typologies=Input(ID.typology, "value"), populations=Input(ID.population, "value"),
-                       site_types=Input(ID.site_type, "value"), service=Input(ID.service, "value"))
 
 
-@callback(Output(ID.graph, "figure"), Output(ID.summary, "children"), Output(ID.timing, "children"),
-          inputs=_MAP_INPUTS)
-def _update_map(dataset_id=None, layers=None, metric="coverage_mid", regions=None, districts=None,
-                selected=None, query=None, colour_by="typology", distance_km=DEFAULT_DISTANCE_KM,
-                typologies=None, populations=None, site_types=None, service=None):
+@callback(
+    Output(ID.graph, "figure"),
+    Output(ID.summary, "children"),
+    Output(ID.timing, "children"),
+    inputs=_MAP_INPUTS,
+)
+def _update_map(
+    dataset_id=None,
+    layers=None,
+    metric="coverage_mid",
+    regions=None,
+    districts=None,
+    selected=None,
+    query=None,
+    colour_by="typology",
+    distance_km=DEFAULT_DISTANCE_KM,
+    typologies=None,
+    populations=None,
+    site_types=None,
+    service=None,
+):
     if _shared.dataset_or_none(dataset_id) is None:
         raise dash.exceptions.PreventUpdate
+    if not _shared.hotspot_detail_allowed():
+        # the hidden hotspot controls of aggregate mode: whatever a request carries is ignored
+        colour_by, distance_km = "typology", DEFAULT_DISTANCE_KM
+        typologies = populations = site_types = None
+        service = None
     started = time.perf_counter()
-    fig, summary = build_map(dataset_id, layers=layers, metric=metric or "coverage_mid",
-                             colour_by=colour_by, distance_km=distance_km, regions=regions,
-                             districts=districts, typologies=typologies, populations=populations,
-                             site_types=site_types, service=service, selected=selected, query=query,
-                             hotspot_detail=_shared.hotspot_detail_allowed())
+    fig, summary = build_map(
+        dataset_id,
+        layers=layers,
+        metric=metric or "coverage_mid",
+        colour_by=colour_by,
+        distance_km=distance_km,
+        regions=regions,
+        districts=districts,
+        typologies=typologies,
+        populations=populations,
+        site_types=site_types,
+        service=service,
+        selected=selected,
+        query=query,
+        hotspot_detail=_shared.hotspot_detail_allowed(),
+    )
     return fig, summary, f"built in {1000 * (time.perf_counter() - started):.0f} ms"
 
 
-@callback(Output(ID.selected, "data"), Input(ID.graph, "clickData"), Input(ID.clear, "n_clicks"),
-          prevent_initial_call=True)
+@callback(
+    Output(ID.selected, "data"),
+    Input(ID.graph, "clickData"),
+    Input(ID.clear, "n_clicks"),
+    prevent_initial_call=True,
+)
 def _select_district(click: dict | None, _clear: int | None) -> Any:
     if dash.ctx.triggered_id == ID.clear:
         return None
@@ -387,24 +612,51 @@ def _select_district(click: dict | None, _clear: int | None) -> Any:
 
 
 _EXPORT_STATES = dict(
-    dataset_id=State(_shared.DATASET_STORE_ID, "data"), layers=State(ID.layers, "value"),
-    metric=State(ID.metric, "value"), regions=State(ID.region, "value"),
-    districts=State(ID.district, "value"), query=State(ID.query, "data"),
+    dataset_id=State(_shared.DATASET_STORE_ID, "data"),
+    layers=State(ID.layers, "value"),
+    metric=State(ID.metric, "value"),
+    regions=State(ID.region, "value"),
+    districts=State(ID.district, "value"),
+    query=State(ID.query, "data"),
+    distance_km=State(ID.distance, "value"),
+    typologies=State(ID.typology, "value"),
+    populations=State(ID.population, "value"),
+    site_types=State(ID.site_type, "value"),
+    service=State(ID.service, "value"),
 )
-if not _shared.aggregate_mode():
-    _EXPORT_STATES.update(distance_km=State(ID.distance, "value"), typologies=State(ID.typology, "value"),
-                          populations=State(ID.population, "value"),
-                          site_types=State(ID.site_type, "value"), service=State(ID.service, "value"))
 
 
-@callback(Output(ID.download, "data"), inputs={"n_clicks": Input(ID.export_html, "n_clicks")},
-          state=_EXPORT_STATES, prevent_initial_call=True)
-def _export_html(n_clicks=None, dataset_id=None, layers=None, metric="coverage_mid", regions=None,
-                 districts=None, query=None, distance_km=DEFAULT_DISTANCE_KM, typologies=None,
-                 populations=None, site_types=None, service=None):
+@callback(
+    Output(ID.download, "data"),
+    inputs={"n_clicks": Input(ID.export_html, "n_clicks")},
+    state=_EXPORT_STATES,
+    prevent_initial_call=True,
+)
+def _export_html(
+    n_clicks=None,
+    dataset_id=None,
+    layers=None,
+    metric="coverage_mid",
+    regions=None,
+    districts=None,
+    query=None,
+    distance_km=DEFAULT_DISTANCE_KM,
+    typologies=None,
+    populations=None,
+    site_types=None,
+    service=None,
+):
     if not n_clicks or _shared.dataset_or_none(dataset_id) is None:
         raise dash.exceptions.PreventUpdate
     detail = _shared.hotspot_detail_allowed()
+    if not detail:  # the hidden hotspot controls of aggregate mode are ignored
+        distance_km, typologies, populations, site_types, service = (
+            DEFAULT_DISTANCE_KM,
+            None,
+            None,
+            None,
+            None,
+        )
     dataset = store.get_dataset(dataset_id)
     plan = _shared.get_plan(dataset_id, scenario_for(dataset_id, query))
     dist = plan.districts
@@ -412,23 +664,34 @@ def _export_html(n_clicks=None, dataset_id=None, layers=None, metric="coverage_m
     hs = sites = None
     if detail and "hotspots" in layers:
         hs = hotspot_frame(dataset, plan, plan_period(plan))
-        hs = hs[_in(hs, "region", regions) & _in(hs, "district", districts)
-                & _in(hs, "typology", typologies) & _in(hs, "population", populations)]
+        hs = hs[
+            _in(hs, "region", regions)
+            & _in(hs, "district", districts)
+            & _in(hs, "typology", typologies)
+            & _in(hs, "population", populations)
+        ]
     if detail and {"sites", "rings"} & set(layers):
         sites = dataset.sites.drop(columns="geometry", errors="ignore")
         smask = _in(sites, "site_type", site_types) & _in(sites, "district", districts)
         if service:
             smask &= sites["services"].astype(str).str.split(";").apply(lambda s: service in s)
         sites = sites[smask]
-    boundaries = dataset.boundaries[_in(dataset.boundaries, "region", regions)
-                                    & _in(dataset.boundaries, "district", districts)]
+    boundaries = dataset.boundaries[
+        _in(dataset.boundaries, "region", regions) & _in(dataset.boundaries, "district", districts)
+    ]
     html_text = standalone_map_html(
-        boundaries if not boundaries.empty else dataset.boundaries, dist, metric=metric or "coverage_mid",
-        hotspots=hs, sites=sites if "sites" in layers else None,
-        rings_sites=sites if "rings" in layers else None, crs_projected=dataset.crs_projected,
+        boundaries if not boundaries.empty else dataset.boundaries,
+        dist,
+        metric=metric or "coverage_mid",
+        hotspots=hs,
+        sites=sites if "sites" in layers else None,
+        rings_sites=sites if "rings" in layers else None,
+        crs_projected=dataset.crs_projected,
         distance_km=float(distance_km or DEFAULT_DISTANCE_KM),
-        title=f"{dataset.name} — map", level_note=_shared.level_note(not detail),
-        synthetic=bool(dataset.synthetic))
+        title=f"{dataset.name} — map",
+        level_note=_shared.level_note(not detail),
+        synthetic=bool(dataset.synthetic),
+    )
     return dict(content=html_text, filename="map.html", type="text/html")
 
 
@@ -439,5 +702,7 @@ clientside_callback(
         if (gd) { Plotly.downloadImage(gd, {format: 'png', filename: 'map', width: 1200, height: 800}); }
         return '';
     }""",
-    Output(ID.export_png, "title"), Input(ID.export_png, "n_clicks"), prevent_initial_call=True,
+    Output(ID.export_png, "title"),
+    Input(ID.export_png, "n_clicks"),
+    prevent_initial_call=True,
 )

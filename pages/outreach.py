@@ -22,8 +22,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import outreach_figures as figs
-from data_loaders import store
-from data_loaders.field_sheets import CONFIDENTIAL, render_html, write_workbook
+from exports.field_sheets import CONFIDENTIAL, render_html, write_workbook
 from pages import _shared
 from planning.access import DEFAULT_DISTANCE_KM, site_catchment
 from planning.caseloads import (
@@ -34,12 +33,25 @@ from planning.caseloads import (
     CaseloadParams,
     district_caseloads,
 )
-from planning.outreach import OutreachParams, best_slots, describe_best_slots, presence_grid, weekly_calendar
+from planning.outreach import (
+    OutreachParams,
+    best_slots,
+    describe_best_slots,
+    presence_grid,
+    weekly_calendar,
+)
+from services import datasets as store
 
-if _shared.hotspot_detail_allowed():
-    dash.register_page(__name__, path="/outreach", name="Outreach", order=3, title="Outreach · KP coverage planner",
-                       description="Peer-educator caseloads, peak times and field sheets of a district or "
-                                   "a service site's catchment")
+dash.register_page(
+    __name__,
+    path="/outreach",
+    name="Outreach",
+    order=3,
+    title="Outreach · KP coverage planner",
+    description="Peer-educator caseloads, peak times and field sheets of a district or "
+    "a service site's catchment",
+    detail="hotspot",
+)
 
 
 class ID:
@@ -76,31 +88,42 @@ DISTANCE_KM_RANGE = (0.5, 50.0)
 TIPS = {
     "tip-out-district": "The district whose hotspots are planned. Caseloads never cross district borders.",
     "tip-out-site": "A service site's catchment: the hotspots whose nearest site (straight line, any service) "
-                    "is this one and that lie within the access distance. Hotspots nearer to another site "
-                    "belong to that site, so catchments never overlap.",
+    "is this one and that lie within the access distance. Hotspots nearer to another site "
+    "belong to that site, so catchments never overlap.",
     "tip-out-distance": "Geographic access distance (DESIGN.md s.3: share of the estimate within D km of a "
-                        "site, default 5 km). Hotspots further away than this are in no catchment.",
+    "site, default 5 km). Hotspots further away than this are in no catchment.",
     "tip-out-ppe": "Caseload cap: the most people one peer educator (PE) serves. Default 60; 50-75 in DESIGN.md "
-                   "s.3 (1 PE per 60-75 FSW in Mombasa, 50-60 in the PM paper, 50-80 in AMETHIST).",
+    "s.3 (1 PE per 60-75 FSW in Mombasa, 50-60 in the PM paper, 50-80 in AMETHIST).",
     "tip-out-hours": "Working hours a PE spends at spots per day (default 6; an assumption, no source gives a "
-                     "figure). With 5 days a week and 15 minutes a contact this sets the contact capacity.",
+    "figure). With 5 days a week and 15 minutes a contact this sets the contact capacity.",
     "tip-out-apart": "Keep venue-based spots (bar, lodge, nightclub, brothel, home, ...) and street-based spots "
-                     "(street, truck stop, market, ...) in separate caseloads (Mombasa: typology was used to "
-                     "allocate spots to PEs).",
+    "(street, truck stop, market, ...) in separate caseloads (Mombasa: typology was used to "
+    "allocate spots to PEs).",
     "tip-out-heat": "People present at peak: a spot adds its planning population (mid of the peak-day "
-                    "range) to each hour of its peak times on each peak day; spots without peak information "
-                    "are spread evenly.",
+    "range) to each hour of its peak times on each peak day; spots without peak information "
+    "are spread evenly.",
     "tip-out-load": "Contacts a month from the risk mix (30% high risk seen weekly, 40% medium twice a month, "
-                    "30% low monthly: AMETHIST frequencies; the mix is an assumption) against the PE's capacity "
-                    "(hours a day × 5 days × 4 contacts an hour × 4.33 weeks).",
+    "30% low monthly: AMETHIST frequencies; the mix is an assumption) against the PE's capacity "
+    "(hours a day × 5 days × 4 contacts an hour × 4.33 weeks).",
 }
 
 
 def _tip_label(text: str, tip_id: str, target_for: str | None = None) -> list[Any]:
     return [
-        html.Label([text, " ", html.I(className="bi bi-info-circle", id=tip_id, tabIndex=0,
-                                      **{"aria-label": f"about {text}"})],
-                   className="form-label small fw-semibold mb-1", htmlFor=target_for),
+        html.Label(
+            [
+                text,
+                " ",
+                html.I(
+                    className="bi bi-info-circle",
+                    id=tip_id,
+                    tabIndex=0,
+                    **{"aria-label": f"about {text}"},
+                ),
+            ],
+            className="form-label small fw-semibold mb-1",
+            htmlFor=target_for,
+        ),
         dbc.Tooltip(TIPS[tip_id], target=tip_id, placement="right"),
     ]
 
@@ -113,8 +136,15 @@ def _number(value: Any, default: float, lo: float, hi: float) -> float:
     return min(max(v, lo), hi)
 
 
-def share_search(area_kind: str | None, district: str | None, site: str | None, people_per_pe: Any,
-                 hours_per_day: Any = None, keep_apart: list[str] | None = None, distance_km: Any = None) -> str:
+def share_search(
+    area_kind: str | None,
+    district: str | None,
+    site: str | None,
+    people_per_pe: Any,
+    hours_per_day: Any = None,
+    keep_apart: list[str] | None = None,
+    distance_km: Any = None,
+) -> str:
     """The URL query ("?site=SITE-028&people_per_pe=60") of the page's choice; ``layout`` reads it back.
 
     Only the chosen area goes in (district= or site=); hours, typology and distance only when not
@@ -139,89 +169,227 @@ def share_search(area_kind: str | None, district: str | None, site: str | None, 
     return "?" + urlencode(query)
 
 
-def layout(district: str | None = None, site: str | None = None, people_per_pe: str | None = None,
-           hours_per_day: str | None = None, keep_apart: str | None = None, distance_km: str | None = None,
-           **_query: str) -> Any:
+def layout(
+    district: str | None = None,
+    site: str | None = None,
+    people_per_pe: str | None = None,
+    hours_per_day: str | None = None,
+    keep_apart: str | None = None,
+    distance_km: str | None = None,
+    **_query: str,
+) -> Any:
     """The page; ``?district=Lilongwe&people_per_pe=60`` or ``?site=SITE-028`` preselects (shareable link)."""
+    if not _shared.hotspot_detail_allowed():
+        return _shared.not_available_view("Outreach")
     ppe = int(_number(people_per_pe, PEOPLE_PER_PE_DEFAULT, 50, 75))
     kind = SITE if site else DISTRICT
     hours = _number(hours_per_day, HOURS_PER_DAY_DEFAULT, 1, 12)
     distance = _number(distance_km, DEFAULT_DISTANCE_KM, *DISTANCE_KM_RANGE)
     apart = ["apart"] if str(keep_apart or "").lower() in ("1", "true", "yes", "apart") else []
-    controls = dbc.Card(dbc.CardBody([
-        html.Label("Plan for", htmlFor=ID.area_kind, className="form-label small fw-semibold mb-1"),
-        dbc.RadioItems(id=ID.area_kind, value=kind, inline=True, className="mb-2",
-                       options=[{"label": "District", "value": DISTRICT}, {"label": "Service site", "value": SITE}]),
-        html.Div(id=ID.district_box, hidden=kind != DISTRICT, children=[
-            *_tip_label("District", "tip-out-district", ID.district),
-            dcc.Dropdown(id=ID.district, value=district, clearable=False, placeholder="Choose a district",
-                         className="mb-3"),
-        ]),
-        html.Div(id=ID.site_box, hidden=kind != SITE, children=[
-            *_tip_label("Service site", "tip-out-site", ID.site),
-            dcc.Dropdown(id=ID.site, value=site, clearable=False, placeholder="Choose a site",
-                         className="mb-2"),
-            *_tip_label("Access distance (km)", "tip-out-distance", ID.distance_km),
-            dbc.Input(id=ID.distance_km, type="number", min=DISTANCE_KM_RANGE[0], max=DISTANCE_KM_RANGE[1],
-                      step=0.5, value=distance, debounce=True, className="mb-3"),
-        ]),
-        *_tip_label("People per peer educator", "tip-out-ppe"),
-        dcc.Slider(id=ID.people_per_pe, min=50, max=75, step=1, value=ppe,
-                   marks={v: str(v) for v in (50, 55, 60, 65, 70, 75)},
-                   tooltip={"placement": "bottom", "always_visible": False}),
-        html.Div(className="mb-3"),
-        *_tip_label("Outreach hours per PE per day", "tip-out-hours", ID.hours_per_day),
-        dbc.Input(id=ID.hours_per_day, type="number", min=1, max=12, step=0.5, value=hours,
-                  className="mb-3"),
-        dbc.Checklist(id=ID.keep_apart, options=[{"label": "Venue and street spots in separate caseloads",
-                                                   "value": "apart"}], value=apart, className="small"),
-        html.I(className="bi bi-info-circle small", id="tip-out-apart", tabIndex=0,
-               **{"aria-label": "about keeping typologies apart"}),
-        dbc.Tooltip(TIPS["tip-out-apart"], target="tip-out-apart", placement="right"),
-        html.Hr(),
-        html.Div([
-            dbc.Button("Field sheets (Excel)", id=ID.download_xlsx, color="primary", size="sm", className="me-2 mb-2"),
-            dbc.Button("Printable sheets (HTML)", id=ID.download_html, color="secondary", size="sm", className="mb-2"),
-        ]),
-        html.P(CONFIDENTIAL, className="small text-danger mb-0"),
-        dcc.Download(id=ID.download),
-    ]), className="mb-3")
-    return dbc.Container([
-        # the link's own choice, canonical: the URL callback then pushes a new entry only on a real change
-        dcc.Location(id=ID.url, refresh=False,
-                     search=share_search(kind, district, site, ppe, hours, apart, distance)),
-        _shared.page_header("Outreach", "Micro-planning for site managers: which peer educator covers which "
-                                        "spots, and when outreach should go out."),
-        html.P(_shared.level_note(), className="small text-muted"),
-        dbc.Alert(id=ID.alert, color="warning", is_open=False),
-        dbc.Row([
-            dbc.Col(controls, width=12, lg=3),
-            dbc.Col([
-                html.Div(id=ID.area_note, className="mb-1 small", **{"aria-live": "polite"}),
-                html.Div(id=ID.summary, className="mb-2", **{"aria-live": "polite"}),
-                html.Div(id=ID.slots, className="mb-2 fw-semibold", **{"aria-live": "polite"}),
-                dcc.Loading(dcc.Graph(id=ID.map, config={"displaylogo": False}, style={"height": "480px"})),
-                html.Div([html.Span("Day × hour ", className="small fw-semibold"),
-                          html.I(className="bi bi-info-circle small", id="tip-out-heat", tabIndex=0,
-                                 **{"aria-label": "about the heat map"}),
-                          dbc.Tooltip(TIPS["tip-out-heat"], target="tip-out-heat")]),
-                dcc.Graph(id=ID.heatmap, config={"displaylogo": False}),
-            ], width=12, lg=9),
-        ]),
-        html.H2(["Peer educators ", html.I(className="bi bi-info-circle small", id="tip-out-load", tabIndex=0,
-                                           **{"aria-label": "about the contact load"})], className="h5 mt-3"),
-        dbc.Tooltip(TIPS["tip-out-load"], target="tip-out-load"),
-        html.Div(id=ID.pe_table, style={"maxHeight": "360px", "overflowY": "auto"}, tabIndex=0,
-                 **{"aria-label": "table of peer educators"}),
-        html.H2("Weekly calendar", className="h5 mt-3"),
-        html.Label("Peer educator", htmlFor=ID.pe_select, className="form-label small fw-semibold"),
-        dcc.Dropdown(id=ID.pe_select, clearable=False, className="mb-2", style={"maxWidth": "320px"}),
-        html.Div(id=ID.calendar),
-        html.Div(id=ID.timing, className="visually-hidden"),
-    ], fluid=True)
+    controls = dbc.Card(
+        dbc.CardBody(
+            [
+                html.Label(
+                    "Plan for", htmlFor=ID.area_kind, className="form-label small fw-semibold mb-1"
+                ),
+                dbc.RadioItems(
+                    id=ID.area_kind,
+                    value=kind,
+                    inline=True,
+                    className="mb-2",
+                    options=[
+                        {"label": "District", "value": DISTRICT},
+                        {"label": "Service site", "value": SITE},
+                    ],
+                ),
+                html.Div(
+                    id=ID.district_box,
+                    hidden=kind != DISTRICT,
+                    children=[
+                        *_tip_label("District", "tip-out-district", ID.district),
+                        dcc.Dropdown(
+                            id=ID.district,
+                            value=district,
+                            clearable=False,
+                            placeholder="Choose a district",
+                            className="mb-3",
+                        ),
+                    ],
+                ),
+                html.Div(
+                    id=ID.site_box,
+                    hidden=kind != SITE,
+                    children=[
+                        *_tip_label("Service site", "tip-out-site", ID.site),
+                        dcc.Dropdown(
+                            id=ID.site,
+                            value=site,
+                            clearable=False,
+                            placeholder="Choose a site",
+                            className="mb-2",
+                        ),
+                        *_tip_label("Access distance (km)", "tip-out-distance", ID.distance_km),
+                        dbc.Input(
+                            id=ID.distance_km,
+                            type="number",
+                            min=DISTANCE_KM_RANGE[0],
+                            max=DISTANCE_KM_RANGE[1],
+                            step=0.5,
+                            value=distance,
+                            debounce=True,
+                            className="mb-3",
+                        ),
+                    ],
+                ),
+                *_tip_label("People per peer educator", "tip-out-ppe"),
+                dcc.Slider(
+                    id=ID.people_per_pe,
+                    min=50,
+                    max=75,
+                    step=1,
+                    value=ppe,
+                    marks={v: str(v) for v in (50, 55, 60, 65, 70, 75)},
+                    tooltip={"placement": "bottom", "always_visible": False},
+                ),
+                html.Div(className="mb-3"),
+                *_tip_label("Outreach hours per PE per day", "tip-out-hours", ID.hours_per_day),
+                dbc.Input(
+                    id=ID.hours_per_day,
+                    type="number",
+                    min=1,
+                    max=12,
+                    step=0.5,
+                    value=hours,
+                    className="mb-3",
+                ),
+                dbc.Checklist(
+                    id=ID.keep_apart,
+                    options=[
+                        {"label": "Venue and street spots in separate caseloads", "value": "apart"}
+                    ],
+                    value=apart,
+                    className="small",
+                ),
+                html.I(
+                    className="bi bi-info-circle small",
+                    id="tip-out-apart",
+                    tabIndex=0,
+                    **{"aria-label": "about keeping typologies apart"},
+                ),
+                dbc.Tooltip(TIPS["tip-out-apart"], target="tip-out-apart", placement="right"),
+                html.Hr(),
+                html.Div(
+                    [
+                        dbc.Button(
+                            "Field sheets (Excel)",
+                            id=ID.download_xlsx,
+                            color="primary",
+                            size="sm",
+                            className="me-2 mb-2",
+                        ),
+                        dbc.Button(
+                            "Printable sheets (HTML)",
+                            id=ID.download_html,
+                            color="secondary",
+                            size="sm",
+                            className="mb-2",
+                        ),
+                    ]
+                ),
+                html.P(CONFIDENTIAL, className="small text-danger mb-0"),
+                dcc.Download(id=ID.download),
+            ]
+        ),
+        className="mb-3",
+    )
+    return dbc.Container(
+        [
+            # the link's own choice, canonical: the URL callback then pushes a new entry only on a real change
+            dcc.Location(
+                id=ID.url,
+                refresh=False,
+                search=share_search(kind, district, site, ppe, hours, apart, distance),
+            ),
+            _shared.page_header(
+                "Outreach",
+                "Micro-planning for site managers: which peer educator covers which "
+                "spots, and when outreach should go out.",
+            ),
+            html.P(_shared.level_note(), className="small text-muted"),
+            dbc.Alert(id=ID.alert, color="warning", is_open=False),
+            dbc.Row(
+                [
+                    dbc.Col(controls, width=12, lg=3),
+                    dbc.Col(
+                        [
+                            html.Div(
+                                id=ID.area_note, className="mb-1 small", **{"aria-live": "polite"}
+                            ),
+                            html.Div(id=ID.summary, className="mb-2", **{"aria-live": "polite"}),
+                            html.Div(
+                                id=ID.slots, className="mb-2 fw-semibold", **{"aria-live": "polite"}
+                            ),
+                            dcc.Loading(
+                                dcc.Graph(
+                                    id=ID.map,
+                                    config={"displaylogo": False},
+                                    style={"height": "480px"},
+                                )
+                            ),
+                            html.Div(
+                                [
+                                    html.Span("Day × hour ", className="small fw-semibold"),
+                                    html.I(
+                                        className="bi bi-info-circle small",
+                                        id="tip-out-heat",
+                                        tabIndex=0,
+                                        **{"aria-label": "about the heat map"},
+                                    ),
+                                    dbc.Tooltip(TIPS["tip-out-heat"], target="tip-out-heat"),
+                                ]
+                            ),
+                            dcc.Graph(id=ID.heatmap, config={"displaylogo": False}),
+                        ],
+                        width=12,
+                        lg=9,
+                    ),
+                ]
+            ),
+            html.H2(
+                [
+                    "Peer educators ",
+                    html.I(
+                        className="bi bi-info-circle small",
+                        id="tip-out-load",
+                        tabIndex=0,
+                        **{"aria-label": "about the contact load"},
+                    ),
+                ],
+                className="h5 mt-3",
+            ),
+            dbc.Tooltip(TIPS["tip-out-load"], target="tip-out-load"),
+            html.Div(
+                id=ID.pe_table,
+                style={"maxHeight": "360px", "overflowY": "auto"},
+                tabIndex=0,
+                **{"aria-label": "table of peer educators"},
+            ),
+            html.H2("Weekly calendar", className="h5 mt-3"),
+            html.Label(
+                "Peer educator", htmlFor=ID.pe_select, className="form-label small fw-semibold"
+            ),
+            dcc.Dropdown(
+                id=ID.pe_select, clearable=False, className="mb-2", style={"maxWidth": "320px"}
+            ),
+            html.Div(id=ID.calendar),
+            html.Div(id=ID.timing, className="visually-hidden"),
+        ],
+        fluid=True,
+    )
 
 
 # --- server side -----------------------------------------------------------------------
+
 
 # NamedTuples, not dataclasses: Dash imports page modules outside sys.modules, where
 # @dataclass cannot resolve postponed annotations.
@@ -248,10 +416,17 @@ def site_options(sites) -> list[dict[str, str]]:
     """Site dropdown options "<name> — <district>" (value site_id), by district then name."""
     if sites is None or len(sites) == 0:
         return []
-    rows = sorted(zip(sites["district"].fillna("").astype(str), sites["name"].fillna("").astype(str),
-                      sites["site_id"].astype(str)))
-    return [{"label": f"{name or sid} — {district}" if district else (name or sid), "value": sid}
-            for district, name, sid in rows]
+    rows = sorted(
+        zip(
+            sites["district"].fillna("").astype(str),
+            sites["name"].fillna("").astype(str),
+            sites["site_id"].astype(str),
+        )
+    )
+    return [
+        {"label": f"{name or sid} — {district}" if district else (name or sid), "value": sid}
+        for district, name, sid in rows
+    ]
 
 
 @lru_cache(maxsize=128)
@@ -260,35 +435,61 @@ def area_hotspots(dataset_key: str, area: Area):
     dataset = store.get_dataset(dataset_key)
     if area.kind != SITE:
         frame = dataset.hotspots[dataset.hotspots["district"].astype(str) == area.key]
-        return frame, AreaInfo(label=area.key, note=f"District {area.key}: {len(frame)} hotspots.",
-                               hotspots=len(frame), site=None, slug=area.key)
-    frame = site_catchment(dataset.hotspots, dataset.sites, dataset.crs_projected, area.key,
-                           distance_km=area.distance_km)
+        return frame, AreaInfo(
+            label=area.key,
+            note=f"District {area.key}: {len(frame)} hotspots.",
+            hotspots=len(frame),
+            site=None,
+            slug=area.key,
+        )
+    frame = site_catchment(
+        dataset.hotspots,
+        dataset.sites,
+        dataset.crs_projected,
+        area.key,
+        distance_km=area.distance_km,
+    )
     row = dataset.sites[dataset.sites["site_id"].astype(str) == area.key].iloc[0]
     name = str(row.get("name") or area.key)
-    site = {"site_id": area.key, "name": name, "latitude": float(row["latitude"]),
-            "longitude": float(row["longitude"]), "distance_km": area.distance_km}
-    note = (f"Catchment of {name}: {len(frame)} hotspots whose nearest site it is, "
-            f"within {area.distance_km:g} km.")
-    return frame, AreaInfo(label=f"catchment of {name}", note=note, hotspots=len(frame), site=site, slug=area.key)
+    site = {
+        "site_id": area.key,
+        "name": name,
+        "latitude": float(row["latitude"]),
+        "longitude": float(row["longitude"]),
+        "distance_km": area.distance_km,
+    }
+    note = (
+        f"Catchment of {name}: {len(frame)} hotspots whose nearest site it is, "
+        f"within {area.distance_km:g} km."
+    )
+    return frame, AreaInfo(
+        label=f"catchment of {name}", note=note, hotspots=len(frame), site=site, slug=area.key
+    )
 
 
-def catchment_caseloads(catchment, crs_projected: str, params: CaseloadParams, *, site_id: str, label: str):
+def catchment_caseloads(
+    catchment, crs_projected: str, params: CaseloadParams, *, site_id: str, label: str
+):
     """Caseloads of a site's catchment as one unit, PEs named after the site (PE-SITE-028-001).
 
     district_caseloads names PEs and ORW groups after the district it plans, so the catchment is
     planned as one pseudo-district called ``site_id``; the spots get their districts back and
     the result is titled ``label``.
     """
-    result = district_caseloads(catchment.assign(district=str(site_id)), crs_projected, params,
-                                district=str(site_id))
+    result = district_caseloads(
+        catchment.assign(district=str(site_id)), crs_projected, params, district=str(site_id)
+    )
     districts = dict(zip(catchment["hotspot_id"].astype(str), catchment["district"]))
-    spots = result.spots.assign(district=result.spots["hotspot_id"].astype(str).map(districts).to_numpy())
+    spots = result.spots.assign(
+        district=result.spots["hotspot_id"].astype(str).map(districts).to_numpy()
+    )
     return dataclasses.replace(result, district=label, spots=spots)
 
 
 @lru_cache(maxsize=64)
-def compute(dataset_key: str, area: Area, people_per_pe: float, hours_per_day: float, keep_apart: bool):
+def compute(
+    dataset_key: str, area: Area, people_per_pe: float, hours_per_day: float, keep_apart: bool
+):
     """(caseloads, calendar, presence grid, best slots, AreaInfo) of a district or a site's catchment;
     memoised per parameters. CaseloadError when the area has no hotspots."""
     dataset = store.get_dataset(dataset_key)
@@ -296,19 +497,35 @@ def compute(dataset_key: str, area: Area, people_per_pe: float, hours_per_day: f
     params = CaseloadParams(people_per_pe=people_per_pe, keep_typology_apart=keep_apart)
     if area.kind == SITE:
         if frame.empty:
-            raise CaseloadError(f"No hotspot has {info.site['name']} as its nearest site within "
-                                f"{area.distance_km:g} km: raise the access distance or choose another site.")
-        result = catchment_caseloads(frame, dataset.crs_projected, params, site_id=area.key, label=info.label)
+            raise CaseloadError(
+                f"No hotspot has {info.site['name']} as its nearest site within "
+                f"{area.distance_km:g} km: raise the access distance or choose another site."
+            )
+        result = catchment_caseloads(
+            frame, dataset.crs_projected, params, site_id=area.key, label=info.label
+        )
     else:
-        result = district_caseloads(dataset.hotspots, dataset.crs_projected, params, district=area.key)
-    calendar = weekly_calendar(result.assignments, result.spots, OutreachParams(hours_per_day=hours_per_day))
+        result = district_caseloads(
+            dataset.hotspots, dataset.crs_projected, params, district=area.key
+        )
+    calendar = weekly_calendar(
+        result.assignments, result.spots, OutreachParams(hours_per_day=hours_per_day)
+    )
     grid = presence_grid(result.spots)
     slots = best_slots(result.spots, n_slots=2)
     return result, calendar, grid, slots, info
 
 
-def _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind=DISTRICT, site=None,
-          distance_km=None):
+def _args(
+    dataset_id,
+    district,
+    people_per_pe,
+    hours_per_day,
+    keep_apart,
+    area_kind=DISTRICT,
+    site=None,
+    distance_km=None,
+):
     """Checked parameters for ``compute`` (raises PreventUpdate when nothing is chosen yet)."""
     _shared.require_hotspot_detail()
     if _shared.dataset_or_none(dataset_id) is None:
@@ -316,13 +533,20 @@ def _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_k
     if area_kind == SITE:
         if not site:
             raise dash.exceptions.PreventUpdate
-        area = Area(SITE, str(site), float(_number(distance_km, DEFAULT_DISTANCE_KM, *DISTANCE_KM_RANGE)))
+        area = Area(
+            SITE, str(site), float(_number(distance_km, DEFAULT_DISTANCE_KM, *DISTANCE_KM_RANGE))
+        )
     else:
         if not district:
             raise dash.exceptions.PreventUpdate
         area = Area(DISTRICT, str(district))
-    return (store.resolve_id(dataset_id), area, float(_number(people_per_pe, 60, 50, 90)),
-            float(_number(hours_per_day, HOURS_PER_DAY_DEFAULT, 0.5, 16)), "apart" in (keep_apart or []))
+    return (
+        store.resolve_id(dataset_id),
+        area,
+        float(_number(people_per_pe, 60, 50, 90)),
+        float(_number(hours_per_day, HOURS_PER_DAY_DEFAULT, 0.5, 16)),
+        "apart" in (keep_apart or []),
+    )
 
 
 def _only_hidden_controls_changed(area_kind: str | None) -> bool:
@@ -342,27 +566,40 @@ def summary_children(result, calendar) -> list[Any]:
     over = int(calendar.load["overloaded"].sum())
     people = float(result.assignments["people"].sum())
     return [
-        html.Span(f"{result.pe_count} peer educators", id="out-pe-count", className="fs-5 fw-bold me-2"),
-        html.Span(f"for {people:,.0f} people at {len(result.spots)} spots (at most {result.people_per_pe:g} each); "
-                  f"lower bound ⌈people ÷ cap⌉ = {result.lower_bound}, ratio "
-                  f"{result.ratio_to_lower_bound:.2f}; {orws} outreach-worker group(s); "
-                  f"{over} PE(s) overloaded."),
-        html.Div(f"PEs above the lower bound: spots are whole (only a spot above the cap is split) and a "
-                 f"PE's spots lie within her walking limit of the caseload centre, the smaller of "
-                 f"{MAX_RADIUS_KM_DEFAULT:g} km and {LOCAL_REACH_FACTOR_DEFAULT:g} × the radius that holds "
-                 f"{result.people_per_pe:g} people around a spot (assumptions; no source gives a figure).",
-                 className="small text-muted", id="out-pe-note"),
+        html.Span(
+            f"{result.pe_count} peer educators", id="out-pe-count", className="fs-5 fw-bold me-2"
+        ),
+        html.Span(
+            f"for {people:,.0f} people at {len(result.spots)} spots (at most {result.people_per_pe:g} each); "
+            f"lower bound ⌈people ÷ cap⌉ = {result.lower_bound}, ratio "
+            f"{result.ratio_to_lower_bound:.2f}; {orws} outreach-worker group(s); "
+            f"{over} PE(s) overloaded."
+        ),
+        html.Div(
+            f"PEs above the lower bound: spots are whole (only a spot above the cap is split) and a "
+            f"PE's spots lie within her walking limit of the caseload centre, the smaller of "
+            f"{MAX_RADIUS_KM_DEFAULT:g} km and {LOCAL_REACH_FACTOR_DEFAULT:g} × the radius that holds "
+            f"{result.people_per_pe:g} people around a spot (assumptions; no source gives a figure).",
+            className="small text-muted",
+            id="out-pe-note",
+        ),
     ]
 
 
 clientside_callback(
     f"""function(kind) {{ return [kind === "{SITE}", kind !== "{SITE}"]; }}""",
-    Output(ID.district_box, "hidden"), Output(ID.site_box, "hidden"), Input(ID.area_kind, "value"),
+    Output(ID.district_box, "hidden"),
+    Output(ID.site_box, "hidden"),
+    Input(ID.area_kind, "value"),
 )
 
 
-@callback(Output(ID.district, "options"), Output(ID.district, "value"),
-          Input(_shared.DATASET_STORE_ID, "data"), State(ID.district, "value"))
+@callback(
+    Output(ID.district, "options"),
+    Output(ID.district, "value"),
+    Input(_shared.DATASET_STORE_ID, "data"),
+    State(ID.district, "value"),
+)
 def _districts(dataset_id: str | None, current: str | None):
     _shared.require_hotspot_detail()
     dataset = _shared.dataset_or_none(dataset_id)
@@ -374,8 +611,12 @@ def _districts(dataset_id: str | None, current: str | None):
     return options, value
 
 
-@callback(Output(ID.site, "options"), Output(ID.site, "value"),
-          Input(_shared.DATASET_STORE_ID, "data"), State(ID.site, "value"))
+@callback(
+    Output(ID.site, "options"),
+    Output(ID.site, "value"),
+    Input(_shared.DATASET_STORE_ID, "data"),
+    State(ID.site, "value"),
+)
 def _sites(dataset_id: str | None, current: str | None):
     _shared.require_hotspot_detail()
     dataset = _shared.dataset_or_none(dataset_id)
@@ -386,31 +627,67 @@ def _sites(dataset_id: str | None, current: str | None):
     return options, (current if current in ids else (ids[0] if ids else None))
 
 
-@callback(Output(ID.url, "search"),
-          Input(ID.area_kind, "value"), Input(ID.district, "value"), Input(ID.site, "value"),
-          Input(ID.people_per_pe, "value"), Input(ID.hours_per_day, "value"), Input(ID.keep_apart, "value"),
-          Input(ID.distance_km, "value"), State(ID.url, "search"))
-def _share_url(area_kind, district, site, people_per_pe, hours_per_day, keep_apart, distance_km, search):
+@callback(
+    Output(ID.url, "search"),
+    Input(ID.area_kind, "value"),
+    Input(ID.district, "value"),
+    Input(ID.site, "value"),
+    Input(ID.people_per_pe, "value"),
+    Input(ID.hours_per_day, "value"),
+    Input(ID.keep_apart, "value"),
+    Input(ID.distance_km, "value"),
+    State(ID.url, "search"),
+)
+def _share_url(
+    area_kind, district, site, people_per_pe, hours_per_day, keep_apart, distance_km, search
+):
     """Keep the choice in the address bar (no reload) so the page can be shared as a link."""
     _shared.require_hotspot_detail()
-    new = share_search(area_kind, district, site, people_per_pe, hours_per_day, keep_apart, distance_km)
+    new = share_search(
+        area_kind, district, site, people_per_pe, hours_per_day, keep_apart, distance_km
+    )
     if not new or new == (search or ""):
         raise dash.exceptions.PreventUpdate
     return new
 
 
-@callback(Output(ID.area_note, "children"),
-          Output(ID.summary, "children"), Output(ID.slots, "children"), Output(ID.map, "figure"),
-          Output(ID.heatmap, "figure"), Output(ID.pe_table, "children"), Output(ID.pe_select, "options"),
-          Output(ID.pe_select, "value"), Output(ID.alert, "children"), Output(ID.alert, "is_open"),
-          Output(ID.timing, "children"),
-          Input(_shared.DATASET_STORE_ID, "data"), Input(ID.district, "value"), Input(ID.people_per_pe, "value"),
-          Input(ID.hours_per_day, "value"), Input(ID.keep_apart, "value"), State(ID.pe_select, "value"),
-          Input(ID.area_kind, "value"), Input(ID.site, "value"), Input(ID.distance_km, "value"))
-def _update(dataset_id, district, people_per_pe, hours_per_day, keep_apart, current_pe, area_kind=DISTRICT,
-            site=None, distance_km=None):
+@callback(
+    Output(ID.area_note, "children"),
+    Output(ID.summary, "children"),
+    Output(ID.slots, "children"),
+    Output(ID.map, "figure"),
+    Output(ID.heatmap, "figure"),
+    Output(ID.pe_table, "children"),
+    Output(ID.pe_select, "options"),
+    Output(ID.pe_select, "value"),
+    Output(ID.alert, "children"),
+    Output(ID.alert, "is_open"),
+    Output(ID.timing, "children"),
+    Input(_shared.DATASET_STORE_ID, "data"),
+    Input(ID.district, "value"),
+    Input(ID.people_per_pe, "value"),
+    Input(ID.hours_per_day, "value"),
+    Input(ID.keep_apart, "value"),
+    State(ID.pe_select, "value"),
+    Input(ID.area_kind, "value"),
+    Input(ID.site, "value"),
+    Input(ID.distance_km, "value"),
+)
+def _update(
+    dataset_id,
+    district,
+    people_per_pe,
+    hours_per_day,
+    keep_apart,
+    current_pe,
+    area_kind=DISTRICT,
+    site=None,
+    distance_km=None,
+):
     started = time.perf_counter()
-    args = _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km)
+    args = _args(
+        dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km
+    )
     if _only_hidden_controls_changed(area_kind):
         raise dash.exceptions.PreventUpdate
     note = None
@@ -429,21 +706,48 @@ def _update(dataset_id, district, people_per_pe, hours_per_day, keep_apart, curr
         summary_children(result, calendar),
         "Best outreach slots: " + describe_best_slots(slots),
         figs.caseload_map_figure(result, note=_shared.level_note(), site=info.site),
-        figs.presence_heatmap_figure(grid, title=f"People at peak by day and hour, {result.district}"),
-        dbc.Table.from_dataframe(table, striped=True, bordered=False, hover=True, size="sm", className="small"),
-        pes, pe_value, "", False, f"{ms:.0f} ms",
+        figs.presence_heatmap_figure(
+            grid, title=f"People at peak by day and hour, {result.district}"
+        ),
+        dbc.Table.from_dataframe(
+            table, striped=True, bordered=False, hover=True, size="sm", className="small"
+        ),
+        pes,
+        pe_value,
+        "",
+        False,
+        f"{ms:.0f} ms",
     )
 
 
-@callback(Output(ID.calendar, "children"), Input(ID.pe_select, "value"),
-          State(_shared.DATASET_STORE_ID, "data"), State(ID.district, "value"), State(ID.people_per_pe, "value"),
-          State(ID.hours_per_day, "value"), State(ID.keep_apart, "value"),
-          State(ID.area_kind, "value"), State(ID.site, "value"), State(ID.distance_km, "value"))
-def _calendar(pe_id, dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind=DISTRICT,
-              site=None, distance_km=None):
+@callback(
+    Output(ID.calendar, "children"),
+    Input(ID.pe_select, "value"),
+    State(_shared.DATASET_STORE_ID, "data"),
+    State(ID.district, "value"),
+    State(ID.people_per_pe, "value"),
+    State(ID.hours_per_day, "value"),
+    State(ID.keep_apart, "value"),
+    State(ID.area_kind, "value"),
+    State(ID.site, "value"),
+    State(ID.distance_km, "value"),
+)
+def _calendar(
+    pe_id,
+    dataset_id,
+    district,
+    people_per_pe,
+    hours_per_day,
+    keep_apart,
+    area_kind=DISTRICT,
+    site=None,
+    distance_km=None,
+):
     if not pe_id:
         raise dash.exceptions.PreventUpdate
-    args = _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km)
+    args = _args(
+        dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km
+    )
     try:
         result, calendar, _, _, _ = compute(*args)
     except (CaseloadError, ValueError):
@@ -452,30 +756,63 @@ def _calendar(pe_id, dataset_id, district, people_per_pe, hours_per_day, keep_ap
         raise dash.exceptions.PreventUpdate
     load = calendar.load.set_index("pe_id").loc[pe_id]
     frame = figs.calendar_frame(calendar, result.spots, pe_id)
-    flag = (dbc.Badge("overloaded: some visits do not fit the peak windows or the hours", color="danger")
-            if load["overloaded"] else dbc.Badge("fits the working hours", color="success"))
+    flag = (
+        dbc.Badge(
+            "overloaded: some visits do not fit the peak windows or the hours", color="danger"
+        )
+        if load["overloaded"]
+        else dbc.Badge("fits the working hours", color="success")
+    )
     return [
-        html.P([f"{pe_id}: {load['contacts_per_month']:.0f} contacts a month needed, capacity "
+        html.P(
+            [
+                f"{pe_id}: {load['contacts_per_month']:.0f} contacts a month needed, capacity "
                 f"{load['capacity_contacts_per_month']:.0f} ({load['load_pct']:.0f}%); "
                 f"{load['hours_scheduled_per_week']:.0f} of {load['hours_needed_per_week']:.0f} hours a week placed. ",
-                flag], className="small"),
+                flag,
+            ],
+            className="small",
+        ),
         dbc.Table.from_dataframe(frame, striped=True, size="sm", className="small"),
     ]
 
 
-@callback(Output(ID.download, "data"), Input(ID.download_xlsx, "n_clicks"), Input(ID.download_html, "n_clicks"),
-          State(_shared.DATASET_STORE_ID, "data"), State(ID.district, "value"), State(ID.people_per_pe, "value"),
-          State(ID.hours_per_day, "value"), State(ID.keep_apart, "value"),
-          State(ID.area_kind, "value"), State(ID.site, "value"), State(ID.distance_km, "value"),
-          prevent_initial_call=True)
-def _download(_xlsx, _html, dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind=DISTRICT,
-              site=None, distance_km=None):
-    args = _args(dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km)
+@callback(
+    Output(ID.download, "data"),
+    Input(ID.download_xlsx, "n_clicks"),
+    Input(ID.download_html, "n_clicks"),
+    State(_shared.DATASET_STORE_ID, "data"),
+    State(ID.district, "value"),
+    State(ID.people_per_pe, "value"),
+    State(ID.hours_per_day, "value"),
+    State(ID.keep_apart, "value"),
+    State(ID.area_kind, "value"),
+    State(ID.site, "value"),
+    State(ID.distance_km, "value"),
+    prevent_initial_call=True,
+)
+def _download(
+    _xlsx,
+    _html,
+    dataset_id,
+    district,
+    people_per_pe,
+    hours_per_day,
+    keep_apart,
+    area_kind=DISTRICT,
+    site=None,
+    distance_km=None,
+):
+    args = _args(
+        dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km
+    )
     try:
         result, calendar, _, _, info = compute(*args)
     except (CaseloadError, ValueError):
         raise dash.exceptions.PreventUpdate from None  # _update shows the alert
     stem = "field-sheets-" + "-".join(info.slug.split()).lower()
     if dash.ctx.triggered_id == ID.download_html:
-        return dict(content=render_html(result, calendar), filename=f"{stem}.html", type="text/html")
+        return dict(
+            content=render_html(result, calendar), filename=f"{stem}.html", type="text/html"
+        )
     return dcc.send_bytes(write_workbook(result, calendar), f"{stem}.xlsx")

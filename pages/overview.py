@@ -25,12 +25,16 @@ from planning import priority as priority_mod
 from planning import resources
 from planning.scenario import Scenario, ScenarioError
 
-dash.register_page(__name__, path="/", name="Overview", title="Overview · KP coverage planner", order=0)
+dash.register_page(
+    __name__, path="/", name="Overview", title="Overview · KP coverage planner", order=0
+)
 
 # The browser session's current scenario (parameters only), written by the Scenarios page and
 # read here, so every page shows the same scenario unless its URL names one.
-SCENARIO_SESSION_ID = "scenario-session"
-PARETO_SHARE = 0.8  # "k districts hold 80%": Mauritius, 4 of 9 districts held over 80% (DESIGN.md s.3)
+SCENARIO_SESSION_ID = _shared.SCENARIO_SESSION_ID
+PARETO_SHARE = (
+    0.8  # "k districts hold 80%": Mauritius, 4 of 9 districts held over 80% (DESIGN.md s.3)
+)
 
 
 class Ids:
@@ -50,12 +54,6 @@ class Ids:
     TREND = "ov-trend"
     TREND_DISTRICTS = "ov-trend-districts"
     SCENARIO_NOTE = "ov-scenario-note"
-
-
-@lru_cache(maxsize=16)
-def district_geojson(dataset_id: str | None) -> dict:
-    """Simplified district polygons of a dataset (cached per dataset id; district level only)."""
-    return of.boundaries_geojson(_shared.get_dataset_for(dataset_id).boundaries)
 
 
 def national_row(plan: Any) -> dict[str, Any]:
@@ -84,11 +82,15 @@ def effective_query(url_query: dict | None, session_query: dict | None) -> tuple
     return {}, "default"
 
 
-def staff_ranges(districts: pd.DataFrame, scenario: Scenario) -> tuple[tuple[int, int], tuple[int, int]]:
+def staff_ranges(
+    districts: pd.DataFrame, scenario: Scenario
+) -> tuple[tuple[int, int], tuple[int, int]]:
     """National PEs and ORWs needed if the low or the high estimate were planned on (district by district, summed)."""
     pes, orws = [], []
     for level in ("estimate_low", "estimate_high"):
-        pe = resources.peer_educators_needed(districts[level].fillna(0.0), scenario.people_per_pe, scenario.target)
+        pe = resources.peer_educators_needed(
+            districts[level].fillna(0.0), scenario.people_per_pe, scenario.target
+        )
         pes.append(int(pe.sum()))
         orws.append(int(resources.outreach_workers_needed(pe, scenario.pe_per_orw).sum()))
     return (pes[0], pes[1]), (orws[0], orws[1])
@@ -109,9 +111,16 @@ def overview_content(dataset_id: str | None, query: dict | None) -> dict[str, An
     districts = plan.districts
     national = national_row(plan)
     pe_range, orw_range = staff_ranges(districts, scenario)
-    heads = of.headline_figures(national, basis=scenario.basis, level=scenario.level, target=scenario.target,
-                                people_per_pe=scenario.people_per_pe, pe_per_orw=scenario.pe_per_orw,
-                                pe_range=pe_range, orw_range=orw_range)
+    heads = of.headline_figures(
+        national,
+        basis=scenario.basis,
+        level=scenario.level,
+        target=scenario.target,
+        people_per_pe=scenario.people_per_pe,
+        pe_per_orw=scenario.pe_per_orw,
+        pe_range=pe_range,
+        orw_range=orw_range,
+    )
     grid = of.district_grid(districts, grid_id=Ids.GRID)
     cum = priority_mod.cumulative_share(districts, value="estimate_mid")
     n_districts = len(districts)
@@ -121,7 +130,10 @@ def overview_content(dataset_id: str | None, query: dict | None) -> dict[str, An
     except ValueError as exc:  # no population mapped at all: say so instead of a sentence
         k, pareto_text = None, f"No district share to show: {exc}."
     return {
-        "scenario": scenario, "problem": problem, "headlines": heads, "grid": grid,
+        "scenario": scenario,
+        "problem": problem,
+        "headlines": heads,
+        "grid": grid,
         "pareto_figure": of.cumulative_share_figure(cum, k=k, threshold=PARETO_SHARE),
         "pareto_text": pareto_text,
         "districts": districts["district"].astype(str).tolist(),
@@ -133,69 +145,158 @@ def layout(**query: Any) -> html.Div:
     """The Overview layout; the scenario comes from the URL query (``/?people_per_pe=50``)."""
     scenario_query = {k: v for k, v in query.items() if isinstance(v, str)}
     metric_options = [{"label": m.label, "value": key} for key, m in of.MAP_METRICS.items()]
-    return html.Div([
-        dcc.Store(id=Ids.SCENARIO, data=scenario_query),
-        dcc.Store(id=SCENARIO_SESSION_ID, storage_type="session"),
-        _shared.page_header(
-            "Overview",
-            "Where the population is, how much of it the programme reaches, and what a full plan needs. "
-            "All figures are district totals; ranges run from the low to the high mapping estimate.",
-        ),
-        html.Div(id=Ids.ALERT),
-        html.Div(id=Ids.SCENARIO_NOTE, className="small mb-2"),
-        dcc.Loading(html.Div(id=Ids.HEADLINE), type="dot", delay_show=300),
-        html.P(id=Ids.CAPTION, className="small text-muted mt-1 mb-3"),
-        dbc.Row([
-            dbc.Col(dbc.Card([
-                dbc.CardHeader(html.H2("Districts on the map", className="h6 mb-0")),
-                dbc.CardBody([
-                    html.Label("Colour districts by", htmlFor=Ids.METRIC, className="small fw-semibold me-2"),
-                    dbc.RadioItems(id=Ids.METRIC, options=metric_options, value="coverage_mid", inline=True,
-                                   className="small mb-2"),
-                    dcc.Graph(id=Ids.MAP, config={"displaylogo": False, "scrollZoom": True},
-                              style={"height": f"{of.MAP_HEIGHT_PX}px"}),
-                    html.P("Darker = lower coverage, larger gap, more people or higher density. District "
-                           "boundaries only; no hotspot locations.", className="small text-muted mb-0"),
-                ]),
-            ], className="h-100"), lg=7, className="mb-3"),
-            dbc.Col(dbc.Card([
-                dbc.CardHeader(html.H2("Where the population is concentrated", className="h6 mb-0")),
-                dbc.CardBody([
-                    html.P(id=Ids.PARETO_TEXT, className="fw-semibold mb-1"),
-                    dcc.Graph(id=Ids.PARETO, config={"displaylogo": False}),
-                    html.P("Share of the national mid estimate per district, largest first, and the running total "
-                           "(Mauritius: 4 of 9 districts held over 80%; DESIGN.md s.3).",
-                           className="small text-muted mb-0"),
-                ]),
-            ], className="h-100"), lg=5, className="mb-3"),
-        ]),
-        dbc.Card([
-            dbc.CardHeader(dbc.Row([
-                dbc.Col(html.H2("Districts ranked by priority", className="h6 mb-0"), className="align-self-center"),
-                dbc.Col(dbc.Button("Export CSV", id=Ids.EXPORT, size="sm", color="secondary", outline=True),
-                        width="auto"),
-            ])),
-            dbc.CardBody([
-                html.P("Sort by clicking a header; type in the row under the headers to filter. Priority 1 is "
-                       "funded first: largest gap, then highest density (DESIGN.md s.3).",
-                       className="small text-muted"),
-                html.Div(of.district_grid(pd.DataFrame({"district": pd.Series(dtype=str)}), grid_id=Ids.GRID),
-                         id="ov-grid-wrap"),
-            ]),
-        ], className="mb-3"),
-        dbc.Card([
-            dbc.CardHeader(html.H2("Coverage over time", className="h6 mb-0")),
-            dbc.CardBody([
-                html.Label("Add districts to compare (up to 5)", htmlFor=Ids.TREND_DISTRICTS,
-                           className="small fw-semibold"),
-                dcc.Dropdown(id=Ids.TREND_DISTRICTS, multi=True, options=[], value=[],
-                             placeholder="National only", className="mb-2"),
-                dcc.Graph(id=Ids.TREND, config={"displaylogo": False}),
-                html.P("Enrolled (cumulative) in each period ÷ the current estimate; the band is the low–high "
-                       "coverage range.", className="small text-muted mb-0"),
-            ]),
-        ], className="mb-3"),
-    ])
+    return html.Div(
+        [
+            dcc.Store(id=Ids.SCENARIO, data=scenario_query),
+            dcc.Store(id=SCENARIO_SESSION_ID, storage_type="session"),
+            _shared.page_header(
+                "Overview",
+                "Where the population is, how much of it the programme reaches, and what a full plan needs. "
+                "All figures are district totals; ranges run from the low to the high mapping estimate.",
+            ),
+            html.Div(id=Ids.ALERT),
+            html.Div(id=Ids.SCENARIO_NOTE, className="small mb-2"),
+            dcc.Loading(html.Div(id=Ids.HEADLINE), type="dot", delay_show=300),
+            html.P(id=Ids.CAPTION, className="small text-muted mt-1 mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(
+                                    html.H2("Districts on the map", className="h6 mb-0")
+                                ),
+                                dbc.CardBody(
+                                    [
+                                        html.Label(
+                                            "Colour districts by",
+                                            htmlFor=Ids.METRIC,
+                                            className="small fw-semibold me-2",
+                                        ),
+                                        dbc.RadioItems(
+                                            id=Ids.METRIC,
+                                            options=metric_options,
+                                            value="coverage_mid",
+                                            inline=True,
+                                            className="small mb-2",
+                                        ),
+                                        dcc.Graph(
+                                            id=Ids.MAP,
+                                            config={"displaylogo": False, "scrollZoom": True},
+                                            style={"height": f"{of.MAP_HEIGHT_PX}px"},
+                                        ),
+                                        html.P(
+                                            "Darker = lower coverage, larger gap, more people or higher density. District "
+                                            "boundaries only; no hotspot locations.",
+                                            className="small text-muted mb-0",
+                                        ),
+                                    ]
+                                ),
+                            ],
+                            className="h-100",
+                        ),
+                        lg=7,
+                        className="mb-3",
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(
+                                    html.H2(
+                                        "Where the population is concentrated", className="h6 mb-0"
+                                    )
+                                ),
+                                dbc.CardBody(
+                                    [
+                                        html.P(id=Ids.PARETO_TEXT, className="fw-semibold mb-1"),
+                                        dcc.Graph(id=Ids.PARETO, config={"displaylogo": False}),
+                                        html.P(
+                                            "Share of the national mid estimate per district, largest first, and the running total "
+                                            "(Mauritius: 4 of 9 districts held over 80%; DESIGN.md s.3).",
+                                            className="small text-muted mb-0",
+                                        ),
+                                    ]
+                                ),
+                            ],
+                            className="h-100",
+                        ),
+                        lg=5,
+                        className="mb-3",
+                    ),
+                ]
+            ),
+            dbc.Card(
+                [
+                    dbc.CardHeader(
+                        dbc.Row(
+                            [
+                                dbc.Col(
+                                    html.H2("Districts ranked by priority", className="h6 mb-0"),
+                                    className="align-self-center",
+                                ),
+                                dbc.Col(
+                                    dbc.Button(
+                                        "Export CSV",
+                                        id=Ids.EXPORT,
+                                        size="sm",
+                                        color="secondary",
+                                        outline=True,
+                                    ),
+                                    width="auto",
+                                ),
+                            ]
+                        )
+                    ),
+                    dbc.CardBody(
+                        [
+                            html.P(
+                                "Sort by clicking a header; type in the row under the headers to filter. Priority 1 is "
+                                "funded first: largest gap, then highest density (DESIGN.md s.3).",
+                                className="small text-muted",
+                            ),
+                            html.Div(
+                                of.district_grid(
+                                    pd.DataFrame({"district": pd.Series(dtype=str)}),
+                                    grid_id=Ids.GRID,
+                                ),
+                                id="ov-grid-wrap",
+                            ),
+                        ]
+                    ),
+                ],
+                className="mb-3",
+            ),
+            dbc.Card(
+                [
+                    dbc.CardHeader(html.H2("Coverage over time", className="h6 mb-0")),
+                    dbc.CardBody(
+                        [
+                            html.Label(
+                                "Add districts to compare (up to 5)",
+                                htmlFor=Ids.TREND_DISTRICTS,
+                                className="small fw-semibold",
+                            ),
+                            dcc.Dropdown(
+                                id=Ids.TREND_DISTRICTS,
+                                multi=True,
+                                options=[],
+                                value=[],
+                                placeholder="National only",
+                                className="mb-2",
+                            ),
+                            dcc.Graph(id=Ids.TREND, config={"displaylogo": False}),
+                            html.P(
+                                "Enrolled (cumulative) in each period ÷ the current estimate; the band is the low–high "
+                                "coverage range.",
+                                className="small text-muted mb-0",
+                            ),
+                        ]
+                    ),
+                ],
+                className="mb-3",
+            ),
+        ]
+    )
 
 
 def _refusal(message: str) -> dbc.Alert:
@@ -216,7 +317,9 @@ def _refusal(message: str) -> dbc.Alert:
     Input(Ids.SCENARIO, "data"),
     Input(SCENARIO_SESSION_ID, "data"),
 )
-def show_overview(dataset_id: str | None, url_query: dict | None, session_query: dict | None = None):
+def show_overview(
+    dataset_id: str | None, url_query: dict | None, session_query: dict | None = None
+):
     """Fill the headline, caption, grid, Pareto chart and trend options for the session's dataset."""
     query, origin = effective_query(url_query, session_query)
     if _shared.dataset_or_none(dataset_id) is None:
@@ -224,20 +327,46 @@ def show_overview(dataset_id: str | None, url_query: dict | None, session_query:
         return None, "", [], no_update, {}, "", [], msg, ""
     c = overview_content(dataset_id, query)
     s: Scenario = c["scenario"]
-    caption = (f"Basis: {'peak-day' if s.basis == 'peak' else 'typical-day'} mapping counts (min–max ranges), "
-               f"planning level {s.level}, target {s.target:.0%}; enrolment period {c['period'] or 'latest'}. "
-               + of.ESTIMATE_CAPTION)
+    caption = (
+        f"Basis: {'peak-day' if s.basis == 'peak' else 'typical-day'} mapping counts (min–max ranges), "
+        f"planning level {s.level}, target {s.target:.0%}; enrolment period {c['period'] or 'latest'}. "
+        + of.ESTIMATE_CAPTION
+    )
     query_str = urlencode(s.to_query())
-    note = (html.Span([f"Scenario {'from the link' if origin == 'link' else 'chosen on the Scenarios page'}: ",
-                       html.Code(query_str), " · ",
-                       dcc.Link("edit it in Scenarios", href=dash.get_relative_path("/scenarios") + "?" + query_str)])
-            if query_str else html.Span(["Default scenario (1 PE per 60 people, peak-day mid estimate). ",
-                                         dcc.Link("Change it in Scenarios", href=dash.get_relative_path("/scenarios"))]))
+    note = (
+        html.Span(
+            [
+                f"Scenario {'from the link' if origin == 'link' else 'chosen on the Scenarios page'}: ",
+                html.Code(query_str),
+                " · ",
+                dcc.Link(
+                    "edit it in Scenarios",
+                    href=dash.get_relative_path("/scenarios") + "?" + query_str,
+                ),
+            ]
+        )
+        if query_str
+        else html.Span(
+            [
+                "Default scenario (1 PE per 60 people, peak-day mid estimate). ",
+                dcc.Link("Change it in Scenarios", href=dash.get_relative_path("/scenarios")),
+            ]
+        )
+    )
     alert = dbc.Alert(c["problem"], color="warning", className="py-2") if c["problem"] else None
     grid = c["grid"]
     options = [{"label": d, "value": d} for d in c["districts"]]
-    return (of.headline_cards(c["headlines"], id_prefix=Ids.HEADLINE_PREFIX), caption, grid.rowData,
-            grid.columnDefs, c["pareto_figure"], c["pareto_text"], options, alert, note)
+    return (
+        of.headline_cards(c["headlines"], id_prefix=Ids.HEADLINE_PREFIX),
+        caption,
+        grid.rowData,
+        grid.columnDefs,
+        c["pareto_figure"],
+        c["pareto_text"],
+        options,
+        alert,
+        note,
+    )
 
 
 @callback(
@@ -247,14 +376,18 @@ def show_overview(dataset_id: str | None, url_query: dict | None, session_query:
     Input(Ids.SCENARIO, "data"),
     Input(SCENARIO_SESSION_ID, "data"),
 )
-def show_map(metric: str, dataset_id: str | None, url_query: dict | None, session_query: dict | None = None):
+def show_map(
+    metric: str, dataset_id: str | None, url_query: dict | None, session_query: dict | None = None
+):
     """The district choropleth of the chosen metric (district polygons and values only)."""
     query, _ = effective_query(url_query, session_query)
     if _shared.dataset_or_none(dataset_id) is None:
         return {}
     scenario, _ = scenario_from(query)
     plan = _shared.get_plan(dataset_id, scenario)
-    return of.district_choropleth(plan.districts, district_geojson(dataset_id), metric or "coverage_mid")
+    return of.district_choropleth(
+        plan.districts, _shared.district_geojson(dataset_id), metric or "coverage_mid"
+    )
 
 
 @callback(
@@ -264,8 +397,12 @@ def show_map(metric: str, dataset_id: str | None, url_query: dict | None, sessio
     Input(Ids.SCENARIO, "data"),
     Input(SCENARIO_SESSION_ID, "data"),
 )
-def show_trend(chosen: list[str] | None, dataset_id: str | None, url_query: dict | None,
-               session_query: dict | None = None):
+def show_trend(
+    chosen: list[str] | None,
+    dataset_id: str | None,
+    url_query: dict | None,
+    session_query: dict | None = None,
+):
     """National coverage over periods with the chosen districts' mid coverage."""
     query, _ = effective_query(url_query, session_query)
     if _shared.dataset_or_none(dataset_id) is None:
@@ -284,7 +421,9 @@ def _trend_content(dataset_id: str | None, query: dict | None) -> tuple[pd.DataF
 @lru_cache(maxsize=32)
 def _trend_cached(dataset_id: str | None, scenario: Scenario) -> pd.DataFrame:
     plan = _shared.get_plan(dataset_id, scenario)
-    return coverage_mod.coverage_trend(_shared.get_dataset_for(dataset_id).enrolment, plan.districts)
+    return coverage_mod.coverage_trend(
+        _shared.get_dataset_for(dataset_id).enrolment, plan.districts
+    )
 
 
 @callback(
@@ -297,4 +436,12 @@ def export_csv(n_clicks: int | None) -> bool:
     return bool(n_clicks)
 
 
-__all__ = ["Ids", "SCENARIO_SESSION_ID", "effective_query", "layout", "overview_content", "national_row", "scenario_from", "district_geojson"]
+__all__ = [
+    "SCENARIO_SESSION_ID",
+    "Ids",
+    "effective_query",
+    "layout",
+    "national_row",
+    "overview_content",
+    "scenario_from",
+]

@@ -24,15 +24,19 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from components import scenario_figures as sf
 from components.overview_figures import headline_cards
 from pages import _shared
-from pages.overview import SCENARIO_SESSION_ID, district_geojson
 from planning import compare as compare_mod
 from planning import coverage as coverage_mod
 from planning.scenario import RANGES, SOURCES, UNITS, Scenario, ScenarioError
 from planning.schema import SERVICES
 
-if not _shared.aggregate_mode():
-    dash.register_page(__name__, path="/scenarios", name="Scenarios", title="Scenarios · KP coverage planner",
-                       order=2)
+dash.register_page(
+    __name__,
+    path="/scenarios",
+    name="Scenarios",
+    title="Scenarios · KP coverage planner",
+    order=2,
+    detail="hotspot",
+)
 
 
 class Ids:
@@ -65,11 +69,19 @@ class Ids:
 
 
 # Scenario field -> control id. Percent fields are shown as 0-100 and stored as shares.
-FIELD_IDS: dict[str, str] = {f.name: "scn-" + f.name.replace("_", "-") for f in fields(Scenario)
-                             if f.name not in ("max_pe", "budget_usd_month")}
+FIELD_IDS: dict[str, str] = {
+    f.name: "scn-" + f.name.replace("_", "-")
+    for f in fields(Scenario)
+    if f.name not in ("max_pe", "budget_usd_month")
+}
 PERCENT_FIELDS = ("target", "duplication")
-COST_FIELDS = ("pe_stipend_usd_month", "orw_salary_usd_month", "condom_unit_cost_usd",
-               "lubricant_unit_cost_usd", "test_kit_unit_cost_usd")
+COST_FIELDS = (
+    "pe_stipend_usd_month",
+    "orw_salary_usd_month",
+    "condom_unit_cost_usd",
+    "lubricant_unit_cost_usd",
+    "test_kit_unit_cost_usd",
+)
 LABELS: dict[str, str] = {
     "people_per_pe": "People per peer educator",
     "pe_per_orw": "Peer educators per outreach worker",
@@ -90,12 +102,19 @@ LABELS: dict[str, str] = {
     "service": "Sites offering",
     "period": "Enrolment period",
 }
-CAP_KINDS = [("none", "No cap"), ("max_pe", "Cap on PEs"), ("budget_usd_month", "Monthly budget (USD)")]
+CAP_KINDS = [
+    ("none", "No cap"),
+    ("max_pe", "Cap on PEs"),
+    ("budget_usd_month", "Monthly budget (USD)"),
+]
 
 
 # --- pure helpers (tested without a browser) --------------------------------------------------
 
-def scenario_from_controls(values: dict[str, Any], cap_kind: str | None, cap_value: Any) -> Scenario:
+
+def scenario_from_controls(
+    values: dict[str, Any], cap_kind: str | None, cap_value: Any
+) -> Scenario:
     """The Scenario of the page's control values (percent sliders → shares, empty costs → not set).
 
     Raises ScenarioError (message names the parameter, value and allowed range) for bad values.
@@ -139,40 +158,59 @@ def results(dataset_id: str | None, query: dict[str, str]) -> dict[str, Any]:
     scenario = Scenario.from_query(query)
     plan = _shared.get_plan(dataset_id, scenario)
     totals = dict(plan.totals)
-    heads = sf.scenario_totals(totals, people_per_pe=scenario.people_per_pe, pe_per_orw=scenario.pe_per_orw,
-                               costed=scenario.costed)
+    heads = sf.scenario_totals(
+        totals,
+        people_per_pe=scenario.people_per_pe,
+        pe_per_orw=scenario.pe_per_orw,
+        costed=scenario.costed,
+    )
     grid = sf.plan_grid(plan.districts, grid_id=Ids.GRID)
     out: dict[str, Any] = {
-        "scenario": scenario, "plan": plan, "headlines": heads, "grid": grid,
-        "map": sf.pe_choropleth(plan.districts, district_geojson(dataset_id)),
-        "allocation_text": None, "allocation_figure": None,
+        "scenario": scenario,
+        "plan": plan,
+        "headlines": heads,
+        "grid": grid,
+        "map": sf.pe_choropleth(plan.districts, _shared.district_geojson(dataset_id)),
+        "allocation_text": None,
+        "allocation_figure": None,
     }
     if plan.allocation is not None and plan.allocation_totals:
-        out["allocation_text"] = sf.allocation_sentence(plan.allocation_totals, people_per_pe=scenario.people_per_pe)
+        out["allocation_text"] = sf.allocation_sentence(
+            plan.allocation_totals, people_per_pe=scenario.people_per_pe
+        )
         out["allocation_figure"] = sf.allocation_figure(plan.allocation)
     return out
 
 
 @lru_cache(maxsize=8)
 def plan_xlsx_bytes(dataset_id: str | None, scenario: Scenario, aggregate_only: bool) -> bytes:
-    """The Excel plan (data_loaders.excel_plan) as bytes, cached per dataset, scenario and level of detail."""
-    from data_loaders import excel_plan
+    """The Excel plan (exports.excel_plan) as bytes, cached per dataset, scenario and level of detail."""
+    from exports import excel_plan
 
     plan = _shared.get_plan(dataset_id, scenario)
     if aggregate_only:
         plan = plan.without_hotspots()
     with tempfile.TemporaryDirectory(prefix="kp-plan-") as tmp:
-        path = excel_plan.write_plan_xlsx(plan, Path(tmp) / "plan.xlsx", aggregate_only=aggregate_only)
+        path = excel_plan.write_plan_xlsx(
+            plan, Path(tmp) / "plan.xlsx", aggregate_only=aggregate_only
+        )
         return path.read_bytes()
 
 
-def comparison(dataset_id: str | None, saved: dict[str, dict], names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def comparison(
+    dataset_id: str | None, saved: dict[str, dict], names: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Totals and per-district comparison of the named saved scenarios (planning.compare)."""
-    plans = {name: _shared.get_plan(dataset_id, Scenario.from_query(saved[name])) for name in names if name in saved}
+    plans = {
+        name: _shared.get_plan(dataset_id, Scenario.from_query(saved[name]))
+        for name in names
+        if name in saved
+    }
     return compare_mod.compare_totals(plans), compare_mod.compare_plans(plans)
 
 
 # --- layout -----------------------------------------------------------------------------------
+
 
 def _tip(target: str, field: str) -> dbc.Tooltip:
     allowed = RANGES.get(field)
@@ -182,21 +220,41 @@ def _tip(target: str, field: str) -> dbc.Tooltip:
 
 def _label(field: str) -> html.Label:
     label_id = f"{FIELD_IDS[field]}-label"
-    return html.Label([LABELS[field], " ", html.I(className="bi bi-info-circle", id=label_id, tabIndex=0,
-                                                 **{"aria-label": "source"})],
-                      htmlFor=FIELD_IDS[field], className="form-label small fw-semibold mb-0")
+    return html.Label(
+        [
+            LABELS[field],
+            " ",
+            html.I(
+                className="bi bi-info-circle", id=label_id, tabIndex=0, **{"aria-label": "source"}
+            ),
+        ],
+        htmlFor=FIELD_IDS[field],
+        className="form-label small fw-semibold mb-0",
+    )
 
 
 def _field(field: str, *controls: Any, spacing: str = "mb-2") -> html.Div:
     """A scenario control: its label, the control(s), and the tooltip giving the default's source."""
-    return html.Div([_label(field), *controls, _tip(f"{FIELD_IDS[field]}-label", field)], className=spacing)
+    return html.Div(
+        [_label(field), *controls, _tip(f"{FIELD_IDS[field]}-label", field)], className=spacing
+    )
 
 
 def _number(field: str, value: Any, step: float, placeholder: str = "") -> html.Div:
     # no min/max on the input: the browser would silently drop an out-of-range value, while
     # Scenario refuses it with a message naming the range and its source
-    return _field(field, dbc.Input(id=FIELD_IDS[field], type="number", value=value, step=step, size="sm",
-                                   debounce=True, placeholder=placeholder))
+    return _field(
+        field,
+        dbc.Input(
+            id=FIELD_IDS[field],
+            type="number",
+            value=value,
+            step=step,
+            size="sm",
+            debounce=True,
+            placeholder=placeholder,
+        ),
+    )
 
 
 def _controls(s: Scenario, periods: list[str]) -> list[Any]:
@@ -207,57 +265,151 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
     return [
         _field(
             "people_per_pe",
-            dcc.Slider(id=FIELD_IDS["people_per_pe"], min=50, max=75, step=1, value=ppe,
-                       marks={m: str(m) for m in (50, 55, 60, 65, 70, 75)},
-                       tooltip={"placement": "bottom", "always_visible": True}, updatemode="mouseup"),
-            html.Div("1 PE per 50–75 people (PM paper Table 1; Mombasa; AMETHIST)", className="form-text mt-3"),
-            html.Div(f"This link plans 1 PE per {s.people_per_pe:g} people, outside the slider's usual 50–75; "
-                     "moving the slider replaces it.", className="form-text text-warning-emphasis",
-                     id="scn-ppe-outside") if ppe != s.people_per_pe else None,
+            dcc.Slider(
+                id=FIELD_IDS["people_per_pe"],
+                min=50,
+                max=75,
+                step=1,
+                value=ppe,
+                marks={m: str(m) for m in (50, 55, 60, 65, 70, 75)},
+                tooltip={"placement": "bottom", "always_visible": True},
+                updatemode="mouseup",
+            ),
+            html.Div(
+                "1 PE per 50–75 people (PM paper Table 1; Mombasa; AMETHIST)",
+                className="form-text mt-3",
+            ),
+            html.Div(
+                f"This link plans 1 PE per {s.people_per_pe:g} people, outside the slider's usual 50–75; "
+                "moving the slider replaces it.",
+                className="form-text text-warning-emphasis",
+                id="scn-ppe-outside",
+            )
+            if ppe != s.people_per_pe
+            else None,
             spacing="mb-3",
         ),
         _number("pe_per_orw", v["pe_per_orw"], 1),
-        _field("basis", dbc.RadioItems(
-            id=FIELD_IDS["basis"], value=s.basis, inline=True, className="small",
-            options=[{"label": "Peak day", "value": "peak"}, {"label": "Typical day", "value": "typical"}])),
-        _field("level", dbc.RadioItems(
-            id=FIELD_IDS["level"], value=s.level, inline=True, className="small",
-            options=[{"label": x.capitalize(), "value": x} for x in ("low", "mid", "high")])),
-        _field("target", dcc.Slider(
-            id=FIELD_IDS["target"], min=0, max=100, step=5, value=v["target"],
-            marks={m: f"{m}%" for m in (0, 50, 80, 100)}, updatemode="mouseup",
-            tooltip={"placement": "bottom", "always_visible": False})),
-        _field("duplication", dcc.Slider(
-            id=FIELD_IDS["duplication"], min=0, max=50, step=1, value=v["duplication"],
-            marks={m: f"{m}%" for m in (0, 10, 25, 50)}, updatemode="mouseup",
-            tooltip={"placement": "bottom", "always_visible": False})),
+        _field(
+            "basis",
+            dbc.RadioItems(
+                id=FIELD_IDS["basis"],
+                value=s.basis,
+                inline=True,
+                className="small",
+                options=[
+                    {"label": "Peak day", "value": "peak"},
+                    {"label": "Typical day", "value": "typical"},
+                ],
+            ),
+        ),
+        _field(
+            "level",
+            dbc.RadioItems(
+                id=FIELD_IDS["level"],
+                value=s.level,
+                inline=True,
+                className="small",
+                options=[{"label": x.capitalize(), "value": x} for x in ("low", "mid", "high")],
+            ),
+        ),
+        _field(
+            "target",
+            dcc.Slider(
+                id=FIELD_IDS["target"],
+                min=0,
+                max=100,
+                step=5,
+                value=v["target"],
+                marks={m: f"{m}%" for m in (0, 50, 80, 100)},
+                updatemode="mouseup",
+                tooltip={"placement": "bottom", "always_visible": False},
+            ),
+        ),
+        _field(
+            "duplication",
+            dcc.Slider(
+                id=FIELD_IDS["duplication"],
+                min=0,
+                max=50,
+                step=1,
+                value=v["duplication"],
+                marks={m: f"{m}%" for m in (0, 10, 25, 50)},
+                updatemode="mouseup",
+                tooltip={"placement": "bottom", "always_visible": False},
+            ),
+        ),
         _number("condoms_per_person_month", v["condoms_per_person_month"], 1),
         _number("lubricant_per_condom", v["lubricant_per_condom"], 0.05),
         _number("test_kits_per_person_quarter", v["test_kits_per_person_quarter"], 1),
         _number("buffer_stock_pct", v["buffer_stock_pct"], 1),
         _number("distance_km", v["distance_km"], 0.5),
-        _field("service", dcc.Dropdown(
-            id=FIELD_IDS["service"], value=s.service, placeholder="Any service",
-            options=[{"label": x, "value": x} for x in SERVICES], clearable=True)),
-        _field("period", dcc.Dropdown(
-            id=FIELD_IDS["period"], value=s.period, placeholder="Latest period",
-            options=[{"label": p, "value": p} for p in periods], clearable=True)),
-        html.Details([
-            html.Summary("Costs (optional)", className="small fw-semibold mb-2"),
-            html.P("Leave empty for items you do not cost; costs are shown as assumptions.",
-                   className="form-text"),
-            *[_number(f, v[f], 0.01 if "unit" in f else 1, placeholder="not costed") for f in COST_FIELDS],
-        ], open=s.costed, className="mb-2"),
-        html.Fieldset([
-            html.Legend("Cap (optional)", className="small fw-semibold mb-1"),
-            dbc.RadioItems(id=Ids.CAP_KIND, value=cap_kind, className="small",
-                           options=[{"label": lab, "value": k} for k, lab in CAP_KINDS]),
-            html.Label("Cap value (PEs, or USD per month)", htmlFor=Ids.CAP_VALUE, className="visually-hidden"),
-            dbc.Input(id=Ids.CAP_VALUE, type="number", min=0, value=cap_value, size="sm", debounce=True,
-                      placeholder="PEs, or USD per month"),
-            html.Div("Districts are funded in priority order, saturating each before the next "
-                     "(DESIGN.md s.3). A budget needs at least a PE stipend.", className="form-text"),
-        ], className="mb-3"),
+        _field(
+            "service",
+            dcc.Dropdown(
+                id=FIELD_IDS["service"],
+                value=s.service,
+                placeholder="Any service",
+                options=[{"label": x, "value": x} for x in SERVICES],
+                clearable=True,
+            ),
+        ),
+        _field(
+            "period",
+            dcc.Dropdown(
+                id=FIELD_IDS["period"],
+                value=s.period,
+                placeholder="Latest period",
+                options=[{"label": p, "value": p} for p in periods],
+                clearable=True,
+            ),
+        ),
+        html.Details(
+            [
+                html.Summary("Costs (optional)", className="small fw-semibold mb-2"),
+                html.P(
+                    "Leave empty for items you do not cost; costs are shown as assumptions.",
+                    className="form-text",
+                ),
+                *[
+                    _number(f, v[f], 0.01 if "unit" in f else 1, placeholder="not costed")
+                    for f in COST_FIELDS
+                ],
+            ],
+            open=s.costed,
+            className="mb-2",
+        ),
+        html.Fieldset(
+            [
+                html.Legend("Cap (optional)", className="small fw-semibold mb-1"),
+                dbc.RadioItems(
+                    id=Ids.CAP_KIND,
+                    value=cap_kind,
+                    className="small",
+                    options=[{"label": lab, "value": k} for k, lab in CAP_KINDS],
+                ),
+                html.Label(
+                    "Cap value (PEs, or USD per month)",
+                    htmlFor=Ids.CAP_VALUE,
+                    className="visually-hidden",
+                ),
+                dbc.Input(
+                    id=Ids.CAP_VALUE,
+                    type="number",
+                    min=0,
+                    value=cap_value,
+                    size="sm",
+                    debounce=True,
+                    placeholder="PEs, or USD per month",
+                ),
+                html.Div(
+                    "Districts are funded in priority order, saturating each before the next "
+                    "(DESIGN.md s.3). A budget needs at least a PE stipend.",
+                    className="form-text",
+                ),
+            ],
+            className="mb-3",
+        ),
         dbc.Button("Reset to defaults", id=Ids.RESET, size="sm", color="secondary", outline=True),
     ]
 
@@ -265,80 +417,204 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
 def layout(**query: Any) -> html.Div:
     """The Scenarios layout; the scenario comes from the URL query so a plan can be shared as a link."""
     if not _shared.hotspot_detail_allowed():
-        return dbc.Alert("Scenarios are not available in the aggregate-only view.", color="info")
+        return _shared.not_available_view("Scenarios")
     problem = None
     try:
         scenario = Scenario.from_query({k: v for k, v in query.items() if isinstance(v, str)})
     except ScenarioError as exc:
         scenario, problem = Scenario(), f"The link's scenario was not used: {exc}"
     periods = [scenario.period] if scenario.period else []  # the rest come from list_periods
-    return html.Div([
-        dcc.Location(id=Ids.LOCATION, refresh=False),
-        dcc.Location(id=Ids.NAV, refresh="callback-nav"),
-        dcc.Store(id=SCENARIO_SESSION_ID, storage_type="session"),
-        dcc.Store(id=Ids.SCENARIO, data=scenario.to_query()),
-        dcc.Store(id=Ids.SAVED, storage_type="local"),
-        dcc.Download(id=Ids.DOWNLOAD),
-        _shared.page_header(
-            "Scenarios",
-            "Change the assumptions on the left; totals, the map and the district plan update at once. "
-            "Share the link, save scenarios to compare them, or download the plan as Excel.",
-        ),
-        html.Div(dbc.Alert(problem, color="warning", className="py-2") if problem else None, id=Ids.ALERT),
-        dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody(_controls(scenario, periods)), className="scn-controls"),
-                    lg=3, md=4, className="mb-3"),
-            dbc.Col([
-                html.Div(id=Ids.WARNINGS),
-                dcc.Loading(html.Div(id=Ids.TOTALS), type="dot", delay_show=300),
-                dbc.Row([
-                    dbc.Col(dbc.InputGroup([
-                        dbc.InputGroupText(html.Label("Link to this scenario", htmlFor=Ids.SHARE_URL,
-                                                      className="mb-0")),
-                        dbc.Input(id=Ids.SHARE_URL, readonly=True, size="sm"),
-                        dbc.InputGroupText(dcc.Clipboard(target_id=Ids.SHARE_URL, id=Ids.COPY, title="Copy link",
-                                                         style={"cursor": "pointer"})),
-                    ], size="sm"), md=8, className="mb-2"),
-                    dbc.Col(dbc.Button([html.I(className="bi bi-file-earmark-excel me-1"), "Download Excel plan"],
-                                       id=Ids.DOWNLOAD_BUTTON, size="sm", color="primary"),
-                            md=4, className="mb-2 text-md-end"),
-                ], className="mt-2"),
-                html.Div(id=Ids.ALLOCATION),
-                dbc.Card([
-                    dbc.CardHeader(html.H2("Peer educators needed by district", className="h6 mb-0")),
-                    dbc.CardBody([
-                        dcc.Graph(id=Ids.MAP, config={"displaylogo": False, "scrollZoom": True}),
-                        html.P("District totals only; no hotspot locations.", className="small text-muted mb-0"),
-                    ]),
-                ], className="mb-3"),
-                dbc.Card([
-                    dbc.CardHeader(dbc.Row([
-                        dbc.Col(html.H2("District plan", className="h6 mb-0"), className="align-self-center"),
-                        dbc.Col(dbc.Button("Export CSV", id=Ids.GRID_EXPORT, size="sm", color="secondary",
-                                           outline=True), width="auto"),
-                    ])),
-                    dbc.CardBody(sf.plan_grid(pd.DataFrame({"district": pd.Series(dtype=str)}), grid_id=Ids.GRID)),
-                ], className="mb-3"),
-                dbc.Card([
-                    dbc.CardHeader(html.H2("Saved scenarios", className="h6 mb-0")),
-                    dbc.CardBody([
-                        html.Label("Scenario name", htmlFor=Ids.SAVE_NAME, className="visually-hidden"),
-                        dbc.InputGroup([
-                            dbc.Input(id=Ids.SAVE_NAME, placeholder="Name this scenario, e.g. 'lean 75'",
-                                      maxLength=40, size="sm"),
-                            dbc.Button("Save scenario", id=Ids.SAVE, size="sm", color="primary"),
-                        ], size="sm", className="mb-2"),
-                        html.Div("Saved in this browser only (parameters, not data). Tick two or more to compare; "
-                                 "the first ticked is the base.", className="form-text mb-1"),
-                        dbc.Checklist(id=Ids.SAVED_PICK, options=[], value=[], inline=True, className="small mb-2"),
-                        dbc.Button("Forget saved scenarios", id=Ids.SAVED_CLEAR, size="sm", color="link",
-                                   className="p-0 mb-2"),
-                        html.Div(id=Ids.COMPARE),
-                    ]),
-                ], className="mb-3"),
-            ], lg=9, md=8),
-        ]),
-    ])
+    return html.Div(
+        [
+            dcc.Location(id=Ids.LOCATION, refresh=False),
+            dcc.Location(id=Ids.NAV, refresh="callback-nav"),
+            dcc.Store(id=_shared.SCENARIO_SESSION_ID, storage_type="session"),
+            dcc.Store(id=Ids.SCENARIO, data=scenario.to_query()),
+            dcc.Store(id=Ids.SAVED, storage_type="local"),
+            dcc.Download(id=Ids.DOWNLOAD),
+            _shared.page_header(
+                "Scenarios",
+                "Change the assumptions on the left; totals, the map and the district plan update at once. "
+                "Share the link, save scenarios to compare them, or download the plan as Excel.",
+            ),
+            html.Div(
+                dbc.Alert(problem, color="warning", className="py-2") if problem else None,
+                id=Ids.ALERT,
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(_controls(scenario, periods)), className="scn-controls"
+                        ),
+                        lg=3,
+                        md=4,
+                        className="mb-3",
+                    ),
+                    dbc.Col(
+                        [
+                            html.Div(id=Ids.WARNINGS),
+                            dcc.Loading(html.Div(id=Ids.TOTALS), type="dot", delay_show=300),
+                            dbc.Row(
+                                [
+                                    dbc.Col(
+                                        dbc.InputGroup(
+                                            [
+                                                dbc.InputGroupText(
+                                                    html.Label(
+                                                        "Link to this scenario",
+                                                        htmlFor=Ids.SHARE_URL,
+                                                        className="mb-0",
+                                                    )
+                                                ),
+                                                dbc.Input(
+                                                    id=Ids.SHARE_URL, readonly=True, size="sm"
+                                                ),
+                                                dbc.InputGroupText(
+                                                    dcc.Clipboard(
+                                                        target_id=Ids.SHARE_URL,
+                                                        id=Ids.COPY,
+                                                        title="Copy link",
+                                                        style={"cursor": "pointer"},
+                                                    )
+                                                ),
+                                            ],
+                                            size="sm",
+                                        ),
+                                        md=8,
+                                        className="mb-2",
+                                    ),
+                                    dbc.Col(
+                                        dbc.Button(
+                                            [
+                                                html.I(className="bi bi-file-earmark-excel me-1"),
+                                                "Download Excel plan",
+                                            ],
+                                            id=Ids.DOWNLOAD_BUTTON,
+                                            size="sm",
+                                            color="primary",
+                                        ),
+                                        md=4,
+                                        className="mb-2 text-md-end",
+                                    ),
+                                ],
+                                className="mt-2",
+                            ),
+                            html.Div(id=Ids.ALLOCATION),
+                            dbc.Card(
+                                [
+                                    dbc.CardHeader(
+                                        html.H2(
+                                            "Peer educators needed by district", className="h6 mb-0"
+                                        )
+                                    ),
+                                    dbc.CardBody(
+                                        [
+                                            dcc.Graph(
+                                                id=Ids.MAP,
+                                                config={"displaylogo": False, "scrollZoom": True},
+                                            ),
+                                            html.P(
+                                                "District totals only; no hotspot locations.",
+                                                className="small text-muted mb-0",
+                                            ),
+                                        ]
+                                    ),
+                                ],
+                                className="mb-3",
+                            ),
+                            dbc.Card(
+                                [
+                                    dbc.CardHeader(
+                                        dbc.Row(
+                                            [
+                                                dbc.Col(
+                                                    html.H2("District plan", className="h6 mb-0"),
+                                                    className="align-self-center",
+                                                ),
+                                                dbc.Col(
+                                                    dbc.Button(
+                                                        "Export CSV",
+                                                        id=Ids.GRID_EXPORT,
+                                                        size="sm",
+                                                        color="secondary",
+                                                        outline=True,
+                                                    ),
+                                                    width="auto",
+                                                ),
+                                            ]
+                                        )
+                                    ),
+                                    dbc.CardBody(
+                                        sf.plan_grid(
+                                            pd.DataFrame({"district": pd.Series(dtype=str)}),
+                                            grid_id=Ids.GRID,
+                                        )
+                                    ),
+                                ],
+                                className="mb-3",
+                            ),
+                            dbc.Card(
+                                [
+                                    dbc.CardHeader(html.H2("Saved scenarios", className="h6 mb-0")),
+                                    dbc.CardBody(
+                                        [
+                                            html.Label(
+                                                "Scenario name",
+                                                htmlFor=Ids.SAVE_NAME,
+                                                className="visually-hidden",
+                                            ),
+                                            dbc.InputGroup(
+                                                [
+                                                    dbc.Input(
+                                                        id=Ids.SAVE_NAME,
+                                                        placeholder="Name this scenario, e.g. 'lean 75'",
+                                                        maxLength=40,
+                                                        size="sm",
+                                                    ),
+                                                    dbc.Button(
+                                                        "Save scenario",
+                                                        id=Ids.SAVE,
+                                                        size="sm",
+                                                        color="primary",
+                                                    ),
+                                                ],
+                                                size="sm",
+                                                className="mb-2",
+                                            ),
+                                            html.Div(
+                                                "Saved in this browser only (parameters, not data). Tick two or more to compare; "
+                                                "the first ticked is the base.",
+                                                className="form-text mb-1",
+                                            ),
+                                            dbc.Checklist(
+                                                id=Ids.SAVED_PICK,
+                                                options=[],
+                                                value=[],
+                                                inline=True,
+                                                className="small mb-2",
+                                            ),
+                                            dbc.Button(
+                                                "Forget saved scenarios",
+                                                id=Ids.SAVED_CLEAR,
+                                                size="sm",
+                                                color="link",
+                                                className="p-0 mb-2",
+                                            ),
+                                            html.Div(id=Ids.COMPARE),
+                                        ]
+                                    ),
+                                ],
+                                className="mb-3",
+                            ),
+                        ],
+                        lg=9,
+                        md=8,
+                    ),
+                ]
+            ),
+        ]
+    )
 
 
 # --- callbacks --------------------------------------------------------------------------------
@@ -360,12 +636,16 @@ def update_scenario(*args: Any):
     """Check the controls' scenario; keep it in the page store and the URL query, or explain what is wrong."""
     if not _shared.hotspot_detail_allowed():
         raise dash.exceptions.PreventUpdate
-    values = dict(zip(FIELD_IDS, args[:len(FIELD_IDS)]))
-    cap_kind, cap_value, search = args[len(FIELD_IDS):]
+    values = dict(zip(FIELD_IDS, args[: len(FIELD_IDS)]))
+    cap_kind, cap_value, search = args[len(FIELD_IDS) :]
     try:
         scenario = scenario_from_controls(values, cap_kind, cap_value)
     except ScenarioError as exc:
-        return no_update, no_update, dbc.Alert(str(exc), color="danger", className="py-2", id="scn-error")
+        return (
+            no_update,
+            no_update,
+            dbc.Alert(str(exc), color="danger", className="py-2", id="scn-error"),
+        )
     new_search = search_string(scenario)
     return scenario.to_query(), (new_search if new_search != (search or "") else no_update), None
 
@@ -385,30 +665,63 @@ def show_results(query: dict | None, dataset_id: str | None):
     if not _shared.hotspot_detail_allowed():
         raise dash.exceptions.PreventUpdate
     if _shared.dataset_or_none(dataset_id) is None:
-        return None, {}, [], no_update, None, dbc.Alert(
-            "The dataset could not be loaded; the Data page lists its problems.", color="danger")
+        return (
+            None,
+            {},
+            [],
+            no_update,
+            None,
+            dbc.Alert(
+                "The dataset could not be loaded; the Data page lists its problems.", color="danger"
+            ),
+        )
     try:
         r = results(dataset_id, query or {})
     except ScenarioError as exc:
-        return no_update, no_update, no_update, no_update, no_update, dbc.Alert(str(exc), color="danger")
+        return (
+            no_update,
+            no_update,
+            no_update,
+            no_update,
+            no_update,
+            dbc.Alert(str(exc), color="danger"),
+        )
     s: Scenario = r["scenario"]
     notes = list(r["plan"].warnings)
-    warn = dbc.Alert([html.Div(n) for n in notes], color="warning", className="py-2 small") if notes else None
+    warn = (
+        dbc.Alert([html.Div(n) for n in notes], color="warning", className="py-2 small")
+        if notes
+        else None
+    )
     alloc = None
     if r["allocation_figure"] is not None:
-        alloc = dbc.Card([
-            dbc.CardHeader(html.H2("Allocation under the cap vs an even spread", className="h6 mb-0")),
-            dbc.CardBody([
-                html.P(r["allocation_text"], id="scn-allocation-text", className="fw-semibold"),
-                dcc.Graph(figure=r["allocation_figure"], id="scn-allocation-figure", config={"displaylogo": False}),
-            ]),
-        ], className="mb-3")
+        alloc = dbc.Card(
+            [
+                dbc.CardHeader(
+                    html.H2("Allocation under the cap vs an even spread", className="h6 mb-0")
+                ),
+                dbc.CardBody(
+                    [
+                        html.P(
+                            r["allocation_text"], id="scn-allocation-text", className="fw-semibold"
+                        ),
+                        dcc.Graph(
+                            figure=r["allocation_figure"],
+                            id="scn-allocation-figure",
+                            config={"displaylogo": False},
+                        ),
+                    ]
+                ),
+            ],
+            className="mb-3",
+        )
     cards = headline_cards(r["headlines"], id_prefix=Ids.TOTALS_PREFIX, xl=True)
     caption = html.P(
         f"Plan on the {s.level} {'peak-day' if s.basis == 'peak' else 'typical-day'} estimate, target {s.target:.0%}, "
         f"1 PE per {s.people_per_pe:g} people, 1 ORW per {s.pe_per_orw:g} PEs, enrolment period "
         f"{r['plan'].parameters.get('period') or 'latest'}. Each control's info icon gives the source of its default (DESIGN.md s.3).",
-        className="small text-muted mt-1 mb-0")
+        className="small text-muted mt-1 mb-0",
+    )
     return [cards, caption], r["map"], r["grid"].rowData, r["grid"].columnDefs, alloc, warn
 
 
@@ -441,8 +754,9 @@ def export_grid(n_clicks: int | None) -> bool:
     State(Ids.SAVED, "data"),
     prevent_initial_call=True,
 )
-def save_scenario(_save: int | None, _clear: int | None, name: str | None, query: dict | None,
-                  saved: dict | None):
+def save_scenario(
+    _save: int | None, _clear: int | None, name: str | None, query: dict | None, saved: dict | None
+):
     """Add the current scenario's parameters to the browser's saved scenarios under ``name``."""
     if dash.ctx.triggered_id == Ids.SAVED_CLEAR:
         return {}, no_update
@@ -464,8 +778,12 @@ def list_saved(saved: dict | None, ticked: list[str] | None):
     options = []
     for name, q in saved.items():
         href = dash.get_relative_path("/scenarios") + ("?" + urlencode(q) if q else "")
-        options.append({"label": html.Span([name, " ", dcc.Link("open", href=href, className="small")]),
-                        "value": name})
+        options.append(
+            {
+                "label": html.Span([name, " ", dcc.Link("open", href=href, className="small")]),
+                "value": name,
+            }
+        )
     ticked = [t for t in (ticked or []) if t in saved]
     new = [n for n in saved if n not in ticked]
     return options, ticked + new
@@ -483,21 +801,29 @@ def show_comparison(names: list[str] | None, dataset_id: str | None, saved: dict
         raise dash.exceptions.PreventUpdate
     names = [n for n in (names or []) if n in (saved or {})]
     if len(names) < 2:
-        return html.P("Tick two or more saved scenarios to compare them.", className="small text-muted mb-0")
+        return html.P(
+            "Tick two or more saved scenarios to compare them.", className="small text-muted mb-0"
+        )
     if _shared.dataset_or_none(dataset_id) is None:
         return None
     try:
         totals, per_district = comparison(dataset_id, saved or {}, names)
     except (ScenarioError, ValueError) as exc:
         return dbc.Alert(f"Cannot compare: {exc}", color="danger")
-    return html.Div([
-        html.H3(f"Totals: {' vs '.join(names)} (differences from '{names[0]}')", className="h6"),
-        sf.compare_grid(sf.label_figures(totals), grid_id="scn-compare-totals"),
-        html.Details([
-            html.Summary("Per district", className="small fw-semibold mt-2"),
-            sf.compare_grid(per_district, grid_id="scn-compare-districts"),
-        ]),
-    ])
+    return html.Div(
+        [
+            html.H3(
+                f"Totals: {' vs '.join(names)} (differences from '{names[0]}')", className="h6"
+            ),
+            sf.compare_grid(sf.label_figures(totals), grid_id="scn-compare-totals"),
+            html.Details(
+                [
+                    html.Summary("Per district", className="small fw-semibold mt-2"),
+                    sf.compare_grid(per_district, grid_id="scn-compare-districts"),
+                ]
+            ),
+        ]
+    )
 
 
 @callback(
@@ -508,11 +834,15 @@ def show_comparison(names: list[str] | None, dataset_id: str | None, saved: dict
     prevent_initial_call=True,
 )
 def download_plan(n_clicks: int | None, query: dict | None, dataset_id: str | None):
-    """The Excel plan of the current scenario (data_loaders.excel_plan); hotspot sheet only where detail is allowed."""
+    """The Excel plan of the current scenario (exports.excel_plan); hotspot sheet only where detail is allowed."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
-    data = plan_xlsx_bytes(dataset_id, Scenario.from_query(query or {}), not _shared.hotspot_detail_allowed())
-    name = "kp_plan" + ("_" + "_".join(f"{k}-{v}" for k, v in sorted((query or {}).items())) if query else "")
+    data = plan_xlsx_bytes(
+        dataset_id, Scenario.from_query(query or {}), not _shared.hotspot_detail_allowed()
+    )
+    name = "kp_plan" + (
+        "_" + "_".join(f"{k}-{v}" for k, v in sorted((query or {}).items())) if query else ""
+    )
     return dcc.send_bytes(data, filename=f"{name[:120]}.xlsx")
 
 
@@ -530,7 +860,7 @@ def reset_controls(n_clicks: int | None):
 
 
 @callback(
-    Output(SCENARIO_SESSION_ID, "data"),
+    Output(_shared.SCENARIO_SESSION_ID, "data"),
     Input(Ids.SCENARIO, "data"),
     State(Ids.LOCATION, "search"),
 )
@@ -543,7 +873,7 @@ def remember_scenario(query: dict | None, search: str | None):
 
 @callback(
     Output(Ids.NAV, "search"),
-    Input(SCENARIO_SESSION_ID, "data"),
+    Input(_shared.SCENARIO_SESSION_ID, "data"),
     State(Ids.LOCATION, "search"),
     State(Ids.SCENARIO, "data"),
 )

@@ -9,7 +9,9 @@ import pandas as pd
 ESTIMATE_LEVELS = ("low", "mid", "high")
 
 
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, argument: str, function: str) -> None:
+def require_columns(
+    frame: pd.DataFrame, columns: Iterable[str], *, argument: str, function: str
+) -> None:
     """Raise ValueError naming the function, the argument and the missing columns."""
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from planning._frames import ESTIMATE_LEVELS, group_sum, require_choice, require_columns, text_column
+from planning._frames import (
+    ESTIMATE_LEVELS,
+    group_sum,
+    require_choice,
+    require_columns,
+    text_column,
+)
 from planning.geo import project_lonlat
 from planning.schema import SERVICES
 
@@ -26,7 +32,9 @@ def sites_offering(sites: pd.DataFrame, service: str | None) -> pd.DataFrame:
         return sites
     require_choice(service, SERVICES, argument="service", function="nearest_site_km")
     require_columns(sites, ["services"], argument="sites", function="nearest_site_km")
-    padded = ";" + text_column(sites, "services").str.lower().str.replace(" ", "", regex=False) + ";"
+    padded = (
+        ";" + text_column(sites, "services").str.lower().str.replace(" ", "", regex=False) + ";"
+    )
     return sites[padded.str.contains(f";{service};", regex=False).to_numpy()]
 
 
@@ -44,7 +52,9 @@ def nearest_site_km(
     in the order of ``hotspots``.
     """
     fn = "nearest_site_km"
-    require_columns(hotspots, ["hotspot_id", "latitude", "longitude"], argument="hotspots", function=fn)
+    require_columns(
+        hotspots, ["hotspot_id", "latitude", "longitude"], argument="hotspots", function=fn
+    )
     require_columns(sites, ["site_id", "latitude", "longitude"], argument="sites", function=fn)
     chosen = sites_offering(sites, service)
     n = len(hotspots)
@@ -57,8 +67,12 @@ def nearest_site_km(
                 "distance_km": np.full(n, np.inf),
             }
         )
-    hx, hy = project_lonlat(hotspots["longitude"].to_numpy(), hotspots["latitude"].to_numpy(), crs_projected)
-    sx, sy = project_lonlat(chosen["longitude"].to_numpy(), chosen["latitude"].to_numpy(), crs_projected)
+    hx, hy = project_lonlat(
+        hotspots["longitude"].to_numpy(), hotspots["latitude"].to_numpy(), crs_projected
+    )
+    sx, sy = project_lonlat(
+        chosen["longitude"].to_numpy(), chosen["latitude"].to_numpy(), crs_projected
+    )
     tree = cKDTree(np.column_stack([sx, sy]))
     distance_m, index = tree.query(np.column_stack([hx, hy]), k=1)
     # Without distance_upper_bound every query finds a site, so index is always valid.
@@ -79,15 +93,27 @@ def _check_distance(distance_km: float, function: str) -> float:
     except (TypeError, ValueError):
         value = float("nan")
     if not (value >= 0):
-        raise ValueError(f"{function}: distance_km={distance_km!r} must be a number of kilometres >= 0 (default 5)")
+        raise ValueError(
+            f"{function}: distance_km={distance_km!r} must be a number of kilometres >= 0 (default 5)"
+        )
     return value
 
 
 def _joined(hotspot_est: pd.DataFrame, nearest: pd.DataFrame, function: str) -> pd.DataFrame:
     """hotspot_est with nearest_site_id and distance_km attached (inf where a hotspot has none)."""
-    require_columns(hotspot_est, ["hotspot_id", "district"], argument="hotspot_est", function=function)
-    require_columns(nearest, ["hotspot_id", "nearest_site_id", "distance_km"], argument="nearest", function=function)
-    if len(nearest) == len(hotspot_est) and (nearest["hotspot_id"].to_numpy() == hotspot_est["hotspot_id"].to_numpy()).all():
+    require_columns(
+        hotspot_est, ["hotspot_id", "district"], argument="hotspot_est", function=function
+    )
+    require_columns(
+        nearest,
+        ["hotspot_id", "nearest_site_id", "distance_km"],
+        argument="nearest",
+        function=function,
+    )
+    if (
+        len(nearest) == len(hotspot_est)
+        and (nearest["hotspot_id"].to_numpy() == hotspot_est["hotspot_id"].to_numpy()).all()
+    ):
         # Fast path: nearest_site_km() output in the same row order as hotspot_est (no merge).
         return hotspot_est.assign(
             nearest_site_id=nearest["nearest_site_id"].fillna("").to_numpy(),
@@ -132,20 +158,28 @@ def access_by_district(
             "unserved_hotspots": (~within).astype("int64"),
         }
     )
-    out = group_sum(parts, ["district"], ["_total", "estimate_within_distance", "unserved_hotspots"])
+    out = group_sum(
+        parts, ["district"], ["_total", "estimate_within_distance", "unserved_hotspots"]
+    )
     if boundaries is not None:
         require_columns(boundaries, ["district"], argument="boundaries", function=fn)
         names = pd.Index(text_column(boundaries, "district"))
         out = out.reindex(names.append(out.index.difference(names, sort=False))).fillna(0)
     out["share_within_distance"] = np.where(
-        out["_total"] > 0, out["estimate_within_distance"] / out["_total"].where(out["_total"] > 0, 1.0), np.nan
+        out["_total"] > 0,
+        out["estimate_within_distance"] / out["_total"].where(out["_total"] > 0, 1.0),
+        np.nan,
     )
     out["unserved_hotspots"] = out["unserved_hotspots"].astype("int64")
     out = out.rename_axis("district").reset_index()
-    return out[["district", "estimate_within_distance", "share_within_distance", "unserved_hotspots"]]
+    return out[
+        ["district", "estimate_within_distance", "share_within_distance", "unserved_hotspots"]
+    ]
 
 
-def unserved_hotspots(hotspot_est: pd.DataFrame, nearest: pd.DataFrame, *, distance_km: float = DEFAULT_DISTANCE_KM) -> pd.DataFrame:
+def unserved_hotspots(
+    hotspot_est: pd.DataFrame, nearest: pd.DataFrame, *, distance_km: float = DEFAULT_DISTANCE_KM
+) -> pd.DataFrame:
     """Hotspots with no qualifying site within ``distance_km``: hotspot-level, keep server-side.
 
     Columns: those of ``hotspot_est`` plus nearest_site_id and distance_km, largest
@@ -190,7 +224,9 @@ def site_catchment(
             + (" ..." if len(listed) > 40 else "")
         )
     near = nearest_site_km(hotspots, sites, crs_projected)
-    keep = (near["nearest_site_id"].to_numpy() == str(site_id)) & (near["distance_km"].to_numpy() <= limit_km)
+    keep = (near["nearest_site_id"].to_numpy() == str(site_id)) & (
+        near["distance_km"].to_numpy() <= limit_km
+    )
     out = hotspots[keep].copy()
     out["distance_km"] = near["distance_km"].to_numpy()[keep]
     return out.reset_index(drop=True)

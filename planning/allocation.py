@@ -47,7 +47,9 @@ def _check(need_pe: np.ndarray, cap_pe: int) -> np.ndarray:
     if cap_pe < 0:
         raise ValueError(f"cap_pe {cap_pe} is negative; give 0 or more peer educators.")
     if (need < 0).any():
-        raise ValueError(f"need_pe has negative values (first: {int(need[need < 0][0])}); needs are ≥ 0 PEs.")
+        raise ValueError(
+            f"need_pe has negative values (first: {int(need[need < 0][0])}); needs are ≥ 0 PEs."
+        )
     return need
 
 
@@ -55,7 +57,9 @@ def fund_in_order(need_pe: np.ndarray, order: np.ndarray, cap_pe: int) -> np.nda
     """PEs funded per district when districts are saturated one after another in ``order`` (indices)."""
     need = _check(need_pe, cap_pe)
     ordered_need = need[order]
-    before = np.concatenate([[0], np.cumsum(ordered_need)[:-1]]) if len(need) else np.zeros(0, "int64")
+    before = (
+        np.concatenate([[0], np.cumsum(ordered_need)[:-1]]) if len(need) else np.zeros(0, "int64")
+    )
     ordered_funded = np.clip(cap_pe - before, 0, ordered_need)
     funded = np.zeros_like(need)
     funded[order] = ordered_funded
@@ -78,8 +82,9 @@ def fund_evenly(need_pe: np.ndarray, cap_pe: int, order: np.ndarray | None = Non
     return _hand_out(funded, need, cap_pe - int(funded.sum()), order)
 
 
-def fund_proportionally(need_pe: np.ndarray, weight: np.ndarray, cap_pe: int,
-                        order: np.ndarray | None = None) -> np.ndarray:
+def fund_proportionally(
+    need_pe: np.ndarray, weight: np.ndarray, cap_pe: int, order: np.ndarray | None = None
+) -> np.ndarray:
     """PEs in proportion to ``weight`` (planning population), capped at need, leftover redistributed."""
     need = _check(need_pe, cap_pe)
     w = np.asarray(weight, dtype="float64")
@@ -95,7 +100,11 @@ def fund_proportionally(need_pe: np.ndarray, weight: np.ndarray, cap_pe: int,
             hi = mid
     funded = np.minimum(need, np.floor(lo * w + 1e-9)).astype("int64")
     remainder = np.minimum(need, lo * w) - funded
-    tie_order = np.argsort(-remainder, kind="stable") if order is None else np.lexsort((order_rank(order, len(need)), -remainder))
+    tie_order = (
+        np.argsort(-remainder, kind="stable")
+        if order is None
+        else np.lexsort((order_rank(order, len(need)), -remainder))
+    )
     return _hand_out(funded, need, cap_pe - int(funded.sum()), tie_order)
 
 
@@ -106,7 +115,9 @@ def order_rank(order: np.ndarray, n: int) -> np.ndarray:
     return rank
 
 
-def _hand_out(funded: np.ndarray, need: np.ndarray, left: int, order: np.ndarray | None) -> np.ndarray:
+def _hand_out(
+    funded: np.ndarray, need: np.ndarray, left: int, order: np.ndarray | None
+) -> np.ndarray:
     funded = funded.copy()
     sequence = np.arange(len(need)) if order is None else np.asarray(order)
     for i in sequence:
@@ -118,7 +129,9 @@ def _hand_out(funded: np.ndarray, need: np.ndarray, left: int, order: np.ndarray
     return funded
 
 
-def covered_population(planning_population, funded_pe, people_per_pe: float, target: float = 1.0) -> np.ndarray:
+def covered_population(
+    planning_population, funded_pe, people_per_pe: float, target: float = 1.0
+) -> np.ndarray:
     """min(planning_population × target, funded_pe × people_per_pe) per district."""
     pop = np.asarray(planning_population, dtype="float64") * target
     return np.minimum(pop, np.asarray(funded_pe, dtype="float64") * people_per_pe)
@@ -141,7 +154,9 @@ def allocate(districts: pd.DataFrame, scenario: Scenario, cap_pe: int) -> pd.Dat
     if "priority_rank" in districts.columns:
         order = np.argsort(districts["priority_rank"].to_numpy(dtype="float64"), kind="stable")
     elif "density_per_km2" in districts.columns:
-        order = np.argsort(-districts["density_per_km2"].astype("float64").fillna(0).to_numpy(), kind="stable")
+        order = np.argsort(
+            -districts["density_per_km2"].astype("float64").fillna(0).to_numpy(), kind="stable"
+        )
     else:
         order = np.argsort(-pop, kind="stable")
     out = pd.DataFrame({"district": districts["district"].to_numpy()})
@@ -155,11 +170,15 @@ def allocate(districts: pd.DataFrame, scenario: Scenario, cap_pe: int) -> pd.Dat
     }
     for prefix, funded in strategies.items():
         out[f"{prefix}funded_peer_educators"] = funded
-        out[f"{prefix}covered_population"] = covered_population(pop, funded, scenario.people_per_pe, scenario.target)
+        out[f"{prefix}covered_population"] = covered_population(
+            pop, funded, scenario.people_per_pe, scenario.target
+        )
     return out
 
 
-def allocation_summary(allocation: pd.DataFrame, scenario: Scenario, cap_pe: int) -> dict[str, float]:
+def allocation_summary(
+    allocation: pd.DataFrame, scenario: Scenario, cap_pe: int
+) -> dict[str, float]:
     """Totals of an ``allocate`` frame: cap, PEs needed and funded, covered population per strategy."""
     return {
         "cap_peer_educators": int(cap_pe),
@@ -170,6 +189,10 @@ def allocation_summary(allocation: pd.DataFrame, scenario: Scenario, cap_pe: int
         "funded_peer_educators": int(allocation["funded_peer_educators"].sum()),
         "covered_population_priority": float(allocation["covered_population"].sum()),
         "covered_population_even": float(allocation["even_covered_population"].sum()),
-        "covered_population_proportional": float(allocation["proportional_covered_population"].sum()),
-        "districts_fully_funded": int((allocation["funded_peer_educators"] >= allocation["peer_educators"]).sum()),
+        "covered_population_proportional": float(
+            allocation["proportional_covered_population"].sum()
+        ),
+        "districts_fully_funded": int(
+            (allocation["funded_peer_educators"] >= allocation["peer_educators"]).sum()
+        ),
     }

@@ -53,14 +53,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
 from pyproj import Transformer
 
 from planning._frames import require_choice, require_columns, text_column
-from planning.estimates import hotspot_estimates
 from planning.caseloads_refine import (
-    local_reach_m, merge_labels, overlap_pairs, polish_labels, refine_labels, relabel,
+    local_reach_m,
+    merge_labels,
+    overlap_pairs,
+    polish_labels,
+    refine_labels,
+    relabel,
 )
+from planning.estimates import hotspot_estimates
 from planning.geo import project_lonlat
 
 # DESIGN.md s.3: people_per_PE in 50-75 (default 60; Mombasa 60-75, PM paper Table 1 50-60,
@@ -75,10 +79,23 @@ PE_PER_ORW_RANGE = (2, 12)
 # paper's sub-typologies "street, venue, and public place"; Mombasa: 60% venue-based, 30%
 # street). Street-based = public places without an operator; every other typology
 # (bar, lodge, nightclub, brothel, home, hotel, guest_house, massage_parlour, ...) is venue-based.
-STREET_TYPOLOGIES = frozenset({
-    "street", "truck_stop", "highway", "roadside", "market", "public_place", "park",
-    "beach", "bus_stop", "bus_station", "border_post", "fishing_camp", "outdoor",
-})
+STREET_TYPOLOGIES = frozenset(
+    {
+        "street",
+        "truck_stop",
+        "highway",
+        "roadside",
+        "market",
+        "public_place",
+        "park",
+        "beach",
+        "bus_stop",
+        "bus_station",
+        "border_post",
+        "fishing_camp",
+        "outdoor",
+    }
+)
 TYPOLOGY_GROUPS = ("venue", "street")
 
 _TOL = 1e-9
@@ -100,7 +117,22 @@ MAX_RADIUS_KM_DEFAULT = 1.0
 # (bench/bench_caseloads.py); a parameter of CaseloadParams (inf: the fixed limit only).
 LOCAL_REACH_FACTOR_DEFAULT = 1.25
 # Directions (degrees) tried for a cut when the longer and shorter axes both fail.
-_EXTRA_ANGLES_DEG = (45.0, 135.0, 22.5, 67.5, 112.5, 157.5, 15.0, 30.0, 60.0, 75.0, 105.0, 120.0, 150.0, 165.0)
+_EXTRA_ANGLES_DEG = (
+    45.0,
+    135.0,
+    22.5,
+    67.5,
+    112.5,
+    157.5,
+    15.0,
+    30.0,
+    60.0,
+    75.0,
+    105.0,
+    120.0,
+    150.0,
+    165.0,
+)
 
 ASSIGNMENT_COLUMNS = ["hotspot_id", "pe_id", "people", "share", "split", "fixed", "typology_group"]
 PE_COLUMNS = ["pe_id", "people", "hotspots", "typology_group", "fixed", "x_m", "y_m"]
@@ -128,7 +160,9 @@ class CaseloadParams:
         check_people_per_pe(self.people_per_pe)
         check_pe_per_orw(self.pe_per_orw)
         require_choice(self.basis, ("peak", "typical"), argument="basis", function="CaseloadParams")
-        require_choice(self.level, ("low", "mid", "high"), argument="level", function="CaseloadParams")
+        require_choice(
+            self.level, ("low", "mid", "high"), argument="level", function="CaseloadParams"
+        )
         if not (float(self.max_radius_km) > 0):
             raise CaseloadError(
                 f"CaseloadParams: max_radius_km={self.max_radius_km!r} must be > 0 km "
@@ -180,7 +214,11 @@ def check_local_reach_factor(factor: float) -> float:
 def check_pe_per_orw(pe_per_orw: int) -> int:
     """Return pe_per_orw as int or raise CaseloadError citing the sourced range."""
     lo, hi = PE_PER_ORW_RANGE
-    if isinstance(pe_per_orw, bool) or not isinstance(pe_per_orw, (int, np.integer)) or not (lo <= pe_per_orw <= hi):
+    if (
+        isinstance(pe_per_orw, bool)
+        or not isinstance(pe_per_orw, (int, np.integer))
+        or not (lo <= pe_per_orw <= hi)
+    ):
         raise CaseloadError(
             f"pe_per_orw={pe_per_orw!r} must be a whole number in {lo}..{hi}: DESIGN.md s.3 uses 6 "
             "(5-6 in the PM paper, 7-10 in AMETHIST); give e.g. 6"
@@ -198,12 +236,16 @@ def lower_bound(total_people: float, people_per_pe: float) -> int:
 def typology_group(typology: pd.Series) -> pd.Series:
     """'street' for street-based typologies (STREET_TYPOLOGIES), 'venue' for every other one."""
     text = typology.fillna("").astype("str").str.strip().str.lower()
-    return pd.Series(np.where(text.isin(STREET_TYPOLOGIES), "street", "venue"), index=typology.index, dtype="str")
+    return pd.Series(
+        np.where(text.isin(STREET_TYPOLOGIES), "street", "venue"), index=typology.index, dtype="str"
+    )
 
 
 # --- recursive coordinate bisection ------------------------------------------------------
 
-_EXTRA_DIRECTIONS = np.array([(math.cos(math.radians(a)), math.sin(math.radians(a))) for a in _EXTRA_ANGLES_DEG])
+_EXTRA_DIRECTIONS = np.array(
+    [(math.cos(math.radians(a)), math.sin(math.radians(a))) for a in _EXTRA_ANGLES_DEG]
+)
 
 
 def _direction_stages(x: np.ndarray, y: np.ndarray):
@@ -258,17 +300,28 @@ def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float, gap_m: float):
         nl = np.arange(1, n, dtype="float64")
         nr = n - nl
         sse_l = sxx[:, :-1] + syy[:, :-1] - (sx[:, :-1] ** 2 + sy[:, :-1] ** 2) / nl
-        sse_r = ((sxx[:, -1:] - sxx[:, :-1]) + (syy[:, -1:] - syy[:, :-1])
-                 - ((sx[:, -1:] - sx[:, :-1]) ** 2 + (sy[:, -1:] - sy[:, :-1]) ** 2) / nr)
+        sse_r = (
+            (sxx[:, -1:] - sxx[:, :-1])
+            + (syy[:, -1:] - syy[:, :-1])
+            - ((sx[:, -1:] - sx[:, :-1]) ** 2 + (sy[:, -1:] - sy[:, :-1]) ** 2) / nr
+        )
         score = np.where(ok, sse_l + sse_r, np.inf)
         flat = int(np.argmin(score))  # row-major: first direction, then first position
         d, i = divmod(flat, n - 1)
-        return idx[order[d, :i + 1]], idx[order[d, i + 1:]]
+        return idx[order[d, : i + 1]], idx[order[d, i + 1 :]]
     return None
 
 
-def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = AREA_GAP_KM_DEFAULT,
-                     max_radius_km: float = math.inf, limit_m=None) -> list[np.ndarray]:
+def partition_points(
+    x_m,
+    y_m,
+    weight,
+    capacity: float,
+    *,
+    area_gap_km: float = AREA_GAP_KM_DEFAULT,
+    max_radius_km: float = math.inf,
+    limit_m=None,
+) -> list[np.ndarray]:
     """Cut weighted points into convex-separated groups of total weight ≤ capacity.
 
     Pure array function (metres, any weight unit): recursive coordinate bisection with
@@ -283,14 +336,18 @@ def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = 
     y = np.asarray(y_m, dtype="float64")
     w = np.asarray(weight, dtype="float64")
     if not (x.shape == y.shape == w.shape):
-        raise CaseloadError(f"partition_points: x_m, y_m and weight differ in length ({x.size}, {y.size}, {w.size})")
+        raise CaseloadError(
+            f"partition_points: x_m, y_m and weight differ in length ({x.size}, {y.size}, {w.size})"
+        )
     if w.size and float(w.max()) > capacity + _TOL:
         raise CaseloadError(
             f"partition_points: a weight of {float(w.max())} exceeds capacity {capacity}; split large items first"
         )
     limit = None if limit_m is None else np.asarray(limit_m, dtype="float64")
     if limit is not None and limit.shape != x.shape:
-        raise CaseloadError(f"partition_points: limit_m has {limit.size} values for {x.size} points")
+        raise CaseloadError(
+            f"partition_points: limit_m has {limit.size} values for {x.size} points"
+        )
     max_radius_m = max_radius_km * 1000.0
     groups: list[np.ndarray] = []
     stack = [np.arange(x.size)] if x.size else []
@@ -303,7 +360,9 @@ def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = 
         if k == 1:
             cx, cy = x[idx].mean(), y[idx].mean()
             radius_m = float(np.sqrt((x[idx] - cx) ** 2 + (y[idx] - cy) ** 2).max())
-            allowed_m = max_radius_m if limit is None else min(max_radius_m, float(np.median(limit[idx])))
+            allowed_m = (
+                max_radius_m if limit is None else min(max_radius_m, float(np.median(limit[idx])))
+            )
             if radius_m <= allowed_m:
                 groups.append(idx)
                 continue
@@ -319,8 +378,17 @@ def partition_points(x_m, y_m, weight, capacity: float, *, area_gap_km: float = 
     return groups
 
 
-def caseload_groups(x_m, y_m, weight, capacity: float, *, area_gap_km: float = AREA_GAP_KM_DEFAULT,
-                    max_radius_km: float = MAX_RADIUS_KM_DEFAULT, limit_m=None, refine: bool = True) -> np.ndarray:
+def caseload_groups(
+    x_m,
+    y_m,
+    weight,
+    capacity: float,
+    *,
+    area_gap_km: float = AREA_GAP_KM_DEFAULT,
+    max_radius_km: float = MAX_RADIUS_KM_DEFAULT,
+    limit_m=None,
+    refine: bool = True,
+) -> np.ndarray:
     """Group labels (0..m-1, in the bisection's traversal order) for weighted points: the caseload method.
 
     1. ``partition_points`` cuts the first caseloads (bisection with walking limits);
@@ -336,8 +404,14 @@ def caseload_groups(x_m, y_m, weight, capacity: float, *, area_gap_km: float = A
     x = np.asarray(x_m, dtype="float64")
     y = np.asarray(y_m, dtype="float64")
     w = np.asarray(weight, dtype="float64")
-    limit = np.full(x.size, max_radius_km * 1000.0) if limit_m is None else np.asarray(limit_m, dtype="float64")
-    groups = partition_points(x, y, w, capacity, area_gap_km=area_gap_km, max_radius_km=max_radius_km, limit_m=limit)
+    limit = (
+        np.full(x.size, max_radius_km * 1000.0)
+        if limit_m is None
+        else np.asarray(limit_m, dtype="float64")
+    )
+    groups = partition_points(
+        x, y, w, capacity, area_gap_km=area_gap_km, max_radius_km=max_radius_km, limit_m=limit
+    )
     labels = np.empty(x.size, dtype="int64")
     for g, idx in enumerate(groups):
         labels[idx] = g
@@ -381,7 +455,9 @@ def _repair_overlaps(x, y, w, labels, capacity) -> np.ndarray:
             # Capacity only: both caseloads were within their walking limits, and a re-cut
             # that adds a PE for a slightly wider spread would cost more than it saves.
             parts = partition_points(x[idx], y[idx], w[idx], capacity, area_gap_km=math.inf)
-            names = [a, b] + list(range(int(lab.max()) + 1, int(lab.max()) + 1 + max(0, len(parts) - 2)))
+            names = [a, b] + list(
+                range(int(lab.max()) + 1, int(lab.max()) + 1 + max(0, len(parts) - 2))
+            )
             for name, part in zip(names, parts):
                 lab[idx[part]] = name
         lab = relabel(lab)
@@ -391,6 +467,7 @@ def _repair_overlaps(x, y, w, labels, capacity) -> np.ndarray:
 
 
 # --- caseloads -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CaseloadResult:
@@ -415,7 +492,7 @@ class CaseloadResult:
     @property
     def pe_count(self) -> int:
         """Number of peer educators in the plan."""
-        return int(len(self.peer_educators))
+        return len(self.peer_educators)
 
     @property
     def ratio_to_lower_bound(self) -> float:
@@ -428,21 +505,30 @@ class CaseloadResult:
         pes = []
         for row in self.peer_educators.itertuples(index=False):
             rows = by_pe.get(row.pe_id)
-            spots = [] if rows is None else [
-                {"hotspot_id": str(h), "people": _round_people(p)} for h, p in zip(rows["hotspot_id"], rows["people"])
-            ]
-            pes.append({
-                "pe_id": str(row.pe_id),
-                "people": _round_people(row.people),
-                "hotspots": spots,
-                "orw_group": str(getattr(row, "orw_group", "")),
-            })
+            spots = (
+                []
+                if rows is None
+                else [
+                    {"hotspot_id": str(h), "people": _round_people(p)}
+                    for h, p in zip(rows["hotspot_id"], rows["people"])
+                ]
+            )
+            pes.append(
+                {
+                    "pe_id": str(row.pe_id),
+                    "people": _round_people(row.people),
+                    "hotspots": spots,
+                    "orw_group": str(getattr(row, "orw_group", "")),
+                }
+            )
         return {
             "district": self.district,
             "people_per_pe": self.people_per_pe,
             "lower_bound": int(self.lower_bound),
             "pe_count": self.pe_count,
-            "ratio_to_lower_bound": None if self.lower_bound == 0 else round(self.ratio_to_lower_bound, 4),
+            "ratio_to_lower_bound": None
+            if self.lower_bound == 0
+            else round(self.ratio_to_lower_bound, 4),
             "peer_educators": pes,
         }
 
@@ -461,9 +547,15 @@ def _fixed_map(fixed, spots: pd.DataFrame) -> dict[str, list[str]]:
     if fixed is None:
         return out
     if isinstance(fixed, Mapping):
-        pairs = [(str(h), str(p)) for h, ps in fixed.items() for p in ([ps] if isinstance(ps, str) else ps)]
+        pairs = [
+            (str(h), str(p))
+            for h, ps in fixed.items()
+            for p in ([ps] if isinstance(ps, str) else ps)
+        ]
     else:
-        require_columns(fixed, ["hotspot_id", "pe_id"], argument="fixed", function="assign_caseloads")
+        require_columns(
+            fixed, ["hotspot_id", "pe_id"], argument="fixed", function="assign_caseloads"
+        )
         pairs = list(zip(text_column(fixed, "hotspot_id"), text_column(fixed, "pe_id")))
     for h, p in pairs:
         h, p = h.strip(), p.strip()
@@ -523,7 +615,9 @@ def assign_caseloads(
     frame["hotspot_id"] = text_column(frame, "hotspot_id")
     dup = frame["hotspot_id"][frame["hotspot_id"].duplicated()]
     if len(dup):
-        raise CaseloadError(f"{fn}: hotspot_id {dup.iloc[0]!r} appears more than once in spots; ids must be unique")
+        raise CaseloadError(
+            f"{fn}: hotspot_id {dup.iloc[0]!r} appears more than once in spots; ids must be unique"
+        )
     frame = frame.sort_values("hotspot_id", kind="stable").reset_index(drop=True)
     people = pd.to_numeric(frame["people"], errors="coerce").to_numpy(dtype="float64")
     xy = frame[["x_m", "y_m"]].to_numpy(dtype="float64")
@@ -541,7 +635,11 @@ def assign_caseloads(
             f"{fn}: hotspot {frame['hotspot_id'][i]!r} has no finite x_m/y_m; project its latitude/longitude first"
         )
     frame["people"] = people
-    groups_col = typology_group(frame["typology"]) if "typology" in frame.columns else pd.Series("venue", index=frame.index)
+    groups_col = (
+        typology_group(frame["typology"])
+        if "typology" in frame.columns
+        else pd.Series("venue", index=frame.index)
+    )
     frame["typology_group"] = groups_col if keep_typology_apart else "all"
 
     # 1. Items: full-cap shares of large spots (own PE each) + remainders / ordinary spots.
@@ -623,8 +721,15 @@ def assign_caseloads(
             # Local reach over the items being placed (a full-cap share has its own PE already).
             reach_m = local_reach_m(xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap)
             limit_m = np.minimum(max_radius_km * 1000.0, local_reach_factor * reach_m)
-            labels = caseload_groups(xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap,
-                                     area_gap_km=area_gap_km, max_radius_km=max_radius_km, limit_m=limit_m)
+            labels = caseload_groups(
+                xy[item_h[sel], 0],
+                xy[item_h[sel], 1],
+                item_p[sel],
+                cap,
+                area_gap_km=area_gap_km,
+                max_radius_km=max_radius_km,
+                limit_m=limit_m,
+            )
             names = [next_id() for _ in range(int(labels.max()) + 1)]
             item_pe[sel] = np.asarray(names, dtype=object)[labels]
         for j in np.flatnonzero(free & item_full & (grp[item_h] == g)):
@@ -632,22 +737,31 @@ def assign_caseloads(
 
     # 4. Frames.
     spot_total = people[item_h]
-    assignments = pd.DataFrame({
-        "hotspot_id": pd.array(hid[item_h], dtype="str"),
-        "pe_id": pd.array(item_pe.astype(str), dtype="str"),
-        "people": item_p,
-        "share": np.where(spot_total > 0, item_p / np.where(spot_total > 0, spot_total, 1.0), 1.0),
-        "split": pd.Series(item_h).map(pd.Series(item_h).value_counts()).to_numpy() > 1,
-        "fixed": item_fixed,
-        "typology_group": pd.array(grp[item_h], dtype="str"),
-    })
+    assignments = pd.DataFrame(
+        {
+            "hotspot_id": pd.array(hid[item_h], dtype="str"),
+            "pe_id": pd.array(item_pe.astype(str), dtype="str"),
+            "people": item_p,
+            "share": np.where(
+                spot_total > 0, item_p / np.where(spot_total > 0, spot_total, 1.0), 1.0
+            ),
+            "split": pd.Series(item_h).map(pd.Series(item_h).value_counts()).to_numpy() > 1,
+            "fixed": item_fixed,
+            "typology_group": pd.array(grp[item_h], dtype="str"),
+        }
+    )
     assignments["x_m"] = xy[item_h, 0]
     assignments["y_m"] = xy[item_h, 1]
     pes = (
         assignments.groupby("pe_id", sort=False)
-        .agg(people=("people", "sum"), hotspots=("hotspot_id", "nunique"),
-             typology_group=("typology_group", "first"), fixed=("fixed", "any"),
-             x_m=("x_m", "mean"), y_m=("y_m", "mean"))
+        .agg(
+            people=("people", "sum"),
+            hotspots=("hotspot_id", "nunique"),
+            typology_group=("typology_group", "first"),
+            fixed=("fixed", "any"),
+            x_m=("x_m", "mean"),
+            y_m=("y_m", "mean"),
+        )
         .reset_index()
     )
     pes = pes.sort_values("pe_id", key=_natural_key, kind="stable").reset_index(drop=True)
@@ -671,13 +785,17 @@ def assign_caseloads(
 
 def _natural_key(values: pd.Series) -> pd.Series:
     """Sort key putting PE-2 before PE-10 (numbers compared as numbers)."""
-    return values.map(lambda s: tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(s))))
+    return values.map(
+        lambda s: tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(s)))
+    )
 
 
 # --- supervision groups -------------------------------------------------------------
 
-def supervision_groups(peer_educators: pd.DataFrame, *, pe_per_orw: int = PE_PER_ORW_DEFAULT,
-                       orw_prefix: str = "ORW-") -> pd.DataFrame:
+
+def supervision_groups(
+    peer_educators: pd.DataFrame, *, pe_per_orw: int = PE_PER_ORW_DEFAULT, orw_prefix: str = "ORW-"
+) -> pd.DataFrame:
     """PEs grouped by proximity into outreach-worker groups of at most ``pe_per_orw`` PEs.
 
     Takes pe_id, x_m, y_m (PE centres, metres); returns pe_id, orw_group. The number of
@@ -685,16 +803,26 @@ def supervision_groups(peer_educators: pd.DataFrame, *, pe_per_orw: int = PE_PER
     are cut by the same bisection as caseloads, so they are compact and do not overlap.
     """
     n = check_pe_per_orw(pe_per_orw)
-    require_columns(peer_educators, ["pe_id", "x_m", "y_m"], argument="peer_educators", function="supervision_groups")
+    require_columns(
+        peer_educators,
+        ["pe_id", "x_m", "y_m"],
+        argument="peer_educators",
+        function="supervision_groups",
+    )
     pes = peer_educators.reset_index(drop=True)
-    groups = partition_points(pes["x_m"], pes["y_m"], np.ones(len(pes)), float(n), area_gap_km=math.inf)
+    groups = partition_points(
+        pes["x_m"], pes["y_m"], np.ones(len(pes)), float(n), area_gap_km=math.inf
+    )
     label = np.full(len(pes), "", dtype=object)
     for i, g in enumerate(groups, start=1):
         label[g] = f"{orw_prefix}{i:02d}"
-    return pd.DataFrame({"pe_id": pes["pe_id"].astype("str"), "orw_group": pd.array(label.astype(str), dtype="str")})
+    return pd.DataFrame(
+        {"pe_id": pes["pe_id"].astype("str"), "orw_group": pd.array(label.astype(str), dtype="str")}
+    )
 
 
 # --- distances ------------------------------------------------------------------------
+
 
 def tour_length_m(x_m, y_m) -> float:
     """Length (metres, straight lines) of a closed walk through the points: nearest neighbour + 2-opt.
@@ -723,7 +851,7 @@ def tour_length_m(x_m, y_m) -> float:
                     a, b = route[i - 1], route[i]
                     c, d = route[j], route[(j + 1) % n]
                     if dist[a, c] + dist[b, d] < dist[a, b] + dist[c, d] - 1e-9:
-                        route[i:j + 1] = route[i:j + 1][::-1]
+                        route[i : j + 1] = route[i : j + 1][::-1]
                         improved = True
     return float(sum(dist[route[i], route[(i + 1) % n]] for i in range(n)))
 
@@ -736,7 +864,10 @@ def walking_km(assignments: pd.DataFrame, spots: pd.DataFrame) -> pd.Series:
     x, y = joined["x_m"].to_numpy(dtype="float64"), joined["y_m"].to_numpy(dtype="float64")
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-    out = [tour_length_m(x[order[a:b]], y[order[a:b]]) / 1000.0 for a, b in zip(bounds[:-1], bounds[1:])]
+    out = [
+        tour_length_m(x[order[a:b]], y[order[a:b]]) / 1000.0
+        for a, b in zip(bounds[:-1], bounds[1:])
+    ]
     return pd.Series(out, index=pd.Index(names, name="pe_id"), name="walking_km", dtype="float64")
 
 
@@ -755,21 +886,33 @@ def mean_distance_to_centre_km(assignments: pd.DataFrame, spots: pd.DataFrame) -
 
 # --- geography adapter -----------------------------------------------------------------
 
+
 def _slug(text: str) -> str:
     """Upper-case letters/digits of a district name joined with '-' (for PE ids)."""
     return "-".join(re.findall(r"[A-Za-z0-9]+", text)).upper()
 
 
-def hotspot_people(hotspots: pd.DataFrame, *, basis: str = "peak", level: str = "mid",
-                   duplication_rate: float = 0.0) -> pd.Series:
+def hotspot_people(
+    hotspots: pd.DataFrame,
+    *,
+    basis: str = "peak",
+    level: str = "mid",
+    duplication_rate: float = 0.0,
+) -> pd.Series:
     """Each hotspot's planning population (estimate at ``level``; DESIGN.md s.3), indexed like hotspots."""
     require_choice(level, ("low", "mid", "high"), argument="level", function="hotspot_people")
     est = hotspot_estimates(hotspots, basis=basis, duplication_rate=duplication_rate)
     return pd.Series(est[f"estimate_{level}"].to_numpy(), index=hotspots.index, name="people")
 
 
-def district_caseloads(hotspots: pd.DataFrame, crs_projected: str, params: CaseloadParams = CaseloadParams(),
-                       *, district: str | None = None, fixed=None) -> CaseloadResult:
+def district_caseloads(
+    hotspots: pd.DataFrame,
+    crs_projected: str,
+    params: CaseloadParams = CaseloadParams(),
+    *,
+    district: str | None = None,
+    fixed=None,
+) -> CaseloadResult:
     """Caseloads and ORW groups for one district's hotspots (all given hotspots when district is None).
 
     ``hotspots`` is the canonical frame (planning/schema.py). The result's peer_educators
@@ -777,7 +920,9 @@ def district_caseloads(hotspots: pd.DataFrame, crs_projected: str, params: Casel
     x_m, y_m, people and the canonical columns.
     """
     fn = "district_caseloads"
-    require_columns(hotspots, ["hotspot_id", "latitude", "longitude"], argument="hotspots", function=fn)
+    require_columns(
+        hotspots, ["hotspot_id", "latitude", "longitude"], argument="hotspots", function=fn
+    )
     frame = hotspots
     if district is not None:
         names = text_column(hotspots, "district")
@@ -791,14 +936,21 @@ def district_caseloads(hotspots: pd.DataFrame, crs_projected: str, params: Casel
     frame = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore")).reset_index(drop=True)
     x_m, y_m = project_lonlat(frame["longitude"], frame["latitude"], crs_projected)
     frame["x_m"], frame["y_m"] = x_m, y_m
-    frame["people"] = hotspot_people(frame, basis=params.basis, level=params.level,
-                                     duplication_rate=params.duplication_rate)
+    frame["people"] = hotspot_people(
+        frame, basis=params.basis, level=params.level, duplication_rate=params.duplication_rate
+    )
     slug = _slug(district) if district else "ALL"
-    result = assign_caseloads(frame, people_per_pe=params.people_per_pe,
-                              keep_typology_apart=params.keep_typology_apart, fixed=fixed,
-                              area_gap_km=params.area_gap_km, max_radius_km=params.max_radius_km,
-                              local_reach_factor=params.local_reach_factor,
-                              pe_prefix=f"PE-{slug}-", district=district or "")
+    result = assign_caseloads(
+        frame,
+        people_per_pe=params.people_per_pe,
+        keep_typology_apart=params.keep_typology_apart,
+        fixed=fixed,
+        area_gap_km=params.area_gap_km,
+        max_radius_km=params.max_radius_km,
+        local_reach_factor=params.local_reach_factor,
+        pe_prefix=f"PE-{slug}-",
+        district=district or "",
+    )
     pes = result.peer_educators
     orw = supervision_groups(pes, pe_per_orw=params.pe_per_orw, orw_prefix=f"ORW-{slug}-")
     pes = pes.merge(orw, on="pe_id", how="left")
@@ -808,6 +960,10 @@ def district_caseloads(hotspots: pd.DataFrame, crs_projected: str, params: Casel
     walk = walking_km(result.assignments, result.spots)
     pes["walking_km"] = pes["pe_id"].map(walk).fillna(0.0).to_numpy(dtype="float64")
     return CaseloadResult(
-        district=result.district, people_per_pe=result.people_per_pe, lower_bound=result.lower_bound,
-        assignments=result.assignments, peer_educators=pes, spots=result.spots,
+        district=result.district,
+        people_per_pe=result.people_per_pe,
+        lower_bound=result.lower_bound,
+        assignments=result.assignments,
+        peer_educators=pes,
+        spots=result.spots,
     )

@@ -96,7 +96,9 @@ def relabel(labels: np.ndarray) -> np.ndarray:
     return rank[inverse]
 
 
-def refine_labels(x_m, y_m, weight, labels, capacity: float, *, max_passes: int = _MAX_PASSES) -> np.ndarray:
+def refine_labels(
+    x_m, y_m, weight, labels, capacity: float, *, max_passes: int = _MAX_PASSES
+) -> np.ndarray:
     """Capacitated Hartigan refinement of a partition (moves and swaps); returns new labels.
 
     Each pass computes, for every item, the best move to one of the 8 nearest other caseload
@@ -106,7 +108,9 @@ def refine_labels(x_m, y_m, weight, labels, capacity: float, *, max_passes: int 
     capacity are applied best first, one per caseload per round. Stops when nothing improves.
     The number of caseloads never changes (a caseload is never emptied).
     """
-    return _local_search(x_m, y_m, weight, labels, capacity, _squared_move_gain, _squared_swap_gain, max_passes)
+    return _local_search(
+        x_m, y_m, weight, labels, capacity, _squared_move_gain, _squared_swap_gain, max_passes
+    )
 
 
 def _squared_move_gain(x, y, labels, n, cx, cy, a, cand):
@@ -114,21 +118,34 @@ def _squared_move_gain(x, y, labels, n, cx, cy, a, cand):
     na = n[a]
     out = na / np.maximum(na - 1, 1) * ((x - cx[a]) ** 2 + (y - cy[a]) ** 2)
     nb = n[cand]
-    return out[:, None] - nb / (nb + 1) * ((x[:, None] - cx[cand]) ** 2 + (y[:, None] - cy[cand]) ** 2)
+    return out[:, None] - nb / (nb + 1) * (
+        (x[:, None] - cx[cand]) ** 2 + (y[:, None] - cy[cand]) ** 2
+    )
 
 
 def _squared_swap_gain(x, y, labels, n, cx, cy, a, b, near):
     """Drop in the sum of squared distances when item i (in a[i]) and item near[i, k] (in b) swap."""
     xj, yj = x[near], y[near]
     d2 = (xj - x[:, None]) ** 2 + (yj - y[:, None]) ** 2
-    delta_a = ((xj - cx[a][:, None]) ** 2 + (yj - cy[a][:, None]) ** 2
-               - ((x - cx[a]) ** 2 + (y - cy[a]) ** 2)[:, None] - d2 / n[a][:, None])
-    delta_b = ((x[:, None] - cx[b]) ** 2 + (y[:, None] - cy[b]) ** 2
-               - (xj - cx[b]) ** 2 - (yj - cy[b]) ** 2 - d2 / n[b])
+    delta_a = (
+        (xj - cx[a][:, None]) ** 2
+        + (yj - cy[a][:, None]) ** 2
+        - ((x - cx[a]) ** 2 + (y - cy[a]) ** 2)[:, None]
+        - d2 / n[a][:, None]
+    )
+    delta_b = (
+        (x[:, None] - cx[b]) ** 2
+        + (y[:, None] - cy[b]) ** 2
+        - (xj - cx[b]) ** 2
+        - (yj - cy[b]) ** 2
+        - d2 / n[b]
+    )
     return -(delta_a + delta_b)
 
 
-def _local_search(x_m, y_m, weight, labels, capacity, move_gain, swap_gain, max_passes) -> np.ndarray:
+def _local_search(
+    x_m, y_m, weight, labels, capacity, move_gain, swap_gain, max_passes
+) -> np.ndarray:
     """Passes of moves then swaps within capacity, judged by the given gain functions.
 
     A move takes an item to one of the 8 nearest other caseload centres (never emptying its
@@ -155,7 +172,11 @@ def _local_search(x_m, y_m, weight, labels, capacity, move_gain, swap_gain, max_
         _, cand = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([x, y]), k=k_move)
         cand = cand.reshape(n_items, k_move)
         a = lab.copy()
-        ok = (cand != a[:, None]) & (load[cand] + w[:, None] <= capacity + _TOL) & (n[a] > 1)[:, None]
+        ok = (
+            (cand != a[:, None])
+            & (load[cand] + w[:, None] <= capacity + _TOL)
+            & (n[a] > 1)[:, None]
+        )
         gain = np.where(ok, move_gain(x, y, lab, n, cx, cy, a, cand), -np.inf)
         j = np.argmax(gain, axis=1)
         dst = cand[rows, j]
@@ -168,9 +189,11 @@ def _local_search(x_m, y_m, weight, labels, capacity, move_gain, swap_gain, max_
         n, load, cx, cy = _group_stats(x, y, w, lab, m)
         a = lab.copy()
         b = lab[near]
-        fits = ((b != a[:, None])
-                & (load[a][:, None] - w[:, None] + w[near] <= capacity + _TOL)
-                & (load[b] - w[near] + w[:, None] <= capacity + _TOL))
+        fits = (
+            (b != a[:, None])
+            & (load[a][:, None] - w[:, None] + w[near] <= capacity + _TOL)
+            & (load[b] - w[near] + w[:, None] <= capacity + _TOL)
+        )
         gain = np.where(fits, swap_gain(x, y, lab, n, cx, cy, a, b, near), -np.inf)
         j = np.argmax(gain, axis=1)
         partner = near[rows, j]
@@ -206,12 +229,14 @@ def merge_labels(x_m, y_m, weight, labels, capacity: float, limit_m) -> np.ndarr
         return lab.copy()
     order = np.argsort(lab, kind="stable")
     bounds = np.searchsorted(lab[order], np.arange(m + 1))
-    members = [order[bounds[g]:bounds[g + 1]] for g in range(m)]
+    members = [order[bounds[g] : bounds[g + 1]] for g in range(m)]
     n, load, cx, cy = _group_stats(x, y, w, lab, m)
     # The district's average spread: mean distance spot -> centre over caseloads of 2+ spots
     # (a lone spot has none); with none yet, only the walking limit applies.
     shared = n[lab] > 1
-    mean_spread = float(np.hypot(x - cx[lab], y - cy[lab])[shared].mean()) if shared.any() else math.inf
+    mean_spread = (
+        float(np.hypot(x - cx[lab], y - cy[lab])[shared].mean()) if shared.any() else math.inf
+    )
     alive = np.ones(m, dtype="bool")
     version = np.zeros(m, dtype="int64")
     k = min(_MERGE_CANDIDATES + 1, m)
@@ -273,7 +298,7 @@ def overlap_pairs(x_m, y_m, labels) -> list[tuple[int, int]]:
     bounds = np.searchsorted(lab[order], np.arange(m + 1))
     polys, owner = [], []
     for g in range(m):
-        members = order[bounds[g]:bounds[g + 1]]
+        members = order[bounds[g] : bounds[g + 1]]
         if members.size < 3:
             continue
         hull = shapely.MultiPoint(np.column_stack([x[members], y[members]])).convex_hull
@@ -288,10 +313,13 @@ def overlap_pairs(x_m, y_m, labels) -> list[tuple[int, int]]:
     bad = lab[point_idx] != other
     # A split spot's share in another caseload sits where b's own part of that spot is.
     own_places = set(zip(x.tolist(), y.tolist(), lab.tolist()))
-    return sorted({
-        (int(lab[i]), int(b)) for i, b in zip(point_idx[bad], other[bad])
-        if (float(x[i]), float(y[i]), int(b)) not in own_places
-    })
+    return sorted(
+        {
+            (int(lab[i]), int(b))
+            for i, b in zip(point_idx[bad], other[bad])
+            if (float(x[i]), float(y[i]), int(b)) not in own_places
+        }
+    )
 
 
 def _padded_members(labels: np.ndarray, m: int) -> np.ndarray:
@@ -318,14 +346,18 @@ def _sum_dist(x, y, members, cx, cy, skip=None, extra_x=None, extra_y=None):
     return total
 
 
-def polish_labels(x_m, y_m, weight, labels, capacity: float, *, max_passes: int = _MAX_PASSES) -> np.ndarray:
+def polish_labels(
+    x_m, y_m, weight, labels, capacity: float, *, max_passes: int = _MAX_PASSES
+) -> np.ndarray:
     """Moves and swaps as in ``refine_labels`` judged on the sum of straight distances to centres.
 
     ``refine_labels`` lowers squared distances (cheap, exact deltas); this pass lowers the
     plain distances a PE walks, computing each candidate's exact change over the members of
     the two caseloads. The number of caseloads never changes.
     """
-    return _local_search(x_m, y_m, weight, labels, capacity, _plain_move_gain, _plain_swap_gain, max_passes)
+    return _local_search(
+        x_m, y_m, weight, labels, capacity, _plain_move_gain, _plain_swap_gain, max_passes
+    )
 
 
 def _plain_move_gain(x, y, labels, n, cx, cy, a, cand):
@@ -356,7 +388,15 @@ def _plain_swap_gain(x, y, labels, n, cx, cy, a, b, near):
     ay = cy[a][:, None] + (yj - y[:, None]) / na
     bx = cx[b] + (x[:, None] - xj) / nb
     by = cy[b] + (y[:, None] - yj) / nb
-    new_a = _sum_dist(x, y, members[a][:, None, :], ax, ay, skip=np.broadcast_to(rows[:, None], near.shape),
-                      extra_x=xj, extra_y=yj)
+    new_a = _sum_dist(
+        x,
+        y,
+        members[a][:, None, :],
+        ax,
+        ay,
+        skip=np.broadcast_to(rows[:, None], near.shape),
+        extra_x=xj,
+        extra_y=yj,
+    )
     new_b = _sum_dist(x, y, members[b], bx, by, skip=near, extra_x=x[:, None], extra_y=y[:, None])
     return cur[a][:, None] + cur[b] - new_a - new_b

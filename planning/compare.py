@@ -16,9 +16,18 @@ if TYPE_CHECKING:  # planning.plan imports nothing from here; avoid a cycle at i
     from planning.plan import Plan
 
 KEY_FIGURES = [
-    "planning_population", "enrolled", "coverage_mid", "gap", "peer_educators", "outreach_workers",
-    "condoms_per_month", "cost_usd_month", "share_within_distance", "priority_rank",
-    "funded_peer_educators", "covered_population",
+    "planning_population",
+    "enrolled",
+    "coverage_mid",
+    "gap",
+    "peer_educators",
+    "outreach_workers",
+    "condoms_per_month",
+    "cost_usd_month",
+    "share_within_distance",
+    "priority_rank",
+    "funded_peer_educators",
+    "covered_population",
 ]
 TOTAL_LABEL = "Total"
 
@@ -38,16 +47,22 @@ def compare_plans(plans: Mapping[str, Plan]) -> pd.DataFrame:
     ``totals`` (sums of districts; ratios recomputed); the Total row's priority_rank is NaN.
     """
     if len(plans) < 2:
-        raise ValueError(f"compare_plans needs two or more plans; got {len(plans)} ({list(plans)}).")
+        raise ValueError(
+            f"compare_plans needs two or more plans; got {len(plans)} ({list(plans)})."
+        )
     names = [str(n) for n in plans]
     if len(set(names)) != len(names):
-        raise ValueError(f"compare_plans: plan names {names} repeat; give each scenario a distinct name.")
+        raise ValueError(
+            f"compare_plans: plan names {names} repeat; give each scenario a distinct name."
+        )
     figures = _figures(plans)
     base_name = names[0]
     frame: pd.DataFrame | None = None
     for name, plan in zip(names, plans.values()):
         d = plan.districts
-        part = pd.DataFrame({"district": d["district"].astype("str"), "region": d["region"].astype("str")})
+        part = pd.DataFrame(
+            {"district": d["district"].astype("str"), "region": d["region"].astype("str")}
+        )
         for f in figures:
             part[f"{f}_{name}"] = d[f].to_numpy(dtype="float64") if f in d.columns else np.nan
         total = {"district": TOTAL_LABEL, "region": ""}

@@ -20,7 +20,13 @@ import re
 import numpy as np
 import pandas as pd
 
-from planning._frames import ESTIMATE_LEVELS, group_sum, require_choice, require_columns, text_column
+from planning._frames import (
+    ESTIMATE_LEVELS,
+    group_sum,
+    require_choice,
+    require_columns,
+    text_column,
+)
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -64,7 +70,9 @@ def _choose_period(enrolment: pd.DataFrame, period: str | None, function: str) -
     return str(period)
 
 
-def enrolled_by_district(enrolment: pd.DataFrame, boundaries: pd.DataFrame, *, period: str | None = None) -> pd.DataFrame:
+def enrolled_by_district(
+    enrolment: pd.DataFrame, boundaries: pd.DataFrame, *, period: str | None = None
+) -> pd.DataFrame:
     """People enrolled per district in one period (the latest when ``period`` is None).
 
     Enrolled counts are cumulative, so this takes the rows of that period (not a sum over
@@ -74,23 +82,41 @@ def enrolled_by_district(enrolment: pd.DataFrame, boundaries: pd.DataFrame, *, p
     their order; records whose district is not in the boundaries get rows at the end.
     """
     fn = "enrolled_by_district"
-    require_columns(enrolment, ["period", "enrolled", "district"], argument="enrolment", function=fn)
+    require_columns(
+        enrolment, ["period", "enrolled", "district"], argument="enrolment", function=fn
+    )
     require_columns(boundaries, ["district"], argument="boundaries", function=fn)
     chosen = _choose_period(enrolment, period, fn)
     units = pd.DataFrame(
-        {"district": text_column(boundaries, "district"), "region": text_column(boundaries, "region")}
+        {
+            "district": text_column(boundaries, "district"),
+            "region": text_column(boundaries, "region"),
+        }
     )
-    rows = enrolment[(enrolment["period"] == chosen).to_numpy()] if chosen is not None else enrolment.iloc[0:0]
+    rows = (
+        enrolment[(enrolment["period"] == chosen).to_numpy()]
+        if chosen is not None
+        else enrolment.iloc[0:0]
+    )
     sums = group_sum(rows, ["district"], ["enrolled"])["enrolled"]
     out = units.merge(sums.rename("enrolled"), left_on="district", right_index=True, how="left")
     extra = sums.index.difference(pd.Index(units["district"]), sort=False)
     if len(extra):
         region = pd.Series("", index=extra, dtype="str")
         if "region" in rows.columns:
-            named = rows[["district", "region"]].fillna("").drop_duplicates("district").set_index("district")
+            named = (
+                rows[["district", "region"]]
+                .fillna("")
+                .drop_duplicates("district")
+                .set_index("district")
+            )
             region = named["region"].reindex(extra).fillna("")
         extra_rows = pd.DataFrame(
-            {"district": list(extra), "region": region.to_numpy(), "enrolled": sums.loc[extra].to_numpy()}
+            {
+                "district": list(extra),
+                "region": region.to_numpy(),
+                "enrolled": sums.loc[extra].to_numpy(),
+            }
         )
         out = pd.concat([out, extra_rows], ignore_index=True)
     out["enrolled"] = out["enrolled"].fillna(0).astype("int64")
@@ -107,7 +133,9 @@ def enrolled_by_hotspot(enrolment: pd.DataFrame, *, period: str | None = None) -
     coverage).
     """
     fn = "enrolled_by_hotspot"
-    require_columns(enrolment, ["period", "enrolled", "hotspot_id"], argument="enrolment", function=fn)
+    require_columns(
+        enrolment, ["period", "enrolled", "hotspot_id"], argument="enrolment", function=fn
+    )
     if "level" in enrolment.columns:
         is_hotspot = enrolment["level"] == "hotspot"
     else:
@@ -116,12 +144,18 @@ def enrolled_by_hotspot(enrolment: pd.DataFrame, *, period: str | None = None) -
     chosen = _choose_period(rows, period, fn)
     if chosen is None:
         return pd.DataFrame(
-            {"hotspot_id": pd.Series([], dtype="str"), "district": pd.Series([], dtype="str"),
-             "enrolled": pd.Series([], dtype="int64"), "period": pd.Series([], dtype="str")}
+            {
+                "hotspot_id": pd.Series([], dtype="str"),
+                "district": pd.Series([], dtype="str"),
+                "enrolled": pd.Series([], dtype="int64"),
+                "period": pd.Series([], dtype="str"),
+            }
         )
     rows = rows[(rows["period"] == chosen).to_numpy()]
     if "district" in rows.columns:
-        out = rows.groupby("hotspot_id", sort=False).agg(district=("district", "first"), enrolled=("enrolled", "sum"))
+        out = rows.groupby("hotspot_id", sort=False).agg(
+            district=("district", "first"), enrolled=("enrolled", "sum")
+        )
         out = out.reset_index()
         out["district"] = out["district"].fillna("").astype("str")
     else:
@@ -161,7 +195,9 @@ def _area_key(frame: pd.DataFrame) -> str | None:
     return None
 
 
-def coverage_table(area_estimates: pd.DataFrame, enrolled: pd.DataFrame, *, level: str = "mid", target: float = 1.0) -> pd.DataFrame:
+def coverage_table(
+    area_estimates: pd.DataFrame, enrolled: pd.DataFrame, *, level: str = "mid", target: float = 1.0
+) -> pd.DataFrame:
     """Area estimates plus enrolled, planning_population, coverage_low/mid/high and gap.
 
     ``area_estimates`` is a rollup() frame at district, region or national level; ``enrolled``
@@ -174,9 +210,16 @@ def coverage_table(area_estimates: pd.DataFrame, enrolled: pd.DataFrame, *, leve
     fn = "coverage_table"
     require_choice(level, ESTIMATE_LEVELS, argument="level", function=fn)
     goal = _check_target(target, fn)
-    require_columns(area_estimates, ["estimate_low", "estimate_mid", "estimate_high"], argument="area_estimates", function=fn)
+    require_columns(
+        area_estimates,
+        ["estimate_low", "estimate_mid", "estimate_high"],
+        argument="area_estimates",
+        function=fn,
+    )
     key = _area_key(area_estimates)
-    require_columns(enrolled, ["enrolled"] + ([key] if key else []), argument="enrolled", function=fn)
+    require_columns(
+        enrolled, ["enrolled"] + ([key] if key else []), argument="enrolled", function=fn
+    )
     if key is None:
         counts = np.full(len(area_estimates), float(enrolled["enrolled"].sum()))
     else:
@@ -201,9 +244,15 @@ def hotspot_coverage(hotspot_est: pd.DataFrame, enrolled_hotspots: pd.DataFrame)
     aggregate-only view (DESIGN.md s.4).
     """
     fn = "hotspot_coverage"
-    require_columns(hotspot_est, ["hotspot_id", "estimate_low", "estimate_mid", "estimate_high"],
-                    argument="hotspot_est", function=fn)
-    require_columns(enrolled_hotspots, ["hotspot_id", "enrolled"], argument="enrolled_hotspots", function=fn)
+    require_columns(
+        hotspot_est,
+        ["hotspot_id", "estimate_low", "estimate_mid", "estimate_high"],
+        argument="hotspot_est",
+        function=fn,
+    )
+    require_columns(
+        enrolled_hotspots, ["hotspot_id", "enrolled"], argument="enrolled_hotspots", function=fn
+    )
     by_id = enrolled_hotspots.groupby("hotspot_id", sort=False)["enrolled"].sum()
     counts = hotspot_est["hotspot_id"].map(by_id).fillna(0).to_numpy(dtype="float64")
     out = hotspot_est.copy()
@@ -223,9 +272,15 @@ def coverage_trend(enrolment: pd.DataFrame, district_estimates: pd.DataFrame) ->
     then period.
     """
     fn = "coverage_trend"
-    require_columns(enrolment, ["period", "enrolled", "district"], argument="enrolment", function=fn)
-    require_columns(district_estimates, ["district", "estimate_low", "estimate_mid", "estimate_high"],
-                    argument="district_estimates", function=fn)
+    require_columns(
+        enrolment, ["period", "enrolled", "district"], argument="enrolment", function=fn
+    )
+    require_columns(
+        district_estimates,
+        ["district", "estimate_low", "estimate_mid", "estimate_high"],
+        argument="district_estimates",
+        function=fn,
+    )
     order = periods(enrolment)
     est = district_estimates[["district", "estimate_low", "estimate_mid", "estimate_high"]].assign(
         district=text_column(district_estimates, "district"),
@@ -241,4 +296,6 @@ def coverage_trend(enrolment: pd.DataFrame, district_estimates: pd.DataFrame) ->
     grid["coverage_mid"] = _ratio(counts, grid["estimate_mid"].to_numpy(dtype="float64"))
     grid["coverage_high"] = _ratio(counts, grid["estimate_low"].to_numpy(dtype="float64"))
     grid = grid.sort_values(["_d", "_p"], kind="stable")
-    return grid[["district", "region", "period", "enrolled"] + COVERAGE_COLUMNS].reset_index(drop=True)
+    return grid[["district", "region", "period", "enrolled"] + COVERAGE_COLUMNS].reset_index(
+        drop=True
+    )

@@ -21,9 +21,19 @@ BREAKDOWN_BY = ("typology", "population")
 ESTIMATE_COLUMNS = ["estimate_low", "estimate_mid", "estimate_high"]
 TYPICAL_COLUMNS = ["typical_low", "typical_high"]
 HOTSPOT_ESTIMATE_COLUMNS = [
-    "hotspot_id", "name", "district", "region", "typology", "population",
-    "estimate_low", "estimate_mid", "estimate_high", "typical_low", "typical_high",
-    "latitude", "longitude",
+    "hotspot_id",
+    "name",
+    "district",
+    "region",
+    "typology",
+    "population",
+    "estimate_low",
+    "estimate_mid",
+    "estimate_high",
+    "typical_low",
+    "typical_high",
+    "latitude",
+    "longitude",
 ]
 
 
@@ -41,7 +51,9 @@ def _check_duplication_rate(duplication_rate: float, function: str) -> float:
     return rate
 
 
-def hotspot_estimates(hotspots: pd.DataFrame, *, basis: str = "peak", duplication_rate: float = 0.0) -> pd.DataFrame:
+def hotspot_estimates(
+    hotspots: pd.DataFrame, *, basis: str = "peak", duplication_rate: float = 0.0
+) -> pd.DataFrame:
     """Per-hotspot estimate of people: low/mid/high on the chosen basis, adjusted for duplication.
 
     Columns: hotspot_id, name, district, region, typology, population, estimate_low,
@@ -54,8 +66,12 @@ def hotspot_estimates(hotspots: pd.DataFrame, *, basis: str = "peak", duplicatio
     fn = "hotspot_estimates"
     require_choice(basis, BASES, argument="basis", function=fn)
     rate = _check_duplication_rate(duplication_rate, fn)
-    require_columns(hotspots, ["hotspot_id", "typical_min", "typical_max", f"{basis}_min", f"{basis}_max"],
-                    argument="hotspots", function=fn)
+    require_columns(
+        hotspots,
+        ["hotspot_id", "typical_min", "typical_max", f"{basis}_min", f"{basis}_max"],
+        argument="hotspots",
+        function=fn,
+    )
     keep = 1.0 - rate
     low = hotspots[f"{basis}_min"].to_numpy(dtype="float64") * keep
     high = hotspots[f"{basis}_max"].to_numpy(dtype="float64") * keep
@@ -73,8 +89,12 @@ def hotspot_estimates(hotspots: pd.DataFrame, *, basis: str = "peak", duplicatio
             "estimate_high": high,
             "typical_low": hotspots["typical_min"].to_numpy(dtype="float64") * keep,
             "typical_high": hotspots["typical_max"].to_numpy(dtype="float64") * keep,
-            "latitude": hotspots["latitude"].to_numpy(dtype="float64") if "latitude" in hotspots else nan,
-            "longitude": hotspots["longitude"].to_numpy(dtype="float64") if "longitude" in hotspots else nan,
+            "latitude": hotspots["latitude"].to_numpy(dtype="float64")
+            if "latitude" in hotspots
+            else nan,
+            "longitude": hotspots["longitude"].to_numpy(dtype="float64")
+            if "longitude" in hotspots
+            else nan,
         }
     )
     return out.reset_index(drop=True)
@@ -100,7 +120,9 @@ def district_rollup(hotspot_est: pd.DataFrame, boundaries: pd.DataFrame) -> pd.D
     at the end (region from the hotspot, area_km2 NaN), so totals always equal the sum of parts.
     """
     fn = "rollup"
-    require_columns(hotspot_est, ["district"] + ESTIMATE_COLUMNS, argument="hotspot_est", function=fn)
+    require_columns(
+        hotspot_est, ["district"] + ESTIMATE_COLUMNS, argument="hotspot_est", function=fn
+    )
     require_columns(boundaries, ["district", "area_km2"], argument="boundaries", function=fn)
     units = pd.DataFrame(
         {
@@ -115,7 +137,9 @@ def district_rollup(hotspot_est: pd.DataFrame, boundaries: pd.DataFrame) -> pd.D
             f"rollup: boundaries list district(s) {dupes} more than once; dissolve them into one polygon each"
         )
     sum_cols = _sum_columns(hotspot_est)
-    sums = group_sum(hotspot_est.assign(_n=1), ["district"], ["_n"] + sum_cols).rename(columns={"_n": "hotspots"})
+    sums = group_sum(hotspot_est.assign(_n=1), ["district"], ["_n"] + sum_cols).rename(
+        columns={"_n": "hotspots"}
+    )
     out = units.merge(sums, left_on="district", right_index=True, how="left")
     extra_names = sums.index.difference(pd.Index(units["district"]), sort=False)
     if len(extra_names):
@@ -123,7 +147,9 @@ def district_rollup(hotspot_est: pd.DataFrame, boundaries: pd.DataFrame) -> pd.D
         extra["region"] = ""
         if "region" in hotspot_est.columns:
             named = hotspot_est[["district", "region"]].fillna("").drop_duplicates("district")
-            extra["region"] = extra["district"].map(named.set_index("district")["region"]).fillna("").to_numpy()
+            extra["region"] = (
+                extra["district"].map(named.set_index("district")["region"]).fillna("").to_numpy()
+            )
         extra["area_km2"] = np.nan
         out = pd.concat([out, extra[out.columns]], ignore_index=True)
     out[["hotspots"] + sum_cols] = out[["hotspots"] + sum_cols].fillna(0)
@@ -152,7 +178,9 @@ def rollup(
     return _rollup_from_districts(district_rollup(hotspot_est, boundaries), level, name)
 
 
-def rollup_all(hotspot_est: pd.DataFrame, boundaries: pd.DataFrame, *, name: str = "National") -> dict[str, pd.DataFrame]:
+def rollup_all(
+    hotspot_est: pd.DataFrame, boundaries: pd.DataFrame, *, name: str = "National"
+) -> dict[str, pd.DataFrame]:
     """All three roll-ups at once, {"district": ..., "region": ..., "national": ...} (as rollup()).
 
     Groups the hotspots once, so it is cheaper than three rollup() calls on large frames.
@@ -179,7 +207,9 @@ def _rollup_from_districts(districts: pd.DataFrame, level: str, name: str) -> pd
     return _with_density(national.reset_index(drop=True))
 
 
-def breakdown(hotspot_est: pd.DataFrame, *, by: str = "typology", level: str = "district") -> pd.DataFrame:
+def breakdown(
+    hotspot_est: pd.DataFrame, *, by: str = "typology", level: str = "district"
+) -> pd.DataFrame:
     """Long table of estimates per area and per typology (or key population).
 
     Columns: the area key (``district`` and ``region`` at district level, ``region`` at region
@@ -192,7 +222,9 @@ def breakdown(hotspot_est: pd.DataFrame, *, by: str = "typology", level: str = "
     require_choice(by, BREAKDOWN_BY, argument="by", function=fn)
     require_choice(level, ROLLUP_LEVELS, argument="level", function=fn)
     keys = {"district": ["district", "region"], "region": ["region"], "national": []}[level]
-    require_columns(hotspot_est, keys + [by] + ESTIMATE_COLUMNS, argument="hotspot_est", function=fn)
+    require_columns(
+        hotspot_est, keys + [by] + ESTIMATE_COLUMNS, argument="hotspot_est", function=fn
+    )
     est = hotspot_est.assign(_n=1)
     out = (
         est.groupby(keys + [by], sort=True)[["_n"] + ESTIMATE_COLUMNS]
@@ -200,7 +232,9 @@ def breakdown(hotspot_est: pd.DataFrame, *, by: str = "typology", level: str = "
         .rename(columns={"_n": "hotspots"})
         .reset_index()
     )
-    area_mid = out.groupby(keys)["estimate_mid"].transform("sum") if keys else out["estimate_mid"].sum()
+    area_mid = (
+        out.groupby(keys)["estimate_mid"].transform("sum") if keys else out["estimate_mid"].sum()
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(np.asarray(area_mid) > 0, out["estimate_mid"] / area_mid, np.nan)
     out["share_of_area"] = share

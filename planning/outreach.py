@@ -31,10 +31,14 @@ def _mix_items(risk_mix: dict) -> tuple[tuple[str, float], ...]:
     """Validate a risk mix (keys high/medium/low, shares >= 0 summing to 1)."""
     keys = set(risk_mix)
     if not keys <= set(CONTACTS_PER_MONTH_BY_RISK) or not keys:
-        raise ValueError(f"risk_mix={risk_mix!r}: keys must be among {list(CONTACTS_PER_MONTH_BY_RISK)}")
+        raise ValueError(
+            f"risk_mix={risk_mix!r}: keys must be among {list(CONTACTS_PER_MONTH_BY_RISK)}"
+        )
     shares = {k: float(v) for k, v in risk_mix.items()}
     if any(v < 0 for v in shares.values()) or abs(sum(shares.values()) - 1.0) > 1e-6:
-        raise ValueError(f"risk_mix={risk_mix!r}: shares must be >= 0 and sum to 1, e.g. {RISK_MIX_DEFAULT}")
+        raise ValueError(
+            f"risk_mix={risk_mix!r}: shares must be >= 0 and sum to 1, e.g. {RISK_MIX_DEFAULT}"
+        )
     return tuple(sorted(shares.items()))
 
 
@@ -48,13 +52,19 @@ class OutreachParams:
     days_per_week: int = 5
     # DEFAULT 15 minutes per contact (assumption; AMETHIST describes the contact, not its length).
     minutes_per_contact: float = 15.0
-    risk_mix: tuple[tuple[str, float], ...] = field(default_factory=lambda: _mix_items(RISK_MIX_DEFAULT))
+    risk_mix: tuple[tuple[str, float], ...] = field(
+        default_factory=lambda: _mix_items(RISK_MIX_DEFAULT)
+    )
 
     def __post_init__(self) -> None:
         if not (0 < float(self.hours_per_day) <= 16):
-            raise ValueError(f"OutreachParams: hours_per_day={self.hours_per_day!r} must be in (0, 16]; default 6")
+            raise ValueError(
+                f"OutreachParams: hours_per_day={self.hours_per_day!r} must be in (0, 16]; default 6"
+            )
         if not (isinstance(self.days_per_week, (int, np.integer)) and 1 <= self.days_per_week <= 7):
-            raise ValueError(f"OutreachParams: days_per_week={self.days_per_week!r} must be a whole number 1..7; default 5")
+            raise ValueError(
+                f"OutreachParams: days_per_week={self.days_per_week!r} must be a whole number 1..7; default 5"
+            )
         if not (0 < float(self.minutes_per_contact) <= 240):
             raise ValueError(
                 f"OutreachParams: minutes_per_contact={self.minutes_per_contact!r} must be in (0, 240]; default 15"
@@ -70,11 +80,15 @@ def contacts_per_person_month(risk_mix: dict | None = None) -> float:
 
 def contact_load(people, risk_mix: dict | None = None):
     """Contacts per month needed for ``people`` (scalar or array): people × mean contacts per person."""
-    return np.asarray(people, dtype="float64") * contacts_per_person_month(risk_mix) if not np.isscalar(people) \
+    return (
+        np.asarray(people, dtype="float64") * contacts_per_person_month(risk_mix)
+        if not np.isscalar(people)
         else float(people) * contacts_per_person_month(risk_mix)
+    )
 
 
 # --- peak windows -------------------------------------------------------------------------
+
 
 def _parse_days(text: str) -> np.ndarray | None:
     """Bool[7] of canonical peak days, or None when unknown."""
@@ -143,7 +157,10 @@ def _people(hotspots: pd.DataFrame, people) -> np.ndarray:
     if "people" in hotspots.columns:
         return hotspots["people"].to_numpy(dtype="float64")
     require_columns(hotspots, ["peak_min", "peak_max"], argument="hotspots", function="outreach")
-    return (hotspots["peak_min"].to_numpy(dtype="float64") + hotspots["peak_max"].to_numpy(dtype="float64")) / 2.0
+    return (
+        hotspots["peak_min"].to_numpy(dtype="float64")
+        + hotspots["peak_max"].to_numpy(dtype="float64")
+    ) / 2.0
 
 
 def presence_grid(hotspots: pd.DataFrame, *, people=None) -> pd.DataFrame:
@@ -159,7 +176,9 @@ def presence_grid(hotspots: pd.DataFrame, *, people=None) -> pd.DataFrame:
     mask, dk, hk = peak_mask(hotspots)
     weight = p * np.where(dk, 1.0, 1.0 / 7.0) * np.where(hk, 1.0, 1.0 / 24.0)
     grid = np.einsum("n,ndh->dh", weight, mask.astype("float64")) if len(p) else np.zeros((7, 24))
-    out = pd.DataFrame(grid, index=pd.Index(WEEKDAYS, name="day"), columns=pd.Index(HOURS, name="hour"))
+    out = pd.DataFrame(
+        grid, index=pd.Index(WEEKDAYS, name="day"), columns=pd.Index(HOURS, name="hour")
+    )
     out.attrs["people_without_peak_info"] = float(p[~(dk & hk)].sum()) if len(p) else 0.0
     out.attrs["people_total"] = float(p.sum()) if len(p) else 0.0
     return out
@@ -177,12 +196,22 @@ class Slot:
 
     def label(self) -> str:
         """e.g. 'Fri and Sat 20:00–24:00'."""
-        days = " and ".join(self.days) if len(self.days) <= 2 else ", ".join(self.days[:-1]) + " and " + self.days[-1]
+        days = (
+            " and ".join(self.days)
+            if len(self.days) <= 2
+            else ", ".join(self.days[:-1]) + " and " + self.days[-1]
+        )
         return f"{days} {self.start_h:02d}:00–{self.end_h:02d}:00"
 
 
-def best_slots(hotspots: pd.DataFrame, *, people=None, n_slots: int = 3, window_hours: int = 4,
-               max_days: int = 2) -> list[Slot]:
+def best_slots(
+    hotspots: pd.DataFrame,
+    *,
+    people=None,
+    n_slots: int = 3,
+    window_hours: int = 4,
+    max_days: int = 2,
+) -> list[Slot]:
     """The outreach windows that reach most people, chosen greedily (each adds the most new people).
 
     A window is up to ``max_days`` weekdays × one block of ``window_hours`` hours inside the day.
@@ -210,8 +239,12 @@ def best_slots(hotspots: pd.DataFrame, *, people=None, n_slots: int = 3, window_
     day_sets = [c for r in range(1, max_days + 1) for c in combinations(range(7), r)]
     # people-hours present at peak in each (day, window start): the tie-break between windows
     # that reach the same people (prefer the one where they are present longest)
-    hours_csum = np.concatenate([np.zeros((7, 1)), np.cumsum(np.einsum("n,ndh->dh", p * known, mask), axis=1)], axis=1)
-    presence = hours_csum[:, [s + window_hours for s in starts]] - hours_csum[:, starts]  # 7 × starts
+    hours_csum = np.concatenate(
+        [np.zeros((7, 1)), np.cumsum(np.einsum("n,ndh->dh", p * known, mask), axis=1)], axis=1
+    )
+    presence = (
+        hours_csum[:, [s + window_hours for s in starts]] - hours_csum[:, starts]
+    )  # 7 × starts
     remaining = p.copy()
     out: list[Slot] = []
     for _ in range(n_slots):
@@ -230,7 +263,15 @@ def best_slots(hotspots: pd.DataFrame, *, people=None, n_slots: int = 3, window_
         _, ds, s, reached = best
         gained = float(remaining[reached].sum())
         remaining = np.where(reached, 0.0, remaining)
-        out.append(Slot(tuple(WEEKDAYS[d] for d in ds), starts[s], starts[s] + window_hours, gained, gained / total))
+        out.append(
+            Slot(
+                tuple(WEEKDAYS[d] for d in ds),
+                starts[s],
+                starts[s] + window_hours,
+                gained,
+                gained / total,
+            )
+        )
     return out
 
 
@@ -247,6 +288,7 @@ def describe_best_slots(slots: list[Slot]) -> str:
 
 # --- weekly calendar ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class OutreachCalendar:
     """A weekly plan: ``visits`` [pe_id, day, start_h, end_h, hotspot_id, contacts_per_week] and
@@ -257,8 +299,9 @@ class OutreachCalendar:
     load: pd.DataFrame
 
 
-def weekly_calendar(assignments: pd.DataFrame, spots: pd.DataFrame,
-                    params: OutreachParams = OutreachParams()) -> OutreachCalendar:
+def weekly_calendar(
+    assignments: pd.DataFrame, spots: pd.DataFrame, params: OutreachParams = OutreachParams()
+) -> OutreachCalendar:
     """For each PE, a weekly plan visiting each of its spots inside the spot's peak window.
 
     ``assignments`` [hotspot_id, pe_id, people] (planning.caseloads), ``spots`` [hotspot_id,
@@ -268,7 +311,12 @@ def weekly_calendar(assignments: pd.DataFrame, spots: pd.DataFrame,
     ``hours_per_day`` a day on at most ``days_per_week`` days. A PE is overloaded when some
     hours cannot be placed or the contacts needed exceed capacity.
     """
-    require_columns(assignments, ["hotspot_id", "pe_id", "people"], argument="assignments", function="weekly_calendar")
+    require_columns(
+        assignments,
+        ["hotspot_id", "pe_id", "people"],
+        argument="assignments",
+        function="weekly_calendar",
+    )
     require_columns(spots, ["hotspot_id"], argument="spots", function="weekly_calendar")
     mix = dict(params.risk_mix)
     per_person = contacts_per_person_month(mix)
@@ -320,27 +368,68 @@ def weekly_calendar(assignments: pd.DataFrame, spots: pd.DataFrame,
                 # a contiguous block from the first free hour
                 block = [int(hours[0])]
                 for hh in hours[1:]:
-                    if hh == block[-1] + 1 and len(block) < need - placed and day_hours[d] + len(block) < params.hours_per_day:
+                    if (
+                        hh == block[-1] + 1
+                        and len(block) < need - placed
+                        and day_hours[d] + len(block) < params.hours_per_day
+                    ):
                         block.append(int(hh))
                     else:
                         break
                 used[d, block] = True
                 day_hours[d] += len(block)
                 placed += len(block)
-                visits.append((pe, WEEKDAYS[d], block[0], block[-1] + 1, h,
-                               contacts_week * len(block) / need if need else 0.0))
+                visits.append(
+                    (
+                        pe,
+                        WEEKDAYS[d],
+                        block[0],
+                        block[-1] + 1,
+                        h,
+                        contacts_week * len(block) / need if need else 0.0,
+                    )
+                )
             scheduled_total += placed
             if placed < need:
                 unscheduled += 1
         contacts_month = people * per_person
-        loads.append((pe, people, contacts_month, need_total, scheduled_total, cap_hours, capacity_contacts,
-                      100.0 * contacts_month / capacity_contacts, unscheduled,
-                      bool(unscheduled > 0 or contacts_month > capacity_contacts + 1e-9)))
-    visits_df = pd.DataFrame(visits, columns=["pe_id", "day", "start_h", "end_h", "hotspot_id", "contacts_per_week"])
-    load_df = pd.DataFrame(loads, columns=[
-        "pe_id", "people", "contacts_per_month", "hours_needed_per_week", "hours_scheduled_per_week",
-        "capacity_hours_per_week", "capacity_contacts_per_month", "load_pct", "unscheduled_spots", "overloaded"])
+        loads.append(
+            (
+                pe,
+                people,
+                contacts_month,
+                need_total,
+                scheduled_total,
+                cap_hours,
+                capacity_contacts,
+                100.0 * contacts_month / capacity_contacts,
+                unscheduled,
+                bool(unscheduled > 0 or contacts_month > capacity_contacts + 1e-9),
+            )
+        )
+    visits_df = pd.DataFrame(
+        visits, columns=["pe_id", "day", "start_h", "end_h", "hotspot_id", "contacts_per_week"]
+    )
+    load_df = pd.DataFrame(
+        loads,
+        columns=[
+            "pe_id",
+            "people",
+            "contacts_per_month",
+            "hours_needed_per_week",
+            "hours_scheduled_per_week",
+            "capacity_hours_per_week",
+            "capacity_contacts_per_month",
+            "load_pct",
+            "unscheduled_spots",
+            "overloaded",
+        ],
+    )
     day_order = {d: i for i, d in enumerate(WEEKDAYS)}
-    visits_df = visits_df.assign(_d=visits_df["day"].map(day_order)).sort_values(
-        ["pe_id", "_d", "start_h"], kind="stable").drop(columns="_d").reset_index(drop=True)
+    visits_df = (
+        visits_df.assign(_d=visits_df["day"].map(day_order))
+        .sort_values(["pe_id", "_d", "start_h"], kind="stable")
+        .drop(columns="_d")
+        .reset_index(drop=True)
+    )
     return OutreachCalendar(visits=visits_df, load=load_df)

@@ -28,23 +28,64 @@ from planning.schema import Dataset
 
 # Columns of a district row in the plan (and of `cli.py plan --json`), in order.
 DISTRICT_COLUMNS = [
-    "district", "region", "hotspots", "estimate_low", "estimate_mid", "estimate_high",
-    "planning_population", "enrolled", "coverage_low", "coverage_mid", "coverage_high", "gap",
-    "peer_educators", "outreach_workers", "condoms_per_month", "lubricant_per_month",
-    "test_kits_per_month", "cost_usd_month", "cost_usd_year", "share_within_distance",
-    "estimate_within_distance", "unserved_hotspots", "density_per_km2", "area_km2",
-    "priority_rank", "priority_score",
+    "district",
+    "region",
+    "hotspots",
+    "estimate_low",
+    "estimate_mid",
+    "estimate_high",
+    "planning_population",
+    "enrolled",
+    "coverage_low",
+    "coverage_mid",
+    "coverage_high",
+    "gap",
+    "peer_educators",
+    "outreach_workers",
+    "condoms_per_month",
+    "lubricant_per_month",
+    "test_kits_per_month",
+    "cost_usd_month",
+    "cost_usd_year",
+    "share_within_distance",
+    "estimate_within_distance",
+    "unserved_hotspots",
+    "density_per_km2",
+    "area_km2",
+    "priority_rank",
+    "priority_score",
 ]
 CAP_COLUMNS = ["funded_peer_educators", "covered_population"]
 # Summed from districts to regions and the nation.
 SUM_COLUMNS = [
-    "hotspots", "estimate_low", "estimate_mid", "estimate_high", "planning_population", "enrolled",
-    "gap", "peer_educators", "outreach_workers", "condoms_per_month", "lubricant_per_month",
-    "test_kits_per_month", "cost_usd_month", "cost_usd_year", "estimate_within_distance",
-    "unserved_hotspots", "area_km2", *CAP_COLUMNS,
+    "hotspots",
+    "estimate_low",
+    "estimate_mid",
+    "estimate_high",
+    "planning_population",
+    "enrolled",
+    "gap",
+    "peer_educators",
+    "outreach_workers",
+    "condoms_per_month",
+    "lubricant_per_month",
+    "test_kits_per_month",
+    "cost_usd_month",
+    "cost_usd_year",
+    "estimate_within_distance",
+    "unserved_hotspots",
+    "area_km2",
+    *CAP_COLUMNS,
 ]
-INT_COLUMNS = {"hotspots", "enrolled", "peer_educators", "outreach_workers", "unserved_hotspots",
-               "priority_rank", "funded_peer_educators"}
+INT_COLUMNS = {
+    "hotspots",
+    "enrolled",
+    "peer_educators",
+    "outreach_workers",
+    "unserved_hotspots",
+    "priority_rank",
+    "funded_peer_educators",
+}
 HOTSPOT_DETAIL = "hotspot-level: contains locations — handle as confidential"
 AGGREGATE_DETAIL = "district aggregates: no hotspot locations"
 
@@ -68,8 +109,12 @@ class Plan:
 
     def without_hotspots(self) -> Plan:
         """The same plan with an empty hotspot table: safe for aggregate-only views and exports."""
-        return replace(self, hotspots=self.hotspots.iloc[0:0][[c for c in self.hotspots.columns
-                                                               if c not in ("latitude", "longitude")]])
+        return replace(
+            self,
+            hotspots=self.hotspots.iloc[0:0][
+                [c for c in self.hotspots.columns if c not in ("latitude", "longitude")]
+            ],
+        )
 
     def to_json_dict(self) -> dict[str, Any]:
         """The `cli.py plan --json` object (schemas/plan.schema.json): district aggregates only.
@@ -77,7 +122,11 @@ class Plan:
         NaN and infinities become null, integer columns ints.
         """
         out: dict[str, Any] = {
-            "dataset": {"name": self.dataset_name, "synthetic": self.synthetic, "level_of_detail": AGGREGATE_DETAIL},
+            "dataset": {
+                "name": self.dataset_name,
+                "synthetic": self.synthetic,
+                "level_of_detail": AGGREGATE_DETAIL,
+            },
             "parameters": _json_value(self.parameters),
             "totals": _json_value(self.totals),
             "regions": _records(self.regions),
@@ -148,7 +197,9 @@ def aggregate(districts: pd.DataFrame, by: str | None) -> pd.DataFrame:
     summed["coverage_low"] = _ratio(summed["enrolled"], summed["estimate_high"])
     summed["coverage_mid"] = _ratio(summed["enrolled"], summed["estimate_mid"])
     summed["coverage_high"] = _ratio(summed["enrolled"], summed["estimate_low"])
-    summed["share_within_distance"] = _ratio(summed["estimate_within_distance"], summed["planning_population"])
+    summed["share_within_distance"] = _ratio(
+        summed["estimate_within_distance"], summed["planning_population"]
+    )
     summed["density_per_km2"] = _ratio(summed["estimate_mid"], summed["area_km2"])
     for c in INT_COLUMNS & set(summed.columns):
         summed[c] = summed[c].astype("int64")
@@ -163,7 +214,9 @@ def build_plan(dataset: Dataset, scenario: Scenario) -> Plan:
     Raises ScenarioError when a parameter does not fit the data (e.g. a period with no records).
     """
     s = scenario
-    hotspot_est = estimates.hotspot_estimates(dataset.hotspots, basis=s.basis, duplication_rate=s.duplication)
+    hotspot_est = estimates.hotspot_estimates(
+        dataset.hotspots, basis=s.basis, duplication_rate=s.duplication
+    )
     district_est = estimates.rollup(hotspot_est, dataset.boundaries, level="district")
     if s.period is not None:
         available = coverage.periods(dataset.enrolment)
@@ -176,9 +229,16 @@ def build_plan(dataset: Dataset, scenario: Scenario) -> Plan:
     used_period = str(enrolled["period"].iloc[0]) if len(enrolled) else ""
     covered = coverage.coverage_table(district_est, enrolled, level=s.level, target=s.target)
 
-    nearest = access.nearest_site_km(dataset.hotspots, dataset.sites, dataset.crs_projected, service=s.service)
-    reach = access.access_by_district(hotspot_est, nearest, distance_km=s.distance_km, level=s.level,
-                                      boundaries=dataset.boundaries)
+    nearest = access.nearest_site_km(
+        dataset.hotspots, dataset.sites, dataset.crs_projected, service=s.service
+    )
+    reach = access.access_by_district(
+        hotspot_est,
+        nearest,
+        distance_km=s.distance_km,
+        level=s.level,
+        boundaries=dataset.boundaries,
+    )
     districts = covered.merge(reach, on="district", how="left")
     districts["estimate_within_distance"] = districts["estimate_within_distance"].fillna(0.0)
     districts["unserved_hotspots"] = districts["unserved_hotspots"].fillna(0).astype("int64")
@@ -202,24 +262,40 @@ def build_plan(dataset: Dataset, scenario: Scenario) -> Plan:
     national = aggregate(districts, None)
     national.insert(1, "name", dataset.name)
     totals = {k: v for k, v in national.iloc[0].to_dict().items() if k not in ("level", "name")}
-    totals["districts"] = int(len(districts))
+    totals["districts"] = len(districts)
 
     hotspots = hotspot_est.copy()
     hotspots["planning_population"] = hotspots[f"estimate_{s.level}"]
-    hotspots = hotspots.merge(nearest[["hotspot_id", "nearest_site_id", "distance_km"]], on="hotspot_id", how="left")
+    hotspots = hotspots.merge(
+        nearest[["hotspot_id", "nearest_site_id", "distance_km"]], on="hotspot_id", how="left"
+    )
     hotspots["within_distance"] = hotspots["distance_km"].to_numpy() <= s.distance_km
 
     parameters = s.to_dict()
     parameters["period"] = used_period
     parameters["cap_peer_educators"] = cap
     parameters["cost_usd_per_pe_month"] = s.cost_usd_per_pe_month() if s.costed else None
-    parameters["not_costed"] = [c for c in s.to_dict() if c.endswith(("_usd_month", "_cost_usd"))
-                                and c != "budget_usd_month" and getattr(s, c) is None]
+    parameters["not_costed"] = [
+        c
+        for c in s.to_dict()
+        if c.endswith(("_usd_month", "_cost_usd"))
+        and c != "budget_usd_month"
+        and getattr(s, c) is None
+    ]
     return Plan(
-        scenario=s, parameters=parameters, national=national, regions=regions, districts=districts,
-        hotspots=hotspots, totals=totals, allocation=alloc, allocation_totals=alloc_totals,
-        dataset_name=dataset.name, synthetic=bool(dataset.synthetic), warnings=s.warnings(),
+        scenario=s,
+        parameters=parameters,
+        national=national,
+        regions=regions,
+        districts=districts,
+        hotspots=hotspots,
+        totals=totals,
+        allocation=alloc,
+        allocation_totals=alloc_totals,
+        dataset_name=dataset.name,
+        synthetic=bool(dataset.synthetic),
+        warnings=s.warnings(),
     )
 
 
-__all__ = ["Plan", "build_plan", "aggregate", "DISTRICT_COLUMNS", "CAP_COLUMNS", "RESOURCE_COLUMNS"]
+__all__ = ["CAP_COLUMNS", "DISTRICT_COLUMNS", "RESOURCE_COLUMNS", "Plan", "aggregate", "build_plan"]

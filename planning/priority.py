@@ -30,7 +30,9 @@ def _name_key(frame: pd.DataFrame) -> str | None:
     return None
 
 
-def rank_districts(districts: pd.DataFrame, *, score: tuple[str, ...] | list[str] = DEFAULT_PRIORITY_SCORE) -> pd.DataFrame:
+def rank_districts(
+    districts: pd.DataFrame, *, score: tuple[str, ...] | list[str] = DEFAULT_PRIORITY_SCORE
+) -> pd.DataFrame:
     """Rank areas by ``score`` (see the module docstring); adds priority_rank and priority_score.
 
     priority_rank is 1 for the first area to fund, n for the last (a total order). priority_score
@@ -41,7 +43,9 @@ def rank_districts(districts: pd.DataFrame, *, score: tuple[str, ...] | list[str
     if isinstance(score, str):
         score = (score,)
     if len(score) == 0:
-        raise ValueError(f"{fn}: score=() is empty; give column names such as {DEFAULT_PRIORITY_SCORE}")
+        raise ValueError(
+            f"{fn}: score=() is empty; give column names such as {DEFAULT_PRIORITY_SCORE}"
+        )
     columns = [name[1:] if name.startswith("-") else name for name in score]
     require_columns(districts, columns, argument="districts", function=fn)
     sort_cols, ascending = [], []
@@ -59,7 +63,9 @@ def rank_districts(districts: pd.DataFrame, *, score: tuple[str, ...] | list[str
     work["_pos"] = np.arange(len(districts))
     sort_cols.append("_pos")
     ascending.append(True)
-    order = work.sort_values(sort_cols, ascending=ascending, na_position="last", kind="stable")["_pos"].to_numpy()
+    order = work.sort_values(sort_cols, ascending=ascending, na_position="last", kind="stable")[
+        "_pos"
+    ].to_numpy()
     rank = np.empty(len(districts), dtype="int64")
     rank[order] = np.arange(1, len(districts) + 1)
     n = max(len(districts), 1)
@@ -79,15 +85,21 @@ def cumulative_share(districts: pd.DataFrame, *, value: str = "estimate_mid") ->
     fn = "cumulative_share"
     require_columns(districts, [value], argument="districts", function=fn)
     key = _name_key(districts) or "district"
-    names = text_column(districts, key) if key in districts.columns else pd.Series(
-        [str(i) for i in range(len(districts))], dtype="str"
+    names = (
+        text_column(districts, key)
+        if key in districts.columns
+        else pd.Series([str(i) for i in range(len(districts))], dtype="str")
     )
     values = pd.to_numeric(districts[value], errors="coerce").fillna(0.0).to_numpy(dtype="float64")
     if (values < 0).any():
         bad = names.to_numpy()[values < 0][0]
-        raise ValueError(f"{fn}: {value} is negative for {key} {bad!r}; a population share needs values >= 0")
+        raise ValueError(
+            f"{fn}: {value} is negative for {key} {bad!r}; a population share needs values >= 0"
+        )
     curve = pd.DataFrame({key: names.to_numpy(), "value": values})
-    curve = curve.sort_values(["value", key], ascending=[False, True], kind="stable").reset_index(drop=True)
+    curve = curve.sort_values(["value", key], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
     total = curve["value"].sum()
     if total > 0:
         curve["share"] = curve["value"] / total
@@ -99,7 +111,9 @@ def cumulative_share(districts: pd.DataFrame, *, value: str = "estimate_mid") ->
     return curve
 
 
-def smallest_k_holding(districts: pd.DataFrame, share: float = 0.8, *, value: str = "estimate_mid") -> tuple[int, float]:
+def smallest_k_holding(
+    districts: pd.DataFrame, share: float = 0.8, *, value: str = "estimate_mid"
+) -> tuple[int, float]:
     """The smallest k such that the k largest areas hold at least ``share`` of ``value``, and their share.
 
     Example (DESIGN.md s.3, Mauritius): 4 of 9 districts held over 80% → (4, 0.8x).
@@ -114,7 +128,9 @@ def smallest_k_holding(districts: pd.DataFrame, share: float = 0.8, *, value: st
         raise ValueError(f"{fn}: share={share!r} must be in (0, 1], e.g. 0.8 for 80%")
     curve = cumulative_share(districts, value=value)
     if curve.empty or not np.isfinite(curve["cumulative_share"]).any():
-        raise ValueError(f"{fn}: the total of {value} is 0 over {len(curve)} areas; there is no share to hold")
+        raise ValueError(
+            f"{fn}: the total of {value} is 0 over {len(curve)} areas; there is no share to hold"
+        )
     cumulative = curve["cumulative_share"].to_numpy()
     # A tolerance so a float sum like 0.7999999999 still counts as holding 80%.
     k_index = int(np.argmax(cumulative >= wanted - 1e-12))

@@ -24,8 +24,13 @@ from planning.scenario import Scenario
 CEIL_EPSILON = 1e-9
 
 RESOURCE_COLUMNS = [
-    "peer_educators", "outreach_workers", "condoms_per_month", "lubricant_per_month",
-    "test_kits_per_month", "cost_usd_month", "cost_usd_year",
+    "peer_educators",
+    "outreach_workers",
+    "condoms_per_month",
+    "lubricant_per_month",
+    "test_kits_per_month",
+    "cost_usd_month",
+    "cost_usd_year",
 ]
 
 
@@ -35,7 +40,9 @@ def ceil_people(values: np.ndarray | pd.Series | float) -> np.ndarray:
     return np.maximum(np.ceil(arr - CEIL_EPSILON * np.maximum(1.0, np.abs(arr))), 0).astype("int64")
 
 
-def peer_educators_needed(planning_population, people_per_pe: float, target: float = 1.0) -> np.ndarray:
+def peer_educators_needed(
+    planning_population, people_per_pe: float, target: float = 1.0
+) -> np.ndarray:
     """⌈planning_population × target ÷ people_per_pe⌉ per area (DESIGN.md s.3; PM paper Table 1)."""
     if people_per_pe <= 0:
         raise ValueError(f"people_per_pe {people_per_pe!r} must be > 0; use 50–75 (DESIGN.md s.3).")
@@ -49,11 +56,19 @@ def outreach_workers_needed(peer_educators, pe_per_orw: float) -> np.ndarray:
     return ceil_people(np.asarray(peer_educators, dtype="float64") / pe_per_orw)
 
 
-def condoms_per_month(planning_population, condoms_per_person_month: float, target: float = 1.0,
-                      buffer_stock_pct: float = 0.0) -> np.ndarray:
+def condoms_per_month(
+    planning_population,
+    condoms_per_person_month: float,
+    target: float = 1.0,
+    buffer_stock_pct: float = 0.0,
+) -> np.ndarray:
     """planning_population × target × condoms_per_person_month × (1 + buffer_stock_pct/100) (Mombasa: 35–40)."""
-    return (np.asarray(planning_population, dtype="float64") * target * condoms_per_person_month
-            * (1 + buffer_stock_pct / 100))
+    return (
+        np.asarray(planning_population, dtype="float64")
+        * target
+        * condoms_per_person_month
+        * (1 + buffer_stock_pct / 100)
+    )
 
 
 def resource_table(areas: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

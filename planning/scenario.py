@@ -121,8 +121,11 @@ USUAL: dict[str, tuple[float, float]] = {
     "condoms_per_person_month": (35, 40),
 }
 COST_FIELDS = (
-    "pe_stipend_usd_month", "orw_salary_usd_month",
-    "condom_unit_cost_usd", "lubricant_unit_cost_usd", "test_kit_unit_cost_usd",
+    "pe_stipend_usd_month",
+    "orw_salary_usd_month",
+    "condom_unit_cost_usd",
+    "lubricant_unit_cost_usd",
+    "test_kit_unit_cost_usd",
 )
 _INT_FIELDS = {"people_per_pe", "pe_per_orw", "max_pe"}
 _TEXT_FIELDS = {"basis", "level", "service", "period"}
@@ -177,19 +180,31 @@ class Scenario:
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ScenarioError(f"{name} {value!r} is not a number ({UNITS[name]}); give a number.")
+                raise ScenarioError(
+                    f"{name} {value!r} is not a number ({UNITS[name]}); give a number."
+                )
             if not math.isfinite(value):
-                raise ScenarioError(f"{name} {value!r} is not a finite number; give a number between {low:g} and {high:g}.")
+                raise ScenarioError(
+                    f"{name} {value!r} is not a finite number; give a number between {low:g} and {high:g}."
+                )
             if not low <= value <= high:
                 raise ScenarioError(_refusal(name, value))
         if self.max_pe is not None and int(self.max_pe) != self.max_pe:
-            raise ScenarioError(f"max_pe {self.max_pe!r} is not a whole number of peer educators; give an integer.")
+            raise ScenarioError(
+                f"max_pe {self.max_pe!r} is not a whole number of peer educators; give an integer."
+            )
         if self.basis not in BASES:
-            raise ScenarioError(f"basis {self.basis!r} is not one of {', '.join(BASES)}; source: {SOURCES['basis']}.")
+            raise ScenarioError(
+                f"basis {self.basis!r} is not one of {', '.join(BASES)}; source: {SOURCES['basis']}."
+            )
         if self.level not in LEVELS:
-            raise ScenarioError(f"level {self.level!r} is not one of {', '.join(LEVELS)}; source: {SOURCES['level']}.")
+            raise ScenarioError(
+                f"level {self.level!r} is not one of {', '.join(LEVELS)}; source: {SOURCES['level']}."
+            )
         if self.service not in (None, *SERVICES):
-            raise ScenarioError(f"service {self.service!r} is not one of {', '.join(SERVICES)}; leave it empty for any site.")
+            raise ScenarioError(
+                f"service {self.service!r} is not one of {', '.join(SERVICES)}; leave it empty for any site."
+            )
         if self.max_pe is not None and self.budget_usd_month is not None:
             raise ScenarioError(
                 f"max_pe {self.max_pe} and budget_usd_month {self.budget_usd_month:g} are both set; "
@@ -243,7 +258,9 @@ class Scenario:
         for name, (low, high) in USUAL.items():
             value = getattr(self, name)
             if not low <= value <= high:
-                notes.append(f"{name} {value:g} is outside the usual {low:g}–{high:g} ({SOURCES[name]}).")
+                notes.append(
+                    f"{name} {value:g} is outside the usual {low:g}–{high:g} ({SOURCES[name]})."
+                )
         return notes
 
     def to_dict(self) -> dict[str, Any]:
@@ -263,7 +280,13 @@ class Scenario:
             value = getattr(self, f.name)
             if value is None or value == getattr(default, f.name):
                 continue
-            out[f.name] = value if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
+            out[f.name] = (
+                value
+                if isinstance(value, str)
+                else f"{value:g}"
+                if isinstance(value, float)
+                else str(value)
+            )
         return out
 
     @classmethod
@@ -275,11 +298,15 @@ class Scenario:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(query) - names)
         if strict and unknown:
-            raise ScenarioError(f"unknown scenario parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}.")
+            raise ScenarioError(
+                f"unknown scenario parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}."
+            )
         values: dict[str, Any] = {}
         for name in names & set(query):
             raw = query[name]
-            if raw is None or (isinstance(raw, str) and raw.strip() in ("", "None", "none", "null")):
+            if raw is None or (
+                isinstance(raw, str) and raw.strip() in ("", "None", "none", "null")
+            ):
                 continue
             values[name] = _parse(name, raw)
         return cls(**values)
@@ -296,7 +323,9 @@ def _parse(name: str, raw: Any) -> Any:
         try:
             value = float(str(raw).strip().replace(",", ""))
         except ValueError:
-            raise ScenarioError(f"{name} {raw!r} is not a number ({UNITS[name]}); give a number.") from None
+            raise ScenarioError(
+                f"{name} {raw!r} is not a number ({UNITS[name]}); give a number."
+            ) from None
     if name in _INT_FIELDS and float(value).is_integer():
         return int(value)
     return value
@@ -308,11 +337,13 @@ def parameter_rows(scenario: Scenario) -> list[dict[str, Any]]:
     for f in fields(scenario):
         value = getattr(scenario, f.name)
         low_high = RANGES.get(f.name)
-        rows.append({
-            "parameter": f.name,
-            "value": "not set" if value is None else value,
-            "unit": UNITS[f.name],
-            "allowed": f"{low_high[0]:g}–{low_high[1]:g}" if low_high else "",
-            "source": SOURCES[f.name],
-        })
+        rows.append(
+            {
+                "parameter": f.name,
+                "value": "not set" if value is None else value,
+                "unit": UNITS[f.name],
+                "allowed": f"{low_high[0]:g}–{low_high[1]:g}" if low_high else "",
+                "source": SOURCES[f.name],
+            }
+        )
     return rows

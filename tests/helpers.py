@@ -25,7 +25,7 @@ def import_page(name: str, data_dir: Path = DEMO_DIR) -> ModuleType:
     """Import ``pages.<name>`` under a pages-enabled Dash app (register_page needs one), on ``data_dir``."""
     import dash
 
-    from data_loaders import store
+    from services import datasets as store
 
     dash.Dash(__name__, use_pages=True, pages_folder="")
     store.set_default_folder(data_dir)

@@ -14,8 +14,13 @@ DEMO = ROOT / "data" / "demo"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "cli.py", "caseloads", "--data", str(DEMO), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "cli.py", "caseloads", "--data", str(DEMO), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_json_for_one_district_has_the_issue_shape_and_adds_up():
@@ -52,10 +57,18 @@ def test_out_workbook_and_keep_round_trip(tmp_path):
     assert first.returncode == 0, first.stderr
     wb = openpyxl.load_workbook(book, read_only=True)
     assert {"summary", "assignments"} <= set(wb.sheetnames)
-    before = {(h["hotspot_id"], pe["pe_id"]) for pe in json.loads(first.stdout)["peer_educators"] for h in pe["hotspots"]}
+    before = {
+        (h["hotspot_id"], pe["pe_id"])
+        for pe in json.loads(first.stdout)["peer_educators"]
+        for h in pe["hotspots"]
+    }
     again = run_cli("--district", "Mzimba", "--keep", str(book), "--json")
     assert again.returncode == 0, again.stderr
-    after = {(h["hotspot_id"], pe["pe_id"]) for pe in json.loads(again.stdout)["peer_educators"] for h in pe["hotspots"]}
+    after = {
+        (h["hotspot_id"], pe["pe_id"])
+        for pe in json.loads(again.stdout)["peer_educators"]
+        for h in pe["hotspots"]
+    }
     assert after == before
 
 
@@ -67,4 +80,8 @@ def test_bad_parameters_exit_2_with_a_message():
     out = run_cli("--keep", "/nonexistent/keep.csv")
     assert out.returncode == 2 and "keep file" in out.stderr
     out = run_cli("--district", "Lilongwe", "--local-reach-factor", "0")
-    assert out.returncode == 2 and "local_reach_factor=0.0" in out.stderr and "Traceback" not in out.stderr
+    assert (
+        out.returncode == 2
+        and "local_reach_factor=0.0" in out.stderr
+        and "Traceback" not in out.stderr
+    )

@@ -26,8 +26,13 @@ def _plan_json(capsys, *flags: str) -> dict:
 
 
 def test_json_end_to_end_in_a_subprocess_matches_schema():
-    done = subprocess.run([sys.executable, "cli.py", "plan", "--data", str(DEMO), "--json"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "cli.py", "plan", "--data", str(DEMO), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     jsonschema.validate(data, SCHEMA)
@@ -46,10 +51,26 @@ def test_json_end_to_end_in_a_subprocess_matches_schema():
 
 def test_flags_change_the_plan_and_cap_adds_allocation(capsys):
     base = _plan_json(capsys)
-    high = _plan_json(capsys, "--level", "high", "--people-per-pe", "75", "--target", "0.8", "--max-pe", "100",
-                      "--condoms-per-person", "35", "--distance-km", "10")
+    high = _plan_json(
+        capsys,
+        "--level",
+        "high",
+        "--people-per-pe",
+        "75",
+        "--target",
+        "0.8",
+        "--max-pe",
+        "100",
+        "--condoms-per-person",
+        "35",
+        "--distance-km",
+        "10",
+    )
     jsonschema.validate(high, SCHEMA)
-    assert high["parameters"]["people_per_pe"] == 75 and high["parameters"]["cap_peer_educators"] == 100
+    assert (
+        high["parameters"]["people_per_pe"] == 75
+        and high["parameters"]["cap_peer_educators"] == 100
+    )
     assert high["totals"]["planning_population"] == base["totals"]["estimate_high"]
     assert high["totals"]["funded_peer_educators"] == 100
     assert high["totals"]["covered_population"] <= high["totals"]["planning_population"] * 0.8
@@ -71,12 +92,15 @@ def test_budget_needs_costs_and_buys_pes(capsys):
     assert data["totals"]["cost_usd_month"] is not None
 
 
-@pytest.mark.parametrize("flags,message", [
-    (["--people-per-pe", "30"], "people_per_pe 30 is outside 35–90"),
-    (["--target", "2"], "target 2 is outside 0–1"),
-    (["--duplication", "abc"], "duplication 'abc' is not a number"),
-    (["--period", "2019-Q1"], "period '2019-Q1' has no enrolment records"),
-])
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--people-per-pe", "30"], "people_per_pe 30 is outside 35–90"),
+        (["--target", "2"], "target 2 is outside 0–1"),
+        (["--duplication", "abc"], "duplication 'abc' is not a number"),
+        (["--period", "2019-Q1"], "period '2019-Q1' has no enrolment records"),
+    ],
+)
 def test_bad_parameters_give_one_message_and_exit_2(capsys, flags, message):
     assert cli.main(["plan", "--data", str(DEMO), *flags]) == 2
     captured = capsys.readouterr()
@@ -107,7 +131,14 @@ def test_human_table_is_short_and_readable(capsys):
     lines = out.splitlines()
     assert lines[0] == "SYNTHETIC DEMO DATA"
     assert any(line.strip().startswith("Total") for line in lines)
-    assert max(len(line) for line in lines if "|" not in line and not line.startswith(("Malawi", "Cost", "Lubricant", "Note"))) <= 120
+    assert (
+        max(
+            len(line)
+            for line in lines
+            if "|" not in line and not line.startswith(("Malawi", "Cost", "Lubricant", "Note"))
+        )
+        <= 120
+    )
     assert "Cost: USD" in out and "not costed: orw_salary_usd_month" in out
     assert cli.main(["plan", "--data", str(DEMO)]) == 0
     assert "Cost: not costed" in capsys.readouterr().out
@@ -128,11 +159,18 @@ def test_workbook_cell_by_cell_for_one_district(tmp_path, capsys):
     assert len(found) == 1
     cells = dict(zip(headers, found[0]))
     expected = {
-        "Region": row["region"], "Hotspots": row["hotspots"], "Planning population (people)": row["planning_population"],
-        "Enrolled (people)": row["enrolled"], "Coverage mid (%)": row["coverage_mid"], "Gap (people)": row["gap"],
-        "PEs needed": row["peer_educators"], "ORWs needed": row["outreach_workers"],
-        "Condoms / month": row["condoms_per_month"], "Cost (USD / month)": row["cost_usd_month"],
-        "Within distance of a site (%)": row["share_within_distance"], "Priority rank": row["priority_rank"],
+        "Region": row["region"],
+        "Hotspots": row["hotspots"],
+        "Planning population (people)": row["planning_population"],
+        "Enrolled (people)": row["enrolled"],
+        "Coverage mid (%)": row["coverage_mid"],
+        "Gap (people)": row["gap"],
+        "PEs needed": row["peer_educators"],
+        "ORWs needed": row["outreach_workers"],
+        "Condoms / month": row["condoms_per_month"],
+        "Cost (USD / month)": row["cost_usd_month"],
+        "Within distance of a site (%)": row["share_within_distance"],
+        "Priority rank": row["priority_rank"],
     }
     for header, value in expected.items():
         assert cells[header].value == pytest.approx(value), header
@@ -160,12 +198,16 @@ def test_dataset_toml_parameters_are_defaults_and_checked(tmp_path, capsys):
     folder = tmp_path / "params"
     shutil.copytree(DEMO, folder)
     toml = (folder / "dataset.toml").read_text(encoding="utf-8")
-    (folder / "dataset.toml").write_text(toml + "\n[parameters]\npeople_per_pe = 75\n", encoding="utf-8")
+    (folder / "dataset.toml").write_text(
+        toml + "\n[parameters]\npeople_per_pe = 75\n", encoding="utf-8"
+    )
     assert cli.main(["plan", "--data", str(folder), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["parameters"]["people_per_pe"] == 75
     assert cli.main(["plan", "--data", str(folder), "--json", "--people-per-pe", "50"]) == 0
     assert json.loads(capsys.readouterr().out)["parameters"]["people_per_pe"] == 50
-    (folder / "dataset.toml").write_text(toml + "\n[parameters]\npeople_per_pee = 75\n", encoding="utf-8")
+    (folder / "dataset.toml").write_text(
+        toml + "\n[parameters]\npeople_per_pee = 75\n", encoding="utf-8"
+    )
     assert cli.main(["plan", "--data", str(folder)]) == 2
     assert "dataset.toml [parameters]" in capsys.readouterr().err

@@ -15,8 +15,13 @@ FAULTY_FATAL = ROOT / "tests" / "fixtures" / "faulty_fatal"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), "validate", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "validate", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -27,28 +32,41 @@ def faulty_text():
     return result.stdout
 
 
-@pytest.mark.parametrize("file,row,column,phrase", [
-    ("hotspots", 3, "typical_max", 'typical_max "about 20" is not a number: write a whole number such as 20'),
-    ("hotspots", 4, "latitude", "latitude 93.1 is outside -90..90"),
-    ("hotspots", 5, "latitude", "latitude and longitude look swapped"),
-    ("hotspots", 6, "peak_min", "peak_min 30 > peak_max 12"),
-    ("hotspots", 7, "typical_min", "typical_min -3 is negative"),
-    ("hotspots", 8, "hotspot_id", 'duplicate hotspot_id "HS-002": row 3 has the same id'),
-    ("hotspots", 9, "district", 'district "Harrare" is not in the boundaries — did you mean "Harare"?'),
-    ("hotspots", 10, "district", 'stated district "Mutare" disagrees with the polygon'),
-    ("hotspots", 11, "latitude", "lies outside every district: check the coordinates"),
-    ("hotspots", 13, "peak_max", "peak_max 12.5 is not a whole number"),
-    ("sites", 3, "latitude", "site has no coordinates"),
-    ("sites", 4, "site_id", 'duplicate site_id "SITE-1": row 2'),
-    ("enrolment", 3, "hotspot_id", 'hotspot_id "HS-999" is not in hotspots'),
-    ("enrolment", 4, "site_id", 'site_id "SITE-9" is not in sites'),
-    ("enrolment", 5, "hotspot_id", "which was rejected: fix that row first"),
-    ("enrolment", 6, "period", 'period "Sept 2025" is not a period'),
-    ("enrolment", 7, "district", 'did you mean "Bulawayo"?'),
-    ("boundaries", 4, "district", 'duplicate district "Harare": features 1 and 4'),
-    ("boundaries", 5, "geometry", "overlap by"),
-    ("boundaries", 6, "geometry", "repaired with make_valid"),
-])
+@pytest.mark.parametrize(
+    "file,row,column,phrase",
+    [
+        (
+            "hotspots",
+            3,
+            "typical_max",
+            'typical_max "about 20" is not a number: write a whole number such as 20',
+        ),
+        ("hotspots", 4, "latitude", "latitude 93.1 is outside -90..90"),
+        ("hotspots", 5, "latitude", "latitude and longitude look swapped"),
+        ("hotspots", 6, "peak_min", "peak_min 30 > peak_max 12"),
+        ("hotspots", 7, "typical_min", "typical_min -3 is negative"),
+        ("hotspots", 8, "hotspot_id", 'duplicate hotspot_id "HS-002": row 3 has the same id'),
+        (
+            "hotspots",
+            9,
+            "district",
+            'district "Harrare" is not in the boundaries — did you mean "Harare"?',
+        ),
+        ("hotspots", 10, "district", 'stated district "Mutare" disagrees with the polygon'),
+        ("hotspots", 11, "latitude", "lies outside every district: check the coordinates"),
+        ("hotspots", 13, "peak_max", "peak_max 12.5 is not a whole number"),
+        ("sites", 3, "latitude", "site has no coordinates"),
+        ("sites", 4, "site_id", 'duplicate site_id "SITE-1": row 2'),
+        ("enrolment", 3, "hotspot_id", 'hotspot_id "HS-999" is not in hotspots'),
+        ("enrolment", 4, "site_id", 'site_id "SITE-9" is not in sites'),
+        ("enrolment", 5, "hotspot_id", "which was rejected: fix that row first"),
+        ("enrolment", 6, "period", 'period "Sept 2025" is not a period'),
+        ("enrolment", 7, "district", 'did you mean "Bulawayo"?'),
+        ("boundaries", 4, "district", 'duplicate district "Harare": features 1 and 4'),
+        ("boundaries", 5, "geometry", "overlap by"),
+        ("boundaries", 6, "geometry", "repaired with make_valid"),
+    ],
+)
 def test_each_fault_is_printed_with_its_row(faulty_text, file, row, column, phrase):
     lines = [line.split() for line in faulty_text.splitlines() if phrase in line]
     assert lines, f"{phrase!r} not printed"
@@ -59,8 +77,14 @@ def test_counts_table_adds_up(faulty_text):
     counts = {}
     for line in faulty_text.splitlines():
         cells = line.split()
-        if cells and cells[0] in ("boundaries", "hotspots", "sites", "enrolment") and len(cells) >= 4 \
-                and cells[-1].isdigit() and cells[-2].isdigit() and cells[-3].isdigit():
+        if (
+            cells
+            and cells[0] in ("boundaries", "hotspots", "sites", "enrolment")
+            and len(cells) >= 4
+            and cells[-1].isdigit()
+            and cells[-2].isdigit()
+            and cells[-3].isdigit()
+        ):
             counts.setdefault(cells[0], tuple(int(c) for c in cells[-3:]))
     assert counts["hotspots"] == (12, 3, 9)
     for rows, accepted, rejected in counts.values():
@@ -75,10 +99,17 @@ def test_json_object():
     assert data["files"]["hotspots"] == {"rows": 12, "accepted": 3, "rejected": 9}
     assert set(data["files"]) == {"boundaries", "hotspots", "sites", "enrolment"}
     latitude = [p for p in data["problems"] if p["file"] == "hotspots" and p["row"] == 4]
-    assert latitude == [{"file": "hotspots", "row": 4, "column": "latitude", "value": "93.1",
-                         "severity": "error",
-                         "message": "latitude 93.1 is outside -90..90: check the value "
-                                    "(latitude and longitude swapped?)"}]
+    assert latitude == [
+        {
+            "file": "hotspots",
+            "row": 4,
+            "column": "latitude",
+            "value": "93.1",
+            "severity": "error",
+            "message": "latitude 93.1 is outside -90..90: check the value "
+            "(latitude and longitude swapped?)",
+        }
+    ]
     for files in data["files"].values():
         assert files["accepted"] + files["rejected"] == files["rows"]
 

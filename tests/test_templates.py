@@ -11,16 +11,25 @@ import pytest
 
 from data_loaders.dataset import load_dataset
 from planning.schema import (
-    ENROLMENT_OPTIONAL_COUNTS, ENROLMENT_REQUIRED, HOTSPOT_COLUMNS, HOTSPOT_REQUIRED, SITE_COLUMNS,
+    ENROLMENT_OPTIONAL_COUNTS,
+    ENROLMENT_REQUIRED,
+    HOTSPOT_COLUMNS,
+    HOTSPOT_REQUIRED,
+    SITE_COLUMNS,
     SITE_REQUIRED,
 )
-
 from tests.helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = ROOT / "data" / "templates"
 DEMO_BOUNDARIES = ROOT / "data" / "demo" / "boundaries.geojson"
-TEXT_FILES = ["README.md", "dataset.toml", "enrolment_template.csv", "hotspots_template.csv", "sites_template.csv"]
+TEXT_FILES = [
+    "README.md",
+    "dataset.toml",
+    "enrolment_template.csv",
+    "hotspots_template.csv",
+    "sites_template.csv",
+]
 
 
 build_templates = load_script("build_templates", TEMPLATES_DIR / "build_templates.py")
@@ -42,19 +51,29 @@ def test_committed_templates_equal_a_fresh_build(fresh):
         )
     committed_wb = openpyxl.load_workbook(TEMPLATES_DIR / "dataset_template.xlsx")
     fresh_wb = openpyxl.load_workbook(fresh / "dataset_template.xlsx")
-    assert committed_wb.sheetnames == fresh_wb.sheetnames == ["README", "hotspots", "sites", "enrolment"]
+    assert (
+        committed_wb.sheetnames
+        == fresh_wb.sheetnames
+        == ["README", "hotspots", "sites", "enrolment"]
+    )
     for name in fresh_wb.sheetnames:
-        assert list(committed_wb[name].values) == list(fresh_wb[name].values), f"sheet {name} is stale"
+        assert list(committed_wb[name].values) == list(fresh_wb[name].values), (
+            f"sheet {name} is stale"
+        )
 
 
 def test_templates_use_the_canonical_column_names(fresh):
     hotspots = pd.read_csv(fresh / "hotspots_template.csv", dtype=str)
     sites = pd.read_csv(fresh / "sites_template.csv", dtype=str)
     enrolment = pd.read_csv(fresh / "enrolment_template.csv", dtype=str)
-    assert set(HOTSPOT_REQUIRED) <= set(hotspots.columns) and set(hotspots.columns) <= set(HOTSPOT_COLUMNS)
+    assert set(HOTSPOT_REQUIRED) <= set(hotspots.columns) and set(hotspots.columns) <= set(
+        HOTSPOT_COLUMNS
+    )
     assert set(hotspots.columns) == set(HOTSPOT_COLUMNS)
     assert set(SITE_REQUIRED) <= set(sites.columns) and set(sites.columns) <= set(SITE_COLUMNS)
-    assert set(ENROLMENT_REQUIRED + ENROLMENT_OPTIONAL_COUNTS + ["hotspot_id", "site_id", "district"]) == set(enrolment.columns)
+    assert set(
+        ENROLMENT_REQUIRED + ENROLMENT_OPTIONAL_COUNTS + ["hotspot_id", "site_id", "district"]
+    ) == set(enrolment.columns)
     for frame in (hotspots, sites, enrolment):
         assert 2 <= len(frame) <= 3
 
@@ -103,11 +122,15 @@ def test_workbook_sheets_load_with_the_sheets_setting(tmp_path, fresh):
         shutil.copy(fresh / "dataset_template.xlsx", folder / f"{file}.xlsx")
     shutil.copy(DEMO_BOUNDARIES, folder / "boundaries.geojson")
     toml = (fresh / "dataset.toml").read_text(encoding="utf-8")
-    toml = toml.replace('# [sheets]\n# hotspots = "hotspots"\n# sites = "sites"\n# enrolment = "enrolment"',
-                        '[sheets]\nhotspots = "hotspots"\nsites = "sites"\nenrolment = "enrolment"')
+    toml = toml.replace(
+        '# [sheets]\n# hotspots = "hotspots"\n# sites = "sites"\n# enrolment = "enrolment"',
+        '[sheets]\nhotspots = "hotspots"\nsites = "sites"\nenrolment = "enrolment"',
+    )
     assert "\n[sheets]\n" in toml, "the example [sheets] section changed: update this test"
     (folder / "dataset.toml").write_text(toml, encoding="utf-8")
     dataset = load_dataset(folder)
     assert not dataset.report.has_errors, dataset.report.summary_text()
     assert len(dataset.hotspots) == 3 and len(dataset.sites) == 3 and len(dataset.enrolment) == 3
-    assert dataset.hotspots.set_index("hotspot_id").loc["HS-0001", "latitude"] == pytest.approx(-13.98312)
+    assert dataset.hotspots.set_index("hotspot_id").loc["HS-0001", "latitude"] == pytest.approx(
+        -13.98312
+    )

@@ -60,17 +60,40 @@ SPARSE_DISTRICTS = {"Likoma": 4, "Neno": 3}
 # Typology mix of FSW programmatic mapping (bars and venues dominate; Mombasa: 60% venues,
 # 30% street, programmatic-mapping-jmir-2019.txt). Probabilities for town spots; spots on
 # the main roads have more truck stops and lodges.
-TYPOLOGIES = ["bar", "lodge", "street", "nightclub", "brothel", "home", "truck_stop", "market", "other"]
+TYPOLOGIES = [
+    "bar",
+    "lodge",
+    "street",
+    "nightclub",
+    "brothel",
+    "home",
+    "truck_stop",
+    "market",
+    "other",
+]
 TOWN_MIX = [0.35, 0.14, 0.165, 0.085, 0.055, 0.11, 0.015, 0.04, 0.04]
 ROAD_MIX = [0.26, 0.20, 0.07, 0.02, 0.03, 0.02, 0.30, 0.08, 0.02]
 # Typical-day middle count (lognormal median, people) and peak/typical multiplier range.
 TYPICAL_MEDIAN = {
-    "bar": 6.0, "lodge": 7.0, "street": 8.0, "nightclub": 12.0, "brothel": 12.0,
-    "home": 4.0, "truck_stop": 10.0, "market": 6.0, "other": 4.0,
+    "bar": 6.0,
+    "lodge": 7.0,
+    "street": 8.0,
+    "nightclub": 12.0,
+    "brothel": 12.0,
+    "home": 4.0,
+    "truck_stop": 10.0,
+    "market": 6.0,
+    "other": 4.0,
 }
 PEAK_FACTOR = {
-    "bar": (1.5, 2.4), "lodge": (1.4, 2.0), "street": (1.5, 2.5), "nightclub": (1.8, 3.0),
-    "brothel": (1.3, 1.8), "home": (1.2, 1.6), "truck_stop": (1.5, 2.5), "market": (1.6, 2.6),
+    "bar": (1.5, 2.4),
+    "lodge": (1.4, 2.0),
+    "street": (1.5, 2.5),
+    "nightclub": (1.8, 3.0),
+    "brothel": (1.3, 1.8),
+    "home": (1.2, 1.6),
+    "truck_stop": (1.5, 2.5),
+    "market": (1.6, 2.6),
     "other": (1.3, 2.0),
 }
 POPULATIONS = ["FSW", "MSM", "TG"]
@@ -83,7 +106,11 @@ PEAK_DAYS = {
     "brothel": [("Fri;Sat", 0.5), ("Wed;Fri;Sat", 0.3), ("Mon;Tue;Wed;Thu;Fri;Sat;Sun", 0.2)],
     "street": [("Fri;Sat;Sun", 0.5), ("Fri;Sat", 0.4), ("Thu;Fri;Sat", 0.1)],
     "home": [("Fri;Sat", 0.4), ("Sat;Sun", 0.3), ("Mon;Tue;Wed;Thu;Fri;Sat;Sun", 0.3)],
-    "truck_stop": [("Mon;Tue;Wed;Thu;Fri", 0.5), ("Mon;Tue;Wed;Thu;Fri;Sat;Sun", 0.3), ("Fri;Sat", 0.2)],
+    "truck_stop": [
+        ("Mon;Tue;Wed;Thu;Fri", 0.5),
+        ("Mon;Tue;Wed;Thu;Fri;Sat;Sun", 0.3),
+        ("Fri;Sat", 0.2),
+    ],
     "other": [("Fri;Sat", 0.6), ("Sat;Sun", 0.4)],
 }
 PEAK_TIMES = {
@@ -100,23 +127,56 @@ PEAK_TIMES = {
 UNKNOWN_PEAK_SHARE = 0.03  # key informants could not say: left blank ("" = unknown)
 MARKET_DAY_PAIRS = ["Mon;Thu", "Tue;Fri", "Wed;Sat", "Tue;Sat", "Thu;Sun"]
 NAME_LABEL = {
-    "bar": "Bar", "lodge": "Lodge", "street": "Street Spot", "nightclub": "Nightclub",
-    "brothel": "Brothel", "home": "Home-based Spot", "truck_stop": "Truck Stop",
-    "market": "Market Spot", "other": "Spot",
+    "bar": "Bar",
+    "lodge": "Lodge",
+    "street": "Street Spot",
+    "nightclub": "Nightclub",
+    "brothel": "Brothel",
+    "home": "Home-based Spot",
+    "truck_stop": "Truck Stop",
+    "market": "Market Spot",
+    "other": "Spot",
 }
 
 # Main roads along which truck stops and road-side bars and lodges lie (town pairs).
 CORRIDORS = [
-    ("Karonga", "Rumphi"), ("Rumphi", "Mzuzu"), ("Mzuzu", "Kasungu"), ("Kasungu", "Mponela"),
-    ("Mponela", "Lilongwe"), ("Lilongwe", "Mchinji"), ("Lilongwe", "Dedza"), ("Dedza", "Ntcheu"),
-    ("Ntcheu", "Balaka"), ("Balaka", "Blantyre"), ("Lilongwe", "Salima"), ("Salima", "Nkhotakota"),
-    ("Blantyre", "Zomba"), ("Zomba", "Liwonde"), ("Liwonde", "Mangochi"), ("Blantyre", "Chikwawa"),
-    ("Chikwawa", "Nsanje"), ("Blantyre", "Mwanza"), ("Blantyre", "Mulanje"),
+    ("Karonga", "Rumphi"),
+    ("Rumphi", "Mzuzu"),
+    ("Mzuzu", "Kasungu"),
+    ("Kasungu", "Mponela"),
+    ("Mponela", "Lilongwe"),
+    ("Lilongwe", "Mchinji"),
+    ("Lilongwe", "Dedza"),
+    ("Dedza", "Ntcheu"),
+    ("Ntcheu", "Balaka"),
+    ("Balaka", "Blantyre"),
+    ("Lilongwe", "Salima"),
+    ("Salima", "Nkhotakota"),
+    ("Blantyre", "Zomba"),
+    ("Zomba", "Liwonde"),
+    ("Liwonde", "Mangochi"),
+    ("Blantyre", "Chikwawa"),
+    ("Chikwawa", "Nsanje"),
+    ("Blantyre", "Mwanza"),
+    ("Blantyre", "Mulanje"),
 ]
 
 SITE_TYPES = ["clinic", "drop_in_centre", "mobile", "pharmacy"]
-SITE_LABEL = {"clinic": "Clinic", "drop_in_centre": "Drop-in Centre", "mobile": "Mobile Unit", "pharmacy": "Pharmacy"}
-SERVICE_ORDER = ["condoms", "lubricant", "hts", "prep", "art", "sti", "fp"]  # planning/schema.py SERVICES
+SITE_LABEL = {
+    "clinic": "Clinic",
+    "drop_in_centre": "Drop-in Centre",
+    "mobile": "Mobile Unit",
+    "pharmacy": "Pharmacy",
+}
+SERVICE_ORDER = [
+    "condoms",
+    "lubricant",
+    "hts",
+    "prep",
+    "art",
+    "sti",
+    "fp",
+]  # planning/schema.py SERVICES
 # Services: base set plus optional ones with their probability.
 SITE_SERVICES = {
     "drop_in_centre": (["condoms", "lubricant", "hts", "prep", "sti"], {"art": 0.5, "fp": 0.5}),
@@ -132,15 +192,42 @@ SITE_HOURS = {
 }
 
 HOTSPOT_HEADER = [
-    "hotspot_id", "name", "latitude", "longitude", "district", "region", "typology", "population",
-    "typical_min", "typical_max", "peak_min", "peak_max", "peak_days", "peak_times", "mapped_on",
+    "hotspot_id",
+    "name",
+    "latitude",
+    "longitude",
+    "district",
+    "region",
+    "typology",
+    "population",
+    "typical_min",
+    "typical_max",
+    "peak_min",
+    "peak_max",
+    "peak_days",
+    "peak_times",
+    "mapped_on",
 ]
 SITE_HEADER = [
-    "site_id", "name", "latitude", "longitude", "site_type", "district", "region",
-    "services", "open_days", "open_hours",
+    "site_id",
+    "name",
+    "latitude",
+    "longitude",
+    "site_type",
+    "district",
+    "region",
+    "services",
+    "open_days",
+    "open_hours",
 ]
 ENROLMENT_HEADER = [
-    "period", "hotspot_id", "enrolled", "contacted", "condoms_distributed", "tested_hiv", "on_prep",
+    "period",
+    "hotspot_id",
+    "enrolled",
+    "contacted",
+    "condoms_distributed",
+    "tested_hiv",
+    "on_prep",
 ]
 
 DATASET_TOML = """\
@@ -211,13 +298,23 @@ def load_boundaries(sources_dir: Path) -> list[dict]:
                 f"{path}: district {name!r} has region {region!r}, not one of {REGIONS}; "
                 "add it to REGION_FIXES in build_demo.py"
             )
-        geom = shapely.set_precision(shape(feature["geometry"]), 10 ** -COORD_DECIMALS)
+        geom = shapely.set_precision(shape(feature["geometry"]), 10**-COORD_DECIMALS)
         if not geom.is_valid or geom.is_empty:
             geom = shapely.make_valid(geom)
-        districts.append({"district": name, "region": region, "adm1_code": adm1, "iso_3166_2": iso, "geometry": geom})
+        districts.append(
+            {
+                "district": name,
+                "region": region,
+                "adm1_code": adm1,
+                "iso_3166_2": iso,
+                "geometry": geom,
+            }
+        )
     names = [d["district"] for d in districts]
     if len(set(names)) != 28 or len(names) != 28:
-        raise SystemExit(f"{path}: expected 28 distinct districts after the fixes, got {sorted(names)}")
+        raise SystemExit(
+            f"{path}: expected 28 distinct districts after the fixes, got {sorted(names)}"
+        )
     return sorted(districts, key=lambda d: d["district"])
 
 
@@ -293,7 +390,9 @@ class Geo:
                 return self.xy(lon, lat)
         raise SystemExit(f"could not place a point inside district {district!r}")
 
-    def place_near(self, centre: Centre, rng: np.random.Generator, radius_km: float) -> tuple[float, float, str]:
+    def place_near(
+        self, centre: Centre, rng: np.random.Generator, radius_km: float
+    ) -> tuple[float, float, str]:
         """A point about radius_km from the centre, inside exactly one district (the centre's, if it has one).
 
         Resamples until the rounded point lies inside; the radius grows by 25 m a try so
@@ -302,11 +401,15 @@ class Geo:
         for attempt in range(2_000):
             r_m = radius_km * 1000.0 + 25.0 * attempt
             angle = rng.uniform(0.0, 2.0 * math.pi)
-            lon, lat = self.lonlat(centre.x_m + r_m * math.cos(angle), centre.y_m + r_m * math.sin(angle))
+            lon, lat = self.lonlat(
+                centre.x_m + r_m * math.cos(angle), centre.y_m + r_m * math.sin(angle)
+            )
             inside = self.districts_at(lon, lat)
             if len(inside) == 1 and (not centre.district or inside[0] == centre.district):
                 return lon, lat, inside[0]
-        raise SystemExit(f"could not place a point near {centre.label!r} inside {centre.district or 'Malawi'}")
+        raise SystemExit(
+            f"could not place a point near {centre.label!r} inside {centre.district or 'Malawi'}"
+        )
 
 
 # --------------------------------------------------------------------------- towns
@@ -316,7 +419,9 @@ def load_towns(sources_dir: Path, geo: Geo) -> list[Town]:
     with (sources_dir / TOWNS_SOURCE).open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             lat, lon = float(row["latitude"]), float(row["longitude"])
-            towns.append(Town(row["name"], lat, lon, int(row["population"]), geo.district_of(lon, lat)))
+            towns.append(
+                Town(row["name"], lat, lon, int(row["population"]), geo.district_of(lon, lat))
+            )
     return sorted(towns, key=lambda t: (-t.population, t.name))
 
 
@@ -362,7 +467,9 @@ def _spot_counts(typology: str, rng: np.random.Generator, large: bool) -> tuple[
     return typical_min, typical_max, peak_min, peak_max
 
 
-def build_centres(towns: list[Town], geo: Geo, rng: np.random.Generator) -> list[tuple[Centre, int]]:
+def build_centres(
+    towns: list[Town], geo: Geo, rng: np.random.Generator
+) -> list[tuple[Centre, int]]:
     """Every place spots cluster around, with its number of spots (sums to N_HOTSPOTS)."""
     centres: list[tuple[Centre, int]] = []
     by_name = {t.name: t for t in towns}
@@ -375,7 +482,9 @@ def build_centres(towns: list[Town], geo: Geo, rng: np.random.Generator) -> list
         for k in range(1 + int(areas[district] > median_area)):
             x, y = geo.random_xy_in(district, rng)
             label = f"{district} trading centre {k + 1}"
-            centres.append((Centre(label, district, x, y, 1.0, "trading_centre"), int(rng.integers(4, 8))))
+            centres.append(
+                (Centre(label, district, x, y, 1.0, "trading_centre"), int(rng.integers(4, 8)))
+            )
     # Stops on the main roads: 2 per corridor, the spots split between them.
     road_counts = largest_remainder(N_CORRIDOR_SPOTS, [1.0] * (2 * len(CORRIDORS)))
     for c, (a, b) in enumerate(CORRIDORS):
@@ -392,12 +501,18 @@ def build_centres(towns: list[Town], geo: Geo, rng: np.random.Generator) -> list
     counts = largest_remainder(N_HOTSPOTS - used, [town_weight(t) for t in urban])
     for town, n in zip(urban, counts):
         x, y = geo.xy(town.longitude, town.latitude)
-        spread = float(np.clip(1.0 + 1.2 * math.log10(max(town.population, 1000) / 10_000), 0.8, 3.5))
+        spread = float(
+            np.clip(1.0 + 1.2 * math.log10(max(town.population, 1000) / 10_000), 0.8, 3.5)
+        )
         # A town near a border spills into the neighbouring district (Mzuzu lies on the
         # Mzimba / Nkhata Bay line in these polygons): each spot takes the district it lies in.
         centres.append((Centre(town.name, "", x, y, spread, "town"), n))
     for district, n in sorted(SPARSE_DISTRICTS.items()):
-        town = max((t for t in towns if t.district == district), key=lambda t: (t.population, t.name), default=None)
+        town = max(
+            (t for t in towns if t.district == district),
+            key=lambda t: (t.population, t.name),
+            default=None,
+        )
         if town is None:
             x, y = geo.representative_xy(district)
             label = district
@@ -408,7 +523,9 @@ def build_centres(towns: list[Town], geo: Geo, rng: np.random.Generator) -> list
     return centres
 
 
-def _neighbourhoods(centre: Centre, n_spots: int, rng: np.random.Generator) -> list[tuple[str, float, float]]:
+def _neighbourhoods(
+    centre: Centre, n_spots: int, rng: np.random.Generator
+) -> list[tuple[str, float, float]]:
     """Sub-centres of a town (spots cluster in neighbourhoods): label and offset in metres."""
     k = max(1, min(12, n_spots // 15))
     subs = []
@@ -425,25 +542,47 @@ def _neighbourhoods(centre: Centre, n_spots: int, rng: np.random.Generator) -> l
     return subs
 
 
-def build_hotspots(centres: list[tuple[Centre, int]], geo: Geo, rng: np.random.Generator) -> list[dict]:
+def build_hotspots(
+    centres: list[tuple[Centre, int]], geo: Geo, rng: np.random.Generator
+) -> list[dict]:
     """Synthetic hotspots around the centres, each inside the district polygon it names."""
     mapping_start = {d: int(rng.integers(0, 200)) for d in geo.names}  # day of 2025 mapping began
-    market_days = {d: MARKET_DAY_PAIRS[int(rng.integers(0, len(MARKET_DAY_PAIRS)))] for d in geo.names}
+    market_days = {
+        d: MARKET_DAY_PAIRS[int(rng.integers(0, len(MARKET_DAY_PAIRS)))] for d in geo.names
+    }
     spots: list[dict] = []
     for centre, n_spots in centres:
-        subs = _neighbourhoods(centre, n_spots, rng) if centre.kind == "town" else [(centre.label, 0.0, 0.0)]
+        subs = (
+            _neighbourhoods(centre, n_spots, rng)
+            if centre.kind == "town"
+            else [(centre.label, 0.0, 0.0)]
+        )
         for _ in range(n_spots):
             label, dx, dy = subs[int(rng.integers(0, len(subs)))]
-            sub = Centre(label, centre.district, centre.x_m + dx, centre.y_m + dy, centre.spread_km, centre.kind)
+            sub = Centre(
+                label,
+                centre.district,
+                centre.x_m + dx,
+                centre.y_m + dy,
+                centre.spread_km,
+                centre.kind,
+            )
             if centre.kind == "town":
-                radius_km = min(5.0, abs(rng.normal(0.0, 0.6 if len(subs) > 1 else centre.spread_km)) + 0.1)
+                radius_km = min(
+                    5.0, abs(rng.normal(0.0, 0.6 if len(subs) > 1 else centre.spread_km)) + 0.1
+                )
             else:
                 radius_km = abs(rng.normal(0.0, centre.spread_km)) + 0.05
             lon, lat, district = geo.place_near(sub, rng, radius_km)
             mix = ROAD_MIX if centre.kind == "road" else TOWN_MIX
             typology = TYPOLOGIES[int(rng.choice(len(TYPOLOGIES), p=mix))]
             big_town = centre.kind == "town" and centre.spread_km >= 2.0
-            large = typology in ("nightclub", "brothel", "street", "truck_stop") and rng.random() < (0.12 if big_town else 0.04)
+            large = typology in (
+                "nightclub",
+                "brothel",
+                "street",
+                "truck_stop",
+            ) and rng.random() < (0.12 if big_town else 0.04)
             typical_min, typical_max, peak_min, peak_max = _spot_counts(typology, rng, large)
             population = POPULATIONS[int(rng.choice(len(POPULATIONS), p=POPULATION_MIX))]
             if rng.random() < UNKNOWN_PEAK_SHARE:
@@ -452,17 +591,39 @@ def build_hotspots(centres: list[tuple[Centre, int]], geo: Geo, rng: np.random.G
                 peak_days = market_days[district]
             else:
                 peak_days = _choice(rng, PEAK_DAYS[typology])
-            peak_times = "" if rng.random() < UNKNOWN_PEAK_SHARE else _choice(rng, PEAK_TIMES[typology])
+            peak_times = (
+                "" if rng.random() < UNKNOWN_PEAK_SHARE else _choice(rng, PEAK_TIMES[typology])
+            )
             day = mapping_start[district] + int(rng.integers(0, 21))
             mapped_on = (np.datetime64("2025-01-01") + np.timedelta64(day, "D")).astype(str)
-            spots.append({
-                "area": label, "latitude": lat, "longitude": lon, "district": district,
-                "region": geo.region[district], "typology": typology, "population": population,
-                "typical_min": typical_min, "typical_max": typical_max, "peak_min": peak_min,
-                "peak_max": peak_max, "peak_days": peak_days, "peak_times": peak_times, "mapped_on": mapped_on,
-            })
+            spots.append(
+                {
+                    "area": label,
+                    "latitude": lat,
+                    "longitude": lon,
+                    "district": district,
+                    "region": geo.region[district],
+                    "typology": typology,
+                    "population": population,
+                    "typical_min": typical_min,
+                    "typical_max": typical_max,
+                    "peak_min": peak_min,
+                    "peak_max": peak_max,
+                    "peak_days": peak_days,
+                    "peak_times": peak_times,
+                    "mapped_on": mapped_on,
+                }
+            )
     # Ids follow a stable geographic order (region, district, north to south, west to east).
-    spots.sort(key=lambda s: (REGIONS.index(s["region"]), s["district"], -s["latitude"], s["longitude"], s["typology"]))
+    spots.sort(
+        key=lambda s: (
+            REGIONS.index(s["region"]),
+            s["district"],
+            -s["latitude"],
+            s["longitude"],
+            s["typology"],
+        )
+    )
     for i, spot in enumerate(spots, start=1):
         spot["hotspot_id"] = f"HS-{i:05d}"
         spot["name"] = f"Synthetic {NAME_LABEL[spot['typology']]} {i:04d} ({spot.pop('area')})"
@@ -473,7 +634,16 @@ def build_hotspots(centres: list[tuple[Centre, int]], geo: Geo, rng: np.random.G
 def _site_plan(town: Town) -> list[str]:
     """Site types a town gets, by size (the larger towns have drop-in centres and pharmacies)."""
     if town.population >= 500_000:
-        return ["drop_in_centre", "drop_in_centre", "clinic", "clinic", "clinic", "pharmacy", "pharmacy", "mobile"]
+        return [
+            "drop_in_centre",
+            "drop_in_centre",
+            "clinic",
+            "clinic",
+            "clinic",
+            "pharmacy",
+            "pharmacy",
+            "mobile",
+        ]
     if town.population >= 100_000:
         return ["drop_in_centre", "clinic", "clinic", "pharmacy"]
     if town.population >= 25_000:
@@ -497,13 +667,22 @@ def build_sites(towns: list[Town], geo: Geo, rng: np.random.Generator) -> list[d
             base, extra = SITE_SERVICES[site_type]
             services = set(base) | {s for s, p in sorted(extra.items()) if rng.random() < p}
             open_days, open_hours = SITE_HOURS[site_type]
-            sites.append({
-                "town": town.name, "latitude": lat, "longitude": lon, "site_type": site_type,
-                "district": district, "region": geo.region[district],
-                "services": ";".join(s for s in SERVICE_ORDER if s in services),
-                "open_days": open_days, "open_hours": open_hours,
-            })
-    sites.sort(key=lambda s: (REGIONS.index(s["region"]), s["district"], -s["latitude"], s["longitude"]))
+            sites.append(
+                {
+                    "town": town.name,
+                    "latitude": lat,
+                    "longitude": lon,
+                    "site_type": site_type,
+                    "district": district,
+                    "region": geo.region[district],
+                    "services": ";".join(s for s in SERVICE_ORDER if s in services),
+                    "open_days": open_days,
+                    "open_hours": open_hours,
+                }
+            )
+    sites.sort(
+        key=lambda s: (REGIONS.index(s["region"]), s["district"], -s["latitude"], s["longitude"])
+    )
     for i, site in enumerate(sites, start=1):
         site["site_id"] = f"SITE-{i:03d}"
         site["name"] = f"Synthetic {SITE_LABEL[site['site_type']]} {i:03d} ({site.pop('town')})"
@@ -511,7 +690,9 @@ def build_sites(towns: list[Town], geo: Geo, rng: np.random.Generator) -> list[d
 
 
 # --------------------------------------------------------------------------- enrolment
-def build_enrolment(hotspots: list[dict], sites: list[dict], geo: Geo, rng: np.random.Generator) -> list[dict]:
+def build_enrolment(
+    hotspots: list[dict], sites: list[dict], geo: Geo, rng: np.random.Generator
+) -> list[dict]:
     """Cumulative enrolment per reached hotspot and quarter; district coverage spreads from ~5% to ~90%.
 
     Districts with more sites get the higher coverage levels (with noise); within a district
@@ -531,7 +712,9 @@ def build_enrolment(hotspots: list[dict], sites: list[dict], geo: Geo, rng: np.r
         if not spots:
             continue
         xy = np.array([geo.xy(s["longitude"], s["latitude"]) for s in spots])
-        dist_km = np.sqrt(((xy[:, None, :] - site_xy[None, :, :]) ** 2).sum(axis=2)).min(axis=1) / 1000.0
+        dist_km = (
+            np.sqrt(((xy[:, None, :] - site_xy[None, :, :]) ** 2).sum(axis=2)).min(axis=1) / 1000.0
+        )
         mids = np.array([(s["peak_min"] + s["peak_max"]) / 2.0 for s in spots])
         c = coverage[district]
         reach_share = min(1.0, 0.12 + 1.1 * c)
@@ -545,18 +728,24 @@ def build_enrolment(hotspots: list[dict], sites: list[dict], geo: Geo, rng: np.r
         for idx in sorted(reached, key=lambda i: spots[i]["hotspot_id"]):
             spot = spots[idx]
             final = max(1, int(round(mids[idx] * per_mid * rng.uniform(0.8, 1.2))))
-            first_q = 0 if rng.random() < 0.8 else int(rng.integers(1, len(PERIODS)))  # spots reached later
+            first_q = (
+                0 if rng.random() < 0.8 else int(rng.integers(1, len(PERIODS)))
+            )  # spots reached later
             prep_share = rng.uniform(0.05, 0.3)
             for q in range(first_q, len(PERIODS)):
                 enrolled = max(1, int(round(final * fractions[q])))
                 contacted = int(round(enrolled * rng.uniform(0.55, 0.9)))
-                rows.append({
-                    "period": PERIODS[q], "hotspot_id": spot["hotspot_id"], "enrolled": enrolled,
-                    "contacted": contacted,
-                    "condoms_distributed": int(round(contacted * rng.uniform(60.0, 120.0))),
-                    "tested_hiv": int(round(contacted * rng.uniform(0.3, 0.75))),
-                    "on_prep": int(round(enrolled * prep_share)),
-                })
+                rows.append(
+                    {
+                        "period": PERIODS[q],
+                        "hotspot_id": spot["hotspot_id"],
+                        "enrolled": enrolled,
+                        "contacted": contacted,
+                        "condoms_distributed": int(round(contacted * rng.uniform(60.0, 120.0))),
+                        "tested_hiv": int(round(contacted * rng.uniform(0.3, 0.75))),
+                        "on_prep": int(round(enrolled * prep_share)),
+                    }
+                )
     rows.sort(key=lambda r: (r["hotspot_id"], r["period"]))
     return rows
 
@@ -598,13 +787,20 @@ def build(out_dir: Path, sources_dir: Path = SOURCES_DIR) -> dict[str, int]:
     }
     for name, text in files.items():
         (out_dir / name).write_bytes(text.encode("utf-8"))
-    return {"districts": len(districts), "hotspots": len(hotspots), "sites": len(sites), "enrolment": len(enrolment)}
+    return {
+        "districts": len(districts),
+        "hotspots": len(hotspots),
+        "sites": len(sites),
+        "enrolment": len(enrolment),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: build the demo into --out (default data/demo)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: %(default)s)")
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="output folder (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     counts = build(args.out)
     print(f"wrote {args.out}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))

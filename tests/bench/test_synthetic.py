@@ -17,7 +17,9 @@ def test_sizes_seed_and_districts():
     assert (a.hotspots["typical_min"] <= a.hotspots["typical_max"]).all()
     assert not synthetic_dataset(500, 40, 9, seed=4).hotspots.equals(a.hotspots)
     grid = grid_boundaries(9)
-    assert grid["area_km2"].between(400, 600).all()  # 0.2° squares near 13° S: about 21.7 km × 22.1 km
+    assert (
+        grid["area_km2"].between(400, 600).all()
+    )  # 0.2° squares near 13° S: about 21.7 km × 22.1 km
 
 
 def test_written_folder_loads_cleanly_and_plans_the_same(tmp_path):

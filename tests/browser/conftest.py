@@ -27,8 +27,15 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = ROOT / "data" / "demo"
 SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 STARTUP_TIMEOUT_S = 90.0
 
@@ -40,8 +47,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_app(*extra_args: str, data_dir: Path = DEMO_DIR, env: dict[str, str] | None = None
-              ) -> tuple[subprocess.Popen, str, Path]:
+def start_app(
+    *extra_args: str, data_dir: Path = DEMO_DIR, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str, Path]:
     """Start app.py in a subprocess on a free port; return (process, base URL, log file)."""
     port = free_port()
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"kp-app-{port}.log"
@@ -49,16 +57,22 @@ def start_app(*extra_args: str, data_dir: Path = DEMO_DIR, env: dict[str, str] |
     upload_dir = tempfile.mkdtemp(prefix="kp-uploads-")
     proc_env = {**os.environ, "PYTHONUNBUFFERED": "1", "KP_UPLOAD_DIR": upload_dir, **(env or {})}
     proc_env.pop("KP_AGGREGATE", None)
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--data", str(data_dir),
-                             *extra_args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env=proc_env)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port), "--data", str(data_dir), *extra_args],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=proc_env,
+    )
     proc.upload_dir = upload_dir  # removed by stop_app
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited with code {proc.returncode}; log:\n"
-                               + log_path.read_text(encoding="utf-8"))
+            raise RuntimeError(
+                f"app.py exited with code {proc.returncode}; log:\n"
+                + log_path.read_text(encoding="utf-8")
+            )
         try:
             with urllib.request.urlopen(url + "/", timeout=2) as response:
                 if response.status == 200:
@@ -66,8 +80,10 @@ def start_app(*extra_args: str, data_dir: Path = DEMO_DIR, env: dict[str, str] |
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     stop_app(proc)
-    raise RuntimeError(f"app.py did not answer on {url} within {STARTUP_TIMEOUT_S} s; log:\n"
-                       + log_path.read_text(encoding="utf-8"))
+    raise RuntimeError(
+        f"app.py did not answer on {url} within {STARTUP_TIMEOUT_S} s; log:\n"
+        + log_path.read_text(encoding="utf-8")
+    )
 
 
 def stop_app(proc: subprocess.Popen) -> None:
@@ -119,10 +135,12 @@ def browser():
 
 def is_local(url: str) -> bool:
     """True for requests that stay on this machine (127.0.0.1/localhost, data:, blob:, file:)."""
-    return url.startswith(("data:", "blob:", "file:")) or (urlparse(url).hostname or "") in LOCAL_HOSTS
+    return (
+        url.startswith(("data:", "blob:", "file:")) or (urlparse(url).hostname or "") in LOCAL_HOSTS
+    )
 
 
-@pytest.fixture()
+@pytest.fixture
 def page(browser):
     """A fresh page (1280x800, downloads accepted) with the network outside localhost blocked.
 
@@ -174,7 +192,9 @@ def wait_for_maps_drawn(pg, timeout_ms: int = 30000) -> None:
         """() => Array.from(document.querySelectorAll('.js-plotly-plot')).every(gd => {
                const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
                return !sub || (sub.map && sub.map.loaded());
-           })""", timeout=timeout_ms)
+           })""",
+        timeout=timeout_ms,
+    )
 
 
 def screenshot(pg, name: str) -> Path:
@@ -193,7 +213,9 @@ def wait_for_graph(pg, graph_id: str, *, min_traces: int = 1, timeout_ms: int = 
         """([id, n]) => { const el = document.getElementById(id);
              const gd = el && el.querySelector('.js-plotly-plot');
              return gd && gd.data && gd.data.length >= n; }""",
-        arg=[graph_id, min_traces], timeout=timeout_ms)
+        arg=[graph_id, min_traces],
+        timeout=timeout_ms,
+    )
     return pg.evaluate(
         """(id) => document.getElementById(id).querySelector('.js-plotly-plot').data
                    .map(t => ({type: t.type, name: t.name, uid: t.uid, meta: t.meta,
@@ -201,4 +223,5 @@ def wait_for_graph(pg, graph_id: str, *, min_traces: int = 1, timeout_ms: int = 
                                locations: t.locations || null, ids: t.ids || null,
                                customdata: t.customdata || null, lat: t.lat || null,
                                lon: t.lon || null, visible: t.visible}))""",
-        graph_id)
+        graph_id,
+    )

@@ -14,8 +14,10 @@ from tests.browser.conftest import DEMO_DIR, screenshot, wait_for_graph
 PAGES = ["/", "/map", "/scenarios", "/outreach", "/data"]
 TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
 NUMBER = re.compile(r"-?\d+\.\d+")
-TYPED_ARRAY = re.compile(r'"dtype"\s*:\s*"(f8|f4)"\s*,\s*"bdata"\s*:\s*"([^"]+)"'
-                         r'|"bdata"\s*:\s*"([^"]+)"\s*,\s*"dtype"\s*:\s*"(f8|f4)"')
+TYPED_ARRAY = re.compile(
+    r'"dtype"\s*:\s*"(f8|f4)"\s*,\s*"bdata"\s*:\s*"([^"]+)"'
+    r'|"bdata"\s*:\s*"([^"]+)"\s*,\s*"dtype"\s*:\s*"(f8|f4)"'
+)
 
 
 def demo_hotspots() -> list[dict[str, str]]:
@@ -56,6 +58,7 @@ def without_district_geometry(text: str) -> str:
         if isinstance(node, list):
             return [strip(v) for v in node]
         return node
+
     return json.dumps(strip(obj))
 
 
@@ -74,6 +77,7 @@ def boundary_vertex_numbers() -> set[str]:
         elif isinstance(node, list):
             for item in node:
                 walk(item)
+
     for feature in geo["features"]:
         walk(feature["geometry"]["coordinates"])
     return out
@@ -103,8 +107,10 @@ def leaks(bodies: dict[str, str], hotspots: list[dict[str, str]]) -> list[str]:
                         found.append(f"{url}: {h['hotspot_id']} {axis} as {forms[nd]}")
             if lat[3] in numbers and lon[3] in numbers:  # 3 decimals (~100 m): the pair
                 found.append(f"{url}: {h['hotspot_id']} at ({lat[3]}, {lon[3]})")
-            if floats.size and (np.isclose(floats, float(h["latitude"]), atol=5e-6).any()
-                                and np.isclose(floats, float(h["longitude"]), atol=5e-6).any()):
+            if floats.size and (
+                np.isclose(floats, float(h["latitude"]), atol=5e-6).any()
+                and np.isclose(floats, float(h["longitude"]), atol=5e-6).any()
+            ):
                 found.append(f"{url}: {h['hotspot_id']} in a binary typed array")
     return found
 
@@ -116,7 +122,7 @@ def capture_bodies(page) -> dict[str, str]:
     def on_response(response) -> None:
         try:
             body = response.body()
-        except Exception:  # redirects and aborted requests have no body  # noqa: BLE001
+        except Exception:  # redirects and aborted requests have no body
             return
         bodies[f"{len(bodies):03d} {response.url}"] = body.decode("utf-8", errors="replace")
 
@@ -133,8 +139,16 @@ def test_checker_finds_a_planted_leak():
     assert leaks({"x": json.dumps({"other": {"coordinates": coords}})}, hotspots)
     assert leaks({"x": f'["{h["hotspot_id"]}"]'}, hotspots)
     assert leaks({"x": json.dumps({"lat": [round(float(h["latitude"]), 4)]})}, hotspots)
-    planted = json.dumps({"lat": {"dtype": "f8", "bdata": base64.b64encode(np.array(
-        [float(h["latitude"]), float(h["longitude"])]).tobytes()).decode()}})
+    planted = json.dumps(
+        {
+            "lat": {
+                "dtype": "f8",
+                "bdata": base64.b64encode(
+                    np.array([float(h["latitude"]), float(h["longitude"])]).tobytes()
+                ).decode(),
+            }
+        }
+    )
     assert leaks({"x": planted}, hotspots)
 
 
@@ -168,8 +182,14 @@ def test_aggregate_mode_sends_no_hotspot_data(page, aggregate_server):
 
 def test_aggregate_map_callback_refuses_forged_hotspot_layers(page, aggregate_server):
     requests = []
-    page.on("request", lambda r: requests.append(r) if "_dash-update-component" in r.url
-            and "map-graph.figure" in (r.post_data or "") else None)
+    page.on(
+        "request",
+        lambda r: (
+            requests.append(r)
+            if "_dash-update-component" in r.url and "map-graph.figure" in (r.post_data or "")
+            else None
+        ),
+    )
     page.goto(aggregate_server + "/map")
     wait_for_graph(page, "map-graph")
     assert requests, "the map callback was never called"
@@ -177,8 +197,11 @@ def test_aggregate_map_callback_refuses_forged_hotspot_layers(page, aggregate_se
     for item in payload["inputs"]:
         if item["id"] == "map-layers":
             item["value"] = ["districts", "hotspots", "sites", "rings"]
-    response = page.request.post(aggregate_server + "/_dash-update-component", data=payload,
-                                 headers={"Content-Type": "application/json"})
+    response = page.request.post(
+        aggregate_server + "/_dash-update-component",
+        data=payload,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.ok
     text = response.text()
     figure = json.loads(text)["response"]["map-graph"]["figure"]

@@ -20,8 +20,9 @@ def dataset_with_bad_row(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("sites.csv", "enrolment.csv", "boundaries.geojson"):
         shutil.copy(DEMO_DIR / name, folder / name)
-    (folder / "dataset.toml").write_text('[dataset]\nname = "Upload test"\nsynthetic = false\n',
-                                         encoding="utf-8")
+    (folder / "dataset.toml").write_text(
+        '[dataset]\nname = "Upload test"\nsynthetic = false\n', encoding="utf-8"
+    )
     with open(DEMO_DIR / "hotspots.csv", newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     lat = rows[0].index("latitude")
@@ -41,7 +42,8 @@ def test_upload_bad_row_report_download_and_switch(page, app_server, tmp_path: P
     page.goto(app_server + "/data")
     page.locator("#data-current-report").get_by_text("In use").wait_for(timeout=30000)
     page.locator("#data-upload input[type=file]").set_input_files(
-        [str(p) for p in sorted(folder.iterdir())])
+        [str(p) for p in sorted(folder.iterdir())]
+    )
     result = page.locator("#data-upload-result")
     result.get_by_text("Uploaded: Upload test").wait_for(timeout=60000)
     problems = result.locator("#validation-problems tr", has_text="latitude")
@@ -49,7 +51,9 @@ def test_upload_bad_row_report_download_and_switch(page, app_server, tmp_path: P
     cells = problems.first.locator("td").all_inner_texts()
     assert cells[0] == "hotspots" and cells[1] == str(BAD_ROW) and cells[2] == "latitude"
     assert BAD_LATITUDE in cells[4]
-    counts = result.locator("#validation-counts tr", has_text="hotspots").locator("td").all_inner_texts()
+    counts = (
+        result.locator("#validation-counts tr", has_text="hotspots").locator("td").all_inner_texts()
+    )
     assert counts[1:] == ["1,500", "1,499", "1"]
     screenshot(page, "data")
 

@@ -23,7 +23,9 @@ def demo_rows(name: str) -> list[dict[str, str]]:
 def demo_district_count() -> int:
     import json
 
-    return len(json.loads((DEMO_DIR / "boundaries.geojson").read_text(encoding="utf-8"))["features"])
+    return len(
+        json.loads((DEMO_DIR / "boundaries.geojson").read_text(encoding="utf-8"))["features"]
+    )
 
 
 def traces_with(data: list[dict], meta: str) -> list[dict]:
@@ -60,11 +62,17 @@ def test_layers_switch_on_and_off(page, app_server):
     data = open_map(page, app_server)
     assert traces_with(data, "rings") == []
     page.get_by_label("Catchment rings").check()
-    page.wait_for_function("""() => document.querySelector('#map-graph .js-plotly-plot').data
-                                  .some(t => t.meta === 'rings')""", timeout=20000)
+    page.wait_for_function(
+        """() => document.querySelector('#map-graph .js-plotly-plot').data
+                                  .some(t => t.meta === 'rings')""",
+        timeout=20000,
+    )
     page.get_by_label("Hotspots").uncheck()
-    page.wait_for_function("""() => !document.querySelector('#map-graph .js-plotly-plot').data
-                                  .some(t => t.meta === 'hotspots')""", timeout=20000)
+    page.wait_for_function(
+        """() => !document.querySelector('#map-graph .js-plotly-plot').data
+                                  .some(t => t.meta === 'hotspots')""",
+        timeout=20000,
+    )
     data = wait_for_graph(page, GRAPH)
     rings = traces_with(data, "rings")[0]
     # one closed ring per site: the None separators count the rings
@@ -79,8 +87,10 @@ def choose_by_keyboard(page, dropdown: str, option: str) -> None:
     shows the option: keys sent earlier are lost and Enter would pick another entry.
     """
     page.locator(dropdown).click()
-    page.wait_for_function("() => document.activeElement && "
-                           "document.activeElement.classList.contains('dash-dropdown-search')")
+    page.wait_for_function(
+        "() => document.activeElement && "
+        "document.activeElement.classList.contains('dash-dropdown-search')"
+    )
     page.keyboard.type(option, delay=30)
     page.get_by_role("option", name=option, exact=True).wait_for(timeout=10000)
     page.keyboard.press("Enter")
@@ -94,7 +104,9 @@ def test_typology_filter_keeps_only_that_typology(page, app_server):
         """(n) => { const d = document.querySelector('#map-graph .js-plotly-plot').data;
                     return d.filter(t => t.meta === 'hotspots')
                             .reduce((s, t) => s + t.lat.length, 0) === n; }""",
-        arg=expected, timeout=20000)
+        arg=expected,
+        timeout=20000,
+    )
     data = wait_for_graph(page, GRAPH)
     assert hotspot_count(data) == expected > 0
     assert page.console_errors == []
@@ -102,7 +114,9 @@ def test_typology_filter_keeps_only_that_typology(page, app_server):
 
 def test_clicking_a_district_zooms_and_shows_its_summary(page, app_server):
     open_map(page, app_server)
-    before = page.evaluate("() => document.querySelector('#map-graph .js-plotly-plot').layout.map.zoom")
+    before = page.evaluate(
+        "() => document.querySelector('#map-graph .js-plotly-plot').layout.map.zoom"
+    )
     # A user's click on the Blantyre polygon: plotly emits plotly_click with the location.
     # (Repeated until Dash has bound its click handler to the freshly drawn graph.)
     card = page.locator("#map-summary-card")
@@ -119,7 +133,9 @@ def test_clicking_a_district_zooms_and_shows_its_summary(page, app_server):
     assert re.search(r"coverage \d+–\d+%", card.inner_text())
     page.wait_for_function(
         "(z) => document.querySelector('#map-graph .js-plotly-plot').layout.map.zoom > z + 1",
-        arg=before, timeout=20000)
+        arg=before,
+        timeout=20000,
+    )
     assert page.console_errors == []
 
 

@@ -9,7 +9,10 @@ import urllib.request
 
 import openpyxl
 
+from config import Settings
+from services import context
 from tests.browser.conftest import is_local, screenshot, wait_for_graph
+from tests.helpers import import_page
 
 MAP = "out-caseload-map"
 SLIDER_HANDLE = "#out-people-per-pe [role=slider]"
@@ -23,8 +26,12 @@ def expected_pe_count(district: str, people_per_pe: int) -> int:
     from tests.browser.conftest import DEMO_DIR
 
     ds = load_dataset(DEMO_DIR)
-    return district_caseloads(ds.hotspots, ds.crs_projected, CaseloadParams(people_per_pe=people_per_pe),
-                              district=district).pe_count
+    return district_caseloads(
+        ds.hotspots,
+        ds.crs_projected,
+        CaseloadParams(people_per_pe=people_per_pe),
+        district=district,
+    ).pe_count
 
 
 def expected_catchment(site_id: str, distance_km: float = 5.0) -> set[str]:
@@ -34,7 +41,11 @@ def expected_catchment(site_id: str, distance_km: float = 5.0) -> set[str]:
     from tests.browser.conftest import DEMO_DIR
 
     ds = load_dataset(DEMO_DIR)
-    return set(site_catchment(ds.hotspots, ds.sites, ds.crs_projected, site_id, distance_km=distance_km)["hotspot_id"])
+    return set(
+        site_catchment(ds.hotspots, ds.sites, ds.crs_projected, site_id, distance_km=distance_km)[
+            "hotspot_id"
+        ]
+    )
 
 
 def pe_count(page) -> int:
@@ -50,10 +61,14 @@ def test_outreach_journey_district_slider_and_field_sheet(page, app_server, tmp_
     page.goto(app_server + "/outreach")
     page.wait_for_selector(PE_COUNT, timeout=30000)
     choose_district(page, "Blantyre")
-    page.wait_for_function("() => document.querySelector('#out-summary').innerText.includes('lower bound')")
+    page.wait_for_function(
+        "() => document.querySelector('#out-summary').innerText.includes('lower bound')"
+    )
     page.wait_for_function(
         "() => { const gd = document.querySelector('#out-caseload-map .js-plotly-plot');"
-        " return gd && gd.layout && gd.layout.title && gd.layout.title.text.includes('Blantyre'); }", timeout=30000)
+        " return gd && gd.layout && gd.layout.title && gd.layout.title.text.includes('Blantyre'); }",
+        timeout=30000,
+    )
     data = wait_for_graph(page, MAP, min_traces=2)
     at_60 = expected_pe_count("Blantyre", 60)
     assert pe_count(page) == at_60
@@ -67,8 +82,10 @@ def test_outreach_journey_district_slider_and_field_sheet(page, app_server, tmp_
     page.keyboard.press("End")
     at_75 = expected_pe_count("Blantyre", 75)
     assert at_75 < at_60
-    page.wait_for_function(f"() => document.querySelector('{PE_COUNT}').innerText.startsWith('{at_75} ')",
-                           timeout=30000)
+    page.wait_for_function(
+        f"() => document.querySelector('{PE_COUNT}').innerText.startsWith('{at_75} ')",
+        timeout=30000,
+    )
 
     # download the field sheets and open them: one sheet per PE, marked confidential
     with page.expect_download(timeout=60000) as info:
@@ -87,7 +104,10 @@ def test_outreach_journey_district_slider_and_field_sheet(page, app_server, tmp_
     html_path = tmp_path / "sheets.html"
     info.value.save_as(html_path)
     text = html_path.read_text(encoding="utf-8")
-    assert "Confidential" in text and "http" not in text.split("<body>", 1)[1].split("Peer educator", 1)[0]
+    assert (
+        "Confidential" in text
+        and "http" not in text.split("<body>", 1)[1].split("Peer educator", 1)[0]
+    )
     page.goto(html_path.as_uri())  # opens offline
     assert page.locator("h2").count() == at_75
     assert page.console_errors == []
@@ -102,7 +122,9 @@ def drawn_site_map(pg) -> tuple[set[str], list]:
     """(hotspot ids drawn as caseload markers, the site trace's customdata) once a catchment map is drawn."""
     pg.wait_for_function(
         "() => { const gd = document.querySelector('#out-caseload-map .js-plotly-plot');"
-        " return gd && gd.data && gd.data.some(t => t.meta === 'site'); }", timeout=30000)
+        " return gd && gd.data && gd.data.some(t => t.meta === 'site'); }",
+        timeout=30000,
+    )
     data = wait_for_graph(pg, MAP, min_traces=2)
     spots = [t for t in data if t["meta"] == "caseloads"][0]
     site = [t for t in data if t["meta"] == "site"][0]
@@ -117,7 +139,9 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
     page.keyboard.type("Clinic 046")
     page.get_by_role("option", name=f"{SITE_NAME} — Blantyre").click()
     expected = expected_catchment(SITE_ID)
-    note = f"Catchment of {SITE_NAME}: {len(expected)} hotspots whose nearest site it is, within 5 km."
+    note = (
+        f"Catchment of {SITE_NAME}: {len(expected)} hotspots whose nearest site it is, within 5 km."
+    )
     page.wait_for_function(NOTE_SHOWS, arg=note, timeout=30000)
     drawn, site = drawn_site_map(page)
     assert drawn == expected and len(expected) > 10
@@ -125,7 +149,9 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
     assert "Best outreach slots" in page.inner_text("#out-best-slots")
     assert page.inner_text("#out-pe-select").startswith("PE-SITE-046-")  # PEs named after the site
     # why the PE count is above the lower bound, with its assumptions
-    assert "walking limit" in page.inner_text("#out-pe-note") and "1 km" in page.inner_text("#out-pe-note")
+    assert "walking limit" in page.inner_text("#out-pe-note") and "1 km" in page.inner_text(
+        "#out-pe-note"
+    )
 
     # fewer PEs at 75 people each; the address bar follows every control
     page.locator(SLIDER_HANDLE).first.focus()
@@ -133,12 +159,16 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
     page.wait_for_function("() => location.search.includes('people_per_pe=75')", timeout=30000)
     page.wait_for_function(
         "() => document.querySelector('#out-pe-count') && document.querySelector('#out-summary')"
-        ".innerText.includes('at most 75 each')", timeout=30000)
+        ".innerText.includes('at most 75 each')",
+        timeout=30000,
+    )
     shared_url = page.url
     assert f"site={SITE_ID}" in shared_url and "district=" not in shared_url
     count = pe_count(page)
-    page.wait_for_function("() => document.querySelector('#out-calendar').innerText.includes('PE-SITE-046-001')",
-                           timeout=30000)
+    page.wait_for_function(
+        "() => document.querySelector('#out-calendar').innerText.includes('PE-SITE-046-001')",
+        timeout=30000,
+    )
 
     # the field sheets are those of the catchment: a sheet per PE, every catchment hotspot assigned
     with page.expect_download(timeout=60000) as info:
@@ -153,7 +183,9 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
 
     # a colleague opens the link in a fresh browser context (no session): same site, same plan
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.route("**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort())
+    context.route(
+        "**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort()
+    )
     other = context.new_page()
     errors: list[str] = []
     other.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -198,13 +230,18 @@ def test_outreach_is_absent_in_aggregate_mode(aggregate_server):
     assert "out-caseload-map" not in body
 
 
-def test_every_outreach_callback_refuses_in_aggregate_mode(monkeypatch):
+def test_every_outreach_callback_refuses_in_aggregate_mode():
     """Server side: even a crafted request gets no hotspot data when hotspot detail is not allowed."""
+    with context.using(Settings(aggregate_only=True)):
+        _every_outreach_callback_refuses()
+
+
+def _every_outreach_callback_refuses() -> None:
     import pytest
 
-    monkeypatch.setenv("KP_AGGREGATE", "1")
     from pages import _shared
-    from pages import outreach
+
+    outreach = import_page("outreach")
 
     with pytest.raises(_shared.HotspotDetailRefused):
         outreach._districts(None, None)
@@ -227,18 +264,21 @@ def test_every_outreach_callback_refuses_in_aggregate_mode(monkeypatch):
             outreach._download(None, 1, None, "Blantyre", 60, 6, [], kind, area, 5)
 
 
-def test_share_link_round_trip(monkeypatch):
+def test_share_link_round_trip():
     """Server side: the query the page writes into the address bar is read back by its layout."""
     from urllib.parse import parse_qsl
 
-    monkeypatch.setenv("KP_AGGREGATE", "1")  # import without registering the page (no Dash app here)
-    from pages import outreach
+    outreach = import_page("outreach")
 
     search = outreach.share_search("site", "Blantyre", SITE_ID, 70, 8, ["apart"], 3)
     assert search == f"?site={SITE_ID}&distance_km=3&people_per_pe=70&hours_per_day=8&keep_apart=1"
-    assert outreach.share_search("district", "Nkhata Bay", SITE_ID, 60, 6, [], 3) == \
-        "?district=Nkhata+Bay&people_per_pe=60"
-    assert outreach.share_search("site", "Blantyre", None, 60) == ""  # nothing chosen yet: leave the URL
+    assert (
+        outreach.share_search("district", "Nkhata Bay", SITE_ID, 60, 6, [], 3)
+        == "?district=Nkhata+Bay&people_per_pe=60"
+    )
+    assert (
+        outreach.share_search("site", "Blantyre", None, 60) == ""
+    )  # nothing chosen yet: leave the URL
 
     values: dict[str, object] = {}
 
@@ -252,5 +292,11 @@ def test_share_link_round_trip(monkeypatch):
 
     walk(outreach.layout(**dict(parse_qsl(search[1:]))))
     ids = outreach.ID
-    assert (values[ids.area_kind], values[ids.site], values[ids.distance_km], values[ids.people_per_pe],
-            values[ids.hours_per_day], values[ids.keep_apart]) == ("site", SITE_ID, 3.0, 70, 8.0, ["apart"])
+    assert (
+        values[ids.area_kind],
+        values[ids.site],
+        values[ids.distance_km],
+        values[ids.people_per_pe],
+        values[ids.hours_per_day],
+        values[ids.keep_apart],
+    ) == ("site", SITE_ID, 3.0, 70, 8.0, ["apart"])

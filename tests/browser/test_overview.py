@@ -26,8 +26,11 @@ def map_state(page) -> dict:
 
 
 def displayed_rows(page, grid_id: str) -> list[dict]:
-    return page.evaluate("""(id) => { const api = dash_ag_grid.getApi(id); const rows = [];
-        api.forEachNodeAfterFilterAndSort(n => rows.push(n.data)); return rows; }""", grid_id)
+    return page.evaluate(
+        """(id) => { const api = dash_ag_grid.getApi(id); const rows = [];
+        api.forEachNodeAfterFilterAndSort(n => rows.push(n.data)); return rows; }""",
+        grid_id,
+    )
 
 
 def test_overview_journey(app_server, page, demo_plan):
@@ -45,8 +48,11 @@ def test_overview_journey(app_server, page, demo_plan):
     before = map_state(page)
     assert before["metric"] == "coverage_mid" and before["style"] == "white-bg"
     page.locator("#ov-metric label", has_text="Gap").click()
-    page.wait_for_function("() => { const gd = document.querySelector('#ov-map .js-plotly-plot');"
-                           " return gd && gd.layout.meta && gd.layout.meta.metric === 'gap'; }", timeout=30000)
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#ov-map .js-plotly-plot');"
+        " return gd && gd.layout.meta && gd.layout.meta.metric === 'gap'; }",
+        timeout=30000,
+    )
     after = map_state(page)
     assert after["z"] != before["z"] and after["title"].startswith("Gap")
     gap_by_district = dict(zip(demo_plan.districts["district"], demo_plan.districts["gap"]))
@@ -59,13 +65,19 @@ def test_overview_journey(app_server, page, demo_plan):
     region = demo_plan.districts["region"].value_counts().index[0]
     page.locator("#ov-grid .ag-floating-filter[col-id=region] input").fill(region)
     want = int((demo_plan.districts["region"] == region).sum())
-    page.wait_for_function("([n]) => dash_ag_grid.getApi('ov-grid').getDisplayedRowCount() === n", arg=[want],
-                           timeout=30000)
+    page.wait_for_function(
+        "([n]) => dash_ag_grid.getApi('ov-grid').getDisplayedRowCount() === n",
+        arg=[want],
+        timeout=30000,
+    )
     assert {r["region"] for r in displayed_rows(page, "ov-grid")} == {region}
 
     page.locator("#ov-grid .ag-floating-filter[col-id=region] input").fill("")
-    page.wait_for_function("([n]) => dash_ag_grid.getApi('ov-grid').getDisplayedRowCount() === n",
-                           arg=[len(demo_plan.districts)], timeout=30000)
+    page.wait_for_function(
+        "([n]) => dash_ag_grid.getApi('ov-grid').getDisplayedRowCount() === n",
+        arg=[len(demo_plan.districts)],
+        timeout=30000,
+    )
     header = page.locator("#ov-grid .ag-header-cell[col-id=gap] .ag-header-cell-label")
     header.click()
     header.click()
@@ -73,13 +85,17 @@ def test_overview_journey(app_server, page, demo_plan):
         return api.getColumnState().some(c => c.colId === 'gap' && c.sort === 'desc'); }""")
     gaps = [r["gap"] for r in displayed_rows(page, "ov-grid")]
     assert gaps == sorted(gaps, reverse=True)
-    first_cell = page.locator("#ov-grid .ag-row[row-index='0'] .ag-cell[col-id=district]").first.inner_text()
+    first_cell = page.locator(
+        "#ov-grid .ag-row[row-index='0'] .ag-cell[col-id=district]"
+    ).first.inner_text()
     assert gap_by_district[first_cell] == pytest.approx(max(gap_by_district.values()))
 
     # Pareto sentence = planning.priority.smallest_k_holding on the demo data
     k, share = smallest_k_holding(demo_plan.districts, 0.8)
     sentence = page.inner_text("#ov-pareto-text")
-    assert sentence.startswith(f"{k} of {len(demo_plan.districts)} districts hold {share * 100:.0f}% of")
+    assert sentence.startswith(
+        f"{k} of {len(demo_plan.districts)} districts hold {share * 100:.0f}% of"
+    )
 
     # coverage trend over the enrolment periods
     trend = wait_for_graph(page, "ov-trend", min_traces=2)
@@ -90,11 +106,16 @@ def test_overview_journey(app_server, page, demo_plan):
 
 
 def test_overview_takes_the_scenario_from_the_link(app_server, page):
-    expected = build_plan(load_dataset(DEMO_DIR), Scenario(people_per_pe=50)).totals["peer_educators"]
+    expected = build_plan(load_dataset(DEMO_DIR), Scenario(people_per_pe=50)).totals[
+        "peer_educators"
+    ]
     page.goto(app_server + "/?people_per_pe=50")
-    page.wait_for_function("([want]) => { const el = document.getElementById('ov-pe');"
-                           " return el && el.innerText.replace(/,/g, '') === String(want); }",
-                           arg=[int(expected)], timeout=30000)
+    page.wait_for_function(
+        "([want]) => { const el = document.getElementById('ov-pe');"
+        " return el && el.innerText.replace(/,/g, '') === String(want); }",
+        arg=[int(expected)],
+        timeout=30000,
+    )
     assert "people_per_pe=50" in page.inner_text("#ov-scenario-note")
 
 
@@ -102,10 +123,12 @@ def test_aggregate_overview_sends_no_hotspot_data(aggregate_server, page):
     bodies: list[str] = []
 
     def keep(response) -> None:
-        if "_dash" in response.url or response.url.rstrip("/").endswith(aggregate_server.split("//")[1]):
+        if "_dash" in response.url or response.url.rstrip("/").endswith(
+            aggregate_server.split("//")[1]
+        ):
             try:
                 bodies.append(response.text())
-            except Exception:  # noqa: BLE001 - a redirect or an aborted body has no text to check
+            except Exception:
                 pass
 
     page.on("response", keep)
@@ -119,7 +142,9 @@ def test_aggregate_overview_sends_no_hotspot_data(aggregate_server, page):
     hotspots = load_dataset(DEMO_DIR).hotspots
     coordinates = [f"{v:.5f}".rstrip("0") for v in hotspots["latitude"].head(50)]
     for marker in ["HS-0", "Synthetic Bar", *coordinates]:
-        assert marker not in payload, f"{marker!r} (hotspot id, name or latitude) reached the aggregate-only Overview"
+        assert marker not in payload, (
+            f"{marker!r} (hotspot id, name or latitude) reached the aggregate-only Overview"
+        )
     # Scenarios is not served in aggregate-only mode
     page.goto(aggregate_server + "/scenarios")
     page.wait_for_timeout(1500)

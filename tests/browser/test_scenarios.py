@@ -18,8 +18,14 @@ SLIDER_HANDLE = "#scn-people-per-pe [role=slider]"
 
 def cli_total_pes(*args: str) -> int:
     """Total PEs that `cli.py plan --json` gives on the demo data with ``args``."""
-    out = subprocess.run([sys.executable, "cli.py", "plan", "--data", str(DEMO_DIR), "--json", *args],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "cli.py", "plan", "--data", str(DEMO_DIR), "--json", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return int(json.loads(out.stdout)["totals"]["peer_educators"])
 
 
@@ -28,9 +34,12 @@ def pe_number(page) -> int:
 
 
 def wait_pe(page, expected: int) -> None:
-    page.wait_for_function("([sel, want]) => { const el = document.querySelector(sel);"
-                           " return el && el.innerText.replace(/,/g, '') === String(want); }",
-                           arg=[PE_TOTAL, expected], timeout=30000)
+    page.wait_for_function(
+        "([sel, want]) => { const el = document.querySelector(sel);"
+        " return el && el.innerText.replace(/,/g, '') === String(want); }",
+        arg=[PE_TOTAL, expected],
+        timeout=30000,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +47,9 @@ def expected_pes() -> dict[int, int]:
     return {60: cli_total_pes(), 50: cli_total_pes("--people-per-pe", "50")}
 
 
-def test_people_per_pe_slider_share_link_and_excel(app_server, page, browser, expected_pes, tmp_path):
+def test_people_per_pe_slider_share_link_and_excel(
+    app_server, page, browser, expected_pes, tmp_path
+):
     page.goto(app_server + "/scenarios")
     page.wait_for_selector(PE_TOTAL, timeout=30000)
     wait_pe(page, expected_pes[60])
@@ -52,7 +63,9 @@ def test_people_per_pe_slider_share_link_and_excel(app_server, page, browser, ex
     assert "people_per_pe=50" in page.url
 
     # share: the link field holds the full URL; a new page opened on it shows the same numbers
-    page.wait_for_function("() => document.getElementById('scn-share-url').value.includes('people_per_pe=50')")
+    page.wait_for_function(
+        "() => document.getElementById('scn-share-url').value.includes('people_per_pe=50')"
+    )
     link = page.input_value("#scn-share-url")
     other = page.context.new_page()
     other.goto(link)
@@ -69,7 +82,11 @@ def test_people_per_pe_slider_share_link_and_excel(app_server, page, browser, ex
     info.value.save_as(path)
     wb = openpyxl.load_workbook(path, read_only=True)
     assert {"National", "Districts", "Parameters & sources"} <= set(wb.sheetnames)
-    params = {row[0]: row[1] for row in wb["Parameters & sources"].iter_rows(values_only=True) if row and row[0]}
+    params = {
+        row[0]: row[1]
+        for row in wb["Parameters & sources"].iter_rows(values_only=True)
+        if row and row[0]
+    }
     assert float(params["people_per_pe"]) == 50
     national = [row for row in wb["National"].iter_rows(values_only=True)]
     header_row = next(i for i, row in enumerate(national) if row and "PEs needed" in row)
@@ -100,15 +117,22 @@ def test_save_two_scenarios_and_compare(app_server, page, expected_pes):
     headers = page.locator(f"{grid} .ag-header-cell-text").all_inner_texts()
     assert "base 60" in headers and "lean 50" in headers and "diff lean 50" in headers
     # the pinned figure column and the value columns live in separate row containers: match on row-index
-    row_index = page.locator(f"{grid} .ag-row", has=page.locator(".ag-cell[col-id=figure]", has_text="PEs needed")
-                             ).first.get_attribute("row-index")
+    row_index = page.locator(
+        f"{grid} .ag-row", has=page.locator(".ag-cell[col-id=figure]", has_text="PEs needed")
+    ).first.get_attribute("row-index")
 
     def cell(col_id: str) -> int:
-        text = page.locator(f"{grid} .ag-row[row-index='{row_index}'] .ag-cell[col-id='{col_id}']").first.inner_text()
+        text = page.locator(
+            f"{grid} .ag-row[row-index='{row_index}'] .ag-cell[col-id='{col_id}']"
+        ).first.inner_text()
         return int(text.replace(",", ""))
 
     base, lean, diff = cell("base 60"), cell("lean 50"), cell("diff_lean 50")
-    assert (base, lean, diff) == (expected_pes[60], expected_pes[50], expected_pes[50] - expected_pes[60])
+    assert (base, lean, diff) == (
+        expected_pes[60],
+        expected_pes[50],
+        expected_pes[50] - expected_pes[60],
+    )
 
     # saved scenarios survive a reload (browser local storage)
     page.reload()
@@ -147,11 +171,16 @@ def test_scenario_follows_the_planner_to_the_overview_and_back(app_server, page,
     wait_for_maps_drawn(page)  # leaving mid-draw trips a plotly.js race (see conftest)
 
     page.click("#nav-overview")  # the navbar link carries no query: the session's scenario is used
-    page.wait_for_function("([want]) => { const el = document.getElementById('ov-pe');"
-                           " return el && el.innerText.replace(/,/g, '') === String(want); }",
-                           arg=[expected_pes[50]], timeout=30000)
+    page.wait_for_function(
+        "([want]) => { const el = document.getElementById('ov-pe');"
+        " return el && el.innerText.replace(/,/g, '') === String(want); }",
+        arg=[expected_pes[50]],
+        timeout=30000,
+    )
     # separate callbacks fill the note, the slider and the URL: wait for each, do not race them
-    expect(page.locator("#ov-scenario-note")).to_contain_text("chosen on the Scenarios page", timeout=30000)
+    expect(page.locator("#ov-scenario-note")).to_contain_text(
+        "chosen on the Scenarios page", timeout=30000
+    )
     # as a planner does, look at the Overview before going back: its map has finished drawing
     for graph in ("ov-map", "ov-pareto", "ov-trend"):
         wait_for_graph(page, graph)
@@ -160,7 +189,9 @@ def test_scenario_follows_the_planner_to_the_overview_and_back(app_server, page,
     page.click("#nav-scenarios")
     page.wait_for_function("() => location.search.includes('people_per_pe=50')", timeout=30000)
     wait_pe(page, expected_pes[50])
-    expect(page.locator(SLIDER_HANDLE).first).to_have_attribute("aria-valuenow", "50", timeout=30000)
+    expect(page.locator(SLIDER_HANDLE).first).to_have_attribute(
+        "aria-valuenow", "50", timeout=30000
+    )
 
     page.click("#scn-reset")
     wait_pe(page, expected_pes[60])

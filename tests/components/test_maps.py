@@ -22,37 +22,67 @@ CRS_UTM36S = "EPSG:32736"
 
 
 def boundaries() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"district": ["North", "South"], "region": ["R1", "R2"],
-                             "area_km2": [1.0, 1.0]},
-                            geometry=[box(34.0, -13.0, 35.0, -12.0), box(34.0, -14.0, 35.0, -13.0)],
-                            crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"district": ["North", "South"], "region": ["R1", "R2"], "area_km2": [1.0, 1.0]},
+        geometry=[box(34.0, -13.0, 35.0, -12.0), box(34.0, -14.0, 35.0, -13.0)],
+        crs="EPSG:4326",
+    )
 
 
 def districts() -> pd.DataFrame:
-    return pd.DataFrame({"district": ["North", "South"], "region": ["R1", "R2"], "hotspots": [2, 1],
-                         "estimate_low": [20.0, 10.0], "estimate_mid": [30.0, 15.0],
-                         "estimate_high": [40.0, 20.0], "enrolled": [10, 0],
-                         "coverage_low": [0.25, 0.0], "coverage_mid": [1 / 3, 0.0],
-                         "coverage_high": [0.5, 0.0], "gap": [20.0, 15.0],
-                         "density_per_km2": [0.0025, 0.00125]})
+    return pd.DataFrame(
+        {
+            "district": ["North", "South"],
+            "region": ["R1", "R2"],
+            "hotspots": [2, 1],
+            "estimate_low": [20.0, 10.0],
+            "estimate_mid": [30.0, 15.0],
+            "estimate_high": [40.0, 20.0],
+            "enrolled": [10, 0],
+            "coverage_low": [0.25, 0.0],
+            "coverage_mid": [1 / 3, 0.0],
+            "coverage_high": [0.5, 0.0],
+            "gap": [20.0, 15.0],
+            "density_per_km2": [0.0025, 0.00125],
+        }
+    )
 
 
 def hotspots() -> pd.DataFrame:
-    return pd.DataFrame({
-        "hotspot_id": ["H1", "H2", "H3"], "name": ["Bar one", "", "Lodge"],
-        "latitude": [-12.5, -12.6, -13.5], "longitude": [34.5, 34.6, 34.5],
-        "typology": ["bar", "bar", "lodge"], "population": ["FSW", "FSW", "FSW"],
-        "typical_min": [5, 2, 4], "typical_max": [8, 3, 6], "peak_min": [10, 4, 10],
-        "peak_max": [20, 6, 20], "peak_days": ["Fri;Sat", "", "Sat"], "peak_times": ["18-24", "", "0-2"],
-        "estimate_mid": [15.0, 5.0, 15.0], "enrolled": [6, 0, 0], "coverage_mid": [0.4, 0.0, 0.0],
-    })
+    return pd.DataFrame(
+        {
+            "hotspot_id": ["H1", "H2", "H3"],
+            "name": ["Bar one", "", "Lodge"],
+            "latitude": [-12.5, -12.6, -13.5],
+            "longitude": [34.5, 34.6, 34.5],
+            "typology": ["bar", "bar", "lodge"],
+            "population": ["FSW", "FSW", "FSW"],
+            "typical_min": [5, 2, 4],
+            "typical_max": [8, 3, 6],
+            "peak_min": [10, 4, 10],
+            "peak_max": [20, 6, 20],
+            "peak_days": ["Fri;Sat", "", "Sat"],
+            "peak_times": ["18-24", "", "0-2"],
+            "estimate_mid": [15.0, 5.0, 15.0],
+            "enrolled": [6, 0, 0],
+            "coverage_mid": [0.4, 0.0, 0.0],
+        }
+    )
 
 
 def sites() -> pd.DataFrame:
-    return pd.DataFrame({"site_id": ["S1", "S2"], "name": ["Clinic", "DIC"], "latitude": [-12.5, -13.5],
-                         "longitude": [34.4, 34.4], "site_type": ["clinic", "drop_in_centre"],
-                         "services": ["condoms;hts", "prep"], "open_days": ["Mon", ""],
-                         "open_hours": ["8-17", ""]})
+    return pd.DataFrame(
+        {
+            "site_id": ["S1", "S2"],
+            "name": ["Clinic", "DIC"],
+            "latitude": [-12.5, -13.5],
+            "longitude": [34.4, 34.4],
+            "site_type": ["clinic", "drop_in_centre"],
+            "services": ["condoms;hts", "prep"],
+            "open_days": ["Mon", ""],
+            "open_hours": ["8-17", ""],
+        }
+    )
 
 
 def test_geojson_has_one_feature_per_district_keyed_by_name():
@@ -64,7 +94,9 @@ def test_geojson_has_one_feature_per_district_keyed_by_name():
 
 
 def test_choropleth_colours_the_chosen_metric_and_labels_ranges():
-    trace = maps.district_choropleth_trace(districts(), maps.district_geojson(boundaries()), "coverage_mid")
+    trace = maps.district_choropleth_trace(
+        districts(), maps.district_geojson(boundaries()), "coverage_mid"
+    )
     assert trace["type"] == "choroplethmap" and trace["featureidkey"] == "properties.district"
     assert trace["locations"] == ["North", "South"]
     assert trace["z"] == [pytest.approx(33.333, abs=1e-3), 0.0]  # percent
@@ -116,7 +148,10 @@ def test_sites_are_a_dot_in_a_black_ring():
     metas = [t["meta"] for t in traces]
     assert metas == ["sites-outline", "sites", "sites-outline", "sites"]
     outline, dot = traces[0], traces[1]
-    assert outline["marker"]["color"] == "#000000" and outline["marker"]["size"] > dot["marker"]["size"]
+    assert (
+        outline["marker"]["color"] == "#000000"
+        and outline["marker"]["size"] > dot["marker"]["size"]
+    )
     assert "symbol" not in dot["marker"]  # sprites are not available offline
     assert dot["customdata"][0][:3] == ["S1", "Clinic", "clinic"]
 
@@ -133,7 +168,9 @@ def test_catchment_rings_have_the_radius_in_kilometres():
 
 
 def test_figure_needs_no_tiles_and_keeps_user_zoom():
-    fig = maps.map_figure([], (34.0, -14.0, 35.0, -12.0), uirevision="abc", note="Level of detail: x")
+    fig = maps.map_figure(
+        [], (34.0, -14.0, 35.0, -12.0), uirevision="abc", note="Level of detail: x"
+    )
     assert fig["layout"]["annotations"][0]["text"] == "Level of detail: x"
     assert fig["layout"]["map"]["style"] == "white-bg"
     assert fig["layout"]["uirevision"] == "abc"
@@ -142,7 +179,9 @@ def test_figure_needs_no_tiles_and_keeps_user_zoom():
 
 
 @settings(max_examples=60, deadline=None)
-@given(minx=st.floats(-170, 160), miny=st.floats(-80, 70), w=st.floats(0.01, 10), h=st.floats(0.01, 10))
+@given(
+    minx=st.floats(-170, 160), miny=st.floats(-80, 70), w=st.floats(0.01, 10), h=st.floats(0.01, 10)
+)
 def test_a_smaller_area_never_gets_a_smaller_zoom(minx, miny, w, h):
     big = maps.view_for_bounds((minx, miny, minx + w, miny + h))[1]
     small = maps.view_for_bounds((minx, miny, minx + w / 2, miny + h / 2))[1]

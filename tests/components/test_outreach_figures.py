@@ -11,12 +11,20 @@ from planning.outreach import presence_grid, weekly_calendar
 
 
 def plan():
-    spots = pd.DataFrame({
-        "hotspot_id": ["H1", "H2", "H3", "H4"], "x_m": [0.0, 100.0, 0.0, 9000.0], "y_m": [0.0, 0.0, 100.0, 0.0],
-        "people": [20.0, 20.0, 15.0, 80.0], "name": ["a", "b", "c", "d"], "typology": ["bar"] * 4,
-        "latitude": [-13.90, -13.90, -13.899, -13.90], "longitude": [33.70, 33.701, 33.70, 33.78],
-        "peak_days": ["Fri;Sat"] * 4, "peak_times": ["20-24"] * 4,
-    })
+    spots = pd.DataFrame(
+        {
+            "hotspot_id": ["H1", "H2", "H3", "H4"],
+            "x_m": [0.0, 100.0, 0.0, 9000.0],
+            "y_m": [0.0, 0.0, 100.0, 0.0],
+            "people": [20.0, 20.0, 15.0, 80.0],
+            "name": ["a", "b", "c", "d"],
+            "typology": ["bar"] * 4,
+            "latitude": [-13.90, -13.90, -13.899, -13.90],
+            "longitude": [33.70, 33.701, 33.70, 33.78],
+            "peak_days": ["Fri;Sat"] * 4,
+            "peak_times": ["20-24"] * 4,
+        }
+    )
     result = assign_caseloads(spots, people_per_pe=60, district="Test")
     return result, weekly_calendar(result.assignments, result.spots)
 
@@ -46,7 +54,13 @@ def test_heatmap_and_tables():
 
 def test_caseload_map_draws_the_service_site_and_its_access_circle():
     result, _ = plan()
-    site = {"site_id": "S1", "name": "North clinic", "latitude": -13.95, "longitude": 33.70, "distance_km": 5.0}
+    site = {
+        "site_id": "S1",
+        "name": "North clinic",
+        "latitude": -13.95,
+        "longitude": 33.70,
+        "distance_km": 5.0,
+    }
     fig = figs.caseload_map_figure(result, site=site)
     marker = [t for t in fig["data"] if t["meta"] == "site"][0]
     assert (marker["lat"], marker["lon"], marker["customdata"]) == ([-13.95], [33.70], ["S1"])

@@ -20,20 +20,40 @@ from components import overview_figures as of
 def _boundaries() -> gpd.GeoDataFrame:
     """Three square districts side by side near Lilongwe (WGS84)."""
     return gpd.GeoDataFrame(
-        {"district": ["A", "B", "C"], "region": ["North", "North", "South"], "area_km2": [100.0, 200.0, 50.0]},
-        geometry=[box(33.0, -14.0, 33.5, -13.5), box(33.5, -14.0, 34.0, -13.5), box(34.0, -14.0, 34.5, -13.5)],
+        {
+            "district": ["A", "B", "C"],
+            "region": ["North", "North", "South"],
+            "area_km2": [100.0, 200.0, 50.0],
+        },
+        geometry=[
+            box(33.0, -14.0, 33.5, -13.5),
+            box(33.5, -14.0, 34.0, -13.5),
+            box(34.0, -14.0, 34.5, -13.5),
+        ],
         crs="EPSG:4326",
     )
 
 
 def _districts() -> pd.DataFrame:
-    return pd.DataFrame({
-        "district": ["A", "B", "C"], "region": ["North", "North", "South"], "hotspots": [3, 2, 0],
-        "estimate_low": [80.0, 40.0, 0.0], "estimate_mid": [100.0, 50.0, 0.0], "estimate_high": [120.0, 60.0, 0.0],
-        "enrolled": [60, 10, 0], "coverage_low": [0.5, 1 / 6, np.nan], "coverage_mid": [0.6, 0.2, np.nan],
-        "coverage_high": [0.75, 0.25, np.nan], "gap": [40.0, 40.0, 0.0], "density_per_km2": [1.0, 0.25, 0.0],
-        "peer_educators": [2, 1, 0], "outreach_workers": [1, 1, 0], "priority_rank": [2, 1, 3],
-    })
+    return pd.DataFrame(
+        {
+            "district": ["A", "B", "C"],
+            "region": ["North", "North", "South"],
+            "hotspots": [3, 2, 0],
+            "estimate_low": [80.0, 40.0, 0.0],
+            "estimate_mid": [100.0, 50.0, 0.0],
+            "estimate_high": [120.0, 60.0, 0.0],
+            "enrolled": [60, 10, 0],
+            "coverage_low": [0.5, 1 / 6, np.nan],
+            "coverage_mid": [0.6, 0.2, np.nan],
+            "coverage_high": [0.75, 0.25, np.nan],
+            "gap": [40.0, 40.0, 0.0],
+            "density_per_km2": [1.0, 0.25, 0.0],
+            "peer_educators": [2, 1, 0],
+            "outreach_workers": [1, 1, 0],
+            "priority_rank": [2, 1, 3],
+        }
+    )
 
 
 def test_fmt_range_formats_people_and_percentages():
@@ -44,10 +64,22 @@ def test_fmt_range_formats_people_and_percentages():
 
 
 def test_headline_figures_give_labelled_ranges_from_the_national_row():
-    national = pd.DataFrame([{"estimate_low": 9200, "estimate_mid": 11500, "estimate_high": 13800,
-                              "enrolled": 5800, "coverage_low": 5800 / 13800, "coverage_mid": 5800 / 11500,
-                              "coverage_high": 5800 / 9200, "gap": 5700, "peer_educators": 192,
-                              "outreach_workers": 32}])
+    national = pd.DataFrame(
+        [
+            {
+                "estimate_low": 9200,
+                "estimate_mid": 11500,
+                "estimate_high": 13800,
+                "enrolled": 5800,
+                "coverage_low": 5800 / 13800,
+                "coverage_mid": 5800 / 11500,
+                "coverage_high": 5800 / 9200,
+                "gap": 5700,
+                "peer_educators": 192,
+                "outreach_workers": 32,
+            }
+        ]
+    )
     heads = {h.key: h for h in of.headline_figures(national, people_per_pe=60, pe_per_orw=6)}
     assert heads["population"].value == "9,200–13,800"
     assert "mid 11,500" in heads["population"].detail
@@ -58,7 +90,9 @@ def test_headline_figures_give_labelled_ranges_from_the_national_row():
 
 
 def test_headline_cards_give_each_value_an_id_and_a_source_tooltip():
-    heads = of.headline_figures({"estimate_low": 10, "estimate_mid": 15, "estimate_high": 20, "peer_educators": 1})
+    heads = of.headline_figures(
+        {"estimate_low": 10, "estimate_mid": 15, "estimate_high": 20, "peer_educators": 1}
+    )
     row = of.headline_cards(heads, id_prefix="ov")
     text = str(row.to_plotly_json())
     assert "'ov-population'" in text and "'ov-pe'" in text
@@ -74,7 +108,10 @@ def test_headline_refuses_a_multi_row_national_frame():
 def test_boundaries_geojson_keeps_only_district_and_region():
     gj = of.boundaries_geojson(_boundaries())
     assert [f["properties"] for f in gj["features"]] == [
-        {"district": "A", "region": "North"}, {"district": "B", "region": "North"}, {"district": "C", "region": "South"}]
+        {"district": "A", "region": "North"},
+        {"district": "B", "region": "North"},
+        {"district": "C", "region": "South"},
+    ]
     json.dumps(gj)  # plain JSON, nothing numpy
 
 
@@ -126,7 +163,10 @@ def test_district_grid_sorts_by_priority_and_carries_units_and_tooltips():
 
 
 def test_grid_text_cannot_start_a_formula_in_the_csv_export():
-    rows = of.grid_rows(pd.DataFrame({"district": ["=HYPERLINK(1)", "Zomba"], "gap": [-1.0, 2.0]}), ["district", "gap"])
+    rows = of.grid_rows(
+        pd.DataFrame({"district": ["=HYPERLINK(1)", "Zomba"], "gap": [-1.0, 2.0]}),
+        ["district", "gap"],
+    )
     assert rows[0] == {"district": "'=HYPERLINK(1)", "gap": -1.0}
     assert rows[1]["district"] == "Zomba"
 
@@ -137,8 +177,15 @@ def test_cumulative_share_sentence_reads_like_the_mauritius_finding():
 
 
 def test_cumulative_share_figure_highlights_the_first_k():
-    cum = pd.DataFrame({"district": ["A", "B", "C"], "value": [100, 50, 0], "share": [2 / 3, 1 / 3, 0],
-                        "cumulative_share": [2 / 3, 1.0, 1.0], "k": [1, 2, 3]})
+    cum = pd.DataFrame(
+        {
+            "district": ["A", "B", "C"],
+            "value": [100, 50, 0],
+            "share": [2 / 3, 1 / 3, 0],
+            "cumulative_share": [2 / 3, 1.0, 1.0],
+            "k": [1, 2, 3],
+        }
+    )
     fig = of.cumulative_share_figure(cum, k=2)
     bars, line = fig.data[0], fig.data[1]
     assert list(bars.marker.color) == [of.OKABE_ITO["blue"]] * 2 + [of.OKABE_ITO["grey"]]
@@ -146,13 +193,20 @@ def test_cumulative_share_figure_highlights_the_first_k():
 
 
 def test_national_trend_divides_summed_enrolment_by_the_national_range():
-    trend = pd.DataFrame({"district": ["A", "B", "A", "B"], "period": ["2025-Q4", "2025-Q4", "2026-Q1", "2026-Q1"],
-                          "enrolled": [10, 20, 30, 30]})
+    trend = pd.DataFrame(
+        {
+            "district": ["A", "B", "A", "B"],
+            "period": ["2025-Q4", "2025-Q4", "2026-Q1", "2026-Q1"],
+            "enrolled": [10, 20, 30, 30],
+        }
+    )
     out = of.national_trend(trend, {"estimate_low": 100, "estimate_mid": 120, "estimate_high": 150})
     assert out["period"].tolist() == ["2025-Q4", "2026-Q1"]
     np.testing.assert_allclose(out["coverage_low"], [30 / 150, 60 / 150])
     np.testing.assert_allclose(out["coverage_high"], [30 / 100, 60 / 100])
-    fig = of.coverage_trend_figure(out, trend.assign(coverage_mid=[0.1, 0.2, 0.3, 0.3]), districts=["A"])
+    fig = of.coverage_trend_figure(
+        out, trend.assign(coverage_mid=[0.1, 0.2, 0.3, 0.3]), districts=["A"]
+    )
     assert [t.name for t in fig.data] == ["National range (low–high)", "National (mid)", "A"]
 
 
@@ -167,8 +221,13 @@ def test_fmt_range_orders_low_before_high(low, extra):
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(0, 1e5, allow_nan=False), min_size=1, max_size=8))
 def test_grid_rows_are_json_safe(values):
-    frame = pd.DataFrame({"district": [f"D{i}" for i in range(len(values))], "gap": values,
-                          "coverage_mid": [v / 1e5 if v else math.nan for v in values]})
+    frame = pd.DataFrame(
+        {
+            "district": [f"D{i}" for i in range(len(values))],
+            "gap": values,
+            "coverage_mid": [v / 1e5 if v else math.nan for v in values],
+        }
+    )
     rows = of.grid_rows(frame, ["district", "gap", "coverage_mid"])
     json.dumps(rows, allow_nan=False)
     assert len(rows) == len(values)

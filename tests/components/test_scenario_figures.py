@@ -15,30 +15,55 @@ from components.overview_figures import OKABE_ITO, boundaries_geojson
 
 
 def _geojson() -> dict:
-    return boundaries_geojson(gpd.GeoDataFrame(
-        {"district": ["A", "B"], "region": ["N", "S"]},
-        geometry=[box(33.0, -14.0, 33.5, -13.5), box(33.5, -14.0, 34.0, -13.5)], crs="EPSG:4326"))
+    return boundaries_geojson(
+        gpd.GeoDataFrame(
+            {"district": ["A", "B"], "region": ["N", "S"]},
+            geometry=[box(33.0, -14.0, 33.5, -13.5), box(33.5, -14.0, 34.0, -13.5)],
+            crs="EPSG:4326",
+        )
+    )
 
 
 def _plan_districts() -> pd.DataFrame:
-    return pd.DataFrame({
-        "district": ["A", "B"], "region": ["N", "S"], "planning_population": [600.0, 130.0],
-        "enrolled": [100, 20], "coverage_mid": [1 / 6, 20 / 130], "gap": [500.0, 110.0],
-        "peer_educators": [10, 3], "outreach_workers": [2, 1], "condoms_per_month": [24000.0, 5200.0],
-        "cost_usd_month": [np.nan, np.nan], "priority_rank": [1, 2],
-    })
+    return pd.DataFrame(
+        {
+            "district": ["A", "B"],
+            "region": ["N", "S"],
+            "planning_population": [600.0, 130.0],
+            "enrolled": [100, 20],
+            "coverage_mid": [1 / 6, 20 / 130],
+            "gap": [500.0, 110.0],
+            "peer_educators": [10, 3],
+            "outreach_workers": [2, 1],
+            "condoms_per_month": [24000.0, 5200.0],
+            "cost_usd_month": [np.nan, np.nan],
+            "priority_rank": [1, 2],
+        }
+    )
 
 
 def test_scenario_totals_label_units_and_say_when_not_costed():
-    totals = {"planning_population": 730.0, "peer_educators": 13, "outreach_workers": 3,
-              "condoms_per_month": 29200.0, "lubricant_per_month": 14600.0, "test_kits_per_month": 243.3,
-              "cost_usd_month": float("nan")}
-    heads = {h.key: h for h in sf.scenario_totals(totals, people_per_pe=60, pe_per_orw=6, costed=False)}
+    totals = {
+        "planning_population": 730.0,
+        "peer_educators": 13,
+        "outreach_workers": 3,
+        "condoms_per_month": 29200.0,
+        "lubricant_per_month": 14600.0,
+        "test_kits_per_month": 243.3,
+        "cost_usd_month": float("nan"),
+    }
+    heads = {
+        h.key: h for h in sf.scenario_totals(totals, people_per_pe=60, pe_per_orw=6, costed=False)
+    }
     assert heads["pe"].value == "13" and "1 PE per 60 people" in heads["pe"].detail
     assert heads["condoms"].value == "29,200"
     assert heads["cost"].value == "not costed"
-    costed = {h.key: h for h in sf.scenario_totals({**totals, "cost_usd_month": 1234.4}, people_per_pe=60,
-                                                   pe_per_orw=6, costed=True)}
+    costed = {
+        h.key: h
+        for h in sf.scenario_totals(
+            {**totals, "cost_usd_month": 1234.4}, people_per_pe=60, pe_per_orw=6, costed=True
+        )
+    }
     assert costed["cost"].value == "USD 1,234"
 
 
@@ -63,14 +88,26 @@ def test_plan_grid_says_not_costed_and_keeps_units():
 
 
 def _allocation() -> pd.DataFrame:
-    return pd.DataFrame({"district": ["B", "A"], "priority_rank": [2, 1], "peer_educators": [3, 10],
-                         "funded_peer_educators": [0, 8], "covered_population": [0.0, 480.0],
-                         "even_funded_peer_educators": [3, 5], "even_covered_population": [130.0, 300.0]})
+    return pd.DataFrame(
+        {
+            "district": ["B", "A"],
+            "priority_rank": [2, 1],
+            "peer_educators": [3, 10],
+            "funded_peer_educators": [0, 8],
+            "covered_population": [0.0, 480.0],
+            "even_funded_peer_educators": [3, 5],
+            "even_covered_population": [130.0, 300.0],
+        }
+    )
 
 
 def test_allocation_figure_orders_by_priority_and_compares_with_even_spread():
     fig = sf.allocation_figure(_allocation())
-    assert [t.name for t in fig.data] == ["PEs needed", "Funded: priority order", "Funded: even spread"]
+    assert [t.name for t in fig.data] == [
+        "PEs needed",
+        "Funded: priority order",
+        "Funded: even spread",
+    ]
     assert list(fig.data[0].x) == ["A", "B"]
     assert list(fig.data[1].y) == [8, 0] and list(fig.data[2].y) == [5, 3]
     assert fig.data[2].marker.color == OKABE_ITO["orange"]
@@ -82,18 +119,30 @@ def test_allocation_figure_names_missing_columns():
 
 
 def test_allocation_sentence_compares_priority_with_even():
-    summary = {"cap_peer_educators": 8, "cap_source": "max_pe", "peer_educators_needed": 13,
-               "covered_population_priority": 480.0, "covered_population_even": 430.0}
+    summary = {
+        "cap_peer_educators": 8,
+        "cap_source": "max_pe",
+        "peer_educators_needed": 13,
+        "covered_population_priority": 480.0,
+        "covered_population_even": 430.0,
+    }
     text = sf.allocation_sentence(summary, people_per_pe=60)
     assert text.startswith("The cap allows 8 of the 13 PEs needed.")
-    assert "covers 480 people" in text and "evenly covers 430" in text and "50 more people than" in text
-    budget = sf.allocation_sentence({**summary, "cap_source": "budget_usd_month", "budget_usd_month": 1500},
-                                    people_per_pe=60)
+    assert (
+        "covers 480 people" in text
+        and "evenly covers 430" in text
+        and "50 more people than" in text
+    )
+    budget = sf.allocation_sentence(
+        {**summary, "cap_source": "budget_usd_month", "budget_usd_month": 1500}, people_per_pe=60
+    )
     assert budget.startswith("A monthly budget of USD 1,500 buys 8")
 
 
 def test_compare_grid_lists_every_scenario_column():
-    compare = pd.DataFrame({"scenario": ["base", "lean"], "peer_educators": [192, 230], "coverage_mid": [0.5, 0.5]})
+    compare = pd.DataFrame(
+        {"scenario": ["base", "lean"], "peer_educators": [192, 230], "coverage_mid": [0.5, 0.5]}
+    )
     grid = sf.compare_grid(compare, grid_id="cmp")
     assert [d["field"] for d in grid.columnDefs] == ["scenario", "peer_educators", "coverage_mid"]
     assert grid.rowData[1] == {"scenario": "lean", "peer_educators": 230, "coverage_mid": 0.5}

@@ -20,16 +20,71 @@ DISTRICTS = [
     ("Bulawayo", "Matabeleland", (28.0, -21.0, 29.0, -20.0)),
 ]
 
-HOTSPOT_HEADER = ["hotspot_id", "name", "latitude", "longitude", "typology", "typical_min",
-                  "typical_max", "peak_min", "peak_max", "district", "population", "peak_days",
-                  "peak_times", "mapped_on"]
+HOTSPOT_HEADER = [
+    "hotspot_id",
+    "name",
+    "latitude",
+    "longitude",
+    "typology",
+    "typical_min",
+    "typical_max",
+    "peak_min",
+    "peak_max",
+    "district",
+    "population",
+    "peak_days",
+    "peak_times",
+    "mapped_on",
+]
 HOTSPOTS = [
-    ["HS-1", "Chégutu Bar & Lodge", "-17.5", "30.5", "Bar", "5", "10", "8", "15", "Harare", "",
-     "Fri;Sat", "evening", "2025-03-14"],
-    ["HS-2", "Sakubva Street", "-17.4", "31.6", "street", "3", "6", "6", "12", "Mutare", "FSW",
-     "Fri-Sun", "18-2", ""],
-    ["HS-3", "Lobengula Lodge", "-20.5", "28.5", "lodge", "10", "20", "15", "30", "", "FSW",
-     "", "", ""],
+    [
+        "HS-1",
+        "Chégutu Bar & Lodge",
+        "-17.5",
+        "30.5",
+        "Bar",
+        "5",
+        "10",
+        "8",
+        "15",
+        "Harare",
+        "",
+        "Fri;Sat",
+        "evening",
+        "2025-03-14",
+    ],
+    [
+        "HS-2",
+        "Sakubva Street",
+        "-17.4",
+        "31.6",
+        "street",
+        "3",
+        "6",
+        "6",
+        "12",
+        "Mutare",
+        "FSW",
+        "Fri-Sun",
+        "18-2",
+        "",
+    ],
+    [
+        "HS-3",
+        "Lobengula Lodge",
+        "-20.5",
+        "28.5",
+        "lodge",
+        "10",
+        "20",
+        "15",
+        "30",
+        "",
+        "FSW",
+        "",
+        "",
+        "",
+    ],
 ]
 SITE_HEADER = ["site_id", "name", "latitude", "longitude", "site_type", "district", "services"]
 SITES = [
@@ -49,11 +104,14 @@ def boundaries_frame(districts=DISTRICTS) -> gpd.GeoDataFrame:
     """The district squares as a WGS84 GeoDataFrame (columns district, region)."""
     return gpd.GeoDataFrame(
         {"district": [d[0] for d in districts], "region": [d[1] for d in districts]},
-        geometry=[box(*d[2]) for d in districts], crs="EPSG:4326")
+        geometry=[box(*d[2]) for d in districts],
+        crs="EPSG:4326",
+    )
 
 
-def write_boundaries(folder: Path, fmt: str = "geojson", frame: gpd.GeoDataFrame | None = None
-                     ) -> Path:
+def write_boundaries(
+    folder: Path, fmt: str = "geojson", frame: gpd.GeoDataFrame | None = None
+) -> Path:
     """Write boundaries as boundaries.geojson, .gpkg or a zipped Shapefile (.zip); return the path."""
     frame = boundaries_frame() if frame is None else frame
     folder.mkdir(parents=True, exist_ok=True)
@@ -74,8 +132,14 @@ def write_boundaries(folder: Path, fmt: str = "geojson", frame: gpd.GeoDataFrame
     return path
 
 
-def csv_bytes(header: list[str], rows: list[list[str]], *, delimiter: str = ",",
-              encoding: str = "utf-8", bom: bool = False) -> bytes:
+def csv_bytes(
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    bom: bool = False,
+) -> bytes:
     """CSV text of header + rows encoded as asked (bom=True adds the UTF-8 byte-order mark)."""
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
@@ -92,8 +156,13 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], **kwargs) ->
     return path
 
 
-def write_xlsx(path: Path, header: list[str], rows: list[list[object]], sheet: str = "Sheet1",
-               first_sheet: str | None = None) -> Path:
+def write_xlsx(
+    path: Path,
+    header: list[str],
+    rows: list[list[object]],
+    sheet: str = "Sheet1",
+    first_sheet: str | None = None,
+) -> Path:
     """Write an XLSX workbook with the table on ``sheet`` (after an extra ``first_sheet`` if given)."""
     import openpyxl
 
@@ -113,17 +182,28 @@ def write_xlsx(path: Path, header: list[str], rows: list[list[object]], sheet: s
     return path
 
 
-def write_dataset(folder: Path, *, hotspots=None, sites=None, enrolment=None,
-                  hotspot_header=None, boundaries_fmt: str = "geojson", toml: str | None = None
-                  ) -> Path:
+def write_dataset(
+    folder: Path,
+    *,
+    hotspots=None,
+    sites=None,
+    enrolment=None,
+    hotspot_header=None,
+    boundaries_fmt: str = "geojson",
+    toml: str | None = None,
+) -> Path:
     """A complete good dataset folder; pass rows to replace a table's rows."""
     folder.mkdir(parents=True, exist_ok=True)
     write_boundaries(folder, boundaries_fmt)
-    write_csv(folder / "hotspots.csv", hotspot_header or HOTSPOT_HEADER,
-              HOTSPOTS if hotspots is None else hotspots)
+    write_csv(
+        folder / "hotspots.csv",
+        hotspot_header or HOTSPOT_HEADER,
+        HOTSPOTS if hotspots is None else hotspots,
+    )
     write_csv(folder / "sites.csv", SITE_HEADER, SITES if sites is None else sites)
-    write_csv(folder / "enrolment.csv", ENROLMENT_HEADER,
-              ENROLMENT if enrolment is None else enrolment)
+    write_csv(
+        folder / "enrolment.csv", ENROLMENT_HEADER, ENROLMENT if enrolment is None else enrolment
+    )
     if toml is not None:
         (folder / "dataset.toml").write_text(toml, encoding="utf-8")
     return folder

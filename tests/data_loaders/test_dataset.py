@@ -14,8 +14,17 @@ from data_loaders.dataset import load_dataset, utm_crs_of
 from data_loaders.validation import DatasetLoadError
 from planning.schema import ENROLMENT_COLUMNS, HOTSPOT_COLUMNS, SITE_COLUMNS
 from tests.data_loaders.builders import (
-    ENROLMENT, ENROLMENT_HEADER, HOTSPOT_HEADER, HOTSPOTS, SITE_HEADER, SITES,
-    boundaries_frame, hotspot_row, write_boundaries, write_csv, write_dataset, write_xlsx,
+    ENROLMENT,
+    HOTSPOT_HEADER,
+    HOTSPOTS,
+    SITE_HEADER,
+    SITES,
+    boundaries_frame,
+    hotspot_row,
+    write_boundaries,
+    write_csv,
+    write_dataset,
+    write_xlsx,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,8 +32,13 @@ DEMO = ROOT / "data" / "demo"
 
 
 def problems_at(report, file, row=None, column=None):
-    return [p for p in report.problems if p.file == file
-            and (row is None or p.row == row) and (column is None or p.column == column)]
+    return [
+        p
+        for p in report.problems
+        if p.file == file
+        and (row is None or p.row == row)
+        and (column is None or p.column == column)
+    ]
 
 
 def load_with_hotspots(tmp_path, rows, **kwargs):
@@ -74,8 +88,7 @@ def test_canonical_values(tmp_path):
 
 def test_latin1_semicolon_csv_and_xlsx_tables_load(tmp_path):
     folder = write_dataset(tmp_path / "ds")
-    write_csv(folder / "hotspots.csv", HOTSPOT_HEADER, HOTSPOTS, encoding="latin-1",
-              delimiter=";")
+    write_csv(folder / "hotspots.csv", HOTSPOT_HEADER, HOTSPOTS, encoding="latin-1", delimiter=";")
     (folder / "sites.csv").unlink()
     write_xlsx(folder / "sites.xlsx", SITE_HEADER, SITES)
     ds = load_dataset(folder)
@@ -94,14 +107,18 @@ def test_files_found_by_stem_case_insensitively(tmp_path):
 def test_dataset_toml_names_columns_crs_and_sheet(tmp_path):
     folder = tmp_path / "ds"
     frame = boundaries_frame().rename(columns={"district": "DIST_NAME", "region": "PROV"})
-    write_dataset(folder, toml='[dataset]\nname = "Tiny"\nsynthetic = true\n'
-                  '[boundaries]\ndistrict_column = "DIST_NAME"\nregion_column = "PROV"\n'
-                  '[crs]\nprojected = "EPSG:32735"\n[sheets]\nhotspots = "Mapping"\n'
-                  "[parameters]\npeople_per_pe = 70\n")
+    write_dataset(
+        folder,
+        toml='[dataset]\nname = "Tiny"\nsynthetic = true\n'
+        '[boundaries]\ndistrict_column = "DIST_NAME"\nregion_column = "PROV"\n'
+        '[crs]\nprojected = "EPSG:32735"\n[sheets]\nhotspots = "Mapping"\n'
+        "[parameters]\npeople_per_pe = 70\n",
+    )
     write_boundaries(folder, "geojson", frame)
     (folder / "hotspots.csv").unlink()
-    write_xlsx(folder / "hotspots.xlsx", HOTSPOT_HEADER, HOTSPOTS, sheet="Mapping",
-               first_sheet="Read me")
+    write_xlsx(
+        folder / "hotspots.xlsx", HOTSPOT_HEADER, HOTSPOTS, sheet="Mapping", first_sheet="Read me"
+    )
     ds = load_dataset(folder)
     assert not ds.report.has_errors
     assert (ds.name, ds.synthetic, ds.crs_projected) == ("Tiny", True, "EPSG:32735")
@@ -116,25 +133,41 @@ def test_utm_zone():
 
 
 # -------------------------------------------------------------------- hotspot row rules
-@pytest.mark.parametrize("changes,column,pattern", [
-    ({"typical_max": "about 20"}, "typical_max",
-     r'typical_max "about 20" is not a number: write a whole number such as 20'),
-    ({"peak_max": "12.5"}, "peak_max", r"peak_max 12.5 is not a whole number.*12 or 13"),
-    ({"typical_min": "-3"}, "typical_min", r"typical_min -3 is negative"),
-    ({"peak_min": "30", "peak_max": "12"}, "peak_min", r"peak_min 30 > peak_max 12"),
-    ({"latitude": "93.1"}, "latitude", r"latitude 93.1 is outside -90..90"),
-    ({"longitude": "190"}, "longitude", r"longitude 190 is outside -180..180"),
-    ({"latitude": "abc"}, "latitude", r'latitude "abc" is not a number'),
-    ({"latitude": "", "longitude": ""}, "latitude", r"latitude and longitude are empty"),
-    ({"latitude": "30.5", "longitude": "-17.5"}, "latitude",
-     r'outside every district; latitude and longitude look swapped \(swapped, it lies in "Harare"\)'),
-    ({"latitude": "-10", "longitude": "40"}, "latitude",
-     r"outside every district: check the coordinates"),
-    ({"district": "Harrare"}, "district", r'"Harrare" is not in the boundaries — did you mean "Harare"\?'),
-    ({"typology": ""}, "typology", r"typology is empty"),
-    ({"hotspot_id": ""}, "hotspot_id", r"hotspot_id is empty"),
-    ({"peak_min": ""}, "peak_min", r"peak_min is empty"),
-])
+@pytest.mark.parametrize(
+    "changes,column,pattern",
+    [
+        (
+            {"typical_max": "about 20"},
+            "typical_max",
+            r'typical_max "about 20" is not a number: write a whole number such as 20',
+        ),
+        ({"peak_max": "12.5"}, "peak_max", r"peak_max 12.5 is not a whole number.*12 or 13"),
+        ({"typical_min": "-3"}, "typical_min", r"typical_min -3 is negative"),
+        ({"peak_min": "30", "peak_max": "12"}, "peak_min", r"peak_min 30 > peak_max 12"),
+        ({"latitude": "93.1"}, "latitude", r"latitude 93.1 is outside -90..90"),
+        ({"longitude": "190"}, "longitude", r"longitude 190 is outside -180..180"),
+        ({"latitude": "abc"}, "latitude", r'latitude "abc" is not a number'),
+        ({"latitude": "", "longitude": ""}, "latitude", r"latitude and longitude are empty"),
+        (
+            {"latitude": "30.5", "longitude": "-17.5"},
+            "latitude",
+            r'outside every district; latitude and longitude look swapped \(swapped, it lies in "Harare"\)',
+        ),
+        (
+            {"latitude": "-10", "longitude": "40"},
+            "latitude",
+            r"outside every district: check the coordinates",
+        ),
+        (
+            {"district": "Harrare"},
+            "district",
+            r'"Harrare" is not in the boundaries — did you mean "Harare"\?',
+        ),
+        ({"typology": ""}, "typology", r"typology is empty"),
+        ({"hotspot_id": ""}, "hotspot_id", r"hotspot_id is empty"),
+        ({"peak_min": ""}, "peak_min", r"peak_min is empty"),
+    ],
+)
 def test_each_hotspot_error_rule_rejects_its_row(tmp_path, changes, column, pattern):
     rows = HOTSPOTS[1:] + [hotspot_row(**{"hotspot_id": "HS-9", **changes})]  # bad row is row 4
     ds = load_with_hotspots(tmp_path, rows)
@@ -158,15 +191,32 @@ def test_duplicate_hotspot_id_names_the_first_row(tmp_path):
     assert ds.hotspots["hotspot_id"].tolist() == ["HS-1", "HS-2", "HS-3"]
 
 
-@pytest.mark.parametrize("changes,column,pattern,cleared", [
-    ({"district": "Mutare"}, "district",
-     r'stated district "Mutare" disagrees with the polygon the point lies in \("Harare"\); "Harare" is used', None),
-    ({"population": "xyz"}, "population", r'population "XYZ" is not one of FSW', None),
-    ({"peak_days": "someday"}, "peak_days", r'peak_days "someday" could not be read and was cleared', "peak_days"),
-    ({"peak_times": "whenever"}, "peak_times", r'"whenever" could not be read and was cleared', "peak_times"),
-    ({"mapped_on": "last year"}, "mapped_on", r"was cleared: write a date", "mapped_on"),
-    ({"typical_max": "40"}, "typical_max", r"typical_max 40 > peak_max 15", None),
-])
+@pytest.mark.parametrize(
+    "changes,column,pattern,cleared",
+    [
+        (
+            {"district": "Mutare"},
+            "district",
+            r'stated district "Mutare" disagrees with the polygon the point lies in \("Harare"\); "Harare" is used',
+            None,
+        ),
+        ({"population": "xyz"}, "population", r'population "XYZ" is not one of FSW', None),
+        (
+            {"peak_days": "someday"},
+            "peak_days",
+            r'peak_days "someday" could not be read and was cleared',
+            "peak_days",
+        ),
+        (
+            {"peak_times": "whenever"},
+            "peak_times",
+            r'"whenever" could not be read and was cleared',
+            "peak_times",
+        ),
+        ({"mapped_on": "last year"}, "mapped_on", r"was cleared: write a date", "mapped_on"),
+        ({"typical_max": "40"}, "typical_max", r"typical_max 40 > peak_max 15", None),
+    ],
+)
 def test_warnings_keep_the_row(tmp_path, changes, column, pattern, cleared):
     rows = HOTSPOTS[1:] + [hotspot_row(**changes)]  # HS-1 moved to row 4 (enrolment names it)
     ds = load_with_hotspots(tmp_path, rows)
@@ -182,8 +232,10 @@ def test_warnings_keep_the_row(tmp_path, changes, column, pattern, cleared):
 
 # ---------------------------------------------------------------------- sites / enrolment
 def test_site_without_coordinates_and_duplicate_site(tmp_path):
-    sites = SITES + [["SITE-3", "Mobile", "", "", "mobile", "Mutare", ""],
-                     ["SITE-1", "Again", "-17.6", "30.4", "clinic", "Harare", "condoms;magic"]]
+    sites = SITES + [
+        ["SITE-3", "Mobile", "", "", "mobile", "Mutare", ""],
+        ["SITE-1", "Again", "-17.6", "30.4", "clinic", "Harare", "condoms;magic"],
+    ]
     ds = load_dataset(write_dataset(tmp_path / "ds", sites=sites))
     (p,) = problems_at(ds.report, "sites", 4)
     assert p.column == "latitude" and p.message.startswith("site has no coordinates")
@@ -197,24 +249,29 @@ def test_site_without_coordinates_and_duplicate_site(tmp_path):
 def test_enrolment_rules(tmp_path):
     hotspots = HOTSPOTS + [hotspot_row(hotspot_id="HS-4", latitude="99")]  # rejected at row 5
     enrolment = ENROLMENT + [
-        ["2025-Q4", "HS-404", "", "", "4"],       # row 6 unknown hotspot
-        ["2025-Q4", "", "SITE-9", "", "4"],       # row 7 unknown site
-        ["2025-Q4", "HS-4", "", "", "4"],         # row 8 hotspot that was rejected
-        ["Sept 2025", "HS-1", "", "", "4"],       # row 9 bad period
-        ["2025-Q4", "", "", "Bulawyo", "4"],      # row 10 unknown district
-        ["2025-Q4", "", "", "", "4"],             # row 11 nowhere
-        ["2025-Q4", "HS-1", "", "", "8"],         # row 12 duplicate of row 2
-        ["2025Q3", "HS-1", "", "", "about 5"],    # row 13 bad count
+        ["2025-Q4", "HS-404", "", "", "4"],  # row 6 unknown hotspot
+        ["2025-Q4", "", "SITE-9", "", "4"],  # row 7 unknown site
+        ["2025-Q4", "HS-4", "", "", "4"],  # row 8 hotspot that was rejected
+        ["Sept 2025", "HS-1", "", "", "4"],  # row 9 bad period
+        ["2025-Q4", "", "", "Bulawyo", "4"],  # row 10 unknown district
+        ["2025-Q4", "", "", "", "4"],  # row 11 nowhere
+        ["2025-Q4", "HS-1", "", "", "8"],  # row 12 duplicate of row 2
+        ["2025Q3", "HS-1", "", "", "about 5"],  # row 13 bad count
     ]
     ds = load_dataset(write_dataset(tmp_path / "ds", hotspots=hotspots, enrolment=enrolment))
     msg = {p.row: p.message for p in ds.report.errors("enrolment")}
     assert msg[6].startswith('hotspot_id "HS-404" is not in hotspots')
     assert msg[7].startswith('site_id "SITE-9" is not in sites')
-    assert msg[8] == 'hotspot_id "HS-4" points at hotspots row 5, which was rejected: fix that row first'
+    assert (
+        msg[8]
+        == 'hotspot_id "HS-4" points at hotspots row 5, which was rejected: fix that row first'
+    )
     assert msg[9].startswith('period "Sept 2025" is not a period: write "2025-Q3"')
     assert msg[10] == 'district "Bulawyo" is not in the boundaries — did you mean "Bulawayo"?'
     assert msg[11].startswith("row names no hotspot_id, site_id or district")
-    assert msg[12].startswith("duplicate: row 2 already gives enrolment for hotspot \"HS-1\" in 2025-Q4")
+    assert msg[12].startswith(
+        'duplicate: row 2 already gives enrolment for hotspot "HS-1" in 2025-Q4'
+    )
     assert msg[13].startswith('enrolled "about 5" is not a number: write a whole number such as 5')
     assert ds.report.files["enrolment"].accepted == 4
     assert_counts_add_up(ds.report)
@@ -230,22 +287,36 @@ def test_enrolment_periods_canonical(tmp_path):
 def test_boundary_duplicates_overlaps_invalid(tmp_path):
     extra = gpd.GeoDataFrame(
         {"district": ["harare", "Chitungwiza", "Gweru"], "region": ["", "", ""]},
-        geometry=[box(30, -18, 30.2, -17.8), box(30.8, -17.9, 31.2, -17.6),
-                  Polygon([(29, -19.5), (30, -19), (30, -19.5), (29, -19), (29, -19.5)])],
-        crs="EPSG:4326")
+        geometry=[
+            box(30, -18, 30.2, -17.8),
+            box(30.8, -17.9, 31.2, -17.6),
+            Polygon([(29, -19.5), (30, -19), (30, -19.5), (29, -19), (29, -19.5)]),
+        ],
+        crs="EPSG:4326",
+    )
     frame = pd.concat([boundaries_frame(), extra], ignore_index=True)
     folder = write_dataset(tmp_path / "ds")
     write_boundaries(folder, "geojson", gpd.GeoDataFrame(frame, crs="EPSG:4326"))
     ds = load_dataset(folder)
     (dup,) = problems_at(ds.report, "boundaries", 4)
     assert dup.severity == "error"
-    assert dup.message.startswith('duplicate district "harare": features 1 and 4 have the same name')
+    assert dup.message.startswith(
+        'duplicate district "harare": features 1 and 4 have the same name'
+    )
     overlaps = problems_at(ds.report, "boundaries", 5)
     assert {p.severity for p in overlaps} == {"warning"}
-    assert any('"Harare" (feature 1) and "Chitungwiza" (feature 5) overlap' in p.message for p in overlaps)
+    assert any(
+        '"Harare" (feature 1) and "Chitungwiza" (feature 5) overlap' in p.message for p in overlaps
+    )
     (bad,) = problems_at(ds.report, "boundaries", 6)
     assert bad.severity == "warning" and "repaired with make_valid" in bad.message
-    assert ds.boundaries["district"].tolist() == ["Harare", "Mutare", "Bulawayo", "Chitungwiza", "Gweru"]
+    assert ds.boundaries["district"].tolist() == [
+        "Harare",
+        "Mutare",
+        "Bulawayo",
+        "Chitungwiza",
+        "Gweru",
+    ]
     assert ds.boundaries.geometry.is_valid.all()
     assert ds.report.files["boundaries"] == type(ds.report.files["boundaries"])(6, 5, 1)
 
@@ -283,11 +354,16 @@ def test_boundaries_without_crs_in_metres_are_refused(tmp_path):
 
 def test_district_column_detected_and_reported(tmp_path):
     folder = write_dataset(tmp_path / "ds")
-    write_boundaries(folder, "geojson",
-                     boundaries_frame().rename(columns={"district": "shapeName", "region": "x"}))
+    write_boundaries(
+        folder,
+        "geojson",
+        boundaries_frame().rename(columns={"district": "shapeName", "region": "x"}),
+    )
     ds = load_dataset(folder)
-    assert any(p.severity == "info" and 'district names taken from column "shapeName"' in p.message
-               for p in ds.report.problems)
+    assert any(
+        p.severity == "info" and 'district names taken from column "shapeName"' in p.message
+        for p in ds.report.problems
+    )
     assert ds.boundaries["region"].tolist() == ["", "", ""]
 
 
@@ -295,8 +371,10 @@ def test_configured_district_column_missing_is_fatal_with_suggestion(tmp_path):
     folder = write_dataset(tmp_path / "ds", toml='[boundaries]\ndistrict_column = "distrct"\n')
     with pytest.raises(DatasetLoadError) as info:
         load_dataset(folder)
-    assert any('"distrct" is not a column of the boundaries — did you mean "district"?' in p.message
-               for p in info.value.report.errors("boundaries"))
+    assert any(
+        '"distrct" is not a column of the boundaries — did you mean "district"?' in p.message
+        for p in info.value.report.errors("boundaries")
+    )
 
 
 # --------------------------------------------------------------------------- fatal problems
@@ -357,16 +435,27 @@ def test_problems_sorted_by_file_then_row(tmp_path):
 def test_faulty_fixture_has_each_fault_at_its_row():
     report = load_dataset(ROOT / "tests" / "fixtures" / "faulty").report
     rows = {(p.file, p.row, p.column) for p in report.problems}
-    for expected in [("hotspots", 3, "typical_max"), ("hotspots", 4, "latitude"),
-                     ("hotspots", 5, "latitude"), ("hotspots", 6, "peak_min"),
-                     ("hotspots", 7, "typical_min"), ("hotspots", 8, "hotspot_id"),
-                     ("hotspots", 9, "district"), ("hotspots", 10, "district"),
-                     ("hotspots", 11, "latitude"), ("hotspots", 13, "peak_max"),
-                     ("sites", 3, "latitude"), ("sites", 4, "site_id"),
-                     ("enrolment", 3, "hotspot_id"), ("enrolment", 4, "site_id"),
-                     ("enrolment", 6, "period"), ("enrolment", 7, "district"),
-                     ("boundaries", 4, "district"), ("boundaries", 5, "geometry"),
-                     ("boundaries", 6, "geometry")]:
+    for expected in [
+        ("hotspots", 3, "typical_max"),
+        ("hotspots", 4, "latitude"),
+        ("hotspots", 5, "latitude"),
+        ("hotspots", 6, "peak_min"),
+        ("hotspots", 7, "typical_min"),
+        ("hotspots", 8, "hotspot_id"),
+        ("hotspots", 9, "district"),
+        ("hotspots", 10, "district"),
+        ("hotspots", 11, "latitude"),
+        ("hotspots", 13, "peak_max"),
+        ("sites", 3, "latitude"),
+        ("sites", 4, "site_id"),
+        ("enrolment", 3, "hotspot_id"),
+        ("enrolment", 4, "site_id"),
+        ("enrolment", 6, "period"),
+        ("enrolment", 7, "district"),
+        ("boundaries", 4, "district"),
+        ("boundaries", 5, "geometry"),
+        ("boundaries", 6, "geometry"),
+    ]:
         assert expected in rows, expected
     hs = load_dataset(ROOT / "tests" / "fixtures" / "faulty").hotspots
     assert "Chégutu Bar & Lodge" in hs["name"].tolist()
@@ -374,7 +463,9 @@ def test_faulty_fixture_has_each_fault_at_its_row():
 
 def test_demo_dataset_loads_without_errors():
     if not (DEMO / "hotspots.csv").exists() and not (DEMO / "hotspots.xlsx").exists():
-        pytest.fail(f"{DEMO} has no hotspots file yet (the demo dataset is built by data/demo/build_demo.py)")
+        pytest.fail(
+            f"{DEMO} has no hotspots file yet (the demo dataset is built by data/demo/build_demo.py)"
+        )
     ds = load_dataset(DEMO)
     assert ds.report.errors() == [], ds.report.summary_text()
     assert len(ds.boundaries) == 28
@@ -396,8 +487,25 @@ def test_decimal_comma_coordinates_in_a_semicolon_file(tmp_path):
 def test_xlsx_hotspots_with_numbers_and_dates(tmp_path):
     import datetime as dt
 
-    rows = [[r[0], r[1], float(r[2]), float(r[3]), r[4], float(r[5]), int(r[6]), int(r[7]),
-             int(r[8]), r[9], r[10], r[11], r[12], dt.datetime(2025, 3, 14)] for r in HOTSPOTS]
+    rows = [
+        [
+            r[0],
+            r[1],
+            float(r[2]),
+            float(r[3]),
+            r[4],
+            float(r[5]),
+            int(r[6]),
+            int(r[7]),
+            int(r[8]),
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+            dt.datetime(2025, 3, 14),
+        ]
+        for r in HOTSPOTS
+    ]
     folder = write_dataset(tmp_path / "ds")
     (folder / "hotspots.csv").unlink()
     write_xlsx(folder / "hotspots.xlsx", HOTSPOT_HEADER, rows)
@@ -408,8 +516,10 @@ def test_xlsx_hotspots_with_numbers_and_dates(tmp_path):
 
 
 def test_site_outside_every_district_and_unknown_stated_district(tmp_path):
-    sites = SITES + [["SITE-3", "Far", "-10", "40", "clinic", "", ""],
-                     ["SITE-4", "Near", "-17.5", "30.2", "clinic", "Hrare", ""]]
+    sites = SITES + [
+        ["SITE-3", "Far", "-10", "40", "clinic", "", ""],
+        ["SITE-4", "Near", "-17.5", "30.2", "clinic", "Hrare", ""],
+    ]
     ds = load_dataset(write_dataset(tmp_path / "ds", sites=sites))
     msg = {p.row: p.message for p in ds.report.errors("sites")}
     assert msg[4].startswith("site at latitude -10, longitude 40 lies outside every district")
@@ -419,9 +529,15 @@ def test_site_outside_every_district_and_unknown_stated_district(tmp_path):
 def test_boundary_features_that_are_not_polygons_are_rejected(tmp_path):
     from shapely.geometry import Point
 
-    frame = pd.concat([boundaries_frame(), gpd.GeoDataFrame(
-        {"district": ["Dot"], "region": [""]}, geometry=[Point(35, -15)], crs="EPSG:4326")],
-        ignore_index=True)
+    frame = pd.concat(
+        [
+            boundaries_frame(),
+            gpd.GeoDataFrame(
+                {"district": ["Dot"], "region": [""]}, geometry=[Point(35, -15)], crs="EPSG:4326"
+            ),
+        ],
+        ignore_index=True,
+    )
     folder = write_dataset(tmp_path / "ds")
     write_boundaries(folder, "geojson", gpd.GeoDataFrame(frame, crs="EPSG:4326"))
     ds = load_dataset(folder)
@@ -432,15 +548,19 @@ def test_boundary_features_that_are_not_polygons_are_rejected(tmp_path):
 
 def test_enrolment_optional_counts_and_district_disagreement(tmp_path):
     folder = write_dataset(tmp_path / "ds")
-    write_csv(folder / "enrolment.csv", ["period", "hotspot_id", "district", "enrolled",
-                                         "contacted", "on_prep"],
-              [["2025-Q4", "HS-1", "", "7", "12", "lots"],
-               ["2025-Q4", "HS-2", "Harare", "4", "", "1"]])
+    write_csv(
+        folder / "enrolment.csv",
+        ["period", "hotspot_id", "district", "enrolled", "contacted", "on_prep"],
+        [["2025-Q4", "HS-1", "", "7", "12", "lots"], ["2025-Q4", "HS-2", "Harare", "4", "", "1"]],
+    )
     ds = load_dataset(folder)
     warn = {(p.row, p.column): p.message for p in ds.report.warnings("enrolment")}
-    assert warn[(2, "on_prep")].startswith('on_prep "lots" is not a count of 0 or more and was cleared')
-    assert warn[(3, "district")] == ('district "Harare" disagrees with the hotspot it names '
-                                     '(in "Mutare"); "Mutare" is used')
+    assert warn[(2, "on_prep")].startswith(
+        'on_prep "lots" is not a count of 0 or more and was cleared'
+    )
+    assert warn[(3, "district")] == (
+        'district "Harare" disagrees with the hotspot it names (in "Mutare"); "Mutare" is used'
+    )
     en = ds.enrolment
     assert en["contacted"].tolist()[0] == 12 and pd.isna(en["contacted"].tolist()[1])
     assert pd.isna(en["on_prep"].iloc[0]) and en["district"].tolist() == ["Harare", "Mutare"]

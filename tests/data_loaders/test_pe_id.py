@@ -30,7 +30,9 @@ def test_pe_id_column_is_loaded_and_held_fixed(tmp_path: Path) -> None:
     assert list(loaded[kept_ids]) == ["PE-MARY"] * 3
     assert (loaded.drop(kept_ids) == "").all()
 
-    result = district_caseloads(dataset.hotspots, dataset.crs_projected, CaseloadParams(), district="Neno")
+    result = district_caseloads(
+        dataset.hotspots, dataset.crs_projected, CaseloadParams(), district="Neno"
+    )
     assigned = result.assignments.set_index("hotspot_id")["pe_id"]
     assert all(assigned[h] == "PE-MARY" for h in kept_ids)
     # The other Neno spots were placed too, none of them silently dropped.

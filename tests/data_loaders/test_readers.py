@@ -8,22 +8,36 @@ import pytest
 
 from data_loaders.readers import ReadError, read_boundaries_file, read_table_text
 from tests.data_loaders.builders import (
-    HOTSPOT_HEADER, HOTSPOTS, write_boundaries, write_csv, write_xlsx,
+    HOTSPOT_HEADER,
+    HOTSPOTS,
+    write_boundaries,
+    write_csv,
+    write_xlsx,
 )
 
 
-@pytest.mark.parametrize("encoding,bom,delimiter,expected_encoding", [
-    ("utf-8", False, ",", "utf-8"),
-    ("utf-8", True, ",", "utf-8-sig"),
-    ("latin-1", False, ",", "cp1252"),
-    ("utf-8", False, ";", "utf-8"),
-    ("latin-1", False, ";", "cp1252"),
-    ("utf-8", False, "\t", "utf-8"),
-])
-def test_csv_encodings_and_delimiters_keep_text_intact(tmp_path, encoding, bom, delimiter,
-                                                       expected_encoding):
-    path = write_csv(tmp_path / "hotspots.csv", HOTSPOT_HEADER, HOTSPOTS, encoding=encoding,
-                     bom=bom, delimiter=delimiter)
+@pytest.mark.parametrize(
+    "encoding,bom,delimiter,expected_encoding",
+    [
+        ("utf-8", False, ",", "utf-8"),
+        ("utf-8", True, ",", "utf-8-sig"),
+        ("latin-1", False, ",", "cp1252"),
+        ("utf-8", False, ";", "utf-8"),
+        ("latin-1", False, ";", "cp1252"),
+        ("utf-8", False, "\t", "utf-8"),
+    ],
+)
+def test_csv_encodings_and_delimiters_keep_text_intact(
+    tmp_path, encoding, bom, delimiter, expected_encoding
+):
+    path = write_csv(
+        tmp_path / "hotspots.csv",
+        HOTSPOT_HEADER,
+        HOTSPOTS,
+        encoding=encoding,
+        bom=bom,
+        delimiter=delimiter,
+    )
     table = read_table_text(path)
     assert table.encoding == expected_encoding
     assert table.delimiter == delimiter
@@ -59,8 +73,9 @@ def test_xlsx_first_sheet_numbers_as_text(tmp_path):
 
 
 def test_xlsx_named_sheet_and_missing_sheet(tmp_path):
-    path = write_xlsx(tmp_path / "hotspots.xlsx", HOTSPOT_HEADER, HOTSPOTS, sheet="Mapping",
-                      first_sheet="Read me")
+    path = write_xlsx(
+        tmp_path / "hotspots.xlsx", HOTSPOT_HEADER, HOTSPOTS, sheet="Mapping", first_sheet="Read me"
+    )
     assert read_table_text(path).frame.columns[0] == "notes"  # first sheet by default
     assert len(read_table_text(path, sheet="Mapping").frame) == 3
     with pytest.raises(ReadError, match=r"no sheet named 'Mapp'.*Read me.*Mapping"):

@@ -27,10 +27,18 @@ def test_to_dict_is_the_cli_json_object_sorted_by_file_then_row():
     assert list(data["files"]) == ["boundaries", "hotspots"]
     assert data["files"]["hotspots"] == {"rows": 10, "accepted": 8, "rejected": 2}
     assert [(p["file"], p["row"]) for p in data["problems"]] == [
-        ("boundaries", None), ("hotspots", 3), ("hotspots", 7)]
-    assert data["problems"][2] == {"file": "hotspots", "row": 7, "column": "latitude",
-                                   "value": "93.1", "severity": "error",
-                                   "message": "latitude 93.1 is outside -90..90"}
+        ("boundaries", None),
+        ("hotspots", 3),
+        ("hotspots", 7),
+    ]
+    assert data["problems"][2] == {
+        "file": "hotspots",
+        "row": 7,
+        "column": "latitude",
+        "value": "93.1",
+        "severity": "error",
+        "message": "latitude 93.1 is outside -90..90",
+    }
     json.dumps(data)  # serialisable as is
 
 
@@ -56,5 +64,7 @@ def test_severity_is_checked_and_counts_filter():
 
 def test_dataset_load_error_message_names_file_row_column():
     error = DatasetLoadError(make_report())
-    assert str(error).startswith("the dataset could not be loaded: hotspots row 7 latitude: latitude 93.1")
+    assert str(error).startswith(
+        "the dataset could not be loaded: hotspots row 7 latitude: latitude 93.1"
+    )
     assert error.report.files["hotspots"].rows == 10

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from data_loaders import store
+from config import Settings
 from planning.scenario import Scenario
-
+from services import context
+from services import datasets as store
 from tests.helpers import import_page
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
@@ -22,8 +23,14 @@ def ov():
 
 
 def test_the_link_wins_over_the_session_scenario(ov):
-    assert ov.effective_query({"people_per_pe": "50"}, {"people_per_pe": "70"}) == ({"people_per_pe": "50"}, "link")
-    assert ov.effective_query({"utm_source": "x"}, {"people_per_pe": "70"}) == ({"people_per_pe": "70"}, "session")
+    assert ov.effective_query({"people_per_pe": "50"}, {"people_per_pe": "70"}) == (
+        {"people_per_pe": "50"},
+        "link",
+    )
+    assert ov.effective_query({"utm_source": "x"}, {"people_per_pe": "70"}) == (
+        {"people_per_pe": "70"},
+        "session",
+    )
     assert ov.effective_query(None, None) == ({}, "default")
 
 
@@ -43,11 +50,16 @@ def test_staff_ranges_bracket_the_plan(ov):
     assert pe_low < pe_high
 
 
-def test_overview_callbacks_send_district_level_data_only(ov, monkeypatch):
-    monkeypatch.setenv("KP_AGGREGATE", "1")
-    outputs = [ov.show_overview(None, {}, None), ov.show_map("gap", None, {}, None),
-               ov.show_trend(["Lilongwe"], None, {}, None)]
-    payload = json.dumps(outputs, default=lambda o: o.to_plotly_json() if hasattr(o, "to_plotly_json") else str(o))
+def test_overview_callbacks_send_district_level_data_only(ov):
+    with context.using(Settings(aggregate_only=True)):
+        outputs = [
+            ov.show_overview(None, {}, None),
+            ov.show_map("gap", None, {}, None),
+            ov.show_trend(["Lilongwe"], None, {}, None),
+        ]
+    payload = json.dumps(
+        outputs, default=lambda o: o.to_plotly_json() if hasattr(o, "to_plotly_json") else str(o)
+    )
     hotspots = store.get_dataset(None).hotspots
     assert "HS-0" not in payload
     for name in hotspots["name"].head(20):
@@ -65,4 +77,6 @@ def test_pareto_sentence_matches_smallest_k_holding(ov):
     plan = _shared.get_plan(None, Scenario())
     k, share = smallest_k_holding(plan.districts, ov.PARETO_SHARE)
     content = ov.overview_content(None, {})
-    assert content["pareto_text"].startswith(f"{k} of {len(plan.districts)} districts hold {share * 100:.0f}%")
+    assert content["pareto_text"].startswith(
+        f"{k} of {len(plan.districts)} districts hold {share * 100:.0f}%"
+    )

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planning.scenario import Scenario, ScenarioError
-
 from tests.helpers import import_page
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
@@ -34,7 +33,13 @@ def test_controls_turn_percent_sliders_into_shares_and_empty_costs_into_unset(sc
     values = sc.control_values(Scenario())
     values.update(target=80, duplication=10, pe_stipend_usd_month=15, orw_salary_usd_month="")
     s = sc.scenario_from_controls(values, "max_pe", 120)
-    assert (s.target, s.duplication, s.pe_stipend_usd_month, s.orw_salary_usd_month, s.max_pe) == (0.8, 0.1, 15, None, 120)
+    assert (s.target, s.duplication, s.pe_stipend_usd_month, s.orw_salary_usd_month, s.max_pe) == (
+        0.8,
+        0.1,
+        15,
+        None,
+        120,
+    )
 
 
 def test_a_cap_needs_a_value_and_a_budget_needs_costs(sc):
@@ -53,13 +58,28 @@ def test_out_of_range_values_are_refused_with_the_range(sc):
 
 
 @settings(max_examples=60, deadline=None)
-@given(ppe=st.integers(50, 75), orw=st.integers(2, 15), target=st.integers(0, 20).map(lambda v: v * 5),
-       dup=st.integers(0, 50), basis=st.sampled_from(["peak", "typical"]), level=st.sampled_from(["low", "mid", "high"]),
-       cap=st.one_of(st.none(), st.integers(0, 2000)))
+@given(
+    ppe=st.integers(50, 75),
+    orw=st.integers(2, 15),
+    target=st.integers(0, 20).map(lambda v: v * 5),
+    dup=st.integers(0, 50),
+    basis=st.sampled_from(["peak", "typical"]),
+    level=st.sampled_from(["low", "mid", "high"]),
+    cap=st.one_of(st.none(), st.integers(0, 2000)),
+)
 def test_controls_and_url_round_trip(sc, ppe, orw, target, dup, basis, level, cap):
-    s = Scenario(people_per_pe=ppe, pe_per_orw=orw, target=target / 100, duplication=dup / 100, basis=basis,
-                 level=level, max_pe=cap)
-    again = sc.scenario_from_controls(sc.control_values(s), "max_pe" if cap is not None else "none", cap)
+    s = Scenario(
+        people_per_pe=ppe,
+        pe_per_orw=orw,
+        target=target / 100,
+        duplication=dup / 100,
+        basis=basis,
+        level=level,
+        max_pe=cap,
+    )
+    again = sc.scenario_from_controls(
+        sc.control_values(s), "max_pe" if cap is not None else "none", cap
+    )
     assert again == s
     query = dict(parse_qsl(sc.search_string(s).lstrip("?")))
     assert Scenario.from_query(query) == s

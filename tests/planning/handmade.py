@@ -51,7 +51,9 @@ def hotspots() -> gpd.GeoDataFrame:
             "pe_id": ["", "", ""],
         }
     )
-    return gpd.GeoDataFrame(frame, geometry=[Point(x, y) for x, y in zip(lon, lat)], crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        frame, geometry=[Point(x, y) for x, y in zip(lon, lat)], crs="EPSG:4326"
+    )
 
 
 def sites() -> gpd.GeoDataFrame:
@@ -72,14 +74,24 @@ def sites() -> gpd.GeoDataFrame:
             "open_hours": ["", ""],
         }
     )
-    return gpd.GeoDataFrame(frame, geometry=[Point(x, y) for x, y in zip(lon, lat)], crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        frame, geometry=[Point(x, y) for x, y in zip(lon, lat)], crs="EPSG:4326"
+    )
 
 
 def boundaries() -> gpd.GeoDataFrame:
     """Three square districts; area_km2 given by hand (100, 50, 25) so densities are easy."""
     return gpd.GeoDataFrame(
-        {"district": ["A", "B", "C"], "region": ["R1", "R1", "R2"], "area_km2": [100.0, 50.0, 25.0]},
-        geometry=[box(32.9, -13.1, 33.1, -12.9), box(32.9, -13.3, 33.1, -13.1), box(33.1, -13.3, 33.3, -13.1)],
+        {
+            "district": ["A", "B", "C"],
+            "region": ["R1", "R1", "R2"],
+            "area_km2": [100.0, 50.0, 25.0],
+        },
+        geometry=[
+            box(32.9, -13.1, 33.1, -12.9),
+            box(32.9, -13.3, 33.1, -13.1),
+            box(33.1, -13.3, 33.3, -13.1),
+        ],
         crs="EPSG:4326",
     )
 

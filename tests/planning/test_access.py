@@ -90,12 +90,23 @@ def test_negative_distance_names_argument():
 def test_kdtree_agrees_with_brute_force_on_seeded_points():
     rng = np.random.default_rng(7)
     n_h, n_s = 300, 40
-    hotspots = pd.DataFrame({"hotspot_id": [f"H{i}" for i in range(n_h)],
-                             "latitude": rng.uniform(-14, -12, n_h), "longitude": rng.uniform(33, 35, n_h)})
-    sites = pd.DataFrame({"site_id": [f"S{i}" for i in range(n_s)],
-                          "latitude": rng.uniform(-14, -12, n_s), "longitude": rng.uniform(33, 35, n_s)})
+    hotspots = pd.DataFrame(
+        {
+            "hotspot_id": [f"H{i}" for i in range(n_h)],
+            "latitude": rng.uniform(-14, -12, n_h),
+            "longitude": rng.uniform(33, 35, n_h),
+        }
+    )
+    sites = pd.DataFrame(
+        {
+            "site_id": [f"S{i}" for i in range(n_s)],
+            "latitude": rng.uniform(-14, -12, n_s),
+            "longitude": rng.uniform(33, 35, n_s),
+        }
+    )
     near = nearest_site_km(hotspots, sites, handmade.CRS)
     from planning.geo import project_lonlat
+
     hx, hy = project_lonlat(hotspots["longitude"], hotspots["latitude"], handmade.CRS)
     sx, sy = project_lonlat(sites["longitude"], sites["latitude"], handmade.CRS)
     d = np.hypot(hx[:, None] - sx[None, :], hy[:, None] - sy[None, :]) / 1000
@@ -105,20 +116,41 @@ def test_kdtree_agrees_with_brute_force_on_seeded_points():
 
 @settings(max_examples=50, deadline=None)
 @given(
-    st.lists(st.tuples(st.floats(-13.5, -12.5), st.floats(32.5, 33.5), st.integers(0, 100), st.sampled_from("AB")),
-             min_size=1, max_size=20),
+    st.lists(
+        st.tuples(
+            st.floats(-13.5, -12.5),
+            st.floats(32.5, 33.5),
+            st.integers(0, 100),
+            st.sampled_from("AB"),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
     st.lists(st.tuples(st.floats(-13.5, -12.5), st.floats(32.5, 33.5)), min_size=1, max_size=5),
-    st.floats(0, 50), st.floats(0, 50),
+    st.floats(0, 50),
+    st.floats(0, 50),
 )
 def test_share_within_distance_is_a_share_and_grows_with_distance(spots, site_points, d1, d2):
-    hotspots = pd.DataFrame({
-        "hotspot_id": [f"H{i}" for i in range(len(spots))], "latitude": [s[0] for s in spots],
-        "longitude": [s[1] for s in spots], "typology": "bar",
-        "typical_min": 0, "typical_max": 0, "peak_min": [s[2] for s in spots], "peak_max": [s[2] for s in spots],
-        "district": [s[3] for s in spots],
-    })
-    sites = pd.DataFrame({"site_id": [f"S{i}" for i in range(len(site_points))],
-                          "latitude": [p[0] for p in site_points], "longitude": [p[1] for p in site_points]})
+    hotspots = pd.DataFrame(
+        {
+            "hotspot_id": [f"H{i}" for i in range(len(spots))],
+            "latitude": [s[0] for s in spots],
+            "longitude": [s[1] for s in spots],
+            "typology": "bar",
+            "typical_min": 0,
+            "typical_max": 0,
+            "peak_min": [s[2] for s in spots],
+            "peak_max": [s[2] for s in spots],
+            "district": [s[3] for s in spots],
+        }
+    )
+    sites = pd.DataFrame(
+        {
+            "site_id": [f"S{i}" for i in range(len(site_points))],
+            "latitude": [p[0] for p in site_points],
+            "longitude": [p[1] for p in site_points],
+        }
+    )
     est = hotspot_estimates(hotspots)
     near = nearest_site_km(hotspots, sites, handmade.CRS)
     near_d, far_d = sorted([d1, d2])
@@ -128,7 +160,9 @@ def test_share_within_distance_is_a_share_and_grows_with_distance(spots, site_po
     assert ((share >= 0) & (share <= 1 + 1e-12)).all()
     assert (a_far["estimate_within_distance"] >= a_near["estimate_within_distance"] - 1e-9).all()
     assert (a_far["unserved_hotspots"] <= a_near["unserved_hotspots"]).all()
-    assert int(a_near["unserved_hotspots"].sum()) == len(unserved_hotspots(est, near, distance_km=near_d))
+    assert int(a_near["unserved_hotspots"].sum()) == len(
+        unserved_hotspots(est, near, distance_km=near_d)
+    )
 
 
 def test_site_catchment_is_the_hotspots_nearest_to_the_site_within_distance():
@@ -138,7 +172,9 @@ def test_site_catchment_is_the_hotspots_nearest_to_the_site_within_distance():
     assert north["hotspot_id"].tolist() == ["H1", "H2"]
     assert north["distance_km"].tolist() == pytest.approx([0.01 * KM_PER_DEG_LAT] * 2, rel=3e-3)
     assert list(north.columns) == [*h.columns, "distance_km"] and type(north) is type(h)
-    assert site_catchment(h, s, handmade.CRS, "S2")["hotspot_id"].tolist() == ["H3"]  # 4.4 km <= 5 km
+    assert site_catchment(h, s, handmade.CRS, "S2")["hotspot_id"].tolist() == [
+        "H3"
+    ]  # 4.4 km <= 5 km
 
 
 def test_site_catchment_distance_limit_and_no_overlap():
@@ -160,12 +196,24 @@ def test_site_catchment_unknown_site_or_bad_distance_names_argument():
 def test_site_catchments_partition_the_hotspots_within_distance():
     rng = np.random.default_rng(11)
     n_h, n_s = 200, 12
-    hotspots = pd.DataFrame({"hotspot_id": [f"H{i}" for i in range(n_h)],
-                             "latitude": rng.uniform(-13.3, -12.7, n_h), "longitude": rng.uniform(32.7, 33.3, n_h)})
-    sites = pd.DataFrame({"site_id": [f"S{i}" for i in range(n_s)],
-                          "latitude": rng.uniform(-13.3, -12.7, n_s), "longitude": rng.uniform(32.7, 33.3, n_s)})
+    hotspots = pd.DataFrame(
+        {
+            "hotspot_id": [f"H{i}" for i in range(n_h)],
+            "latitude": rng.uniform(-13.3, -12.7, n_h),
+            "longitude": rng.uniform(32.7, 33.3, n_h),
+        }
+    )
+    sites = pd.DataFrame(
+        {
+            "site_id": [f"S{i}" for i in range(n_s)],
+            "latitude": rng.uniform(-13.3, -12.7, n_s),
+            "longitude": rng.uniform(32.7, 33.3, n_s),
+        }
+    )
     near = nearest_site_km(hotspots, sites, handmade.CRS)
-    parts = [site_catchment(hotspots, sites, handmade.CRS, sid)["hotspot_id"] for sid in sites["site_id"]]
+    parts = [
+        site_catchment(hotspots, sites, handmade.CRS, sid)["hotspot_id"] for sid in sites["site_id"]
+    ]
     ids = pd.concat(parts).tolist()
     assert len(ids) == len(set(ids))  # no hotspot in two catchments
     assert sorted(ids) == sorted(near.loc[near["distance_km"] <= 5, "hotspot_id"])

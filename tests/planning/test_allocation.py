@@ -9,14 +9,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planning.allocation import (
-    allocate, allocation_summary, fund_evenly, fund_in_order, fund_proportionally, pe_cap,
+    allocate,
+    allocation_summary,
+    fund_evenly,
+    fund_in_order,
+    fund_proportionally,
+    pe_cap,
 )
 from planning.resources import resource_table
 from planning.scenario import Scenario
 
 
 def _districts(pops, ranks=None):
-    frame = pd.DataFrame({"district": [f"D{i}" for i in range(len(pops))], "planning_population": pops})
+    frame = pd.DataFrame(
+        {"district": [f"D{i}" for i in range(len(pops))], "planning_population": pops}
+    )
     frame["priority_rank"] = ranks if ranks is not None else list(range(1, len(pops) + 1))
     return resource_table(frame, Scenario())
 

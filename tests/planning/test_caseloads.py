@@ -12,6 +12,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.caseloads_baseline import kmeans_binpack_caseloads, synthetic_spots
 from planning.caseloads import (
     CaseloadError,
     CaseloadParams,
@@ -24,7 +25,6 @@ from planning.caseloads import (
     tour_length_m,
     typology_group,
 )
-from planning.caseloads_baseline import kmeans_binpack_caseloads, synthetic_spots
 from planning.caseloads_refine import overlap_pairs
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
@@ -34,10 +34,14 @@ def spots_frame(people, xy=None, ids=None, typology=None):
     """Tiny hand-drawn spots: people and metre coordinates."""
     n = len(people)
     xy = xy if xy is not None else [(100.0 * i, 0.0) for i in range(n)]
-    frame = pd.DataFrame({
-        "hotspot_id": ids or [f"H{i + 1}" for i in range(n)],
-        "x_m": [p[0] for p in xy], "y_m": [p[1] for p in xy], "people": people,
-    })
+    frame = pd.DataFrame(
+        {
+            "hotspot_id": ids or [f"H{i + 1}" for i in range(n)],
+            "x_m": [p[0] for p in xy],
+            "y_m": [p[1] for p in xy],
+            "people": people,
+        }
+    )
     if typology is not None:
         frame["typology"] = typology
     return frame
@@ -46,12 +50,15 @@ def spots_frame(people, xy=None, ids=None, typology=None):
 def random_spots(seed: int, n: int, max_people: int = 150) -> pd.DataFrame:
     """Seeded random spots in a 10 km square."""
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "hotspot_id": [f"S{i:04d}" for i in range(n)],
-        "x_m": rng.uniform(0, 10_000, n), "y_m": rng.uniform(0, 10_000, n),
-        "people": rng.integers(0, max_people + 1, n).astype(float),
-        "typology": rng.choice(["bar", "street", "lodge", "truck_stop"], n),
-    })
+    return pd.DataFrame(
+        {
+            "hotspot_id": [f"S{i:04d}" for i in range(n)],
+            "x_m": rng.uniform(0, 10_000, n),
+            "y_m": rng.uniform(0, 10_000, n),
+            "people": rng.integers(0, max_people + 1, n).astype(float),
+            "typology": rng.choice(["bar", "street", "lodge", "truck_stop"], n),
+        }
+    )
 
 
 def check_invariants(result, spots, cap):
@@ -69,6 +76,7 @@ def check_invariants(result, spots, cap):
 
 
 # --- hand-checkable -----------------------------------------------------------------
+
 
 def test_three_spots_30_30_80_give_three_pes_with_the_80_split_across_two():
     result = assign_caseloads(spots_frame([30, 30, 80]), people_per_pe=60)
@@ -104,8 +112,13 @@ def test_two_far_apart_towns_are_never_mixed_in_one_caseload():
 
 def test_supervision_groups_mombasa_68_pes_at_6_give_12_orws():
     rng = np.random.default_rng(5)
-    pes = pd.DataFrame({"pe_id": [f"PE-{i:03d}" for i in range(68)],
-                        "x_m": rng.uniform(0, 5000, 68), "y_m": rng.uniform(0, 5000, 68)})
+    pes = pd.DataFrame(
+        {
+            "pe_id": [f"PE-{i:03d}" for i in range(68)],
+            "x_m": rng.uniform(0, 5000, 68),
+            "y_m": rng.uniform(0, 5000, 68),
+        }
+    )
     groups = supervision_groups(pes, pe_per_orw=6)
     sizes = groups["orw_group"].value_counts()
     assert len(sizes) == 12  # DESIGN.md s.3: ceil(68 / 6) = 12
@@ -140,15 +153,22 @@ def test_bad_inputs_name_the_hotspot_and_the_fix():
 
 # --- properties ---------------------------------------------------------------------
 
+
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 80), cap=st.sampled_from([50, 60, 75]),
-       apart=st.booleans())
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 80),
+    cap=st.sampled_from([50, 60, 75]),
+    apart=st.booleans(),
+)
 def test_properties_exact_once_cap_respected_deterministic(seed, n, cap, apart):
     spots = random_spots(seed, n)
     result = assign_caseloads(spots, people_per_pe=cap, keep_typology_apart=apart)
     check_invariants(result, spots, cap)
     # the same input (in any row order) gives the same output
-    again = assign_caseloads(spots.sample(frac=1.0, random_state=seed), people_per_pe=cap, keep_typology_apart=apart)
+    again = assign_caseloads(
+        spots.sample(frac=1.0, random_state=seed), people_per_pe=cap, keep_typology_apart=apart
+    )
     pd.testing.assert_frame_equal(result.assignments, again.assignments)
     pd.testing.assert_frame_equal(result.peer_educators, again.peer_educators)
     if apart:
@@ -172,7 +192,9 @@ def test_caseloads_do_not_overlap(seed, n):
             continue
         others = set(a["hotspot_id"][a["pe_id"] != pe]) - own
         for h in others:
-            assert not hull.contains(shapely.Point(xy.loc[h].to_numpy())), f"{h} lies inside {pe}'s caseload"
+            assert not hull.contains(shapely.Point(xy.loc[h].to_numpy())), (
+                f"{h} lies inside {pe}'s caseload"
+            )
 
 
 @settings(max_examples=50, deadline=None)
@@ -206,12 +228,15 @@ def test_pe_id_column_on_hotspots_is_held_fixed_and_a_grown_spot_is_released():
 
 def test_partition_points_with_unit_weights_gives_exact_group_count():
     rng = np.random.default_rng(1)
-    groups = partition_points(rng.uniform(size=50), rng.uniform(size=50), np.ones(50), 6.0, area_gap_km=math.inf)
+    groups = partition_points(
+        rng.uniform(size=50), rng.uniform(size=50), np.ones(50), 6.0, area_gap_km=math.inf
+    )
     assert len(groups) == 9 and max(len(g) for g in groups) <= 6
     assert sorted(np.concatenate(groups).tolist()) == list(range(50))
 
 
 # --- against the naive baseline (k-means then bin packing) ---------------------------
+
 
 def test_seeded_10k_district_fewer_pes_and_more_compact_than_the_baseline():
     """Issue 5's comparison on the seeded 10,000-hotspot district of bench/bench_caseloads.py."""
@@ -223,10 +248,16 @@ def test_seeded_10k_district_fewer_pes_and_more_compact_than_the_baseline():
     base_ratio = base["pe_id"].nunique() / ours.lower_bound
     ours_km = mean_distance_to_centre_km(ours.assignments, spots)
     base_km = mean_distance_to_centre_km(base, spots)
-    assert ours_ratio <= base_ratio, f"PEs / lower bound: ours {ours_ratio:.3f}, baseline {base_ratio:.3f}"
-    assert ours_km <= base_km, f"mean spot -> centre: ours {ours_km:.3f} km, baseline {base_km:.3f} km"
+    assert ours_ratio <= base_ratio, (
+        f"PEs / lower bound: ours {ours_ratio:.3f}, baseline {base_ratio:.3f}"
+    )
+    assert ours_km <= base_km, (
+        f"mean spot -> centre: ours {ours_km:.3f} km, baseline {base_km:.3f} km"
+    )
     # and the 4,000 caseloads still do not overlap (every spot outside every other PE's hull)
-    xy = spots.set_index("hotspot_id").loc[ours.assignments["hotspot_id"], ["x_m", "y_m"]].to_numpy()
+    xy = (
+        spots.set_index("hotspot_id").loc[ours.assignments["hotspot_id"], ["x_m", "y_m"]].to_numpy()
+    )
     codes = pd.factorize(ours.assignments["pe_id"])[0]
     assert overlap_pairs(xy[:, 0], xy[:, 1], codes) == []
 

@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 from planning.caseloads import caseload_groups, partition_points
 from planning.caseloads_refine import (
-    local_reach_m, merge_labels, overlap_pairs, polish_labels, refine_labels, relabel,
+    local_reach_m,
+    merge_labels,
+    overlap_pairs,
+    polish_labels,
+    refine_labels,
+    relabel,
 )
 
 
@@ -36,6 +41,7 @@ def bisected_random_spots(seed: int, n: int, cap: float):
 
 # --- local reach ---------------------------------------------------------------------
 
+
 def test_local_reach_is_the_radius_holding_one_pes_worth_of_people():
     x = np.array([0.0, 100.0, 200.0, 5000.0])
     y = np.zeros(4)
@@ -55,6 +61,7 @@ def test_local_reach_of_a_spot_with_a_full_caseload_is_zero_and_a_lone_spot_is_z
 
 
 # --- refinement ----------------------------------------------------------------------
+
 
 def test_refine_moves_a_spot_to_the_caseload_it_sits_in():
     # Two tight clusters 1 km apart; spot 2 sits in the right cluster but starts in the left group.
@@ -116,6 +123,7 @@ def test_polish_moves_a_spot_to_the_caseload_it_sits_in():
 
 # --- merging -------------------------------------------------------------------------
 
+
 def test_two_small_neighbouring_caseloads_merge_and_a_far_one_stays_apart():
     # groups 0 and 1: 10 people each, 200 m apart; group 2: 10 people 5 km away.
     x = np.array([0.0, 200.0, 5000.0])
@@ -129,9 +137,13 @@ def test_two_small_neighbouring_caseloads_merge_and_a_far_one_stays_apart():
 def test_merge_respects_capacity_and_the_walking_limit():
     x = np.array([0.0, 200.0])
     y = np.zeros(2)
-    full = merge_labels(x, y, np.array([40.0, 30.0]), np.array([0, 1]), 60.0, limit_m=np.full(2, 1000.0))
+    full = merge_labels(
+        x, y, np.array([40.0, 30.0]), np.array([0, 1]), 60.0, limit_m=np.full(2, 1000.0)
+    )
     assert np.unique(full).size == 2  # 70 people do not fit 60
-    tight = merge_labels(x, y, np.array([10.0, 10.0]), np.array([0, 1]), 60.0, limit_m=np.full(2, 50.0))
+    tight = merge_labels(
+        x, y, np.array([10.0, 10.0]), np.array([0, 1]), 60.0, limit_m=np.full(2, 50.0)
+    )
     assert np.unique(tight).size == 2  # each spot 100 m from the merged centre: beyond 50 m
 
 
@@ -148,6 +160,7 @@ def test_merge_leaves_compact_caseloads_alone_when_the_merge_would_be_more_sprea
 
 
 # --- overlaps -----------------------------------------------------------------------
+
 
 def test_overlap_pairs_finds_a_spot_inside_another_caseloads_hull():
     x = np.array([0.0, 100.0, 50.0, 50.0, 500.0])

@@ -14,7 +14,10 @@ from tests.planning.test_plan import _dataset
 
 def test_side_by_side_with_differences():
     ds = _dataset()
-    plans = {"A": build_plan(ds, Scenario()), "B": build_plan(ds, Scenario(people_per_pe=35, max_pe=2))}
+    plans = {
+        "A": build_plan(ds, Scenario()),
+        "B": build_plan(ds, Scenario(people_per_pe=35, max_pe=2)),
+    }
     table = compare_plans(plans).set_index("district")
     assert list(table.index) == ["A", "B", "C", TOTAL_LABEL]
     assert table.loc["B", "peer_educators_A"] == 1 and table.loc["B", "peer_educators_B"] == 2

@@ -31,7 +31,9 @@ def test_periods_sorted_quarters_across_years():
 
 
 def test_months_sort_inside_their_quarter():
-    frame = pd.DataFrame({"period": ["2025-Q3", "2025-12", "2025-09", "2025-07", "2025-Q4", "2025-10"]})
+    frame = pd.DataFrame(
+        {"period": ["2025-Q3", "2025-12", "2025-09", "2025-07", "2025-Q4", "2025-10"]}
+    )
     assert periods(frame) == ["2025-07", "2025-09", "2025-Q3", "2025-10", "2025-12", "2025-Q4"]
 
 
@@ -44,8 +46,10 @@ def test_enrolled_by_district_latest_period():
     e = enrolled_by_district(handmade.enrolment(), handmade.boundaries())
     # 2026-Q1: A = H1 8 + H2 3; B = district row 20; C none. Cumulative: Q4 rows are not added.
     assert e.to_dict("list") == {
-        "district": ["A", "B", "C"], "region": ["R1", "R1", "R2"],
-        "enrolled": [11, 20, 0], "period": ["2026-Q1"] * 3,
+        "district": ["A", "B", "C"],
+        "region": ["R1", "R1", "R2"],
+        "enrolled": [11, 20, 0],
+        "period": ["2026-Q1"] * 3,
     }
     assert e["enrolled"].dtype == "int64"
 
@@ -84,7 +88,9 @@ def test_hotspot_coverage():
 
 
 def test_coverage_table_district():
-    c = coverage_table(_districts(), enrolled_by_district(handmade.enrolment(), handmade.boundaries()))
+    c = coverage_table(
+        _districts(), enrolled_by_district(handmade.enrolment(), handmade.boundaries())
+    )
     assert c["enrolled"].tolist() == [11, 20, 0]
     assert c["planning_population"].tolist() == [21, 40, 0]
     assert c["coverage_low"].tolist()[:2] == pytest.approx([11 / 28, 20 / 50])
@@ -117,11 +123,14 @@ def test_coverage_table_region_and_national():
     assert n.loc[0, "gap"] == pytest.approx(30)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"level": "max"}, "level='max'"),
-    ({"target": -1}, "target=-1"),
-    ({"target": float("nan")}, "target=nan"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"level": "max"}, "level='max'"),
+        ({"target": -1}, "target=-1"),
+        ({"target": float("nan")}, "target=nan"),
+    ],
+)
 def test_coverage_table_bad_arguments(kwargs, message):
     enrolled = enrolled_by_district(handmade.enrolment(), handmade.boundaries())
     with pytest.raises(ValueError, match=message):
@@ -131,9 +140,12 @@ def test_coverage_table_bad_arguments(kwargs, message):
 def test_coverage_trend_all_periods():
     t = coverage_trend(handmade.enrolment(), _districts())
     assert t[["district", "period", "enrolled"]].values.tolist() == [
-        ["A", "2025-Q4", 5], ["A", "2026-Q1", 11],
-        ["B", "2025-Q4", 10], ["B", "2026-Q1", 20],
-        ["C", "2025-Q4", 0], ["C", "2026-Q1", 0],
+        ["A", "2025-Q4", 5],
+        ["A", "2026-Q1", 11],
+        ["B", "2025-Q4", 10],
+        ["B", "2026-Q1", 20],
+        ["C", "2025-Q4", 0],
+        ["C", "2026-Q1", 0],
     ]
     assert t["coverage_mid"].tolist()[:4] == pytest.approx([5 / 21, 11 / 21, 10 / 40, 20 / 40])
     assert t["region"].tolist()[:2] == ["R1", "R1"]
@@ -146,8 +158,15 @@ _estimates = st.tuples(st.integers(0, 10_000), st.integers(0, 10_000), st.floats
 
 
 def _one_district(low, high, enrolled):
-    est = pd.DataFrame({"district": ["A"], "region": ["R"], "estimate_low": [low],
-                        "estimate_mid": [(low + high) / 2], "estimate_high": [high]})
+    est = pd.DataFrame(
+        {
+            "district": ["A"],
+            "region": ["R"],
+            "estimate_low": [low],
+            "estimate_mid": [(low + high) / 2],
+            "estimate_high": [high],
+        }
+    )
     return coverage_table(est, pd.DataFrame({"district": ["A"], "enrolled": [enrolled]}))
 
 

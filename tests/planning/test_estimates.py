@@ -15,8 +15,17 @@ from tests.planning import handmade
 def test_hotspot_estimates_peak_basis():
     est = hotspot_estimates(handmade.hotspots())
     assert list(est.columns[:11]) == [
-        "hotspot_id", "name", "district", "region", "typology", "population",
-        "estimate_low", "estimate_mid", "estimate_high", "typical_low", "typical_high",
+        "hotspot_id",
+        "name",
+        "district",
+        "region",
+        "typology",
+        "population",
+        "estimate_low",
+        "estimate_mid",
+        "estimate_high",
+        "typical_low",
+        "typical_high",
     ]
     assert est["estimate_low"].tolist() == [10, 4, 30]
     assert est["estimate_high"].tolist() == [20, 8, 50]
@@ -28,7 +37,9 @@ def test_hotspot_estimates_peak_basis():
 def test_typical_basis_and_duplication():
     est = hotspot_estimates(handmade.hotspots(), basis="typical", duplication_rate=0.2)
     # typical 5-10 x 0.8 = 4-8, mid 6
-    assert est.loc[0, ["estimate_low", "estimate_mid", "estimate_high"]].tolist() == pytest.approx([4, 6, 8])
+    assert est.loc[0, ["estimate_low", "estimate_mid", "estimate_high"]].tolist() == pytest.approx(
+        [4, 6, 8]
+    )
     assert est["typical_high"].tolist() == pytest.approx([8, 3.2, 16])
 
 
@@ -114,12 +125,15 @@ def test_breakdown_by_typology_and_population():
     est = hotspot_estimates(handmade.hotspots())
     t = breakdown(est, by="typology")
     assert t[["district", "typology", "estimate_mid"]].values.tolist() == [
-        ["A", "bar", 15.0], ["A", "street", 6.0], ["B", "lodge", 40.0]
+        ["A", "bar", 15.0],
+        ["A", "street", 6.0],
+        ["B", "lodge", 40.0],
     ]
     assert t["share_of_area"].tolist() == pytest.approx([15 / 21, 6 / 21, 1.0])
     p = breakdown(est, by="population", level="national")
     assert p[["population", "hotspots", "estimate_low", "estimate_high"]].values.tolist() == [
-        ["FSW", 2, 14.0, 28.0], ["MSM", 1, 30.0, 50.0]
+        ["FSW", 2, 14.0, 28.0],
+        ["MSM", 1, 30.0, 50.0],
     ]
 
 
@@ -138,23 +152,49 @@ def _hotspot_frames(draw):
         pmin = draw(st.integers(0, 500))
         pmax = pmin + draw(st.integers(0, 500))
         d = draw(st.sampled_from(_districts))
-        rows.append({
-            "hotspot_id": f"H{i}", "latitude": -13.0, "longitude": 33.0,
-            "typology": draw(st.sampled_from(["bar", "lodge", "street"])),
-            "typical_min": tmin, "typical_max": tmax, "peak_min": pmin, "peak_max": pmax,
-            "district": d, "region": _region_of[d],
-            "population": draw(st.sampled_from(["FSW", "MSM"])),
-        })
-    cols = ["hotspot_id", "latitude", "longitude", "typology", "typical_min", "typical_max",
-            "peak_min", "peak_max", "district", "region", "population"]
-    return pd.DataFrame(rows, columns=cols), draw(st.sampled_from(["peak", "typical"])), draw(
-        st.floats(0.0, 0.5, allow_nan=False)
+        rows.append(
+            {
+                "hotspot_id": f"H{i}",
+                "latitude": -13.0,
+                "longitude": 33.0,
+                "typology": draw(st.sampled_from(["bar", "lodge", "street"])),
+                "typical_min": tmin,
+                "typical_max": tmax,
+                "peak_min": pmin,
+                "peak_max": pmax,
+                "district": d,
+                "region": _region_of[d],
+                "population": draw(st.sampled_from(["FSW", "MSM"])),
+            }
+        )
+    cols = [
+        "hotspot_id",
+        "latitude",
+        "longitude",
+        "typology",
+        "typical_min",
+        "typical_max",
+        "peak_min",
+        "peak_max",
+        "district",
+        "region",
+        "population",
+    ]
+    return (
+        pd.DataFrame(rows, columns=cols),
+        draw(st.sampled_from(["peak", "typical"])),
+        draw(st.floats(0.0, 0.5, allow_nan=False)),
     )
 
 
 def _boundaries_4():
-    return pd.DataFrame({"district": _districts, "region": [_region_of[d] for d in _districts],
-                         "area_km2": [10.0, 20.0, 30.0, 40.0]})
+    return pd.DataFrame(
+        {
+            "district": _districts,
+            "region": [_region_of[d] for d in _districts],
+            "area_km2": [10.0, 20.0, 30.0, 40.0],
+        }
+    )
 
 
 @settings(max_examples=60, deadline=None)

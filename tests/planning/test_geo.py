@@ -33,7 +33,9 @@ def test_central_meridian_projects_to_false_easting():
 def test_east_west_distance_matches_cosine_rule():
     # 0.1 degree of longitude at 13 S is 111.32 km * 0.1 * cos(13 deg) = 10.85 km.
     x_m, _ = project_lonlat([33.0, 33.1], [-13.0, -13.0], "EPSG:32736")
-    assert (x_m[1] - x_m[0]) / 1000 == pytest.approx(111.32 * 0.1 * np.cos(np.radians(13)), rel=2e-3)
+    assert (x_m[1] - x_m[0]) / 1000 == pytest.approx(
+        111.32 * 0.1 * np.cos(np.radians(13)), rel=2e-3
+    )
 
 
 def test_geographic_crs_is_refused_with_fix():
@@ -72,8 +74,13 @@ def test_engine_modules_import_no_ui_or_files():
             else:
                 modules = []
             for module in modules:
-                assert module.split(".")[0] not in {"dash", "plotly", "flask", "data_loaders", "components", "pages"}, (
-                    f"planning/{name} imports {module}"
-                )
+                assert module.split(".")[0] not in {
+                    "dash",
+                    "plotly",
+                    "flask",
+                    "data_loaders",
+                    "components",
+                    "pages",
+                }, f"planning/{name} imports {module}"
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id != "open", f"planning/{name} opens a file"

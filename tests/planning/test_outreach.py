@@ -22,12 +22,14 @@ from planning.outreach import (
 
 def three_spots():
     """A bar busy Fri/Sat 20-24 (40 people), a street spot Sat 22-2 (20), one without peak info (40)."""
-    return pd.DataFrame({
-        "hotspot_id": ["A", "B", "C"],
-        "people": [40.0, 20.0, 40.0],
-        "peak_days": ["Fri;Sat", "Sat", ""],
-        "peak_times": ["20-24", "22-2", ""],
-    })
+    return pd.DataFrame(
+        {
+            "hotspot_id": ["A", "B", "C"],
+            "people": [40.0, 20.0, 40.0],
+            "peak_days": ["Fri;Sat", "Sat", ""],
+            "peak_times": ["20-24", "22-2", ""],
+        }
+    )
 
 
 def test_presence_grid_counts_people_at_peak_hours_and_spreads_unknown_spots():
@@ -67,7 +69,9 @@ def test_contact_load_follows_amethist_frequencies():
 
 def test_calendar_places_visits_inside_peak_windows_and_flags_overload():
     spots = three_spots()
-    assignments = pd.DataFrame({"hotspot_id": ["A", "B", "C"], "pe_id": ["P1", "P1", "P1"], "people": [40.0, 20.0, 40.0]})
+    assignments = pd.DataFrame(
+        {"hotspot_id": ["A", "B", "C"], "pe_id": ["P1", "P1", "P1"], "people": [40.0, 20.0, 40.0]}
+    )
     cal = weekly_calendar(assignments, spots)
     mask, _, hk = peak_mask(spots)
     days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -76,7 +80,9 @@ def test_calendar_places_visits_inside_peak_windows_and_flags_overload():
         d = days.index(v.day)
         for h in range(v.start_h, v.end_h):
             if hk[i]:
-                assert mask[i, d, h], f"visit to {v.hotspot_id} on {v.day} {h}:00 is outside its peak window"
+                assert mask[i, d, h], (
+                    f"visit to {v.hotspot_id} on {v.day} {h}:00 is outside its peak window"
+                )
             else:
                 assert 18 <= h < 24
     # one place per hour per PE
@@ -103,11 +109,14 @@ def test_slot_shares_add_up_to_at_most_one_and_grid_total_matches(seed, n):
     rng = np.random.default_rng(seed)
     day_sets = ["Fri;Sat", "Sat", "Mon;Tue;Wed", "", "Sun"]
     time_sets = ["18-24;0-2", "20-24", "12-18", "", "6-12"]
-    spots = pd.DataFrame({
-        "hotspot_id": [f"H{i}" for i in range(n)],
-        "people": rng.integers(0, 50, n).astype(float),
-        "peak_days": rng.choice(day_sets, n), "peak_times": rng.choice(time_sets, n),
-    })
+    spots = pd.DataFrame(
+        {
+            "hotspot_id": [f"H{i}" for i in range(n)],
+            "people": rng.integers(0, 50, n).astype(float),
+            "peak_days": rng.choice(day_sets, n),
+            "peak_times": rng.choice(time_sets, n),
+        }
+    )
     slots = best_slots(spots, n_slots=3)
     assert sum(s.share for s in slots) <= 1.0 + 1e-9
     assert all(s.share > 0 for s in slots)

@@ -13,9 +13,15 @@ from tests.planning import handmade
 
 
 def _dataset() -> Dataset:
-    return Dataset(name="Handmade", hotspots=handmade.hotspots(), sites=handmade.sites(),
-                   enrolment=handmade.enrolment(), boundaries=handmade.boundaries(),
-                   crs_projected=handmade.CRS, synthetic=True)
+    return Dataset(
+        name="Handmade",
+        hotspots=handmade.hotspots(),
+        sites=handmade.sites(),
+        enrolment=handmade.enrolment(),
+        boundaries=handmade.boundaries(),
+        crs_projected=handmade.CRS,
+        synthetic=True,
+    )
 
 
 def test_district_rows_by_hand():

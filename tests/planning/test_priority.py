@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 from planning.coverage import coverage_table, enrolled_by_district
 from planning.estimates import hotspot_estimates, rollup
-from planning.priority import DEFAULT_PRIORITY_SCORE, cumulative_share, rank_districts, smallest_k_holding
+from planning.priority import (
+    DEFAULT_PRIORITY_SCORE,
+    cumulative_share,
+    rank_districts,
+    smallest_k_holding,
+)
 from tests.planning import handmade
 
 
@@ -64,11 +69,22 @@ def test_mauritius_four_of_nine_districts_hold_over_80_percent():
     # DESIGN.md s.3 (programmatic-mapping-jmir-2019.txt): in Mauritius 4 of 9 districts held
     # over 80% of the estimate. A hand-made 9-district set with that shape (total 1000):
     # 350 + 250 + 150 + 70 = 820 (82%); the top 3 hold only 750 (75%).
-    t = pd.DataFrame({
-        "district": ["Port Louis", "Pamplemousses", "Riviere du Rempart", "Flacq", "Grand Port",
-                     "Savanne", "Black River", "Plaines Wilhems", "Moka"],
-        "estimate_mid": [350.0, 60.0, 50.0, 30.0, 25.0, 15.0, 70.0, 250.0, 150.0],
-    })
+    t = pd.DataFrame(
+        {
+            "district": [
+                "Port Louis",
+                "Pamplemousses",
+                "Riviere du Rempart",
+                "Flacq",
+                "Grand Port",
+                "Savanne",
+                "Black River",
+                "Plaines Wilhems",
+                "Moka",
+            ],
+            "estimate_mid": [350.0, 60.0, 50.0, 30.0, 25.0, 15.0, 70.0, 250.0, 150.0],
+        }
+    )
     k, held = smallest_k_holding(t, 0.8)
     assert k == 4
     assert held == pytest.approx(0.82)
@@ -97,7 +113,9 @@ def test_zero_total_is_refused():
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=30), st.floats(0.01, 1.0))
 def test_smallest_k_is_smallest(values, share):
-    t = pd.DataFrame({"district": [f"D{i:02d}" for i in range(len(values))], "estimate_mid": values})
+    t = pd.DataFrame(
+        {"district": [f"D{i:02d}" for i in range(len(values))], "estimate_mid": values}
+    )
     if sum(values) == 0:
         return
     k, held = smallest_k_holding(t, share)
@@ -113,7 +131,11 @@ def test_smallest_k_is_smallest(values, share):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 5), st.floats(0, 3, allow_nan=False)), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.floats(0, 3, allow_nan=False)), min_size=1, max_size=20
+    )
+)
 def test_rank_is_a_permutation_in_score_order(rows):
     t = _table([f"D{i:02d}" for i in range(len(rows))], [r[0] for r in rows], [r[1] for r in rows])
     r = rank_districts(t).sort_values("priority_rank")

@@ -9,7 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planning.resources import (
-    condoms_per_month, outreach_workers_needed, peer_educators_needed, resource_table, sum_resources,
+    condoms_per_month,
+    outreach_workers_needed,
+    peer_educators_needed,
+    resource_table,
+    sum_resources,
 )
 from planning.scenario import Scenario
 
@@ -42,15 +46,24 @@ def test_exact_products_do_not_round_up():
 
 
 def _districts():
-    return pd.DataFrame({
-        "district": ["A", "B", "C"], "region": ["N", "N", "S"],
-        "planning_population": [600.0, 61.0, 0.0],
-    })
+    return pd.DataFrame(
+        {
+            "district": ["A", "B", "C"],
+            "region": ["N", "N", "S"],
+            "planning_population": [600.0, 61.0, 0.0],
+        }
+    )
 
 
 def test_resource_table_by_hand():
-    s = Scenario(people_per_pe=60, pe_per_orw=6, condoms_per_person_month=40, lubricant_per_condom=0.5,
-                 buffer_stock_pct=10, test_kits_per_person_quarter=1)
+    s = Scenario(
+        people_per_pe=60,
+        pe_per_orw=6,
+        condoms_per_person_month=40,
+        lubricant_per_condom=0.5,
+        buffer_stock_pct=10,
+        test_kits_per_person_quarter=1,
+    )
     t = resource_table(_districts(), s)
     assert t["peer_educators"].tolist() == [10, 2, 0]
     assert t["outreach_workers"].tolist() == [2, 1, 0]
@@ -89,4 +102,6 @@ def test_pes_monotone_in_population_and_ratio(population, extra, people_per_pe, 
     base = peer_educators_needed([population], people_per_pe, target)[0]
     assert peer_educators_needed([population + extra], people_per_pe, target)[0] >= base
     assert peer_educators_needed([population], min(90, people_per_pe + step), target)[0] <= base
-    assert base * people_per_pe >= population * target - 1e-6 * max(1, population)  # PEs cover the need
+    assert base * people_per_pe >= population * target - 1e-6 * max(
+        1, population
+    )  # PEs cover the need

@@ -11,8 +11,19 @@ from planning.scenario import RANGES, SOURCES, UNITS, Scenario, ScenarioError, p
 
 def test_defaults_follow_design():
     s = Scenario()
-    assert (s.people_per_pe, s.pe_per_orw, s.basis, s.level, s.target, s.duplication) == (60, 6, "peak", "mid", 1.0, 0.0)
-    assert (s.condoms_per_person_month, s.test_kits_per_person_quarter, s.distance_km) == (40, 1, 5.0)
+    assert (s.people_per_pe, s.pe_per_orw, s.basis, s.level, s.target, s.duplication) == (
+        60,
+        6,
+        "peak",
+        "mid",
+        1.0,
+        0.0,
+    )
+    assert (s.condoms_per_person_month, s.test_kits_per_person_quarter, s.distance_km) == (
+        40,
+        1,
+        5.0,
+    )
     assert s.cap is None and not s.costed
 
 
@@ -33,10 +44,18 @@ def test_usual_range_is_advisory_only():
     assert Scenario().warnings() == []
 
 
-@pytest.mark.parametrize("field,value", [
-    ("target", 1.5), ("target", -0.1), ("duplication", 0.6), ("pe_per_orw", 0),
-    ("condoms_per_person_month", -1), ("distance_km", 0), ("buffer_stock_pct", 150),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("target", 1.5),
+        ("target", -0.1),
+        ("duplication", 0.6),
+        ("pe_per_orw", 0),
+        ("condoms_per_person_month", -1),
+        ("distance_km", 0),
+        ("buffer_stock_pct", 150),
+    ],
+)
 def test_out_of_range_values_name_field_value_and_range(field, value):
     with pytest.raises(ScenarioError) as info:
         Scenario(**{field: value})
@@ -62,8 +81,14 @@ def test_choices_and_caps_are_checked():
 
 
 def test_cost_per_pe_month_adds_orw_share_and_commodities():
-    s = Scenario(pe_stipend_usd_month=15, orw_salary_usd_month=300, condom_unit_cost_usd=0.02,
-                 lubricant_unit_cost_usd=0.05, test_kit_unit_cost_usd=3, people_per_pe=60)
+    s = Scenario(
+        pe_stipend_usd_month=15,
+        orw_salary_usd_month=300,
+        condom_unit_cost_usd=0.02,
+        lubricant_unit_cost_usd=0.05,
+        test_kit_unit_cost_usd=3,
+        people_per_pe=60,
+    )
     per_person = 40 * 0.02 + 40 * 0.5 * 0.05 + 1 / 3 * 3
     assert s.cost_usd_per_pe_month() == pytest.approx(15 + 300 / 6 + 60 * per_person)
 
@@ -75,7 +100,9 @@ def test_every_field_has_source_unit_and_row():
 
 
 def test_query_round_trip_and_parsing():
-    s = Scenario(people_per_pe=70, level="high", target=0.8, max_pe=120, period="2026-Q1", service="hts")
+    s = Scenario(
+        people_per_pe=70, level="high", target=0.8, max_pe=120, period="2026-Q1", service="hts"
+    )
     q = s.to_query()
     assert all(isinstance(v, str) for v in q.values())
     assert "pe_per_orw" not in q  # defaults are left out of shared links
@@ -96,8 +123,16 @@ def test_query_round_trip_and_parsing():
     max_pe=st.one_of(st.none(), st.integers(0, 10_000)),
 )
 def test_query_round_trip_property(people_per_pe, target, duplication, level, max_pe):
-    s = Scenario(people_per_pe=people_per_pe, target=target, duplication=duplication, level=level, max_pe=max_pe)
+    s = Scenario(
+        people_per_pe=people_per_pe,
+        target=target,
+        duplication=duplication,
+        level=level,
+        max_pe=max_pe,
+    )
     back = Scenario.from_query(s.to_query())
-    assert back.people_per_pe == s.people_per_pe and back.level == s.level and back.max_pe == s.max_pe
+    assert (
+        back.people_per_pe == s.people_per_pe and back.level == s.level and back.max_pe == s.max_pe
+    )
     assert back.target == pytest.approx(s.target, rel=1e-5, abs=1e-9)
     assert back.duplication == pytest.approx(s.duplication, rel=1e-5, abs=1e-9)

@@ -1,4 +1,4 @@
-"""Field sheets for peer educators (Excel workbook, printable HTML) and the keep-file reader.
+"""Field sheets for peer educators (Excel workbook, printable HTML).
 
 A field sheet carries hotspot names and locations of a criminalised population: every sheet
 is marked "Confidential: contains hotspot locations" (DESIGN.md s.4) and every text cell
@@ -21,56 +21,31 @@ from planning.caseloads import CaseloadResult
 from planning.outreach import OutreachCalendar
 
 CONFIDENTIAL = "Confidential: contains hotspot locations. Do not share, print only what you need, keep it safe."
-KEEP_COLUMNS = ("hotspot_id", "pe_id")
 
 
-class KeepFileError(ValueError):
-    """The keep file (hotspot -> PE) cannot be used; the message names file, row, column and fix."""
-
-
-def read_keep_file(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or XLSX of previous assignments: columns hotspot_id, pe_id (others ignored).
-
-    The output of ``cli.py caseloads --out`` (sheet "assignments") or any table with these two
-    columns. Rows with an empty hotspot_id or pe_id are refused with their row number.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise KeepFileError(f"keep file {str(path)!r} does not exist; give a CSV or XLSX with columns hotspot_id, pe_id")
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        book = pd.read_excel(path, sheet_name=None, dtype=str)
-        frame = book.get("assignments", next(iter(book.values())))
-    elif path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    else:
-        raise KeepFileError(f"keep file {path.name!r}: type {path.suffix!r} is not .csv or .xlsx; save it as CSV")
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in KEEP_COLUMNS if c not in frame.columns]
-    if missing:
-        raise KeepFileError(
-            f"keep file {path.name!r} lacks column(s) {missing} (it has {list(frame.columns)}); "
-            "add a header row with hotspot_id and pe_id"
-        )
-    out = frame[list(KEEP_COLUMNS)].fillna("").astype(str).apply(lambda s: s.str.strip())
-    empty = out[(out["hotspot_id"] == "") | (out["pe_id"] == "")]
-    if len(empty):
-        first = int(empty.index[0]) + 2  # header is row 1
-        col = "hotspot_id" if out.loc[empty.index[0], "hotspot_id"] == "" else "pe_id"
-        raise KeepFileError(f"keep file {path.name!r} row {first}: column {col} is empty; fill it or delete the row")
-    return out.reset_index(drop=True)
-
-
-def sheet_frames(result: CaseloadResult, calendar: OutreachCalendar | None = None) -> dict[str, pd.DataFrame]:
+def sheet_frames(
+    result: CaseloadResult, calendar: OutreachCalendar | None = None
+) -> dict[str, pd.DataFrame]:
     """Every PE's spots at once (pe_id -> frame): hotspot_id, name, typology, latitude, longitude,
     peak_days, peak_times, people, and visits (weekly calendar) when a calendar is given."""
     spots = result.spots.set_index("hotspot_id")
-    cols = [c for c in ("name", "typology", "latitude", "longitude", "peak_days", "peak_times") if c in spots.columns]
+    cols = [
+        c
+        for c in ("name", "typology", "latitude", "longitude", "peak_days", "peak_times")
+        if c in spots.columns
+    ]
     out = result.assignments[["pe_id", "hotspot_id", "people"]].join(spots[cols], on="hotspot_id")
     out["people"] = out["people"].round(1)
     keep = ["hotspot_id"] + cols + ["people"]
     if calendar is not None:
         v = calendar.visits
-        label = v["day"] + " " + v["start_h"].map("{:02d}:00".format) + "–" + v["end_h"].map("{:02d}:00".format)
+        label = (
+            v["day"]
+            + " "
+            + v["start_h"].map("{:02d}:00".format)
+            + "–"
+            + v["end_h"].map("{:02d}:00".format)
+        )
         text = label.groupby([v["pe_id"], v["hotspot_id"]]).agg("; ".join)
         key = pd.MultiIndex.from_arrays([out["pe_id"], out["hotspot_id"]])
         out["visits"] = text.reindex(key).fillna("not scheduled").to_numpy()
@@ -78,11 +53,15 @@ def sheet_frames(result: CaseloadResult, calendar: OutreachCalendar | None = Non
     return {str(pe): g[keep].reset_index(drop=True) for pe, g in out.groupby("pe_id", sort=False)}
 
 
-def pe_sheet_frame(result: CaseloadResult, pe_id: str, calendar: OutreachCalendar | None = None) -> pd.DataFrame:
+def pe_sheet_frame(
+    result: CaseloadResult, pe_id: str, calendar: OutreachCalendar | None = None
+) -> pd.DataFrame:
     """One PE's spots (see ``sheet_frames``); KeyError naming the PE when it is not in the plan."""
     frames = sheet_frames(result, calendar)
     if pe_id not in frames:
-        raise KeyError(f"pe_id {pe_id!r} is not in this caseload plan; choose one of {list(frames)[:20]}")
+        raise KeyError(
+            f"pe_id {pe_id!r} is not in this caseload plan; choose one of {list(frames)[:20]}"
+        )
     return frames[pe_id]
 
 
@@ -101,24 +80,39 @@ def _excel_value(value: object) -> object:
 
 def _sheet_name(pe_id: str) -> str:
     """A valid Excel sheet name for a PE id: at most 31 characters, none of []:*?/\\, no edge apostrophes."""
-    name = "".join("_" if ch in '[]:*?/\\' else ch for ch in pe_id)[-31:].strip("'")
+    name = "".join("_" if ch in "[]:*?/\\" else ch for ch in pe_id)[-31:].strip("'")
     return name or "PE"
 
 
-def write_workbook(result: CaseloadResult, calendar: OutreachCalendar | None = None,
-                   path: str | Path | io.BytesIO | None = None) -> bytes:
+def write_workbook(
+    result: CaseloadResult,
+    calendar: OutreachCalendar | None = None,
+    path: str | Path | io.BytesIO | None = None,
+) -> bytes:
     """Excel workbook: 'summary' (one row per PE), 'assignments' (hotspot -> PE, re-usable as --keep),
     then one sheet per PE (its spots, peak windows and weekly visits). Returns the bytes (and
     writes ``path`` when given). Row 1 of every sheet is the confidentiality notice."""
     buffer = io.BytesIO()
     pes = result.peer_educators.drop(columns=["x_m", "y_m"], errors="ignore").copy()
     if calendar is not None:
-        pes = pes.merge(calendar.load[["pe_id", "contacts_per_month", "load_pct", "overloaded"]], on="pe_id", how="left")
+        pes = pes.merge(
+            calendar.load[["pe_id", "contacts_per_month", "load_pct", "overloaded"]],
+            on="pe_id",
+            how="left",
+        )
     # XlsxWriter streams cells (a district's workbook in a fraction of openpyxl's time); it must
     # never turn text into formulas or links, whatever neutralise_formula already did.
-    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": False}
+    options = {
+        "in_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "nan_inf_to_errors": False,
+    }
     workbook = xlsxwriter.Workbook(buffer, options)
-    sheets = {"summary": pes, "assignments": result.assignments[["hotspot_id", "pe_id", "people", "split", "fixed"]]}
+    sheets = {
+        "summary": pes,
+        "assignments": result.assignments[["hotspot_id", "pe_id", "people", "split", "fixed"]],
+    }
     frames = sheet_frames(result, calendar)
     for pe in result.peer_educators["pe_id"]:
         sheets[_sheet_name(str(pe))] = frames[str(pe)]
@@ -152,8 +146,12 @@ th{background:#eee}h2{page-break-before:always}h2:first-of-type{page-break-befor
 """
 
 
-def render_html(result: CaseloadResult, calendar: OutreachCalendar | None = None, *,
-                pe_ids: list[str] | None = None) -> str:
+def render_html(
+    result: CaseloadResult,
+    calendar: OutreachCalendar | None = None,
+    *,
+    pe_ids: list[str] | None = None,
+) -> str:
     """A self-contained printable HTML page (inline CSS, no external resources) with one section per PE."""
     pes = list(result.peer_educators["pe_id"]) if pe_ids is None else list(pe_ids)
     esc = html.escape
@@ -168,14 +166,28 @@ def render_html(result: CaseloadResult, calendar: OutreachCalendar | None = None
     frames = sheet_frames(result, calendar)
     for pe in pes:
         if pe not in frames:
-            raise KeyError(f"pe_id {pe!r} is not in this caseload plan; choose one of {list(frames)[:20]}")
+            raise KeyError(
+                f"pe_id {pe!r} is not in this caseload plan; choose one of {list(frames)[:20]}"
+            )
         frame = frames[pe]
         row = info.loc[pe]
-        orw = f", supervision group {esc(str(row['orw_group']))}" if "orw_group" in info.columns else ""
-        walk = f", walk around spots about {row['walking_km']:.1f} km" if "walking_km" in info.columns else ""
+        orw = (
+            f", supervision group {esc(str(row['orw_group']))}"
+            if "orw_group" in info.columns
+            else ""
+        )
+        walk = (
+            f", walk around spots about {row['walking_km']:.1f} km"
+            if "walking_km" in info.columns
+            else ""
+        )
         parts.append(f"<h2>Peer educator {esc(str(pe))}</h2>")
         parts.append(f"<p class='conf'>{esc(CONFIDENTIAL)}</p>")
-        parts.append(f"<p>{row['people']:.0f} people at {int(row['hotspots'])} spot(s){orw}{walk}.</p>")
-        parts.append(frame.to_html(index=False, escape=True, border=0, float_format=lambda v: f"{v:.5g}"))
+        parts.append(
+            f"<p>{row['people']:.0f} people at {int(row['hotspots'])} spot(s){orw}{walk}.</p>"
+        )
+        parts.append(
+            frame.to_html(index=False, escape=True, border=0, float_format=lambda v: f"{v:.5g}")
+        )
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -1,23 +1,31 @@
-"""Field sheets and the keep-file reader, on real files written to tmp_path."""
+"""Field sheets (Excel, printable HTML), on real files written to tmp_path."""
 
 from __future__ import annotations
 
 import openpyxl
 import pandas as pd
-import pytest
 
-from data_loaders.field_sheets import CONFIDENTIAL, KeepFileError, read_keep_file, render_html, write_workbook
+from data_loaders.keep_file import read_keep_file
+from exports.field_sheets import CONFIDENTIAL, render_html, write_workbook
 from planning.caseloads import assign_caseloads
 from planning.outreach import weekly_calendar
 
 
 def small_plan():
-    spots = pd.DataFrame({
-        "hotspot_id": ["H1", "H2", "H3"], "x_m": [0.0, 100.0, 200.0], "y_m": [0.0, 0.0, 0.0],
-        "people": [30.0, 30.0, 80.0], "name": ["=HYPERLINK(\"x\")", "Bar <b>", "Lodge"],
-        "typology": ["bar", "bar", "lodge"], "latitude": [-13.9, -13.9, -13.9], "longitude": [33.7, 33.71, 33.72],
-        "peak_days": ["Fri;Sat", "Sat", ""], "peak_times": ["20-24", "22-2", ""],
-    })
+    spots = pd.DataFrame(
+        {
+            "hotspot_id": ["H1", "H2", "H3"],
+            "x_m": [0.0, 100.0, 200.0],
+            "y_m": [0.0, 0.0, 0.0],
+            "people": [30.0, 30.0, 80.0],
+            "name": ['=HYPERLINK("x")', "Bar <b>", "Lodge"],
+            "typology": ["bar", "bar", "lodge"],
+            "latitude": [-13.9, -13.9, -13.9],
+            "longitude": [33.7, 33.71, 33.72],
+            "peak_days": ["Fri;Sat", "Sat", ""],
+            "peak_times": ["20-24", "22-2", ""],
+        }
+    )
     result = assign_caseloads(spots, people_per_pe=60, district="Test")
     return result, weekly_calendar(result.assignments, result.spots)
 
@@ -31,7 +39,9 @@ def test_workbook_has_a_confidential_sheet_per_pe_and_neutralised_text(tmp_path)
     assert len(pe_sheets) == result.pe_count == 3
     for name in pe_sheets + ["summary"]:
         assert wb[name]["A1"].value == CONFIDENTIAL
-    cells = [c for row in wb[pe_sheets[0]].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    cells = [
+        c for row in wb[pe_sheets[0]].iter_rows(values_only=True) for c in row if isinstance(c, str)
+    ]
     assert not any(c.startswith("=") for c in cells)
     assert any(c.startswith("'=HYPERLINK") for c in cells)
 
@@ -42,7 +52,8 @@ def test_assignments_sheet_reads_back_as_a_keep_file(tmp_path):
     write_workbook(result, calendar, path)
     keep = read_keep_file(path)
     assert sorted(zip(keep["hotspot_id"], keep["pe_id"])) == sorted(
-        zip(result.assignments["hotspot_id"], result.assignments["pe_id"]))
+        zip(result.assignments["hotspot_id"], result.assignments["pe_id"])
+    )
 
 
 def test_html_is_self_contained_escaped_and_marked(tmp_path):
@@ -52,17 +63,9 @@ def test_html_is_self_contained_escaped_and_marked(tmp_path):
     assert text.count(CONFIDENTIAL.split(":")[0]) >= 4
     assert "<b>" not in text.replace("<b>", "", 0) or "Bar &lt;b&gt;" in text
     assert "Bar &lt;b&gt;" in text
-    assert "http://" not in text and "https://" not in text and "<script" not in text and "<link" not in text
-
-
-def test_keep_file_errors_name_the_file_row_and_column(tmp_path):
-    bad = tmp_path / "keep.csv"
-    bad.write_text("hotspot_id,pe_id\nH1,PE-1\nH2,\n", encoding="utf-8")
-    with pytest.raises(KeepFileError, match=r"keep.csv.*row 3.*pe_id"):
-        read_keep_file(bad)
-    nocol = tmp_path / "nocol.csv"
-    nocol.write_text("spot,worker\nH1,PE-1\n", encoding="utf-8")
-    with pytest.raises(KeepFileError, match="lacks column"):
-        read_keep_file(nocol)
-    with pytest.raises(KeepFileError, match="does not exist"):
-        read_keep_file(tmp_path / "missing.csv")
+    assert (
+        "http://" not in text
+        and "https://" not in text
+        and "<script" not in text
+        and "<link" not in text
+    )

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 import data_loaders.dataset
-from data_loaders import store
+from config import Settings
 from data_loaders.validation import DatasetLoadError
+from services import context
+from services import datasets as store
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data" / "demo"
@@ -29,7 +31,9 @@ def test_same_content_same_id_changed_content_new_id(tmp_path):
     a = copy_dataset(DEMO, tmp_path / "a")
     b = copy_dataset(DEMO, tmp_path / "b")
     assert store.register_folder(a) == store.register_folder(b)
-    (b / "sites.csv").write_text((b / "sites.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (b / "sites.csv").write_text(
+        (b / "sites.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
     assert store.register_folder(a) != store.register_folder(b)
     assert store.register_folder(a).startswith("up-")
 
@@ -44,10 +48,12 @@ def test_registered_folder_loads_once_even_from_several_threads(tmp_path, monkey
         calls.append(path)
         return real(path, **kwargs)
 
-    monkeypatch.setattr(data_loaders.dataset, "load_dataset", counting)
+    monkeypatch.setattr(store, "load_dataset", counting)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(store.get_dataset(dataset_id)))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: results.append(store.get_dataset(dataset_id)))
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -87,14 +93,14 @@ def test_missing_folder_is_named(tmp_path):
         store.register_folder(tmp_path / "nowhere")
 
 
-def test_an_upload_saved_by_another_process_is_found_by_its_id(tmp_path, monkeypatch):
+def test_an_upload_saved_by_another_process_is_found_by_its_id(tmp_path):
     uploads = tmp_path / "uploads"
     folder = copy_dataset(DEMO, uploads / "upload-abc")
     (folder / "dataset.toml").write_text('[dataset]\nname = "elsewhere"\n', encoding="utf-8")
     expected = "up-" + store.folder_content_hash(folder)
-    monkeypatch.setenv("KP_UPLOAD_DIR", str(uploads))
-    assert expected not in store._folders  # never registered in this process
-    assert store.resolve_id(expected) == expected
-    assert store.folder_of(expected) == folder.resolve()
-    with pytest.raises(store.UnknownDatasetError):
-        store.resolve_id("up-" + "0" * 16)
+    with context.using(Settings(upload_dir=uploads)):
+        assert expected not in store._folders  # never registered in this process
+        assert store.resolve_id(expected) == expected
+        assert store.folder_of(expected) == folder.resolve()
+        with pytest.raises(store.UnknownDatasetError):
+            store.resolve_id("up-" + "0" * 16)

@@ -16,7 +16,9 @@ from scipy.cluster.vq import kmeans2
 from planning.caseloads import check_people_per_pe, lower_bound
 
 
-def kmeans_binpack_caseloads(spots: pd.DataFrame, *, people_per_pe: float = 60, seed: int = 0) -> pd.DataFrame:
+def kmeans_binpack_caseloads(
+    spots: pd.DataFrame, *, people_per_pe: float = 60, seed: int = 0
+) -> pd.DataFrame:
     """Baseline assignments [hotspot_id, pe_id, people]: k-means, then first-fit decreasing per cluster.
 
     k = the lower bound ⌈total ÷ people_per_pe⌉ clusters on (x_m, y_m) with
@@ -100,9 +102,17 @@ def synthetic_spots(n_spots: int, *, seed: int = 0, extent_km: float = 60.0) -> 
     spread_m = rng.uniform(500.0, 4000.0, size=n_towns)[town]
     xy = towns[town] + rng.normal(0.0, 1.0, size=(n_spots, 2)) * spread_m[:, None]
     people = np.clip(np.round(rng.lognormal(np.log(12.0), 0.8, size=n_spots)), 1, 250)
-    typology = rng.choice(["bar", "lodge", "street", "nightclub", "truck_stop", "home"], size=n_spots,
-                          p=[0.35, 0.15, 0.25, 0.1, 0.05, 0.1])
-    return pd.DataFrame({
-        "hotspot_id": [f"HS-{i:05d}" for i in range(1, n_spots + 1)],
-        "x_m": xy[:, 0], "y_m": xy[:, 1], "people": people, "typology": typology,
-    })
+    typology = rng.choice(
+        ["bar", "lodge", "street", "nightclub", "truck_stop", "home"],
+        size=n_spots,
+        p=[0.35, 0.15, 0.25, 0.1, 0.05, 0.1],
+    )
+    return pd.DataFrame(
+        {
+            "hotspot_id": [f"HS-{i:05d}" for i in range(1, n_spots + 1)],
+            "x_m": xy[:, 0],
+            "y_m": xy[:, 1],
+            "people": people,
+            "typology": typology,
+        }
+    )

@@ -25,8 +25,15 @@ LEAFLET_DIR = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "leafl
 HOTSPOT_CLASS = "kp-hotspot"
 SITE_CLASS = "kp-site"
 # Folium's default page files this map does not use (only Leaflet is needed): dropped.
-UNUSED_FOLIUM_FILES = ("jquery", "bootstrap", "awesome-markers", "awesome_markers", "fontawesome",
-                       "glyphicons", "leaflet.awesome.rotate")
+UNUSED_FOLIUM_FILES = (
+    "jquery",
+    "bootstrap",
+    "awesome-markers",
+    "awesome_markers",
+    "fontawesome",
+    "glyphicons",
+    "leaflet.awesome.rotate",
+)
 _SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc="([^"]+)"[^>]*>\s*</script>', re.IGNORECASE)
 _LINK_HREF = re.compile(r'<link[^>]*\bhref="([^"]+)"[^>]*/?>', re.IGNORECASE)
 
@@ -71,30 +78,54 @@ def inline_assets(page: str) -> str:
 
     page = _SCRIPT_SRC.sub(script, page)
     page = _LINK_HREF.sub(link, page)
-    left = [m.group(1) for m in _SCRIPT_SRC.finditer(page)] + [m.group(1) for m in _LINK_HREF.finditer(page)]
+    left = [m.group(1) for m in _SCRIPT_SRC.finditer(page)] + [
+        m.group(1) for m in _LINK_HREF.finditer(page)
+    ]
     remote = [ref for ref in left if ref.startswith(("http://", "https://", "//"))]
     if remote:
-        raise RuntimeError(f"exported map still refers to {remote}; vendor these files or drop them")
+        raise RuntimeError(
+            f"exported map still refers to {remote}; vendor these files or drop them"
+        )
     return page
 
 
-def _legend_html(title: str, level_note: str, synthetic: bool, entries: list[tuple[str, str]]) -> str:
-    items = "".join(f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
-                    f'background:{colour};border:1px solid #333;margin-right:6px"></span>'
-                    f"{html_lib.escape(label)}</div>" for label, colour in entries)
-    banner = ('<div style="background:#fff3cd;padding:2px 4px;margin-bottom:4px">'
-              "<b>Synthetic demo data</b> — not real programme data.</div>" if synthetic else "")
-    return (f'<div id="kp-legend" style="position:fixed;bottom:48px;left:12px;z-index:1000;'
-            f'background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;'
-            f'font:12px sans-serif;max-width:340px">{banner}<b>{html_lib.escape(title)}</b>'
-            f'<div style="margin:4px 0">{html_lib.escape(level_note)}</div>{items}</div>')
+def _legend_html(
+    title: str, level_note: str, synthetic: bool, entries: list[tuple[str, str]]
+) -> str:
+    items = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
+        f'background:{colour};border:1px solid #333;margin-right:6px"></span>'
+        f"{html_lib.escape(label)}</div>"
+        for label, colour in entries
+    )
+    banner = (
+        '<div style="background:#fff3cd;padding:2px 4px;margin-bottom:4px">'
+        "<b>Synthetic demo data</b> — not real programme data.</div>"
+        if synthetic
+        else ""
+    )
+    return (
+        f'<div id="kp-legend" style="position:fixed;bottom:48px;left:12px;z-index:1000;'
+        f"background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;"
+        f'font:12px sans-serif;max-width:340px">{banner}<b>{html_lib.escape(title)}</b>'
+        f'<div style="margin:4px 0">{html_lib.escape(level_note)}</div>{items}</div>'
+    )
 
 
-def folium_map(boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, *, metric: str = "coverage_mid",
-               hotspots: pd.DataFrame | None = None, sites: pd.DataFrame | None = None,
-               rings_sites: pd.DataFrame | None = None, crs_projected: str = "",
-               distance_km: float = 5.0, title: str = "Map", level_note: str = "",
-               synthetic: bool = False) -> folium.Map:
+def folium_map(
+    boundaries: gpd.GeoDataFrame,
+    districts: pd.DataFrame,
+    *,
+    metric: str = "coverage_mid",
+    hotspots: pd.DataFrame | None = None,
+    sites: pd.DataFrame | None = None,
+    rings_sites: pd.DataFrame | None = None,
+    crs_projected: str = "",
+    distance_km: float = 5.0,
+    title: str = "Map",
+    level_note: str = "",
+    synthetic: bool = False,
+) -> folium.Map:
     """A folium map of the districts coloured by ``metric`` plus the optional hotspot/site layers.
 
     Pass ``hotspots=None`` for an aggregate-only export: then no hotspot data is written.
@@ -103,8 +134,12 @@ def folium_map(boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, *, metric:
         raise ValueError(f"metric={metric!r} is not one of {sorted(maps.CHOROPLETH_METRICS)}")
     spec = maps.CHOROPLETH_METRICS[metric]
     minx, miny, maxx, maxy = (float(v) for v in boundaries.total_bounds)
-    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
-                      control_scale=True)
+    fmap = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=7,
+        tiles=None,
+        control_scale=True,
+    )
     fmap.default_js = [("leaflet", "leaflet.js")]
     fmap.default_css = [("leaflet_css", "leaflet.css")]
     fmap.get_root().header.add_child(Element(f"<title>{html_lib.escape(title)}</title>"))
@@ -112,8 +147,11 @@ def folium_map(boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, *, metric:
 
     geo = maps.district_geojson(boundaries)
     metrics = districts.set_index("district")
-    values = pd.to_numeric(metrics[metric], errors="coerce").reindex(
-        [f["properties"]["district"] for f in geo["features"]]).to_numpy(dtype="float64")
+    values = (
+        pd.to_numeric(metrics[metric], errors="coerce")
+        .reindex([f["properties"]["district"] for f in geo["features"]])
+        .to_numpy(dtype="float64")
+    )
     finite = values[np.isfinite(values)]
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     colours = _colour_for(values, vmin, vmax)
@@ -122,9 +160,16 @@ def folium_map(boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, *, metric:
         name = feature["properties"]["district"]
         feature["properties"].update({"fill": colour, "summary": hover.get(name, name)})
     districts_layer = folium.FeatureGroup(name=f"Districts: {spec['label']}")
-    folium.GeoJson(geo, style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#444",
-                                                  "weight": 1, "fillOpacity": 0.6},
-                   tooltip=folium.GeoJsonTooltip(fields=["summary"], labels=False)).add_to(districts_layer)
+    folium.GeoJson(
+        geo,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#444",
+            "weight": 1,
+            "fillOpacity": 0.6,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["summary"], labels=False),
+    ).add_to(districts_layer)
     districts_layer.add_to(fmap)
     entries: list[tuple[str, str]] = [
         (f"{spec['label']}: low", _colour_for(np.array([vmin]), vmin, vmax)[0]),
@@ -148,23 +193,42 @@ def folium_map(boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, *, metric:
         # One GeoJSON layer (not 1,500 CircleMarker objects): ~10x faster to render.
         features = []
         for row, radius in zip(hotspots.to_dict("records"), radius_px):
-            tip = (f"<b>{html_lib.escape(str(row.get('name') or row['hotspot_id']))}</b> "
-                   f"({html_lib.escape(str(row['hotspot_id']))})<br>typology {html_lib.escape(str(row['typology']))}"
-                   f"<br>typical day {int(row['typical_min'])}–{int(row['typical_max'])} people"
-                   f"<br>peak day {int(row['peak_min'])}–{int(row['peak_max'])} people"
-                   f"<br>peak days {html_lib.escape(str(row.get('peak_days') or 'unknown'))}"
-                   f" · times {html_lib.escape(str(row.get('peak_times') or 'unknown'))}"
-                   f"<br>enrolled {int(row.get('enrolled') or 0)}")
-            features.append({"type": "Feature", "properties": {
-                "tip": tip, "colour": colour_of[str(row["typology"])], "radius": round(float(radius), 1)},
-                "geometry": {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]}})
+            tip = (
+                f"<b>{html_lib.escape(str(row.get('name') or row['hotspot_id']))}</b> "
+                f"({html_lib.escape(str(row['hotspot_id']))})<br>typology {html_lib.escape(str(row['typology']))}"
+                f"<br>typical day {int(row['typical_min'])}–{int(row['typical_max'])} people"
+                f"<br>peak day {int(row['peak_min'])}–{int(row['peak_max'])} people"
+                f"<br>peak days {html_lib.escape(str(row.get('peak_days') or 'unknown'))}"
+                f" · times {html_lib.escape(str(row.get('peak_times') or 'unknown'))}"
+                f"<br>enrolled {int(row.get('enrolled') or 0)}"
+            )
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "tip": tip,
+                        "colour": colour_of[str(row["typology"])],
+                        "radius": round(float(radius), 1),
+                    },
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [float(row["longitude"]), float(row["latitude"])],
+                    },
+                }
+            )
         layer = folium.FeatureGroup(name="Hotspots")
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
-            marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=0.8,
-                                       class_name=HOTSPOT_CLASS),
-            style_function=lambda f: {"color": f["properties"]["colour"], "fillColor": f["properties"]["colour"],
-                                      "radius": f["properties"]["radius"], "weight": 1, "fillOpacity": 0.8},
+            marker=folium.CircleMarker(
+                radius=5, weight=1, fill=True, fill_opacity=0.8, class_name=HOTSPOT_CLASS
+            ),
+            style_function=lambda f: {
+                "color": f["properties"]["colour"],
+                "fillColor": f["properties"]["colour"],
+                "radius": f["properties"]["radius"],
+                "weight": 1,
+                "fillOpacity": 0.8,
+            },
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(layer)
         layer.add_to(fmap)
@@ -172,16 +236,33 @@ def folium_map(boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, *, metric:
     if sites is not None and not sites.empty:
         features = []
         for row in sites.to_dict("records"):
-            tip = (f"<b>{html_lib.escape(str(row['name']))}</b> ({html_lib.escape(str(row['site_id']))})"
-                   f"<br>type {html_lib.escape(str(row['site_type']))}"
-                   f"<br>services {html_lib.escape(str(row.get('services') or 'unknown'))}")
-            features.append({"type": "Feature", "properties": {"tip": tip}, "geometry": {
-                "type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]}})
+            tip = (
+                f"<b>{html_lib.escape(str(row['name']))}</b> ({html_lib.escape(str(row['site_id']))})"
+                f"<br>type {html_lib.escape(str(row['site_type']))}"
+                f"<br>services {html_lib.escape(str(row.get('services') or 'unknown'))}"
+            )
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"tip": tip},
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [float(row["longitude"]), float(row["latitude"])],
+                    },
+                }
+            )
         layer = folium.FeatureGroup(name="Service sites")
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
-            marker=folium.CircleMarker(radius=6, color="#000000", weight=3, fill=True, fill_color="#ffffff",
-                                       fill_opacity=1, class_name=SITE_CLASS),
+            marker=folium.CircleMarker(
+                radius=6,
+                color="#000000",
+                weight=3,
+                fill=True,
+                fill_color="#ffffff",
+                fill_opacity=1,
+                class_name=SITE_CLASS,
+            ),
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(layer)
         layer.add_to(fmap)
@@ -191,6 +272,8 @@ def folium_map(boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, *, metric:
     return fmap
 
 
-def standalone_map_html(boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, **kwargs: Any) -> str:
+def standalone_map_html(
+    boundaries: gpd.GeoDataFrame, districts: pd.DataFrame, **kwargs: Any
+) -> str:
     """The folium map of ``folium_map(...)`` as one HTML string that opens with no internet."""
     return inline_assets(folium_map(boundaries, districts, **kwargs).get_root().render())

@@ -116,8 +116,17 @@ class _Formats:
         return self._cache[number_format]
 
 
-def _sheet(wb: xlsxwriter.Workbook, fmt: _Formats, title: str, frame: pd.DataFrame, *, heading: str, detail: str,
-           wrap_columns: tuple[str, ...] = (), widths: dict[str, float] | None = None) -> None:
+def _sheet(
+    wb: xlsxwriter.Workbook,
+    fmt: _Formats,
+    title: str,
+    frame: pd.DataFrame,
+    *,
+    heading: str,
+    detail: str,
+    wrap_columns: tuple[str, ...] = (),
+    widths: dict[str, float] | None = None,
+) -> None:
     """Write one sheet: title, level-of-detail note, frozen header with units, formatted rows."""
     ws = wb.add_worksheet(title)
     ws.write_string(0, 0, neutralise_formula(heading), fmt.title)
@@ -153,27 +162,73 @@ def _sheet(wb: xlsxwriter.Workbook, fmt: _Formats, title: str, frame: pd.DataFra
 def _parameters_frame(plan: Plan) -> pd.DataFrame:
     rows = parameter_rows(plan.scenario)
     p = plan.parameters
-    rows.append({"parameter": "period used", "value": p.get("period") or "no enrolment records",
-                 "unit": "period", "allowed": "", "source": "latest period when not chosen (DESIGN.md s.3)"})
+    rows.append(
+        {
+            "parameter": "period used",
+            "value": p.get("period") or "no enrolment records",
+            "unit": "period",
+            "allowed": "",
+            "source": "latest period when not chosen (DESIGN.md s.3)",
+        }
+    )
     if p.get("cost_usd_per_pe_month") is not None:
-        rows.append({"parameter": "cost of one PE-month", "value": p["cost_usd_per_pe_month"], "unit": "USD per PE-month",
-                     "allowed": "", "source": "stipend + ORW salary ÷ PEs per ORW + commodities of people_per_pe people"})
+        rows.append(
+            {
+                "parameter": "cost of one PE-month",
+                "value": p["cost_usd_per_pe_month"],
+                "unit": "USD per PE-month",
+                "allowed": "",
+                "source": "stipend + ORW salary ÷ PEs per ORW + commodities of people_per_pe people",
+            }
+        )
     not_costed = p.get("not_costed") or []
-    rows.append({"parameter": "not costed", "value": ", ".join(not_costed) if plan.scenario.costed else "not costed",
-                 "unit": "", "allowed": "", "source": "cost parameters left empty are excluded from the cost columns"})
+    rows.append(
+        {
+            "parameter": "not costed",
+            "value": ", ".join(not_costed) if plan.scenario.costed else "not costed",
+            "unit": "",
+            "allowed": "",
+            "source": "cost parameters left empty are excluded from the cost columns",
+        }
+    )
     if plan.allocation_totals:
         for key, value in plan.allocation_totals.items():
-            rows.append({"parameter": f"allocation: {key}", "value": "" if value is None else value,
-                         "unit": "PEs" if "peer_educators" in key else "people" if "population" in key else "",
-                         "allowed": "", "source": "planning/allocation.py (priority order, even spread, proportional to size)"})
+            rows.append(
+                {
+                    "parameter": f"allocation: {key}",
+                    "value": "" if value is None else value,
+                    "unit": "PEs"
+                    if "peer_educators" in key
+                    else "people"
+                    if "population" in key
+                    else "",
+                    "allowed": "",
+                    "source": "planning/allocation.py (priority order, even spread, proportional to size)",
+                }
+            )
     frame = pd.DataFrame(rows)
-    frame["value"] = frame["value"].map(lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v))
-    return frame.rename(columns={"parameter": "Parameter", "value": "Value", "unit": "Unit",
-                                 "allowed": "Allowed range", "source": "Source"})
+    frame["value"] = frame["value"].map(
+        lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+    )
+    return frame.rename(
+        columns={
+            "parameter": "Parameter",
+            "value": "Value",
+            "unit": "Unit",
+            "allowed": "Allowed range",
+            "source": "Source",
+        }
+    )
 
 
-def write_plan_xlsx(plan: Plan, path: str | Path, *, dataset_name: str | None = None,
-                    synthetic: bool | None = None, aggregate_only: bool = False) -> Path:
+def write_plan_xlsx(
+    plan: Plan,
+    path: str | Path,
+    *,
+    dataset_name: str | None = None,
+    synthetic: bool | None = None,
+    aggregate_only: bool = False,
+) -> Path:
     """Write ``plan`` to ``path`` (.xlsx) and return the path; ``aggregate_only`` leaves out the Hotspots sheet."""
     path = Path(path)
     name = dataset_name if dataset_name is not None else plan.dataset_name
@@ -181,20 +236,51 @@ def write_plan_xlsx(plan: Plan, path: str | Path, *, dataset_name: str | None = 
     suffix = " — synthetic demo data" if is_synthetic else ""
     aggregate_note = AGGREGATE_DETAIL + suffix
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "nan_inf_to_errors": False})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": False},
+    )
     fmt = _Formats(wb)
     heading = f"{name}: HIV prevention plan"
-    _sheet(wb, fmt, "National", plan.national, heading=f"{heading} — national", detail=aggregate_note)
+    _sheet(
+        wb, fmt, "National", plan.national, heading=f"{heading} — national", detail=aggregate_note
+    )
     _sheet(wb, fmt, "Regions", plan.regions, heading=f"{heading} — regions", detail=aggregate_note)
-    _sheet(wb, fmt, "Districts", plan.districts, heading=f"{heading} — districts", detail=aggregate_note)
+    _sheet(
+        wb,
+        fmt,
+        "Districts",
+        plan.districts,
+        heading=f"{heading} — districts",
+        detail=aggregate_note,
+    )
     if not aggregate_only:
-        _sheet(wb, fmt, "Hotspots", plan.hotspots, heading=f"{heading} — hotspots", detail=HOTSPOT_DETAIL + suffix)
+        _sheet(
+            wb,
+            fmt,
+            "Hotspots",
+            plan.hotspots,
+            heading=f"{heading} — hotspots",
+            detail=HOTSPOT_DETAIL + suffix,
+        )
     if plan.allocation is not None:
-        _sheet(wb, fmt, "Allocation", plan.allocation, heading=f"{heading} — allocation under a cap",
-               detail=aggregate_note)
-    _sheet(wb, fmt, "Parameters & sources", _parameters_frame(plan), heading=f"{heading} — parameters and sources",
-           detail=(HOTSPOT_DETAIL if not aggregate_only else AGGREGATE_DETAIL) + suffix,
-           wrap_columns=("Source",), widths={"Source": 90})
+        _sheet(
+            wb,
+            fmt,
+            "Allocation",
+            plan.allocation,
+            heading=f"{heading} — allocation under a cap",
+            detail=aggregate_note,
+        )
+    _sheet(
+        wb,
+        fmt,
+        "Parameters & sources",
+        _parameters_frame(plan),
+        heading=f"{heading} — parameters and sources",
+        detail=(HOTSPOT_DETAIL if not aggregate_only else AGGREGATE_DETAIL) + suffix,
+        wrap_columns=("Source",),
+        widths={"Source": 90},
+    )
     wb.close()
     return path

@@ -20,8 +20,11 @@ from data_loaders.readers import BOUNDARY_SUFFIXES, TABLE_SUFFIXES
 DATASET_STEMS = ("hotspots", "sites", "enrolment", "boundaries")
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 ALLOWED_SUFFIXES = {
-    "hotspots": TABLE_SUFFIXES, "sites": TABLE_SUFFIXES, "enrolment": TABLE_SUFFIXES,
-    "boundaries": BOUNDARY_SUFFIXES, "dataset": (".toml",),
+    "hotspots": TABLE_SUFFIXES,
+    "sites": TABLE_SUFFIXES,
+    "enrolment": TABLE_SUFFIXES,
+    "boundaries": BOUNDARY_SUFFIXES,
+    "dataset": (".toml",),
 }
 
 
@@ -42,20 +45,27 @@ def _target_name(name: str) -> str:
     """The dataset file name an uploaded name maps to; raises UploadError for anything else."""
     base = PurePosixPath(name.replace("\\", "/")).name
     if not base or base in (".", ".."):
-        raise UploadError(f'file name "{name}" is empty: name files hotspots.csv, sites.csv, '
-                          "enrolment.csv, boundaries.geojson")
+        raise UploadError(
+            f'file name "{name}" is empty: name files hotspots.csv, sites.csv, '
+            "enrolment.csv, boundaries.geojson"
+        )
     stem, dot, suffix = base.rpartition(".")
     if not dot:
-        raise UploadError(f'file "{base}" has no extension: use .csv, .xlsx, .geojson, .gpkg, '
-                          ".zip or .toml")
+        raise UploadError(
+            f'file "{base}" has no extension: use .csv, .xlsx, .geojson, .gpkg, .zip or .toml'
+        )
     key = stem.lower()
     suffix = "." + suffix.lower()
     if key not in ALLOWED_SUFFIXES:
-        raise UploadError(f'file "{base}" is not part of a dataset: name the files hotspots, '
-                          "sites, enrolment and boundaries (and optionally dataset.toml)")
+        raise UploadError(
+            f'file "{base}" is not part of a dataset: name the files hotspots, '
+            "sites, enrolment and boundaries (and optionally dataset.toml)"
+        )
     if suffix not in ALLOWED_SUFFIXES[key]:
-        raise UploadError(f'file "{base}" has extension {suffix}, not one of '
-                          f"{', '.join(ALLOWED_SUFFIXES[key])}: save it in one of those formats")
+        raise UploadError(
+            f'file "{base}" has extension {suffix}, not one of '
+            f"{', '.join(ALLOWED_SUFFIXES[key])}: save it in one of those formats"
+        )
     return f"{key}{suffix}"
 
 
@@ -67,11 +77,14 @@ def _check_archive_member(info: zipfile.ZipInfo, archive: str) -> None:
     """Refuse absolute paths, '..' components and symbolic links inside a zip."""
     name = info.filename.replace("\\", "/")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in name.split("/"):
-        raise UploadError(f'{archive} holds "{info.filename}", a path outside the archive: zip '
-                          "the dataset files again without folders that climb out ('..')")
+        raise UploadError(
+            f'{archive} holds "{info.filename}", a path outside the archive: zip '
+            "the dataset files again without folders that climb out ('..')"
+        )
     if _is_link(info):
-        raise UploadError(f'{archive} holds "{info.filename}", a symbolic link: zip the files '
-                          "themselves")
+        raise UploadError(
+            f'{archive} holds "{info.filename}", a symbolic link: zip the files themselves'
+        )
 
 
 XLSX_MAX_ENTRIES = 1000  # a workbook is a zip of many small XML parts
@@ -87,19 +100,26 @@ def _check_zip(data: bytes, name: str, limits: UploadLimits, *, kind: str) -> No
         raise UploadError(f"{name} is not a readable zip/xlsx file ({exc}): save it again") from exc
     max_entries = XLSX_MAX_ENTRIES if kind == "xlsx" else limits.max_files
     if len(infos) > max_entries:
-        raise UploadError(f"{name} holds {len(infos)} entries (limit {max_entries}): zip "
-                          "only the dataset files")
+        raise UploadError(
+            f"{name} holds {len(infos)} entries (limit {max_entries}): zip only the dataset files"
+        )
     total = sum(i.file_size for i in infos)
     if total > limits.max_total_bytes:
-        raise UploadError(f"{name} expands to {total / 1e6:.1f} MB (limit "
-                          f"{limits.max_total_bytes / 1e6:.0f} MB): upload a smaller file")
+        raise UploadError(
+            f"{name} expands to {total / 1e6:.1f} MB (limit "
+            f"{limits.max_total_bytes / 1e6:.0f} MB): upload a smaller file"
+        )
     for info in infos:
         _check_archive_member(info, name)
         if shapefile and not info.is_dir():
             suffix = PurePosixPath(info.filename).suffix.lower()
-            if suffix not in SHAPEFILE_PARTS and not PurePosixPath(info.filename).name.startswith("."):
-                raise UploadError(f'{name} holds "{info.filename}": a zipped Shapefile may only '
-                                  f"hold {', '.join(SHAPEFILE_PARTS)} files")
+            if suffix not in SHAPEFILE_PARTS and not PurePosixPath(info.filename).name.startswith(
+                "."
+            ):
+                raise UploadError(
+                    f'{name} holds "{info.filename}": a zipped Shapefile may only '
+                    f"hold {', '.join(SHAPEFILE_PARTS)} files"
+                )
 
 
 def _checked_files(files: list[tuple[str, bytes]], limits: UploadLimits) -> dict[str, bytes]:
@@ -107,18 +127,23 @@ def _checked_files(files: list[tuple[str, bytes]], limits: UploadLimits) -> dict
     if not files:
         raise UploadError("no files were uploaded: choose the dataset files or one .zip")
     if len(files) > limits.max_files:
-        raise UploadError(f"{len(files)} files uploaded (limit {limits.max_files}): upload only the "
-                          "dataset files")
+        raise UploadError(
+            f"{len(files)} files uploaded (limit {limits.max_files}): upload only the dataset files"
+        )
     out: dict[str, bytes] = {}
     total = 0
     for name, data in files:
         if len(data) > limits.max_file_bytes:
-            raise UploadError(f"{name} is {len(data) / 1e6:.1f} MB (limit "
-                              f"{limits.max_file_bytes / 1e6:.0f} MB): upload a smaller file")
+            raise UploadError(
+                f"{name} is {len(data) / 1e6:.1f} MB (limit "
+                f"{limits.max_file_bytes / 1e6:.0f} MB): upload a smaller file"
+            )
         total += len(data)
         if total > limits.max_total_bytes:
-            raise UploadError(f"the upload is over {limits.max_total_bytes / 1e6:.0f} MB in total: "
-                              "upload fewer or smaller files")
+            raise UploadError(
+                f"the upload is over {limits.max_total_bytes / 1e6:.0f} MB in total: "
+                "upload fewer or smaller files"
+            )
         target = _target_name(name)
         stem = target.rsplit(".", 1)[0]
         if any(k.rsplit(".", 1)[0] == stem for k in out):
@@ -140,11 +165,15 @@ def _unpack_dataset_zip(name: str, data: bytes, limits: UploadLimits) -> list[tu
                 continue
             suffix = PurePosixPath(base).suffix.lower()
             if suffix == ".zip" and PurePosixPath(base).stem.lower() != "boundaries":
-                raise UploadError(f'{name} holds another archive "{info.filename}": only a zipped '
-                                  "Shapefile named boundaries.zip may be nested")
+                raise UploadError(
+                    f'{name} holds another archive "{info.filename}": only a zipped '
+                    "Shapefile named boundaries.zip may be nested"
+                )
             if info.file_size > limits.max_file_bytes:
-                raise UploadError(f'{name}: "{info.filename}" expands to {info.file_size / 1e6:.1f} '
-                                  f"MB (limit {limits.max_file_bytes / 1e6:.0f} MB)")
+                raise UploadError(
+                    f'{name}: "{info.filename}" expands to {info.file_size / 1e6:.1f} '
+                    f"MB (limit {limits.max_file_bytes / 1e6:.0f} MB)"
+                )
             with zf.open(info) as fh:  # read at most the declared size + 1 byte
                 content = fh.read(limits.max_file_bytes + 1)
             if len(content) > limits.max_file_bytes:
@@ -155,20 +184,26 @@ def _unpack_dataset_zip(name: str, data: bytes, limits: UploadLimits) -> list[tu
     return members
 
 
-def save_upload_files(files: list[tuple[str, bytes]], dest_dir: str | Path, *,
-                      limits: UploadLimits = UploadLimits()) -> Path:
+def save_upload_files(
+    files: list[tuple[str, bytes]], dest_dir: str | Path, *, limits: UploadLimits = UploadLimits()
+) -> Path:
     """Check uploaded (name, bytes) pairs and write them to a new folder under ``dest_dir``; return it.
 
     One .zip not named boundaries.zip is treated as the whole dataset and unpacked (checked
     first); otherwise each file must be hotspots/sites/enrolment/boundaries/dataset.toml with an
     allowed extension. Raises UploadError (nothing written) when anything is refused.
     """
-    if (len(files) == 1 and files[0][0].lower().endswith(".zip")
-            and PurePosixPath(files[0][0].replace("\\", "/")).stem.lower() != "boundaries"):
+    if (
+        len(files) == 1
+        and files[0][0].lower().endswith(".zip")
+        and PurePosixPath(files[0][0].replace("\\", "/")).stem.lower() != "boundaries"
+    ):
         name, data = files[0]
         if len(data) > limits.max_file_bytes:
-            raise UploadError(f"{name} is {len(data) / 1e6:.1f} MB (limit "
-                              f"{limits.max_file_bytes / 1e6:.0f} MB): upload a smaller file")
+            raise UploadError(
+                f"{name} is {len(data) / 1e6:.1f} MB (limit "
+                f"{limits.max_file_bytes / 1e6:.0f} MB): upload a smaller file"
+            )
         files = _unpack_dataset_zip(name, data, limits)
     checked = _checked_files(files, limits)
     folder = Path(dest_dir) / f"upload-{secrets.token_hex(8)}"

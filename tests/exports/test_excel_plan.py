@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import openpyxl
 
-from data_loaders.excel_plan import write_plan_xlsx
+from exports.excel_plan import write_plan_xlsx
 from planning.plan import build_plan
 from planning.scenario import Scenario
 from tests.planning.test_plan import _dataset
@@ -15,7 +15,7 @@ from tests.planning.test_plan import _dataset
 def _hostile_dataset():
     ds = _dataset()
     hotspots = ds.hotspots.copy()
-    hotspots["name"] = ["=HYPERLINK(\"http://x\")", "+1+1", "@SUM(A1)"]
+    hotspots["name"] = ['=HYPERLINK("http://x")', "+1+1", "@SUM(A1)"]
     boundaries = ds.boundaries.copy()
     boundaries["district"] = ["-A", "B", "C"]
     hotspots["district"] = ["-A", "-A", "B"]
@@ -26,12 +26,27 @@ def _hostile_dataset():
 
 def test_no_cell_from_data_starts_a_formula(tmp_path):
     plan = build_plan(_hostile_dataset(), Scenario(max_pe=1))
-    path = write_plan_xlsx(plan, tmp_path / "plan.xlsx", dataset_name="=cmd|' /C calc'!A0", synthetic=False)
+    path = write_plan_xlsx(
+        plan, tmp_path / "plan.xlsx", dataset_name="=cmd|' /C calc'!A0", synthetic=False
+    )
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["National", "Regions", "Districts", "Hotspots", "Allocation", "Parameters & sources"]
-    texts = [v for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert wb.sheetnames == [
+        "National",
+        "Regions",
+        "Districts",
+        "Hotspots",
+        "Allocation",
+        "Parameters & sources",
+    ]
+    texts = [
+        v
+        for ws in wb.worksheets
+        for row in ws.iter_rows(values_only=True)
+        for v in row
+        if isinstance(v, str)
+    ]
     assert texts and not any(t.startswith(("=", "+", "-", "@")) for t in texts)
-    assert "'=HYPERLINK(\"http://x\")" in texts and "'-A" in texts
+    assert '\'=HYPERLINK("http://x")' in texts and "'-A" in texts
     assert not any("synthetic demo data" in t for t in texts)
 
 
@@ -41,7 +56,10 @@ def test_aggregate_only_and_levels_of_detail(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert "Hotspots" not in wb.sheetnames and "Allocation" not in wb.sheetnames
     assert wb["Districts"]["A1"].value.startswith("Handmade")
-    assert "no hotspot locations" in wb["Districts"]["A2"].value and "synthetic demo data" in wb["Districts"]["A2"].value
+    assert (
+        "no hotspot locations" in wb["Districts"]["A2"].value
+        and "synthetic demo data" in wb["Districts"]["A2"].value
+    )
     assert "no hotspot locations" in wb["Parameters & sources"]["A2"].value
     national = wb["National"]
     headers = [c.value for c in national[3]]

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from data_loaders.dataset import load_dataset
-from data_loaders.uploads import UploadError, UploadLimits, save_upload_files
+from services.uploads import UploadError, UploadLimits, save_upload_files
 from tests.data_loaders.builders import write_boundaries, write_dataset
 
 
@@ -29,7 +29,11 @@ def test_separate_files_are_saved_and_load(tmp_path):
     folder = save_upload_files(dataset_files(tmp_path), tmp_path / "uploads")
     assert folder.parent == tmp_path / "uploads"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "boundaries.geojson", "enrolment.csv", "hotspots.csv", "sites.csv"]
+        "boundaries.geojson",
+        "enrolment.csv",
+        "hotspots.csv",
+        "sites.csv",
+    ]
     assert len(load_dataset(folder).hotspots) == 3
 
 
@@ -42,12 +46,15 @@ def test_one_zip_with_a_folder_and_a_zipped_shapefile(tmp_path):
     assert not load_dataset(folder).report.has_errors
 
 
-@pytest.mark.parametrize("name,pattern", [
-    ("hotspots.exe", r'"hotspots.exe" has extension .exe, not one of .csv, .xlsx'),
-    ("mapping.csv", r'"mapping.csv" is not part of a dataset: name the files hotspots'),
-    ("hotspots", r'"hotspots" has no extension'),
-    ("boundaries.csv", r"extension .csv, not one of .geojson"),
-])
+@pytest.mark.parametrize(
+    "name,pattern",
+    [
+        ("hotspots.exe", r'"hotspots.exe" has extension .exe, not one of .csv, .xlsx'),
+        ("mapping.csv", r'"mapping.csv" is not part of a dataset: name the files hotspots'),
+        ("hotspots", r'"hotspots" has no extension'),
+        ("boundaries.csv", r"extension .csv, not one of .geojson"),
+    ],
+)
 def test_names_and_extensions_are_checked(tmp_path, name, pattern):
     with pytest.raises(UploadError, match=pattern):
         save_upload_files([(name, b"a,b\n1,2\n")], tmp_path / "uploads")
@@ -64,8 +71,9 @@ def test_size_limits(tmp_path):
     with pytest.raises(UploadError, match=r"hotspots.csv is 0.0 MB \(limit 0 MB\)"):
         save_upload_files([("hotspots.csv", b"x" * 101)], tmp_path, limits=limits)
     with pytest.raises(UploadError, match=r"over 0 MB in total"):
-        save_upload_files([("hotspots.csv", b"x" * 90), ("sites.csv", b"x" * 90)], tmp_path,
-                          limits=limits)
+        save_upload_files(
+            [("hotspots.csv", b"x" * 90), ("sites.csv", b"x" * 90)], tmp_path, limits=limits
+        )
     with pytest.raises(UploadError, match=r"5 files uploaded \(limit 3\)"):
         save_upload_files([("hotspots.csv", b"")] * 5, tmp_path, limits=limits)
 

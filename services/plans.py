@@ -1,0 +1,69 @@
+"""Plans built once per (dataset, scenario) and shared by every page and request.
+
+Large frames stay on the server: the browser holds only a dataset id and scenario parameters;
+pages ask ``get_plan(dataset_id, scenario)`` and send back figures and small tables
+(STYLE.md, "Callbacks stay thin").
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from functools import lru_cache
+
+from planning.plan import Plan, build_plan
+from planning.scenario import Scenario
+from services import datasets
+
+log = logging.getLogger(__name__)
+
+# One lock per (dataset, scenario): a page firing three callbacks at once for a scenario that
+# is not cached yet builds its plan once, the other two wait for it.
+_PLAN_LOCKS: defaultdict[tuple[str, Scenario], threading.Lock] = defaultdict(threading.Lock)
+_PLAN_LOCKS_GUARD = threading.Lock()
+
+
+@lru_cache(maxsize=64)
+def _plan_cached(dataset_key: str, scenario: Scenario) -> Plan:
+    started = time.perf_counter()
+    dataset = datasets.get_dataset(dataset_key)
+    plan = build_plan(dataset, scenario)
+    log.info(
+        "plan built for dataset %s in %.0f ms (%d districts)",
+        dataset_key,
+        1000 * (time.perf_counter() - started),
+        len(plan.districts),
+    )
+    return plan
+
+
+def default_scenario(dataset_id: str | None) -> Scenario:
+    """The dataset's default Scenario: dataset.toml [parameters] over the Scenario defaults.
+
+    Raises planning.scenario.ScenarioError (naming the parameter) when dataset.toml holds an
+    invalid value, so the page can say so instead of planning with something else.
+    """
+    settings = datasets.get_dataset(dataset_id).settings or {}
+    params = settings.get("parameters") or {}
+    return Scenario.from_query({k: str(v) for k, v in params.items()}) if params else Scenario()
+
+
+def get_plan(dataset_id: str | None, scenario: Scenario | None = None) -> Plan:
+    """The plan of a dataset under ``scenario`` (the dataset's default_scenario when None); memoised.
+
+    Keyed on (dataset id, scenario): Scenario is a frozen, hashable dataclass and dataset ids
+    are content hashes, so a cached plan is never stale.
+    """
+    key = datasets.resolve_id(dataset_id)
+    chosen = scenario if scenario is not None else default_scenario(key)
+    with _PLAN_LOCKS_GUARD:
+        lock = _PLAN_LOCKS[(key, chosen)]
+    with lock:
+        return _plan_cached(key, chosen)
+
+
+def clear_cache() -> None:
+    """Forget every memoised plan (tests; a changed default dataset)."""
+    _plan_cached.cache_clear()
