@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8050
 DATA ?= data/demo
 
-.PHONY: run test chromium bench demo clean
+.PHONY: run test lint chromium bench demo clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,13 @@ chromium:
 run: $(VENV)/.runtime
 	$(PY) app.py --data $(DATA) --port $(PORT)
 
-test: $(VENV)/.dev chromium
+# Lint and type checks first (rules and files in pyproject.toml), then every test.
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint chromium
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(VENV)/.dev

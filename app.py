@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> dash.Dash:
-    """The Dash app for ``settings`` (mode, data folder, uploads); its Flask server is ``.server``."""
+    """The Dash app for ``settings`` (mode, data folder, uploads); its Flask server is
+    ``.server``."""
     from components.shell import shell_layout
 
     context.configure(settings)
@@ -36,7 +37,7 @@ def create_app(settings: Settings) -> dash.Dash:
         title="KP coverage planner",
         assets_ignore=r".*leaflet-export.*",
         serve_locally=True,
-        update_title=None,
+        update_title="",  # falsy: the tab title stays put while callbacks run
     )
     dash_app.server.config[context.SETTINGS_KEY] = settings
     dash_app.layout = shell_layout

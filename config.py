@@ -58,7 +58,8 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_UPLOAD_DIR, KP_MAX_UPLOAD_MB, KP_DEBUG."""
+    """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_UPLOAD_DIR, KP_MAX_UPLOAD_MB,
+    KP_DEBUG."""
     return Settings(
         data_dir=Path(os.environ.get("KP_DATA_DIR", str(DEMO_DATA_DIR))),
         host=os.environ.get("KP_HOST", "127.0.0.1"),

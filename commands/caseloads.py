@@ -3,74 +3,50 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 from data_loaders.dataset import load_dataset
 from data_loaders.keep_file import KeepFileError, read_keep_file
 from data_loaders.validation import DatasetLoadError
 from exports.field_sheets import write_workbook
-from planning.caseloads import (
-    AREA_GAP_KM_DEFAULT,
-    LOCAL_REACH_FACTOR_DEFAULT,
-    MAX_RADIUS_KM_DEFAULT,
-    PE_PER_ORW_DEFAULT,
-    PEOPLE_PER_PE_DEFAULT,
-    CaseloadError,
-    CaseloadParams,
-    district_caseloads,
-)
+from commands.flags import add_parameter_flags
+from planning.caseloads import CaseloadError, CaseloadParams, district_caseloads
 from planning.outreach import weekly_calendar
+from planning.parameters import FIELD_ALIASES, parameter
 
 HELP = "assign each district's hotspots to peer educators (caseloads) and PEs to outreach-worker groups"
 
 
+# CaseloadParams fields offered as flags (duplication_rate is the parameter "duplication").
+CASELOAD_FLAGS = tuple(
+    FIELD_ALIASES.get(f.name, f.name) for f in dataclasses.fields(CaseloadParams)
+)
+
+
+def params_from_args(args: argparse.Namespace, defaults: Mapping[str, Any]) -> CaseloadParams:
+    """CaseloadParams of the flags over ``defaults`` (dataset.toml [parameters]); CaseloadError if bad."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(CaseloadParams):
+        name = FIELD_ALIASES.get(f.name, f.name)
+        flag = getattr(args, name, None)
+        if flag is not None and flag is not False:
+            values[f.name] = flag
+        elif name in defaults:
+            values[f.name] = defaults[name]
+    return CaseloadParams(**values)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options: --data, --district, --people-per-pe, --pe-per-orw, --keep, --keep-typology-apart, --json, --out."""
+    """Options: --data, --district, the caseload parameters (planning.parameters), --keep, --json, --out."""
     parser.add_argument("--data", required=True, metavar="DIR", help="dataset folder")
     parser.add_argument("--district", metavar="NAME", help="one district (default: every district)")
-    parser.add_argument(
-        "--people-per-pe",
-        type=float,
-        default=PEOPLE_PER_PE_DEFAULT,
-        metavar="N",
-        help="caseload cap in people (default 60; 50-75 in DESIGN.md s.3)",
-    )
-    parser.add_argument(
-        "--pe-per-orw",
-        type=int,
-        default=PE_PER_ORW_DEFAULT,
-        metavar="N",
-        help="PEs per outreach worker (default 6; DESIGN.md s.3)",
-    )
-    parser.add_argument(
-        "--area-gap-km",
-        type=float,
-        default=AREA_GAP_KM_DEFAULT,
-        metavar="KM",
-        help=f"a clean gap this wide separates areas of operation (default {AREA_GAP_KM_DEFAULT})",
-    )
-    parser.add_argument(
-        "--max-radius-km",
-        type=float,
-        default=MAX_RADIUS_KM_DEFAULT,
-        metavar="KM",
-        help=f"a caseload spread wider than this from its centre gets one more PE "
-        f"(default {MAX_RADIUS_KM_DEFAULT}; inf for fewest PEs)",
-    )
-    parser.add_argument(
-        "--local-reach-factor",
-        type=float,
-        default=LOCAL_REACH_FACTOR_DEFAULT,
-        metavar="F",
-        help=f"where spots are dense, a caseload's walking limit is F times the radius around a spot "
-        f"that holds one PE's worth of people (default {LOCAL_REACH_FACTOR_DEFAULT}; "
-        "inf: only --max-radius-km)",
-    )
-    parser.add_argument(
-        "--keep-typology-apart",
-        action="store_true",
-        help="venue-based and street-based spots in separate caseloads",
+    add_parameter_flags(
+        parser.add_argument_group("caseload parameters (defaults and sources: planning/parameters.py)"),
+        [parameter(name) for name in CASELOAD_FLAGS],
     )
     parser.add_argument(
         "--keep",
@@ -94,14 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"cli.py caseloads: {exc}", file=sys.stderr)
         return 2
     try:
-        params = CaseloadParams(
-            people_per_pe=args.people_per_pe,
-            pe_per_orw=args.pe_per_orw,
-            keep_typology_apart=args.keep_typology_apart,
-            area_gap_km=args.area_gap_km,
-            max_radius_km=args.max_radius_km,
-            local_reach_factor=args.local_reach_factor,
-        )
+        params = params_from_args(args, dataset.settings.get("parameters") or {})
         keep = read_keep_file(args.keep) if args.keep else None
         hotspots = dataset.hotspots
         districts = (

@@ -4,7 +4,7 @@
     python cli.py plan --data data/demo --json                 # schemas/plan.schema.json
     python cli.py plan --data data/demo --max-pe 300 --out plan.xlsx
 
-Defaults come from planning.scenario (sources in planning.scenario.SOURCES), then the
+Defaults come from planning.parameters (with their sources), then the
 dataset's dataset.toml [parameters], then these flags. Exit codes: 0 success; 2 bad data (the
 validation report goes to stderr) or bad parameters (one message); no traceback.
 """
@@ -18,124 +18,26 @@ import sys
 from typing import Any
 
 from planning.plan import Plan, build_plan
-from planning.scenario import Scenario, ScenarioError
+from commands.flags import add_parameter_flags
+from planning.parameters import in_group
+from planning.scenario import SCENARIO_GROUPS, Scenario, ScenarioError
 
 HELP = "resource plan (PEs, ORWs, commodities, costs, allocation under a cap) for a dataset folder"
 
-# flag dest -> Scenario field
-FLAG_FIELDS = {
-    "people_per_pe": "people_per_pe",
-    "pe_per_orw": "pe_per_orw",
-    "basis": "basis",
-    "level": "level",
-    "target": "target",
-    "duplication": "duplication",
-    "condoms_per_person": "condoms_per_person_month",
-    "lubricant_per_condom": "lubricant_per_condom",
-    "test_kits_per_person": "test_kits_per_person_quarter",
-    "buffer_stock_pct": "buffer_stock_pct",
-    "pe_stipend": "pe_stipend_usd_month",
-    "orw_salary": "orw_salary_usd_month",
-    "condom_cost": "condom_unit_cost_usd",
-    "lubricant_cost": "lubricant_unit_cost_usd",
-    "test_kit_cost": "test_kit_unit_cost_usd",
-    "distance_km": "distance_km",
-    "service": "service",
-    "period": "period",
-    "max_pe": "max_pe",
-    "budget": "budget_usd_month",
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags of `cli.py plan` (values are checked by planning.scenario.Scenario)."""
+    """Flags of `cli.py plan`, generated from planning.parameters (checked by Scenario)."""
     parser.add_argument(
         "--data", required=True, help="dataset folder (hotspots, sites, enrolment, boundaries)"
     )
-    g = parser.add_argument_group("scenario (defaults and sources: planning/scenario.py)")
-    g.add_argument(
-        "--people-per-pe",
-        dest="people_per_pe",
-        metavar="N",
-        help="people per peer educator (50-75, default 60)",
-    )
-    g.add_argument(
-        "--pe-per-orw", dest="pe_per_orw", metavar="N", help="PEs per outreach worker (default 6)"
-    )
-    g.add_argument("--basis", choices=["peak", "typical"], help="estimate basis (default peak)")
-    g.add_argument(
-        "--level", choices=["low", "mid", "high"], help="estimate level planned on (default mid)"
-    )
-    g.add_argument(
-        "--target", metavar="SHARE", help="share of the population to reach, 0-1 (default 1)"
-    )
-    g.add_argument(
-        "--duplication",
-        metavar="SHARE",
-        help="share counted at more than one spot, 0-0.5 (default 0)",
-    )
-    g.add_argument(
-        "--condoms-per-person",
-        dest="condoms_per_person",
-        metavar="N",
-        help="condoms per person per month (default 40)",
-    )
-    g.add_argument(
-        "--lubricant-per-condom",
-        dest="lubricant_per_condom",
-        metavar="N",
-        help="lubricant sachets per condom (default 0.5)",
-    )
-    g.add_argument(
-        "--test-kits-per-person",
-        dest="test_kits_per_person",
-        metavar="N",
-        help="HIV test kits per person per quarter (default 1)",
-    )
-    g.add_argument(
-        "--buffer-stock-pct",
-        dest="buffer_stock_pct",
-        metavar="PCT",
-        help="buffer stock added to condoms and lubricant, %% (default 0)",
-    )
-    g.add_argument(
-        "--distance-km",
-        dest="distance_km",
-        metavar="KM",
-        help="access distance to a site, km (default 5)",
-    )
-    g.add_argument(
-        "--service",
-        help="count only sites offering this service (condoms, lubricant, hts, prep, art, sti, fp)",
-    )
-    g.add_argument("--period", metavar="P", help="enrolment period, e.g. 2026-Q1 (default: latest)")
-    c = parser.add_argument_group("costs (optional; USD)")
-    c.add_argument(
-        "--pe-stipend", dest="pe_stipend", metavar="USD", help="PE stipend per month (Sisters: 15)"
-    )
-    c.add_argument("--orw-salary", dest="orw_salary", metavar="USD", help="ORW salary per month")
-    c.add_argument("--condom-cost", dest="condom_cost", metavar="USD", help="unit cost of a condom")
-    c.add_argument(
-        "--lubricant-cost",
-        dest="lubricant_cost",
-        metavar="USD",
-        help="unit cost of a lubricant sachet",
-    )
-    c.add_argument(
-        "--test-kit-cost", dest="test_kit_cost", metavar="USD", help="unit cost of an HIV test kit"
-    )
-    cap = parser.add_mutually_exclusive_group()
-    cap.add_argument(
-        "--max-pe",
-        dest="max_pe",
-        metavar="N",
-        help="cap on peer educators: fund districts in priority order",
-    )
-    cap.add_argument(
-        "--budget",
-        metavar="USD",
-        help="budget in USD PER MONTH (needs costs): turned into affordable PEs",
-    )
+    g = parser.add_argument_group("scenario (defaults and sources: planning/parameters.py)")
+    add_parameter_flags(g, in_group("scenario"))
+    add_parameter_flags(parser.add_argument_group("costs (optional; USD)"), in_group("costs"))
+    cap = parser.add_argument_group(
+        "cap (optional, one of the two): districts funded in priority order"
+    ).add_mutually_exclusive_group()
+    add_parameter_flags(cap, in_group("cap"))
     out = parser.add_argument_group("output")
     out.add_argument(
         "--json", action="store_true", help="print one JSON object (schemas/plan.schema.json)"
@@ -154,10 +56,10 @@ def scenario_from_args(
 ) -> Scenario:
     """The Scenario of the flags on top of ``defaults`` (dataset.toml [parameters]); raises ScenarioError."""
     values: dict[str, Any] = dict(defaults or {})
-    for dest, name in FLAG_FIELDS.items():
-        value = getattr(args, dest, None)
+    for p in in_group(*SCENARIO_GROUPS):
+        value = getattr(args, p.name, None)
         if value is not None:
-            values[name] = value
+            values[p.name] = value
     return Scenario.from_query(values, strict=True)
 
 

@@ -115,7 +115,8 @@ def coverage_range_text(low: float, high: float) -> str:
 
 
 def district_hover_text(districts: pd.DataFrame) -> list[str]:
-    """One hover label per district: name, estimate range, enrolled, coverage range, gap, density."""
+    """One hover label per district: name, estimate range, enrolled, coverage range, gap,
+    density."""
 
     def num(row: pd.Series, col: str) -> float:
         return float(row[col]) if col in row.index and pd.notna(row[col]) else float("nan")
@@ -138,7 +139,8 @@ def district_hover_text(districts: pd.DataFrame) -> list[str]:
             parts.append(f"density {_fmt_value(num(row, 'density_per_km2'), 'float')} per km²")
         if "hotspots" in row.index:
             parts.append(
-                f"{int(num(row, 'hotspots') if np.isfinite(num(row, 'hotspots')) else 0):,} hotspots"
+                f"{int(num(row, 'hotspots') if np.isfinite(num(row, 'hotspots')) else 0):,} "
+                "hotspots"
             )
         texts.append("<br>".join(parts))
     return texts
@@ -147,7 +149,8 @@ def district_hover_text(districts: pd.DataFrame) -> list[str]:
 def district_choropleth_trace(
     districts: pd.DataFrame, geojson: dict[str, Any], metric: str = "coverage_mid"
 ) -> dict[str, Any]:
-    """Districts coloured by ``metric`` (a CHOROPLETH_METRICS key); hover gives the labelled ranges."""
+    """Districts coloured by ``metric`` (a CHOROPLETH_METRICS key); hover gives the labelled
+    ranges."""
     if metric not in CHOROPLETH_METRICS:
         raise ValueError(
             f"metric={metric!r} is not one of {sorted(CHOROPLETH_METRICS)}; "
@@ -327,6 +330,11 @@ SITE_HOVER = (
 )
 
 
+def _column_text(frame: pd.DataFrame, col: str) -> list[str]:
+    """The column as text with "—" for empty cells (all "—" when the column is absent)."""
+    return frame[col].astype(str).replace("", "—").tolist() if col in frame else ["—"] * len(frame)
+
+
 def site_traces(sites: pd.DataFrame) -> list[dict[str, Any]]:
     """Service sites as a white dot in a black ring (two stacked circle traces per site type).
 
@@ -337,23 +345,15 @@ def site_traces(sites: pd.DataFrame) -> list[dict[str, Any]]:
     traces = []
     for i, site_type in enumerate(sorted(sites["site_type"].astype(str).unique())):
         part = sites[sites["site_type"].astype(str) == site_type]
-
-        def txt(col: str) -> list[str]:
-            return (
-                part[col].astype(str).replace("", "—").tolist()
-                if col in part
-                else ["—"] * len(part)
-            )
-
         custom = [
             list(row)
             for row in zip(
                 part["site_id"].astype(str).tolist(),
                 part["name"].astype(str).tolist(),
                 [site_type] * len(part),
-                txt("services"),
-                txt("open_days"),
-                txt("open_hours"),
+                _column_text(part, "services"),
+                _column_text(part, "open_days"),
+                _column_text(part, "open_hours"),
             )
         ]
         group = f"site-{site_type}"
@@ -402,7 +402,7 @@ def catchment_rings(
     points = gpd.GeoSeries(
         gpd.points_from_xy(sites["longitude"], sites["latitude"]), crs="EPSG:4326"
     )
-    rings = points.to_crs(crs_projected).buffer(distance_km * 1000.0, resolution=resolution)
+    rings = points.to_crs(crs_projected).buffer(distance_km * 1000.0, quad_segs=resolution)
     rings = rings.to_crs("EPSG:4326")
     lats: list[float | None] = []
     lons: list[float | None] = []
@@ -456,7 +456,8 @@ def map_figure(
     title: str = "",
     note: str = "",
 ) -> dict[str, Any]:
-    """The map figure dict: traces on a tile-free white background, fitted to ``bounds``, legend shown.
+    """The map figure dict: traces on a tile-free white background, fitted to ``bounds``, legend
+    shown.
 
     ``note`` is printed in the bottom-left corner (e.g. the level of detail and the dataset), so
     a PNG export says what it carries (DESIGN.md s.4).

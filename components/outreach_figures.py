@@ -1,4 +1,5 @@
-"""Figures of the Outreach page: caseload map, day × hour presence heat map, PE table, calendar table.
+"""Figures of the Outreach page: caseload map, day × hour presence heat map, PE table, calendar
+table.
 
 Fed by planning.caseloads / planning.outreach results. Maps use the tile-free "white-bg"
 style (offline); colours are Paul Tol's colour-blind-safe qualitative palettes.
@@ -32,7 +33,8 @@ PE_PALETTE = [
 
 
 def pe_colours(pe_ids: list[str]) -> dict[str, str]:
-    """A palette colour per PE, cycling in PE order (neighbouring PE numbers are neighbours on the map)."""
+    """A palette colour per PE, cycling in PE order (neighbouring PE numbers are neighbours on the
+    map)."""
     return {pe: PE_PALETTE[i % len(PE_PALETTE)] for i, pe in enumerate(pe_ids)}
 
 
@@ -57,7 +59,8 @@ KM_PER_DEG_LAT = (
 def _circle_lonlat(
     lon: float, lat: float, radius_km: float, n: int = 72
 ) -> tuple[list[float], list[float]]:
-    """Closed outline of a circle of ``radius_km`` around (lon, lat), for display (equirectangular)."""
+    """Closed outline of a circle of ``radius_km`` around (lon, lat), for display
+    (equirectangular)."""
     angle = np.linspace(0.0, 2 * np.pi, n + 1)
     dlat = radius_km / KM_PER_DEG_LAT
     dlon = radius_km / (KM_PER_DEG_LAT * max(np.cos(np.radians(lat)), 1e-6))
@@ -67,7 +70,8 @@ def _circle_lonlat(
 
 
 def site_traces(site: dict[str, Any]) -> list[dict[str, Any]]:
-    """A service site on the map: ring marker (hover: name, id) and, with ``distance_km``, its access circle.
+    """A service site on the map: ring marker (hover: name, id) and, with ``distance_km``, its
+    access circle.
 
     ``site``: site_id, name, latitude, longitude and optionally distance_km.
     """
@@ -134,11 +138,11 @@ def caseload_map_figure(
     # outlines: one line trace per palette colour (hulls separated by None)
     outline: dict[str, tuple[list, list]] = {c: ([], []) for c in PE_PALETTE}
     for pe, g in a.groupby("pe_id", sort=False):
-        lon, lat = _hull_lonlat(g["longitude"].to_numpy(), g["latitude"].to_numpy())
-        if lon:
+        hull_lon, hull_lat = _hull_lonlat(g["longitude"].to_numpy(), g["latitude"].to_numpy())
+        if hull_lon:
             xs, ys = outline[colours[pe]]
-            xs.extend(lon + [None])
-            ys.extend(lat + [None])
+            xs.extend(hull_lon + [None])
+            ys.extend(hull_lat + [None])
     for colour, (xs, ys) in outline.items():
         if xs:
             traces.append(
@@ -209,7 +213,8 @@ def caseload_map_figure(
 def presence_heatmap_figure(
     grid: pd.DataFrame, *, title: str = "People at peak by day and hour"
 ) -> dict[str, Any]:
-    """Day (rows Mon..Sun) × hour heat map of people present at peak (viridis: colour-blind safe)."""
+    """Day (rows Mon..Sun) × hour heat map of people present at peak (viridis: colour-blind
+    safe)."""
     z = grid.reindex(WEEKDAYS).to_numpy().round(1)
     hours = [f"{h:02d}:00" for h in grid.columns]
     return {
@@ -236,7 +241,8 @@ def presence_heatmap_figure(
 
 
 def pe_table_frame(result: CaseloadResult, calendar: OutreachCalendar) -> pd.DataFrame:
-    """One row per PE: spots, people, walk (km), peak windows, contacts per month, load, overloaded."""
+    """One row per PE: spots, people, walk (km), peak windows, contacts per month, load,
+    overloaded."""
     pes = result.peer_educators.merge(
         calendar.load, on=["pe_id"], how="left", suffixes=("", "_load")
     )

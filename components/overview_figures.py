@@ -1,4 +1,5 @@
-"""Figure builders of the Overview page: headline ranges, district choropleth, ranked grid, Pareto and trend.
+"""Figure builders of the Overview page: headline ranges, district choropleth, ranked grid, Pareto
+and trend.
 
 Pure functions: district-level frames (planning/ results) in, plotly figures or Dash
 components out. Nothing here reads hotspot-level data, so every builder is safe for the
@@ -176,7 +177,8 @@ def headline_figures(
             f"cumulative, period {n.get('period') or 'latest'}"
             if n.get("period")
             else "cumulative, latest period",
-            "Unique people registered by the programme, cumulative to the end of the period (DESIGN.md s.3).",
+            "Unique people registered by the programme, cumulative to the end of the period "
+            "(DESIGN.md s.3).",
         ),
         Headline(
             "coverage",
@@ -191,7 +193,8 @@ def headline_figures(
             "Gap",
             fmt_int(n.get("gap")),
             f"people · target {fmt_pct(target)} of the {level} estimate",
-            "Sum over districts of max(0, target × planning population − enrolled) (DESIGN.md s.3).",
+            "Sum over districts of max(0, target × planning population − enrolled) (DESIGN.md "
+            "s.3).",
         ),
         Headline(
             "pe",
@@ -200,15 +203,16 @@ def headline_figures(
                 n.get("peer_educators")
             ),  # at the planning level; the low–high range is in the detail
             pe_detail,
-            "⌈planning population × target ÷ people per PE⌉ per district, summed; 50–75 people per PE "
-            "(PM paper Table 1; Mombasa 60–75; AMETHIST 50–80).",
+            "⌈planning population × target ÷ people per PE⌉ per district, summed; usually 50–75 "
+            "people per PE (PM paper Table 1; Mombasa 60–75; AMETHIST 50–80), at most 90 (Kenya).",
         ),
         Headline(
             "orw",
             "Outreach workers needed",
             fmt_int(n.get("outreach_workers")),
             orw_detail,
-            "⌈PEs ÷ PEs per ORW⌉ per district; 5–6 PEs per ORW in the PM paper (Mombasa: 68 PEs, 12 ORWs).",
+            "⌈PEs ÷ PEs per ORW⌉ per district; 5–6 PEs per ORW in the PM paper (Mombasa: 68 PEs, "
+            "12 ORWs).",
         ),
     ]
 
@@ -246,7 +250,8 @@ def headline_cards(headlines: list[Headline], *, id_prefix: str, xl: int | bool 
 
 
 def boundaries_geojson(boundaries: gpd.GeoDataFrame, *, tolerance_deg: float = 0.002) -> dict:
-    """District polygons as GeoJSON (WGS84) carrying only ``district`` and ``region``; simplified for the browser.
+    """District polygons as GeoJSON (WGS84) carrying only ``district`` and ``region``; simplified
+    for the browser.
 
     ``tolerance_deg`` (decimal degrees, about 200 m at the equator for 0.002) keeps the
     payload small; district shapes stay recognisable at national zoom.
@@ -289,7 +294,8 @@ def _geojson_bounds(geojson: dict) -> tuple[float, float, float, float]:
 
 
 def map_view(geojson: dict, *, height_px: int = MAP_HEIGHT_PX, width_px: int = 560) -> dict:
-    """Centre and zoom that fit the polygons into a map of the given pixel size (512-px web-Mercator tiles)."""
+    """Centre and zoom that fit the polygons into a map of the given pixel size (512-px web-Mercator
+    tiles)."""
     x0, y0, x1, y1 = _geojson_bounds(geojson)
 
     def merc_y(lat: float) -> float:
@@ -319,11 +325,13 @@ def district_choropleth(
         m = MapMetric(metric, metric.replace("_", " "), "", "Viridis")
     else:
         raise ValueError(
-            f"metric {metric!r} is not a column of the district frame; choose one of {sorted(MAP_METRICS)}"
+            f"metric {metric!r} is not a column of the district frame; choose one of "
+            f"{sorted(MAP_METRICS)}"
         )
     if m.column not in districts.columns:
         raise ValueError(
-            f"metric {metric!r}: column {m.column!r} missing from districts (columns: {list(districts.columns)})"
+            f"metric {metric!r}: column {m.column!r} missing from districts (columns: "
+            f"{list(districts.columns)})"
         )
     values = pd.to_numeric(districts[m.column], errors="coerce").astype(float)
     z = values * 100 if m.percent else values
@@ -460,7 +468,8 @@ DISTRICT_GRID_COLUMNS: list[tuple[str, str, str, dict | None, str]] = [
 
 
 def grid_rows(districts: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    """JSON-safe records of the given columns (NaN/inf become None; text formula-safe) in the frame's order."""
+    """JSON-safe records of the given columns (NaN/inf become None; text formula-safe) in the
+    frame's order."""
     present = [c for c in columns if c in districts.columns]
     frame = districts[present].copy()
     records = []
@@ -548,9 +557,13 @@ def cumulative_share_sentence(
     threshold: float = 0.8,
     what: str = "the estimated population (mid)",
 ) -> str:
-    """The Pareto answer in words: "4 of 28 districts hold 81% of the estimated population (mid)"."""
+    """The Pareto answer in words: "4 of 28 districts hold 81% of the estimated population
+    (mid)"."""
     noun = "district holds" if k == 1 else "districts hold"
-    return f"{k} of {n_districts} {noun} {fmt_pct(share)} of {what} — the fewest that reach {fmt_pct(threshold)}."
+    return (
+        f"{k} of {n_districts} {noun} {fmt_pct(share)} of {what} — "
+        f"the fewest that reach {fmt_pct(threshold)}."
+    )
 
 
 def cumulative_share_figure(
@@ -560,12 +573,14 @@ def cumulative_share_figure(
     threshold: float = 0.8,
     value_label: str = "Estimated population (mid)",
 ) -> go.Figure:
-    """Bars of each district's share (largest first) and the cumulative-share line, marking the first k."""
+    """Bars of each district's share (largest first) and the cumulative-share line, marking the
+    first k."""
     needed = {"district", "share", "cumulative_share"}
     missing = needed - set(cumulative.columns)
     if missing:
         raise ValueError(
-            f"cumulative is missing columns {sorted(missing)}; pass planning.priority.cumulative_share(...)"
+            f"cumulative is missing columns {sorted(missing)}; pass "
+            "planning.priority.cumulative_share(...)"
         )
     frame = cumulative.reset_index(drop=True)
     colours = [
@@ -573,7 +588,8 @@ def cumulative_share_figure(
         for i in range(len(frame))
     ]
     names = frame["district"].astype(str).tolist()
-    # one Figure(...) call with plain dicts: far fewer plotly validations than add_*/update_* (issue 4: < 300 ms)
+    # one Figure(...) call with plain dicts: far fewer plotly validations than add_*/update_*
+    # (issue 4: < 300 ms)
     return go.Figure(
         data=[
             {
@@ -640,13 +656,15 @@ def cumulative_share_figure(
 def national_trend(
     trend: pd.DataFrame, national: Mapping | pd.DataFrame | pd.Series
 ) -> pd.DataFrame:
-    """National coverage per period: enrolled summed over districts ÷ the national low/mid/high estimate."""
+    """National coverage per period: enrolled summed over districts ÷ the national low/mid/high
+    estimate."""
     n = _row(national)
     needed = {"period", "enrolled"}
     missing = needed - set(trend.columns)
     if missing:
         raise ValueError(
-            f"trend is missing columns {sorted(missing)}; pass planning.coverage.coverage_trend(...)"
+            f"trend is missing columns {sorted(missing)}; pass "
+            "planning.coverage.coverage_trend(...)"
         )
     # keep the trend's period order (planning.coverage sorts quarters and months correctly)
     out = trend.groupby("period", as_index=False, sort=False)["enrolled"].sum()
@@ -666,7 +684,8 @@ def coverage_trend_figure(
     *,
     districts: list[str] | None = None,
 ) -> go.Figure:
-    """National coverage over periods as a mid line inside its low–high band; optional district lines."""
+    """National coverage over periods as a mid line inside its low–high band; optional district
+    lines."""
     fig = go.Figure()
     f = national_by_period
     x = f["period"].astype(str).tolist()

@@ -1,4 +1,5 @@
-"""Figure builders of the Scenarios page: totals, PEs-needed map, district plan grid, allocation and comparison.
+"""Figure builders of the Scenarios page: totals, PEs-needed map, district plan grid, allocation and
+comparison.
 
 Pure functions: a plan's district-level frames and totals (planning.plan.Plan) in, plotly
 figures or Dash components out. Nothing here reads hotspot-level data. Colours follow
@@ -153,7 +154,8 @@ def _num(value: Any) -> float:
 def scenario_totals(
     totals: Mapping[str, Any], *, people_per_pe: float, pe_per_orw: float, costed: bool
 ) -> list[Headline]:
-    """Headline totals of a plan: planning population, PEs, ORWs, condoms, lubricant, test kits, cost per month."""
+    """Headline totals of a plan: planning population, PEs, ORWs, condoms, lubricant, test kits,
+    cost per month."""
     cost = _num(totals.get("cost_usd_month"))
     return [
         Headline(
@@ -161,8 +163,8 @@ def scenario_totals(
             "Planning population",
             fmt_int(totals.get("planning_population")),
             "people at the scenario's basis and level",
-            "The estimate the plan is built on: peak-day counts by default so no one remains uncovered "
-            "(PM paper, Table 1).",
+            "The estimate the plan is built on: peak-day counts by default so no one remains "
+            "uncovered (PM paper, Table 1).",
         ),
         Headline(
             "pe",
@@ -190,7 +192,8 @@ def scenario_totals(
             "Lubricant per month",
             fmt_int(totals.get("lubricant_per_month")),
             "sachets",
-            "condoms per month × lubricant per condom (an assumption; set it from national guidelines).",
+            "condoms per month × lubricant per condom (an assumption; set it from national "
+            "guidelines).",
         ),
         Headline(
             "kits",
@@ -206,8 +209,8 @@ def scenario_totals(
             "only the items with a cost set"
             if costed
             else "set stipends or unit costs to cost the plan",
-            "PEs × stipend + ORWs × salary + commodities × unit costs (Sisters: USD 15 per PE per month; "
-            "AMETHIST: USD 50).",
+            "PEs × stipend + ORWs × salary + commodities × unit costs (Sisters: USD 15 per PE "
+            "per month; AMETHIST: USD 50).",
         ),
     ]
 
@@ -222,7 +225,9 @@ def pe_choropleth(
         colorscale=PE_METRIC.colorscale,
         reversescale=PE_METRIC.reverse,
         colorbar={"title": {"text": f"{PE_METRIC.label}<br><sub>{PE_METRIC.unit}</sub>"}},
-        hovertemplate="<b>%{location}</b> (%{customdata[0]})<br>PEs needed: %{customdata[1]}<extra></extra>",
+        hovertemplate=(
+            "<b>%{location}</b> (%{customdata[0]})<br>PEs needed: %{customdata[1]}<extra></extra>"
+        ),
     )
     return fig
 
@@ -258,19 +263,22 @@ def allocation_sentence(summary: Mapping[str, Any], *, people_per_pe: float) -> 
         else "the same number of people as"
     )
     return (
-        f"{source[0].upper() + source[1:]} {cap:,} of the {need:,} PEs needed. Funding districts in priority order "
-        f"covers {fmt_int(prio)} people; spreading the same PEs evenly covers {fmt_int(even)} — priority order "
-        f"reaches {better} an even spread (1 PE per {people_per_pe:g} people)."
+        f"{source[0].upper() + source[1:]} {cap:,} of the {need:,} PEs needed. Funding districts "
+        f"in priority order covers {fmt_int(prio)} people; spreading the same PEs evenly covers "
+        f"{fmt_int(even)} — priority order reaches {better} an even spread "
+        f"(1 PE per {people_per_pe:g} people)."
     )
 
 
 def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
-    """PEs needed, funded in priority order and funded by an even spread, per district (priority order)."""
+    """PEs needed, funded in priority order and funded by an even spread, per district (priority
+    order)."""
     needed = {"district", "peer_educators", "funded_peer_educators", "even_funded_peer_educators"}
     missing = needed - set(allocation.columns)
     if missing:
         raise ValueError(
-            f"allocation is missing columns {sorted(missing)}; pass Plan.allocation (planning.allocation.allocate)"
+            f"allocation is missing columns {sorted(missing)}; pass Plan.allocation "
+            "(planning.allocation.allocate)"
         )
     frame = (
         allocation.sort_values("priority_rank")
@@ -334,7 +342,9 @@ def compare_grid(compare: pd.DataFrame, *, grid_id: Any) -> dag.AgGrid:
         }
         if pd.api.types.is_numeric_dtype(frame[col]):
             d["valueFormatter"] = {
-                "function": "params.value == null ? '–' : (Math.abs(params.value) < 1 && params.value != 0 ? d3.format('.2~f')(params.value) : d3.format(',.0f')(params.value))"
+                "function": "params.value == null ? '–' : "
+                "(Math.abs(params.value) < 1 && params.value != 0 "
+                "? d3.format('.2~f')(params.value) : d3.format(',.0f')(params.value))"
             }
             d["type"] = "rightAligned"
         if i == 0:
@@ -377,7 +387,8 @@ def label_figures(totals: pd.DataFrame) -> pd.DataFrame:
     """A copy of planning.compare.compare_totals with readable figure names (units included)."""
     if "figure" not in totals.columns:
         raise ValueError(
-            f"totals has no 'figure' column (columns: {list(totals.columns)}); pass compare_totals(...)"
+            f"totals has no 'figure' column (columns: {list(totals.columns)}); pass "
+            "compare_totals(...)"
         )
     out = totals.copy()
     out["figure"] = [FIGURE_LABELS.get(str(f), str(f)) for f in out["figure"]]

@@ -14,21 +14,25 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from components.validation_view import load_error_view
+from planning.schema import Dataset
 from services import datasets as store
 from services.access import aggregate_mode, hotspot_detail_allowed
 
 DATASET_STORE_ID = "dataset-id"
 STATUS_ID = "dataset-status"
 LOCATION_ID = "url"
+# Keyword arguments hiding a decorative icon from screen readers (``**ARIA_HIDDEN``); typed
+# dict[str, Any] because dash's typed signatures list only the named props, not aria-*.
+ARIA_HIDDEN: dict[str, Any] = {"aria-hidden": "true"}
 
 
-def synthetic_banner(dataset: Any) -> Any:
+def synthetic_banner(dataset: Dataset | None) -> dbc.Alert | None:
     """A visible "synthetic demo data" banner when the dataset says so (dataset.toml synthetic)."""
     if dataset is None or not getattr(dataset, "synthetic", False):
         return None
     return dbc.Alert(
         [
-            html.I(className="bi bi-exclamation-triangle-fill me-2", **{"aria-hidden": "true"}),
+            html.I(className="bi bi-exclamation-triangle-fill me-2", **ARIA_HIDDEN),
             html.Strong("Synthetic demo data. "),
             f"{dataset.name}: invented hotspots, sites and enrolment for trying the tool — "
             "not real programme data.",
@@ -48,7 +52,8 @@ def visible_pages() -> list[dict[str, Any]]:
 
 
 def not_available_view(page_name: str) -> dbc.Alert:
-    """What a page that needs hotspot detail shows in the aggregate-only view: why, and where to go."""
+    """What a page that needs hotspot detail shows in the aggregate-only view: why, and where to
+    go."""
     return dbc.Alert(
         [
             html.H1(f"{page_name} is not available in this view", className="h5"),
@@ -89,7 +94,7 @@ def navbar() -> dbc.Navbar:
             [
                 dbc.NavbarBrand(
                     [
-                        html.I(className="bi bi-geo-alt-fill me-2", **{"aria-hidden": "true"}),
+                        html.I(className="bi bi-geo-alt-fill me-2", **ARIA_HIDDEN),
                         "KP coverage planner",
                         mode,
                     ],
@@ -132,7 +137,7 @@ def shell_layout() -> html.Div:
     )
 
 
-def dataset_status(dataset_id: str | None) -> Any:
+def dataset_status(dataset_id: str | None) -> dbc.Alert | html.Div | None:
     """The banner or validation summary for a session's dataset (None when nothing to say)."""
     try:
         result = store.load_result(dataset_id)
@@ -150,7 +155,7 @@ def dataset_status(dataset_id: str | None) -> Any:
 
 
 @dash.callback(Output(STATUS_ID, "children"), Input(DATASET_STORE_ID, "data"))
-def _show_dataset_status(dataset_id: str | None) -> Any:
+def _show_dataset_status(dataset_id: str | None) -> dbc.Alert | html.Div | None:
     return dataset_status(dataset_id)
 
 

@@ -46,7 +46,7 @@ def counts_table(report: Any) -> dbc.Table:
 
 def problems_table(
     report: Any, *, show_values: bool = True, limit: int = MAX_PROBLEMS_SHOWN
-) -> Any:
+) -> html.P | html.Div:
     """Every problem found (up to ``limit``): file, row, column, value, severity, what is wrong.
 
     ``show_values=False`` hides values and messages (aggregate-only mode: a message can

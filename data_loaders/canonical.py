@@ -40,7 +40,10 @@ def _day_index(token: str) -> int | None:
 
 
 def canonical_days(value: str) -> str | None:
-    """'Friday, sat' / 'FRI-SUN' / 'fri/sat' -> 'Fri;Sat' (week order); '' stays ''; None if unreadable."""
+    """'Friday, sat' / 'FRI-SUN' / 'fri/sat' -> 'Fri;Sat' (week order).
+
+    '' stays ''; None if unreadable.
+    """
     text = str(value).strip().lower()
     if not text:
         return ""
@@ -64,10 +67,10 @@ def canonical_days(value: str) -> str | None:
                 i = (i + 1) % 7
                 days.add(i)
             continue
-        i = _day_index(token)
-        if i is None:
+        day = _day_index(token)
+        if day is None:
             return None
-        days.add(i)
+        days.add(day)
     return ";".join(WEEKDAYS[i] for i in sorted(days))
 
 
@@ -93,7 +96,9 @@ def _hour(token: str, *, end: bool) -> int | None:
 
 
 def canonical_times(value: str) -> str | None:
-    """'evening;night' / '18:00-02:00' / '18-2' / '6pm-2am' -> '18-24;0-2'; '' stays ''; None if unreadable.
+    """'evening;night' / '18:00-02:00' / '18-2' / '6pm-2am' -> '18-24;0-2'.
+
+    '' stays ''; None if unreadable.
 
     Bands are planning.schema.TIME_BANDS_H; a range that crosses midnight is split in two.
     """
@@ -111,13 +116,13 @@ def canonical_times(value: str) -> str | None:
             parts = token.split("-")
             if len(parts) != 2:
                 return None
-            a, b = _hour(parts[0], end=False), _hour(parts[1], end=True)
-            if a is None or b is None or a == 24:
+            from_h, to_h = _hour(parts[0], end=False), _hour(parts[1], end=True)
+            if from_h is None or to_h is None or from_h == 24:
                 return None
-            b = 24 if b == 0 else b
-            if a == b:
+            to_h = 24 if to_h == 0 else to_h
+            if from_h == to_h:
                 return None
-            pieces = [(a, b)] if a < b else [(a, 24), (0, b)]
+            pieces = [(from_h, to_h)] if from_h < to_h else [(from_h, 24), (0, to_h)]
         for a, b in pieces:
             r = f"{a}-{b}"
             if r not in ranges:
@@ -131,7 +136,10 @@ _MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
 
 
 def canonical_period(value: str) -> str | None:
-    """'2025-Q3' / '2025Q3' / 'Q3 2025' -> '2025-Q3'; '2025-09' / '2025/9' -> '2025-09'; else None."""
+    """'2025-Q3' / '2025Q3' / 'Q3 2025' -> '2025-Q3'; '2025-09' / '2025/9' -> '2025-09'.
+
+    None for anything else.
+    """
     text = str(value).strip().lower()
     m = _QUARTER.match(text)
     if m:
@@ -166,7 +174,10 @@ _SERVICE_ALIASES = {
 
 
 def canonical_services(value: str) -> tuple[str, list[str]]:
-    """'Condoms, HTS; PrEP' -> ('condoms;hts;prep', unknown_tokens); order of planning.schema.SERVICES."""
+    """'Condoms, HTS; PrEP' -> ('condoms;hts;prep', unknown_tokens).
+
+    Services come out in the order of planning.schema.SERVICES.
+    """
     found: set[str] = set()
     unknown: list[str] = []
     for token in (t.strip() for t in _SPLIT.split(str(value).lower())):
@@ -182,7 +193,10 @@ def canonical_services(value: str) -> tuple[str, list[str]]:
 
 
 def canonical_date(value: str) -> str | None:
-    """'2025-03-14' / '14/03/2025' / '14.03.2025' -> '2025-03-14'; '' stays ''; None if unreadable."""
+    """'2025-03-14' / '14/03/2025' / '14.03.2025' -> '2025-03-14'.
+
+    '' stays ''; None if unreadable.
+    """
     text = str(value).strip()
     if not text:
         return ""

@@ -1,4 +1,5 @@
-"""Load a dataset folder (DESIGN.md section 2) into validated canonical frames and a validation report.
+"""Load a dataset folder (DESIGN.md section 2) into validated canonical frames and a validation
+report.
 
 Order: dataset.toml, boundaries (district column, CRS, duplicates, overlaps, validity, area),
 hotspots (types, ranges, ids, spatial join gives district and region; a stated district is
@@ -348,7 +349,8 @@ def _pick_column(
     report: ValidationReport,
     exclude: str | None = None,
 ) -> str | None:
-    """The boundaries column holding ``what``: the configured one, else the first candidate present."""
+    """The boundaries column holding ``what``: the configured one, else the first candidate
+    present."""
     lower = {c.lower(): c for c in columns if c != "geometry"}
     if configured:
         if configured in columns:
@@ -405,7 +407,8 @@ def _pick_column(
 def _load_boundaries(
     path: Path, settings: dict[str, Any], report: ValidationReport
 ) -> tuple[gpd.GeoDataFrame | None, str]:
-    """Validated district polygons (district, region, area_km2, geometry in WGS84) and the projected CRS."""
+    """Validated district polygons (district, region, area_km2, geometry in WGS84) and the projected
+    CRS."""
     file = "boundaries"
     report.source[file] = path.name
     try:
@@ -534,13 +537,13 @@ def _load_boundaries(
     folded = names.str.casefold()
     first_of: dict[str, int] = {}
     dup = np.zeros(n, dtype=bool)
-    for i, key in enumerate(folded):
+    for pos, key in enumerate(folded):
         if not key:
             continue
         if key in first_of:
-            dup[i] = True
+            dup[pos] = True
         else:
-            first_of[key] = i
+            first_of[key] = pos
     rows.flag(
         dup,
         "district",
@@ -617,7 +620,8 @@ def _load_boundaries(
 def _warn_overlaps(
     metric: gpd.GeoDataFrame, feature_numbers: np.ndarray, report: ValidationReport
 ) -> None:
-    """Warn for every pair of districts whose overlap exceeds 1% of the smaller one (projected CRS)."""
+    """Warn for every pair of districts whose overlap exceeds 1% of the smaller one (projected
+    CRS)."""
     geoms = metric.geometry.values
     left, right = metric.sindex.query(geoms, predicate="intersects")
     keep = left < right
@@ -653,30 +657,28 @@ def _check_coordinates(
         ("latitude", lat_text, lat, 90),
         ("longitude", lon_text, lon, 180),
     ):
-        empty = text.eq("") & ~both_empty
-        rows.flag(
-            empty,
-            col,
-            lambda i, col=col: f"{col} is empty: write decimal degrees (WGS84), e.g. -13.9626",
-        )
-        bad = ~text.eq("") & num.isna()
-        rows.flag(
-            bad,
-            col,
-            lambda i, col=col, text=text: (
+        # the messages bind this iteration's col, text and limit as defaults
+        def empty_message(i: int, col: str = col) -> str:
+            return f"{col} is empty: write decimal degrees (WGS84), e.g. -13.9626"
+
+        def bad_message(i: int, col: str = col, text: pd.Series = text) -> str:
+            return (
                 f'{col} "{text.iat[i]}" is not a number: '
                 "write decimal degrees such as -13.9626 (not degrees-minutes-seconds)"
-            ),
-        )
-        out = num.notna() & (num.abs() > limit)
-        rows.flag(
-            out,
-            col,
-            lambda i, col=col, text=text, limit=limit: (
+            )
+
+        def out_message(i: int, col: str = col, text: pd.Series = text, limit: int = limit) -> str:
+            return (
                 f"{col} {text.iat[i]} is "
                 f"outside -{limit}..{limit}: check the value (latitude and longitude swapped?)"
-            ),
-        )
+            )
+
+        empty = text.eq("") & ~both_empty
+        rows.flag(empty, col, empty_message)
+        bad = ~text.eq("") & num.isna()
+        rows.flag(bad, col, bad_message)
+        out = num.notna() & (num.abs() > limit)
+        rows.flag(out, col, out_message)
     ok = (lat.notna() & lon.notna() & (lat.abs() <= 90) & (lon.abs() <= 180)).to_numpy()
     return lat, lon, ok
 
@@ -688,7 +690,7 @@ def _check_ids(rows: _Rows, column: str, what: str) -> pd.Series:
     nonempty = ids.ne("")
     dup = ids.duplicated(keep="first") & nonempty
     if dup.any():
-        first_row = {}
+        first_row: dict[str, int] = {}
         for v, r in zip(ids.tolist(), rows.row_numbers.tolist()):
             first_row.setdefault(v, r)
         rows.flag(
@@ -710,7 +712,8 @@ def _locate(
     boundaries: gpd.GeoDataFrame | None,
     what: str,
 ) -> tuple[pd.Series, pd.Series]:
-    """Spatial join: the district and region each point lies in; outside every district is an error."""
+    """Spatial join: the district and region each point lies in; outside every district is an
+    error."""
     district = pd.Series([""] * rows.n, index=rows.frame.index, dtype=object)
     region = district.copy()
     if boundaries is None or not ok.any():
@@ -762,7 +765,8 @@ def _locate(
 def _check_stated_district(
     rows: _Rows, located: pd.Series, boundaries: gpd.GeoDataFrame | None
 ) -> None:
-    """A stated district must exist (else an error naming the closest); disagreeing with the polygon warns."""
+    """A stated district must exist (else an error naming the closest); disagreeing with the polygon
+    warns."""
     if boundaries is None or "district" not in rows.frame.columns:
         return
     stated = rows.text("district")
@@ -817,14 +821,16 @@ def _load_hotspots(
     counts = {c: _check_count(rows, c, required=True) for c in HOTSPOT_COUNT_COLUMNS}
     for lo, hi in (("typical_min", "typical_max"), ("peak_min", "peak_max")):
         a, b = counts[lo], counts[hi]
-        rows.flag(
-            (a > b).fillna(False),
-            lo,
-            lambda i, lo=lo, hi=hi, a=a, b=b: (
+
+        def order_message(
+            i: int, lo: str = lo, hi: str = hi, a: pd.Series = a, b: pd.Series = b
+        ) -> str:
+            return (
                 f"{lo} {int(a.iat[i])} > {hi} {int(b.iat[i])}: the minimum cannot exceed the "
                 "maximum; exchange the two values or correct one"
-            ),
-        )
+            )
+
+        rows.flag((a > b).fillna(False), lo, order_message)
     tmax, pmax = counts["typical_max"], counts["peak_max"]
     rows.flag(
         (tmax > pmax).fillna(False),
@@ -1012,16 +1018,15 @@ def _load_enrolment(
         text = rows.text(col)
         num = _parse_numbers(text)
         bad = (text.ne("") & (num.isna() | (num < 0))).to_numpy()
-        rows.flag(
-            bad,
-            col,
-            lambda i, col=col, text=text: (
+
+        def cleared_message(i: int, col: str = col, text: pd.Series = text) -> str:
+            return (
                 f'{col} "{text.iat[i]}" is not a count '
                 "of 0 or more and was cleared: write a whole number such as "
                 f"{_count_example(text.iat[i])}"
-            ),
-            severity="warning",
-        )
+            )
+
+        rows.flag(bad, col, cleared_message, severity="warning")
         extra[col] = num.where(~bad).astype("float64")
 
     hid, sid, dist_text = rows.text("hotspot_id"), rows.text("site_id"), rows.text("district")
@@ -1051,7 +1056,9 @@ def _load_enrolment(
         unknown = given.ne("") & ~known
         ids = frame[col].tolist() if len(frame) <= ID_SUGGESTION_LIMIT else []
 
-        def message(i: int, col=col, given=given, file=file, ids=ids) -> str:
+        def message(
+            i: int, col: str = col, given: pd.Series = given, file: str = file, ids: list[Any] = ids
+        ) -> str:
             value = given.iat[i]
             bad_row = rejected_rows[file].get(value)
             if bad_row is not None:
@@ -1207,7 +1214,8 @@ def _empty_geo(columns: list[str]) -> gpd.GeoDataFrame:
 
 
 def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
-    """Load and validate a dataset folder; raise DatasetLoadError (with ``.report``) when it cannot be used.
+    """Load and validate a dataset folder; raise DatasetLoadError (with ``.report``) when it cannot
+    be used.
 
     Non-strict (default): rows with errors are rejected and kept in ``report.rejected``.
     Strict: any error refuses the dataset (DatasetLoadError with the full report).

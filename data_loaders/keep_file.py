@@ -1,4 +1,5 @@
-"""The keep file: a CSV or XLSX of previous assignments (hotspot_id -> pe_id) held fixed on re-planning."""
+"""The keep file: a CSV or XLSX of previous assignments (hotspot_id -> pe_id) held fixed on
+re-planning."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def read_keep_file(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise KeepFileError(
-            f"keep file {str(path)!r} does not exist; give a CSV or XLSX with columns hotspot_id, pe_id"
+            f"keep file {str(path)!r} does not exist; give a CSV or XLSX with columns hotspot_id, "
+            "pe_id"
         )
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         book = pd.read_excel(path, sheet_name=None, dtype=str)

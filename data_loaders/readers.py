@@ -1,4 +1,5 @@
-"""Read user files as text tables (CSV, XLSX) and boundary polygons (GeoJSON, GeoPackage, zipped Shapefile).
+"""Read user files as text tables (CSV, XLSX) and boundary polygons (GeoJSON, GeoPackage, zipped
+Shapefile).
 
 Every table cell is read as text so that types are validated by data_loaders.dataset with
 row numbers and fixes, not guessed by pandas. CSV encoding is detected (UTF-8 with or

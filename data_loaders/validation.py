@@ -10,6 +10,7 @@ See ../shared/DESIGN.md section 2: nothing is dropped silently, counts add up.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +58,8 @@ def _file_key(name: str) -> int:
 
 @dataclass
 class ValidationReport:
-    """Everything a load found: per-file counts, problems (sorted by file, then row), rejected rows."""
+    """Everything a load found: per-file counts, problems (sorted by file, then row), rejected
+    rows."""
 
     files: dict[str, FileCounts] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -158,7 +160,7 @@ def _short(value: str, limit: int = 40) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _aligned(rows: list[tuple[str, ...]], numeric: set[int]) -> str:
+def _aligned(rows: Sequence[Sequence[str]], numeric: set[int]) -> str:
     # the last column (message) is not padded so long messages do not push widths
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []

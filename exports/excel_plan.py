@@ -178,7 +178,9 @@ def _parameters_frame(plan: Plan) -> pd.DataFrame:
                 "value": p["cost_usd_per_pe_month"],
                 "unit": "USD per PE-month",
                 "allowed": "",
-                "source": "stipend + ORW salary ÷ PEs per ORW + commodities of people_per_pe people",
+                "source": (
+                    "stipend + ORW salary ÷ PEs per ORW + commodities of people_per_pe people"
+                ),
             }
         )
     not_costed = p.get("not_costed") or []
@@ -203,13 +205,17 @@ def _parameters_frame(plan: Plan) -> pd.DataFrame:
                     if "population" in key
                     else "",
                     "allowed": "",
-                    "source": "planning/allocation.py (priority order, even spread, proportional to size)",
+                    "source": (
+                        "planning/allocation.py (priority order, even spread, proportional to size)"
+                    ),
                 }
             )
     frame = pd.DataFrame(rows)
     frame["value"] = frame["value"].map(
         lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
     )
+    frame["label"] = frame["label"].fillna("") if "label" in frame else ""
+    frame = frame[["parameter", "value", "unit", "allowed", "source", "label"]]
     return frame.rename(
         columns={
             "parameter": "Parameter",
@@ -217,6 +223,7 @@ def _parameters_frame(plan: Plan) -> pd.DataFrame:
             "unit": "Unit",
             "allowed": "Allowed range",
             "source": "Source",
+            "label": "Shown on the pages as",
         }
     )
 
@@ -229,7 +236,8 @@ def write_plan_xlsx(
     synthetic: bool | None = None,
     aggregate_only: bool = False,
 ) -> Path:
-    """Write ``plan`` to ``path`` (.xlsx) and return the path; ``aggregate_only`` leaves out the Hotspots sheet."""
+    """Write ``plan`` to ``path`` (.xlsx) and return the path; ``aggregate_only`` leaves out the
+    Hotspots sheet."""
     path = Path(path)
     name = dataset_name if dataset_name is not None else plan.dataset_name
     is_synthetic = plan.synthetic if synthetic is None else synthetic

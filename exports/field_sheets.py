@@ -20,7 +20,10 @@ from data_loaders.safe_text import neutralise_formula
 from planning.caseloads import CaseloadResult
 from planning.outreach import OutreachCalendar
 
-CONFIDENTIAL = "Confidential: contains hotspot locations. Do not share, print only what you need, keep it safe."
+CONFIDENTIAL = (
+    "Confidential: contains hotspot locations. Do not share, print only what you need, "
+    "keep it safe."
+)
 
 
 def sheet_frames(
@@ -79,7 +82,8 @@ def _excel_value(value: object) -> object:
 
 
 def _sheet_name(pe_id: str) -> str:
-    """A valid Excel sheet name for a PE id: at most 31 characters, none of []:*?/\\, no edge apostrophes."""
+    """A valid Excel sheet name for a PE id: at most 31 characters, none of []:*?/\\, no edge
+    apostrophes."""
     name = "".join("_" if ch in "[]:*?/\\" else ch for ch in pe_id)[-31:].strip("'")
     return name or "PE"
 
@@ -89,9 +93,9 @@ def write_workbook(
     calendar: OutreachCalendar | None = None,
     path: str | Path | io.BytesIO | None = None,
 ) -> bytes:
-    """Excel workbook: 'summary' (one row per PE), 'assignments' (hotspot -> PE, re-usable as --keep),
-    then one sheet per PE (its spots, peak windows and weekly visits). Returns the bytes (and
-    writes ``path`` when given). Row 1 of every sheet is the confidentiality notice."""
+    """Excel workbook: 'summary' (one row per PE), 'assignments' (hotspot -> PE, re-usable as
+    --keep), then one sheet per PE (its spots, peak windows and weekly visits). Returns the
+    bytes (and writes ``path`` when given). Row 1 of every sheet is the confidentiality notice."""
     buffer = io.BytesIO()
     pes = result.peer_educators.drop(columns=["x_m", "y_m"], errors="ignore").copy()
     if calendar is not None:
@@ -140,7 +144,8 @@ def write_workbook(
 _CSS = """
 body{font-family:Arial,Helvetica,sans-serif;font-size:11pt;color:#111;margin:1.5em}
 .conf{border:2px solid #b00;color:#b00;padding:.4em;font-weight:bold}
-table{border-collapse:collapse;margin:.6em 0 1.6em 0}th,td{border:1px solid #666;padding:3px 6px;text-align:left}
+table{border-collapse:collapse;margin:.6em 0 1.6em 0}
+th,td{border:1px solid #666;padding:3px 6px;text-align:left}
 th{background:#eee}h2{page-break-before:always}h2:first-of-type{page-break-before:auto}
 @media print{.conf{border-width:1px}}
 """
@@ -152,15 +157,18 @@ def render_html(
     *,
     pe_ids: list[str] | None = None,
 ) -> str:
-    """A self-contained printable HTML page (inline CSS, no external resources) with one section per PE."""
+    """A self-contained printable HTML page (inline CSS, no external resources) with one section per
+    PE."""
     pes = list(result.peer_educators["pe_id"]) if pe_ids is None else list(pe_ids)
     esc = html.escape
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Field sheets: {esc(result.district or 'all hotspots')}</title><style>{_CSS}</style></head><body>",
+        "<title>Field sheets: "
+        f"{esc(result.district or 'all hotspots')}</title><style>{_CSS}</style></head><body>",
         f"<p class='conf'>{esc(CONFIDENTIAL)}</p>",
         f"<h1>Peer-educator field sheets: {esc(result.district or 'all hotspots')}</h1>",
-        f"<p>{len(pes)} peer educator(s); up to {result.people_per_pe:g} people each (DESIGN.md s.3).</p>",
+        f"<p>{len(pes)} peer educator(s); up to {result.people_per_pe:g} people each (DESIGN.md "
+        "s.3).</p>",
     ]
     info = result.peer_educators.set_index("pe_id")
     frames = sheet_frames(result, calendar)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import html as html_lib
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element
+from branca.element import Element, Figure
 
 from components import maps
 
@@ -53,7 +53,8 @@ def _colour_for(values: np.ndarray, vmin: float, vmax: float) -> list[str]:
 
 
 def inline_assets(page: str) -> str:
-    """Replace Leaflet's <script src>/<link href> with inline content and drop folium's unused files.
+    """Replace Leaflet's <script src>/<link href> with inline content and drop folium's unused
+    files.
 
     Raises RuntimeError naming the reference if any other external resource is left (it
     would need the internet).
@@ -142,7 +143,8 @@ def folium_map(
     )
     fmap.default_js = [("leaflet", "leaflet.js")]
     fmap.default_css = [("leaflet_css", "leaflet.css")]
-    fmap.get_root().header.add_child(Element(f"<title>{html_lib.escape(title)}</title>"))
+    root = cast(Figure, fmap.get_root())  # a folium.Map always sits in a branca Figure
+    root.header.add_child(Element(f"<title>{html_lib.escape(title)}</title>"))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
     geo = maps.district_geojson(boundaries)
@@ -180,7 +182,7 @@ def folium_map(
         rings_layer = folium.FeatureGroup(name=f"Within {distance_km:g} km of a site")
         rings: list[list[list[float]]] = [[]]
         for lat, lon in zip(lats, lons):
-            if lat is None:
+            if lat is None or lon is None:  # both None together: the end of a ring
                 rings.append([])
             else:
                 rings[-1].append([lat, lon])
@@ -195,7 +197,8 @@ def folium_map(
         for row, radius in zip(hotspots.to_dict("records"), radius_px):
             tip = (
                 f"<b>{html_lib.escape(str(row.get('name') or row['hotspot_id']))}</b> "
-                f"({html_lib.escape(str(row['hotspot_id']))})<br>typology {html_lib.escape(str(row['typology']))}"
+                f"({html_lib.escape(str(row['hotspot_id']))})<br>typology "
+                f"{html_lib.escape(str(row['typology']))}"
                 f"<br>typical day {int(row['typical_min'])}–{int(row['typical_max'])} people"
                 f"<br>peak day {int(row['peak_min'])}–{int(row['peak_max'])} people"
                 f"<br>peak days {html_lib.escape(str(row.get('peak_days') or 'unknown'))}"
@@ -237,7 +240,8 @@ def folium_map(
         features = []
         for row in sites.to_dict("records"):
             tip = (
-                f"<b>{html_lib.escape(str(row['name']))}</b> ({html_lib.escape(str(row['site_id']))})"
+                f"<b>{html_lib.escape(str(row['name']))}</b> "
+                f"({html_lib.escape(str(row['site_id']))})"
                 f"<br>type {html_lib.escape(str(row['site_type']))}"
                 f"<br>services {html_lib.escape(str(row.get('services') or 'unknown'))}"
             )
@@ -268,7 +272,7 @@ def folium_map(
         layer.add_to(fmap)
         entries.append(("service site (ringed dot)", "#ffffff"))
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(Element(_legend_html(title, level_note, synthetic, entries)))
+    root.html.add_child(Element(_legend_html(title, level_note, synthetic, entries)))
     return fmap
 
 

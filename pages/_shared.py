@@ -72,7 +72,7 @@ def district_geojson(dataset_id: str | None) -> dict[str, Any]:
 
 def page_header(title: str, subtitle: str = "") -> html.Div:
     """A page title with a one-line explanation below it."""
-    children: list[Any] = [html.H1(title, className="h3 mb-1")]
+    children: list[html.H1 | html.P] = [html.H1(title, className="h3 mb-1")]
     if subtitle:
         children.append(html.P(subtitle, className="text-muted mb-3"))
     return html.Div(children, className="page-header")

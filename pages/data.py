@@ -17,6 +17,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
+from components.shell import ARIA_HIDDEN
 from components.validation_view import counts_table, load_error_view, problems_table, verdict_text
 from config import TEMPLATES_DIR
 from data_loaders.safe_text import neutralise_frame
@@ -103,9 +104,7 @@ def layout(**_query: Any) -> html.Div:
                                 max_size=max_mb * 1024 * 1024,
                                 children=html.Div(
                                     [
-                                        html.I(
-                                            className="bi bi-upload me-2", **{"aria-hidden": "true"}
-                                        ),
+                                        html.I(className="bi bi-upload me-2", **ARIA_HIDDEN),
                                         "Drop the dataset files or one .zip here, or ",
                                         html.A("choose files", href="#", className="link-primary"),
                                     ]
@@ -114,8 +113,9 @@ def layout(**_query: Any) -> html.Div:
                                 style_active={"borderColor": "#0072B2"},
                             ),
                             html.Div(
-                                f"Files: hotspots, sites, enrolment (.csv/.xlsx), boundaries (.geojson/.gpkg/.zip), "
-                                f"optional dataset.toml; at most {max_mb} MB per file.",
+                                "Files: hotspots, sites, enrolment (.csv/.xlsx), boundaries "
+                                "(.geojson/.gpkg/.zip), optional dataset.toml; "
+                                f"at most {max_mb} MB per file.",
                                 className="small text-muted mb-2",
                             ),
                             dcc.Loading(html.Div(id=ID.upload_result), delay_show=300),
@@ -156,7 +156,7 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-def report_view(dataset_id: str | None, *, title: str) -> Any:
+def report_view(dataset_id: str | None, *, title: str) -> dbc.Card | dbc.Alert:
     """Counts, every problem and rejected-row downloads of a dataset's validation report."""
     result = store.load_result(dataset_id)
     if isinstance(result, Exception):
@@ -219,7 +219,7 @@ def save_and_register(
 
 
 @callback(Output(ID.current, "children"), Input(_shared.DATASET_STORE_ID, "data"))
-def _current_report(dataset_id: str | None) -> Any:
+def _current_report(dataset_id: str | None) -> dbc.Card | dbc.Alert:
     if not _shared.hotspot_detail_allowed():
         return dbc.Alert(
             "Dataset details are not available in the aggregate-only view.", color="info"
@@ -238,7 +238,9 @@ def _current_report(dataset_id: str | None) -> Any:
     State(ID.upload, "filename"),
     prevent_initial_call=True,
 )
-def _uploaded(contents: list[str] | None, names: list[str] | None) -> tuple[Any, Any, bool]:
+def _uploaded(
+    contents: list[str] | None, names: list[str] | None
+) -> tuple[dbc.Card | dbc.Alert, str | None, bool]:
     _shared.require_hotspot_detail()
     if not contents:
         raise dash.exceptions.PreventUpdate
@@ -270,7 +272,7 @@ def _uploaded(contents: list[str] | None, names: list[str] | None) -> tuple[Any,
 )
 def _switch_dataset(
     use_upload: int | None, use_default: int | None, upload_id: str | None, current: str | None
-) -> Any:
+) -> str | None:
     # Returns the current id (not PreventUpdate) when nothing was clicked: Dash may run this on
     # page load, and a prevented update would stop the callbacks that read the dataset id.
     if ctx.triggered_id == ID.use_default and use_default:
@@ -286,7 +288,7 @@ def _switch_dataset(
     Input({"type": ID.rejected, "dataset": ALL, "file": ALL}, "n_clicks"),
     prevent_initial_call=True,
 )
-def _download_rejected(clicks: list[int | None]) -> Any:
+def _download_rejected(clicks: list[int | None]) -> dict[str, str]:
     _shared.require_hotspot_detail()
     trigger = ctx.triggered_id
     if not trigger or not any(clicks):
@@ -304,7 +306,7 @@ def _download_rejected(clicks: list[int | None]) -> Any:
     Input({"type": ID.template, "name": ALL}, "n_clicks"),
     prevent_initial_call=True,
 )
-def _download_template(clicks: list[int | None]) -> Any:
+def _download_template(clicks: list[int | None]) -> dict[str, Any]:
     trigger = ctx.triggered_id
     if not trigger or not any(clicks):
         raise dash.exceptions.PreventUpdate

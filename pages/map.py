@@ -5,9 +5,12 @@ memoised plan (large frames never go to the browser). In aggregate-only mode onl
 district layer exists, and the callback refuses hotspot layers even when asked for them.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Dash executes page modules before they are in
+# sys.modules, where @dataclass cannot resolve string annotations (pages/outreach.py uses
+# NamedTuples for the same reason); Python 3.11 evaluates every annotation below as written.
 
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +23,10 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html
 from components import maps
 from exports.map_export import standalone_map_html
 from pages import _shared
+from planning.access import DEFAULT_DISTANCE_KM
+from planning.plan import Plan
+from planning.scenario import Scenario, ScenarioError
+from planning.schema import Dataset
 from services import datasets as store
 
 # Served in both modes: district-only in aggregate mode.
@@ -64,11 +71,14 @@ LAYER_OPTIONS = [
     {"label": "Service sites", "value": "sites"},
     {"label": "Catchment rings", "value": "rings"},
 ]
-DEFAULT_DISTANCE_KM = 5.0  # DESIGN.md s.3: geographic access within D km, default 5
 
 
 def _help(text: str, target: str) -> dbc.Tooltip:
     return dbc.Tooltip(text, target=target, placement="right")
+
+
+# typed dict[str, Any]: dash's typed signatures list only the named props, not aria-*
+_INFO_ARIA: dict[str, Any] = {"aria-label": "more information"}
 
 
 def _label(text: str, tip_id: str) -> html.Label:
@@ -76,12 +86,7 @@ def _label(text: str, tip_id: str) -> html.Label:
         [
             text,
             " ",
-            html.I(
-                className="bi bi-info-circle",
-                id=tip_id,
-                tabIndex=0,
-                **{"aria-label": "more information"},
-            ),
+            html.I(className="bi bi-info-circle", id=tip_id, tabIndex=0, **_INFO_ARIA),
         ],
         className="form-label small fw-semibold mb-1",
     )
@@ -137,8 +142,8 @@ def controls(aggregate: bool) -> dbc.Card:
                 ),
                 _label("Catchment distance (km)", "tip-distance"),
                 _help(
-                    "Rings of this radius around each site, drawn in the projected CRS. Default 5 km "
-                    "(DESIGN.md s.3, geographic access).",
+                    "Rings of this radius around each site, drawn in the projected CRS. "
+                    "Default 5 km (DESIGN.md s.3, geographic access).",
                     "tip-distance",
                 ),
                 dcc.Slider(
@@ -289,11 +294,9 @@ def layout(**query: Any) -> html.Div:
 # --- server-side helpers (no Dash objects in, frames and figures out) -------------------
 
 
-def scenario_for(dataset_id: str | None, query: dict[str, str] | None) -> Any:
+def scenario_for(dataset_id: str | None, query: dict[str, str] | None) -> Scenario:
     """The Scenario of the page URL (shared links); the dataset's default when the URL has none
     or an invalid one (layout() shows the ScenarioError message then)."""
-    from planning.scenario import Scenario, ScenarioError
-
     if query:
         try:
             return Scenario.from_query(query)
@@ -304,8 +307,6 @@ def scenario_for(dataset_id: str | None, query: dict[str, str] | None) -> Any:
 
 def scenario_problem(query: dict[str, str] | None) -> str | None:
     """The ScenarioError message of an invalid URL query, None when it is valid."""
-    from planning.scenario import Scenario, ScenarioError
-
     try:
         Scenario.from_query(query or {})
     except ScenarioError as exc:
@@ -318,7 +319,7 @@ def _geojson(dataset_key: str) -> dict[str, Any]:
     return maps.district_geojson(store.get_dataset(dataset_key).boundaries)
 
 
-def hotspot_frame(dataset: Any, plan: Any, period: str | None = None) -> pd.DataFrame:
+def hotspot_frame(dataset: Dataset, plan: Plan, period: str | None = None) -> pd.DataFrame:
     """Hotspots with their estimate (plan), enrolled (engine-A, latest period) and coverage_mid."""
     from planning.coverage import enrolled_by_hotspot
 
@@ -335,12 +336,12 @@ def hotspot_frame(dataset: Any, plan: Any, period: str | None = None) -> pd.Data
 
 
 @lru_cache(maxsize=16)
-def _hotspot_frame_cached(dataset_key: str, scenario: Any) -> pd.DataFrame:
+def _hotspot_frame_cached(dataset_key: str, scenario: Scenario) -> pd.DataFrame:
     plan = _shared.get_plan(dataset_key, scenario)
     return hotspot_frame(store.get_dataset(dataset_key), plan, plan_period(plan))
 
 
-def plan_period(plan: Any) -> str | None:
+def plan_period(plan: Plan) -> str | None:
     """The enrolment period the plan used (its parameters), None for the latest."""
     return (getattr(plan, "parameters", None) or {}).get("period") or None
 
@@ -351,13 +352,21 @@ def _in(frame: pd.DataFrame, column: str, chosen: list[str] | None) -> pd.Series
     return frame[column].astype(str).isin([str(c) for c in chosen])
 
 
+@dataclass(frozen=True)
+class MapView:
+    """What the map callback shows: the figure and the selected district's summary."""
+
+    figure: dict[str, Any]  # a plotly figure dict (components.maps.map_figure)
+    summary: html.P | dbc.Card  # district_summary: the card, or a hint when none is selected
+
+
 def build_map(
     dataset_id: str | None,
     *,
-    layers: list[str],
+    layers: list[str] | None,
     metric: str,
-    colour_by: str,
-    distance_km: float,
+    colour_by: str | None,
+    distance_km: float | None,
     regions: list[str] | None,
     districts: list[str] | None,
     typologies: list[str] | None,
@@ -367,8 +376,9 @@ def build_map(
     selected: str | None,
     query: dict[str, str] | None,
     hotspot_detail: bool,
-) -> tuple[Any, Any]:
-    """The figure and the district summary for the current controls (hotspot layers only when allowed)."""
+) -> MapView:
+    """The figure and the district summary for the current controls (hotspot layers only when
+    allowed)."""
     dataset = store.get_dataset(dataset_id)
     key = store.resolve_id(dataset_id)
     scenario = scenario_for(dataset_id, query)
@@ -417,11 +427,11 @@ def build_map(
     fig = maps.map_figure(
         traces, bounds, uirevision=f"{key}|{focus}|{regions}|{districts}", note=note
     )
-    return fig, district_summary(dist, focus, distance_km=float(scenario.distance_km))
+    return MapView(fig, district_summary(dist, focus, distance_km=float(scenario.distance_km)))
 
 
 def _bounds(
-    dataset: Any, selected: str | None, regions: list[str] | None, districts: list[str] | None
+    dataset: Dataset, selected: str | None, regions: list[str] | None, districts: list[str] | None
 ) -> tuple[float, float, float, float]:
     b = dataset.boundaries
     if selected:
@@ -436,8 +446,9 @@ def _bounds(
 
 def district_summary(
     districts: pd.DataFrame, selected: str | None, *, distance_km: float = 5.0
-) -> Any:
-    """A card with the selected district's figures (estimate range, coverage range, gap, resources)."""
+) -> html.P | dbc.Card:
+    """A card with the selected district's figures (estimate range, coverage range, gap,
+    resources)."""
     if not selected:
         return html.P("Click a district on the map to see its summary.", className="text-muted")
     rows = districts[districts["district"] == selected]
@@ -478,10 +489,11 @@ def district_summary(
             dbc.CardHeader(html.H2(selected, className="h5 mb-0")),
             dbc.CardBody(
                 html.Dl(
-                    sum(
-                        ([html.Dt(k, className="small text-muted"), html.Dd(v)] for k, v in items),
-                        [],
-                    ),
+                    [
+                        term
+                        for k, v in items
+                        for term in (html.Dt(k, className="small text-muted"), html.Dd(v))
+                    ],
                     className="mb-0",
                 )
             ),
@@ -498,7 +510,7 @@ def district_summary(
     Output(ID.district, "options"),
     Input(_shared.DATASET_STORE_ID, "data"),
 )
-def _filter_options(dataset_id: str | None) -> tuple[list, list]:
+def _filter_options(dataset_id: str | None) -> tuple[list[str], list[str]]:
     dataset = _shared.dataset_or_none(dataset_id)
     if dataset is None:
         return [], []
@@ -554,20 +566,20 @@ _MAP_INPUTS = dict(
     inputs=_MAP_INPUTS,
 )
 def _update_map(
-    dataset_id=None,
-    layers=None,
-    metric="coverage_mid",
-    regions=None,
-    districts=None,
-    selected=None,
-    query=None,
-    colour_by="typology",
-    distance_km=DEFAULT_DISTANCE_KM,
-    typologies=None,
-    populations=None,
-    site_types=None,
-    service=None,
-):
+    dataset_id: str | None = None,
+    layers: list[str] | None = None,
+    metric: str | None = "coverage_mid",
+    regions: list[str] | None = None,
+    districts: list[str] | None = None,
+    selected: str | None = None,
+    query: dict[str, str] | None = None,
+    colour_by: str | None = "typology",
+    distance_km: float | None = DEFAULT_DISTANCE_KM,
+    typologies: list[str] | None = None,
+    populations: list[str] | None = None,
+    site_types: list[str] | None = None,
+    service: str | None = None,
+) -> tuple[dict[str, Any], html.P | dbc.Card, str]:
     if _shared.dataset_or_none(dataset_id) is None:
         raise dash.exceptions.PreventUpdate
     if not _shared.hotspot_detail_allowed():
@@ -576,7 +588,7 @@ def _update_map(
         typologies = populations = site_types = None
         service = None
     started = time.perf_counter()
-    fig, summary = build_map(
+    view = build_map(
         dataset_id,
         layers=layers,
         metric=metric or "coverage_mid",
@@ -592,7 +604,8 @@ def _update_map(
         query=query,
         hotspot_detail=_shared.hotspot_detail_allowed(),
     )
-    return fig, summary, f"built in {1000 * (time.perf_counter() - started):.0f} ms"
+    took = f"built in {1000 * (time.perf_counter() - started):.0f} ms"
+    return view.figure, view.summary, took
 
 
 @callback(
@@ -601,7 +614,7 @@ def _update_map(
     Input(ID.clear, "n_clicks"),
     prevent_initial_call=True,
 )
-def _select_district(click: dict | None, _clear: int | None) -> Any:
+def _select_district(click: dict[str, Any] | None, _clear: int | None) -> str | None:
     if dash.ctx.triggered_id == ID.clear:
         return None
     points = (click or {}).get("points") or []
@@ -633,19 +646,19 @@ _EXPORT_STATES = dict(
     prevent_initial_call=True,
 )
 def _export_html(
-    n_clicks=None,
-    dataset_id=None,
-    layers=None,
-    metric="coverage_mid",
-    regions=None,
-    districts=None,
-    query=None,
-    distance_km=DEFAULT_DISTANCE_KM,
-    typologies=None,
-    populations=None,
-    site_types=None,
-    service=None,
-):
+    n_clicks: int | None = None,
+    dataset_id: str | None = None,
+    layers: list[str] | None = None,
+    metric: str | None = "coverage_mid",
+    regions: list[str] | None = None,
+    districts: list[str] | None = None,
+    query: dict[str, str] | None = None,
+    distance_km: float | None = DEFAULT_DISTANCE_KM,
+    typologies: list[str] | None = None,
+    populations: list[str] | None = None,
+    site_types: list[str] | None = None,
+    service: str | None = None,
+) -> dict[str, str]:
     if not n_clicks or _shared.dataset_or_none(dataset_id) is None:
         raise dash.exceptions.PreventUpdate
     detail = _shared.hotspot_detail_allowed()
@@ -699,7 +712,9 @@ clientside_callback(
     """function(n) {
         if (!n) { return window.dash_clientside.no_update; }
         const gd = document.getElementById('map-graph').querySelector('.js-plotly-plot');
-        if (gd) { Plotly.downloadImage(gd, {format: 'png', filename: 'map', width: 1200, height: 800}); }
+        if (gd) {
+            Plotly.downloadImage(gd, {format: 'png', filename: 'map', width: 1200, height: 800});
+        }
         return '';
     }""",
     Output(ID.export_png, "title"),

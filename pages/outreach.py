@@ -25,10 +25,10 @@ from components import outreach_figures as figs
 from exports.field_sheets import CONFIDENTIAL, render_html, write_workbook
 from pages import _shared
 from planning.access import DEFAULT_DISTANCE_KM, site_catchment
+from planning.parameters import ParameterError, default_number, parameter
 from planning.caseloads import (
     LOCAL_REACH_FACTOR_DEFAULT,
     MAX_RADIUS_KM_DEFAULT,
-    PEOPLE_PER_PE_DEFAULT,
     CaseloadError,
     CaseloadParams,
     district_caseloads,
@@ -82,20 +82,19 @@ class ID:
     timing = "out-timing"
 
 
-HOURS_PER_DAY_DEFAULT = OutreachParams().hours_per_day
+HOURS_PER_DAY_DEFAULT = default_number("hours_per_day")
 DISTRICT, SITE = "district", "site"
-DISTANCE_KM_RANGE = (0.5, 50.0)
 TIPS = {
     "tip-out-district": "The district whose hotspots are planned. Caseloads never cross district borders.",
     "tip-out-site": "A service site's catchment: the hotspots whose nearest site (straight line, any service) "
     "is this one and that lie within the access distance. Hotspots nearer to another site "
     "belong to that site, so catchments never overlap.",
-    "tip-out-distance": "Geographic access distance (DESIGN.md s.3: share of the estimate within D km of a "
-    "site, default 5 km). Hotspots further away than this are in no catchment.",
-    "tip-out-ppe": "Caseload cap: the most people one peer educator (PE) serves. Default 60; 50-75 in DESIGN.md "
-    "s.3 (1 PE per 60-75 FSW in Mombasa, 50-60 in the PM paper, 50-80 in AMETHIST).",
-    "tip-out-hours": "Working hours a PE spends at spots per day (default 6; an assumption, no source gives a "
-    "figure). With 5 days a week and 15 minutes a contact this sets the contact capacity.",
+    "tip-out-distance": "Hotspots further away than this from a site are in no catchment. "
+    + parameter("distance_km").tooltip(),
+    "tip-out-ppe": "Caseload cap: the most people one peer educator (PE) serves. "
+    + parameter("people_per_pe").tooltip(),
+    "tip-out-hours": "Working hours a PE spends at spots per day; with the days a week and minutes a "
+    "contact this sets the contact capacity. " + parameter("hours_per_day").tooltip(),
     "tip-out-apart": "Keep venue-based spots (bar, lodge, nightclub, brothel, home, ...) and street-based spots "
     "(street, truck stop, market, ...) in separate caseloads (Mombasa: typology was used to "
     "allocate spots to PEs).",
@@ -128,12 +127,20 @@ def _tip_label(text: str, tip_id: str, target_for: str | None = None) -> list[An
     ]
 
 
-def _number(value: Any, default: float, lo: float, hi: float) -> float:
+def _checked(name: str, raw: Any) -> tuple[float, str | None]:
+    """A page parameter's value from a control or the URL, checked against its one definition
+    (planning.parameters): (value, None), or (the default, the parameter's refusal message)."""
+    p = parameter(name)
     try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return default
-    return min(max(v, lo), hi)
+        value = p.check(raw)
+    except ParameterError as exc:
+        return default_number(name), str(exc)
+    return (default_number(name) if value is None else float(value)), None  # type: ignore[arg-type]
+
+
+def _number(name: str, raw: Any) -> float:
+    """The checked value of a page parameter (the default when missing or refused)."""
+    return _checked(name, raw)[0]
 
 
 def share_search(
@@ -153,15 +160,15 @@ def share_search(
     query: dict[str, Any] = {}
     if area_kind == SITE and site:
         query["site"] = site
-        distance = _number(distance_km, DEFAULT_DISTANCE_KM, *DISTANCE_KM_RANGE)
+        distance = _number("distance_km", distance_km)
         if distance != DEFAULT_DISTANCE_KM:
             query["distance_km"] = f"{distance:g}"
     elif area_kind != SITE and district:
         query["district"] = district
     else:
         return ""
-    query["people_per_pe"] = f"{_number(people_per_pe, PEOPLE_PER_PE_DEFAULT, 50, 75):g}"
-    hours = _number(hours_per_day, HOURS_PER_DAY_DEFAULT, 1, 12)
+    query["people_per_pe"] = f"{_number('people_per_pe', people_per_pe):g}"
+    hours = _number("hours_per_day", hours_per_day)
     if hours != HOURS_PER_DAY_DEFAULT:
         query["hours_per_day"] = f"{hours:g}"
     if "apart" in (keep_apart or []):
@@ -181,10 +188,19 @@ def layout(
     """The page; ``?district=Lilongwe&people_per_pe=60`` or ``?site=SITE-028`` preselects (shareable link)."""
     if not _shared.hotspot_detail_allowed():
         return _shared.not_available_view("Outreach")
-    ppe = int(_number(people_per_pe, PEOPLE_PER_PE_DEFAULT, 50, 75))
+    checked = {
+        name: _checked(name, raw)
+        for name, raw in (
+            ("people_per_pe", people_per_pe),
+            ("hours_per_day", hours_per_day),
+            ("distance_km", distance_km),
+        )
+    }
+    problems = [problem for _, problem in checked.values() if problem]
+    ppe = checked["people_per_pe"][0]
     kind = SITE if site else DISTRICT
-    hours = _number(hours_per_day, HOURS_PER_DAY_DEFAULT, 1, 12)
-    distance = _number(distance_km, DEFAULT_DISTANCE_KM, *DISTANCE_KM_RANGE)
+    hours = checked["hours_per_day"][0]
+    distance = checked["distance_km"][0]
     apart = ["apart"] if str(keep_apart or "").lower() in ("1", "true", "yes", "apart") else []
     controls = dbc.Card(
         dbc.CardBody(
@@ -232,9 +248,9 @@ def layout(
                         dbc.Input(
                             id=ID.distance_km,
                             type="number",
-                            min=DISTANCE_KM_RANGE[0],
-                            max=DISTANCE_KM_RANGE[1],
-                            step=0.5,
+                            min=parameter("distance_km").low,
+                            max=parameter("distance_km").high,
+                            step=parameter("distance_km").step,
                             value=distance,
                             debounce=True,
                             className="mb-3",
@@ -244,11 +260,11 @@ def layout(
                 *_tip_label("People per peer educator", "tip-out-ppe"),
                 dcc.Slider(
                     id=ID.people_per_pe,
-                    min=50,
-                    max=75,
-                    step=1,
+                    min=parameter("people_per_pe").low,
+                    max=parameter("people_per_pe").high,
+                    step=parameter("people_per_pe").step,
                     value=ppe,
-                    marks={v: str(v) for v in (50, 55, 60, 65, 70, 75)},
+                    marks={v: str(v) for v in (50, 60, 75, 90)},
                     tooltip={"placement": "bottom", "always_visible": False},
                 ),
                 html.Div(className="mb-3"),
@@ -256,9 +272,9 @@ def layout(
                 dbc.Input(
                     id=ID.hours_per_day,
                     type="number",
-                    min=1,
-                    max=12,
-                    step=0.5,
+                    min=parameter("hours_per_day").low,
+                    max=parameter("hours_per_day").high,
+                    step=parameter("hours_per_day").step,
                     value=hours,
                     className="mb-3",
                 ),
@@ -310,6 +326,10 @@ def layout(
                 refresh=False,
                 search=share_search(kind, district, site, ppe, hours, apart, distance),
             ),
+            *[
+                dbc.Alert(f"The link's value was not used: {problem}", color="warning", className="py-2")
+                for problem in problems
+            ],
             _shared.page_header(
                 "Outreach",
                 "Micro-planning for site managers: which peer educator covers which "
@@ -534,7 +554,7 @@ def _args(
         if not site:
             raise dash.exceptions.PreventUpdate
         area = Area(
-            SITE, str(site), float(_number(distance_km, DEFAULT_DISTANCE_KM, *DISTANCE_KM_RANGE))
+            SITE, str(site), _number("distance_km", distance_km)
         )
     else:
         if not district:
@@ -543,8 +563,8 @@ def _args(
     return (
         store.resolve_id(dataset_id),
         area,
-        float(_number(people_per_pe, 60, 50, 90)),
-        float(_number(hours_per_day, HOURS_PER_DAY_DEFAULT, 0.5, 16)),
+        _number("people_per_pe", people_per_pe),
+        _number("hours_per_day", hours_per_day),
         "apart" in (keep_apart or []),
     )
 

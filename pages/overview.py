@@ -1,4 +1,5 @@
-"""Overview page (/): headline ranges, district choropleth, ranked district grid, Pareto sentence, coverage trend.
+"""Overview page (/): headline ranges, district choropleth, ranked district grid, Pareto sentence,
+coverage trend.
 
 Everything on this page is built on the server from district-level frames (the plan's
 ``districts`` and ``national`` frames, the district coverage trend), so it is safe in the
@@ -6,16 +7,20 @@ aggregate-only view: no hotspot id, name or coordinate is ever sent (DESIGN.md s
 The page accepts the scenario query string (``/?people_per_pe=50``) like Scenarios does.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Dash executes page modules before they are in
+# sys.modules, where @dataclass cannot resolve string annotations (pages/outreach.py uses
+# NamedTuples for the same reason); Python 3.11 evaluates every annotation below as written.
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 import dash
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
+import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html, no_update
 
 from components import overview_figures as of
@@ -23,6 +28,7 @@ from pages import _shared
 from planning import coverage as coverage_mod
 from planning import priority as priority_mod
 from planning import resources
+from planning.plan import Plan
 from planning.scenario import Scenario, ScenarioError
 
 dash.register_page(
@@ -35,6 +41,8 @@ SCENARIO_SESSION_ID = _shared.SCENARIO_SESSION_ID
 PARETO_SHARE = (
     0.8  # "k districts hold 80%": Mauritius, 4 of 9 districts held over 80% (DESIGN.md s.3)
 )
+# A scenario query: parameter name -> value (strings from a URL or the session store).
+Query = dict[str, Any]
 
 
 class Ids:
@@ -56,7 +64,7 @@ class Ids:
     SCENARIO_NOTE = "ov-scenario-note"
 
 
-def national_row(plan: Any) -> dict[str, Any]:
+def national_row(plan: Plan) -> dict[str, Any]:
     """The plan's national figures as one dict (national frame row, completed from totals)."""
     nat = getattr(plan, "national", None)
     row: dict[str, Any] = {}
@@ -72,8 +80,9 @@ def national_row(plan: Any) -> dict[str, Any]:
     return row
 
 
-def effective_query(url_query: dict | None, session_query: dict | None) -> tuple[dict, str]:
-    """The scenario query to use and where it came from: the URL's when it names a parameter, else the session's."""
+def effective_query(url_query: Query | None, session_query: Query | None) -> tuple[Query, str]:
+    """The scenario query to use and where it came from: the URL's when it names a parameter, else
+    the session's."""
     names = {f.name for f in fields(Scenario)}
     if url_query and names & set(url_query):
         return dict(url_query), "link"
@@ -85,7 +94,8 @@ def effective_query(url_query: dict | None, session_query: dict | None) -> tuple
 def staff_ranges(
     districts: pd.DataFrame, scenario: Scenario
 ) -> tuple[tuple[int, int], tuple[int, int]]:
-    """National PEs and ORWs needed if the low or the high estimate were planned on (district by district, summed)."""
+    """National PEs and ORWs needed if the low or the high estimate were planned on (district by
+    district, summed)."""
     pes, orws = [], []
     for level in ("estimate_low", "estimate_high"):
         pe = resources.peer_educators_needed(
@@ -96,7 +106,7 @@ def staff_ranges(
     return (pes[0], pes[1]), (orws[0], orws[1])
 
 
-def scenario_from(query: dict | None) -> tuple[Scenario, str | None]:
+def scenario_from(query: Query | None) -> tuple[Scenario, str | None]:
     """The scenario of a query dict, or the default scenario and the error message when invalid."""
     try:
         return Scenario.from_query(query or {}), None
@@ -104,7 +114,21 @@ def scenario_from(query: dict | None) -> tuple[Scenario, str | None]:
         return Scenario(), f"The link's scenario was not used: {exc}"
 
 
-def overview_content(dataset_id: str | None, query: dict | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class OverviewContent:
+    """Everything the Overview shows except the map (district-level figures only)."""
+
+    scenario: Scenario
+    problem: str | None  # why the link's scenario was not used; None when it was valid
+    headlines: list[of.Headline]
+    grid: dag.AgGrid  # the ranked district grid (its rowData and columnDefs are sent)
+    pareto_figure: go.Figure
+    pareto_text: str
+    districts: list[str]  # district names, for the trend's district picker
+    period: str | None  # the plan's enrolment period; None for the latest
+
+
+def overview_content(dataset_id: str | None, query: Query | None) -> OverviewContent:
     """Everything the Overview shows except the map, from district-level frames only."""
     scenario, problem = scenario_from(query)
     plan = _shared.get_plan(dataset_id, scenario)
@@ -129,16 +153,16 @@ def overview_content(dataset_id: str | None, query: dict | None) -> dict[str, An
         pareto_text = of.cumulative_share_sentence(k, share, n_districts, threshold=PARETO_SHARE)
     except ValueError as exc:  # no population mapped at all: say so instead of a sentence
         k, pareto_text = None, f"No district share to show: {exc}."
-    return {
-        "scenario": scenario,
-        "problem": problem,
-        "headlines": heads,
-        "grid": grid,
-        "pareto_figure": of.cumulative_share_figure(cum, k=k, threshold=PARETO_SHARE),
-        "pareto_text": pareto_text,
-        "districts": districts["district"].astype(str).tolist(),
-        "period": national.get("period"),
-    }
+    return OverviewContent(
+        scenario=scenario,
+        problem=problem,
+        headlines=heads,
+        grid=grid,
+        pareto_figure=of.cumulative_share_figure(cum, k=k, threshold=PARETO_SHARE),
+        pareto_text=pareto_text,
+        districts=districts["district"].astype(str).tolist(),
+        period=national.get("period"),
+    )
 
 
 def layout(**query: Any) -> html.Div:
@@ -151,8 +175,9 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=SCENARIO_SESSION_ID, storage_type="session"),
             _shared.page_header(
                 "Overview",
-                "Where the population is, how much of it the programme reaches, and what a full plan needs. "
-                "All figures are district totals; ranges run from the low to the high mapping estimate.",
+                "Where the population is, how much of it the programme reaches, and what a full "
+                "plan needs. All figures are district totals; ranges run from the low to the "
+                "high mapping estimate.",
             ),
             html.Div(id=Ids.ALERT),
             html.Div(id=Ids.SCENARIO_NOTE, className="small mb-2"),
@@ -186,8 +211,9 @@ def layout(**query: Any) -> html.Div:
                                             style={"height": f"{of.MAP_HEIGHT_PX}px"},
                                         ),
                                         html.P(
-                                            "Darker = lower coverage, larger gap, more people or higher density. District "
-                                            "boundaries only; no hotspot locations.",
+                                            "Darker = lower coverage, larger gap, more people "
+                                            "or higher density. District boundaries only; no "
+                                            "hotspot locations.",
                                             className="small text-muted mb-0",
                                         ),
                                     ]
@@ -211,8 +237,9 @@ def layout(**query: Any) -> html.Div:
                                         html.P(id=Ids.PARETO_TEXT, className="fw-semibold mb-1"),
                                         dcc.Graph(id=Ids.PARETO, config={"displaylogo": False}),
                                         html.P(
-                                            "Share of the national mid estimate per district, largest first, and the running total "
-                                            "(Mauritius: 4 of 9 districts held over 80%; DESIGN.md s.3).",
+                                            "Share of the national mid estimate per district, "
+                                            "largest first, and the running total (Mauritius: "
+                                            "4 of 9 districts held over 80%; DESIGN.md s.3).",
                                             className="small text-muted mb-0",
                                         ),
                                     ]
@@ -250,8 +277,9 @@ def layout(**query: Any) -> html.Div:
                     dbc.CardBody(
                         [
                             html.P(
-                                "Sort by clicking a header; type in the row under the headers to filter. Priority 1 is "
-                                "funded first: largest gap, then highest density (DESIGN.md s.3).",
+                                "Sort by clicking a header; type in the row under the headers to "
+                                "filter. Priority 1 is funded first: largest gap, then highest "
+                                "density (DESIGN.md s.3).",
                                 className="small text-muted",
                             ),
                             html.Div(
@@ -286,8 +314,8 @@ def layout(**query: Any) -> html.Div:
                             ),
                             dcc.Graph(id=Ids.TREND, config={"displaylogo": False}),
                             html.P(
-                                "Enrolled (cumulative) in each period ÷ the current estimate; the band is the low–high "
-                                "coverage range.",
+                                "Enrolled (cumulative) in each period ÷ the current estimate; the "
+                                "band is the low–high coverage range.",
                                 className="small text-muted mb-0",
                             ),
                         ]
@@ -318,25 +346,27 @@ def _refusal(message: str) -> dbc.Alert:
     Input(SCENARIO_SESSION_ID, "data"),
 )
 def show_overview(
-    dataset_id: str | None, url_query: dict | None, session_query: dict | None = None
+    dataset_id: str | None, url_query: Query | None, session_query: Query | None = None
 ):
-    """Fill the headline, caption, grid, Pareto chart and trend options for the session's dataset."""
+    """Fill the headline, caption, grid, Pareto chart and trend options for the session's
+    dataset."""
     query, origin = effective_query(url_query, session_query)
     if _shared.dataset_or_none(dataset_id) is None:
         msg = _refusal("The dataset could not be loaded; the Data page lists its problems.")
         return None, "", [], no_update, {}, "", [], msg, ""
     c = overview_content(dataset_id, query)
-    s: Scenario = c["scenario"]
+    s = c.scenario
     caption = (
-        f"Basis: {'peak-day' if s.basis == 'peak' else 'typical-day'} mapping counts (min–max ranges), "
-        f"planning level {s.level}, target {s.target:.0%}; enrolment period {c['period'] or 'latest'}. "
-        + of.ESTIMATE_CAPTION
+        f"Basis: {'peak-day' if s.basis == 'peak' else 'typical-day'} mapping counts "
+        f"(min–max ranges), planning level {s.level}, target {s.target:.0%}; "
+        f"enrolment period {c.period or 'latest'}. " + of.ESTIMATE_CAPTION
     )
     query_str = urlencode(s.to_query())
     note = (
         html.Span(
             [
-                f"Scenario {'from the link' if origin == 'link' else 'chosen on the Scenarios page'}: ",
+                "Scenario "
+                f"{'from the link' if origin == 'link' else 'chosen on the Scenarios page'}: ",
                 html.Code(query_str),
                 " · ",
                 dcc.Link(
@@ -353,16 +383,16 @@ def show_overview(
             ]
         )
     )
-    alert = dbc.Alert(c["problem"], color="warning", className="py-2") if c["problem"] else None
-    grid = c["grid"]
-    options = [{"label": d, "value": d} for d in c["districts"]]
+    alert = dbc.Alert(c.problem, color="warning", className="py-2") if c.problem else None
+    grid = c.grid
+    options = [{"label": d, "value": d} for d in c.districts]
     return (
-        of.headline_cards(c["headlines"], id_prefix=Ids.HEADLINE_PREFIX),
+        of.headline_cards(c.headlines, id_prefix=Ids.HEADLINE_PREFIX),
         caption,
         grid.rowData,
         grid.columnDefs,
-        c["pareto_figure"],
-        c["pareto_text"],
+        c.pareto_figure,
+        c.pareto_text,
         options,
         alert,
         note,
@@ -377,8 +407,8 @@ def show_overview(
     Input(SCENARIO_SESSION_ID, "data"),
 )
 def show_map(
-    metric: str, dataset_id: str | None, url_query: dict | None, session_query: dict | None = None
-):
+    metric: str, dataset_id: str | None, url_query: Query | None, session_query: Query | None = None
+) -> go.Figure | dict[str, Any]:
     """The district choropleth of the chosen metric (district polygons and values only)."""
     query, _ = effective_query(url_query, session_query)
     if _shared.dataset_or_none(dataset_id) is None:
@@ -400,9 +430,9 @@ def show_map(
 def show_trend(
     chosen: list[str] | None,
     dataset_id: str | None,
-    url_query: dict | None,
-    session_query: dict | None = None,
-):
+    url_query: Query | None,
+    session_query: Query | None = None,
+) -> go.Figure | dict[str, Any]:
     """National coverage over periods with the chosen districts' mid coverage."""
     query, _ = effective_query(url_query, session_query)
     if _shared.dataset_or_none(dataset_id) is None:
@@ -411,7 +441,9 @@ def show_trend(
     return of.coverage_trend_figure(c[0], c[1], districts=(chosen or [])[:5])
 
 
-def _trend_content(dataset_id: str | None, query: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _trend_content(
+    dataset_id: str | None, query: Query | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     scenario, _ = scenario_from(query)
     plan = _shared.get_plan(dataset_id, scenario)
     trend = _trend_cached(dataset_id, scenario)
@@ -439,6 +471,7 @@ def export_csv(n_clicks: int | None) -> bool:
 __all__ = [
     "SCENARIO_SESSION_ID",
     "Ids",
+    "OverviewContent",
     "effective_query",
     "layout",
     "national_row",

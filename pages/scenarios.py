@@ -26,8 +26,8 @@ from components.overview_figures import headline_cards
 from pages import _shared
 from planning import compare as compare_mod
 from planning import coverage as coverage_mod
-from planning.scenario import RANGES, SOURCES, UNITS, Scenario, ScenarioError
-from planning.schema import SERVICES
+from planning.parameters import PARAMETERS, in_group
+from planning.scenario import Scenario, ScenarioError
 
 dash.register_page(
     __name__,
@@ -74,39 +74,10 @@ FIELD_IDS: dict[str, str] = {
     for f in fields(Scenario)
     if f.name not in ("max_pe", "budget_usd_month")
 }
-PERCENT_FIELDS = ("target", "duplication")
-COST_FIELDS = (
-    "pe_stipend_usd_month",
-    "orw_salary_usd_month",
-    "condom_unit_cost_usd",
-    "lubricant_unit_cost_usd",
-    "test_kit_unit_cost_usd",
-)
-LABELS: dict[str, str] = {
-    "people_per_pe": "People per peer educator",
-    "pe_per_orw": "Peer educators per outreach worker",
-    "basis": "Estimate basis",
-    "level": "Planning level",
-    "target": "Coverage target (% of planning population)",
-    "duplication": "Duplication (% counted at more than one spot)",
-    "condoms_per_person_month": "Condoms per person per month",
-    "lubricant_per_condom": "Lubricant sachets per condom",
-    "test_kits_per_person_quarter": "HIV test kits per person per quarter",
-    "buffer_stock_pct": "Buffer stock (%)",
-    "pe_stipend_usd_month": "PE stipend (USD per month)",
-    "orw_salary_usd_month": "ORW salary (USD per month)",
-    "condom_unit_cost_usd": "Condom (USD each)",
-    "lubricant_unit_cost_usd": "Lubricant sachet (USD each)",
-    "test_kit_unit_cost_usd": "HIV test kit (USD each)",
-    "distance_km": "Access distance (km to a site)",
-    "service": "Sites offering",
-    "period": "Enrolment period",
-}
-CAP_KINDS = [
-    ("none", "No cap"),
-    ("max_pe", "Cap on PEs"),
-    ("budget_usd_month", "Monthly budget (USD)"),
-]
+PERCENT_FIELDS = tuple(name for name in FIELD_IDS if PARAMETERS[name].percent)
+COST_FIELDS = tuple(p.name for p in in_group("costs"))
+LABELS: dict[str, str] = {name: PARAMETERS[name].label for name in FIELD_IDS}
+CAP_KINDS = [("none", "No cap")] + [(p.name, p.label) for p in in_group("cap")]
 
 
 # --- pure helpers (tested without a browser) --------------------------------------------------
@@ -213,9 +184,7 @@ def comparison(
 
 
 def _tip(target: str, field: str) -> dbc.Tooltip:
-    allowed = RANGES.get(field)
-    rng = f" Allowed {allowed[0]:g}–{allowed[1]:g} ({UNITS[field]})." if allowed else ""
-    return dbc.Tooltip(f"Source: {SOURCES[field]}.{rng}", target=target, placement="right")
+    return dbc.Tooltip(PARAMETERS[field].tooltip(), target=target, placement="right")
 
 
 def _label(field: str) -> html.Label:
@@ -240,7 +209,25 @@ def _field(field: str, *controls: Any, spacing: str = "mb-2") -> html.Div:
     )
 
 
-def _number(field: str, value: Any, step: float, placeholder: str = "") -> html.Div:
+def _slider(field: str, value: Any, marks: tuple[int, ...], *, always_visible: bool = False) -> Any:
+    """A slider over the parameter's whole allowed range (percent parameters shown as 0-100)."""
+    p = PARAMETERS[field]
+    scale = 100 if p.percent else 1
+    low, high = (p.low or 0) * scale, (p.high or 0) * scale
+    suffix = "%" if p.percent else ""
+    return dcc.Slider(
+        id=FIELD_IDS[field],
+        min=low,
+        max=high,
+        step=(p.step or 1) * scale,
+        value=value,
+        marks={m: f"{m}{suffix}" for m in marks if low <= m <= high},
+        tooltip={"placement": "bottom", "always_visible": always_visible},
+        updatemode="mouseup",
+    )
+
+
+def _number(field: str, value: Any, placeholder: str = "") -> html.Div:
     # no min/max on the input: the browser would silently drop an out-of-range value, while
     # Scenario refuses it with a message naming the range and its source
     return _field(
@@ -249,7 +236,7 @@ def _number(field: str, value: Any, step: float, placeholder: str = "") -> html.
             id=FIELD_IDS[field],
             type="number",
             value=value,
-            step=step,
+            step=PARAMETERS[field].step or "any",
             size="sm",
             debounce=True,
             placeholder=placeholder,
@@ -261,35 +248,19 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
     v = control_values(s)
     cap_kind = s.cap or "none"
     cap_value = s.max_pe if s.max_pe is not None else s.budget_usd_month
-    ppe = min(max(s.people_per_pe, 50), 75)
+    usual_low, usual_high = PARAMETERS["people_per_pe"].usual or (50, 75)
     return [
         _field(
             "people_per_pe",
-            dcc.Slider(
-                id=FIELD_IDS["people_per_pe"],
-                min=50,
-                max=75,
-                step=1,
-                value=ppe,
-                marks={m: str(m) for m in (50, 55, 60, 65, 70, 75)},
-                tooltip={"placement": "bottom", "always_visible": True},
-                updatemode="mouseup",
-            ),
+            _slider("people_per_pe", v["people_per_pe"], (50, 60, 75, 90), always_visible=True),
             html.Div(
-                "1 PE per 50–75 people (PM paper Table 1; Mombasa; AMETHIST)",
+                f"Usually 1 PE per {usual_low:g}–{usual_high:g} people (PM paper Table 1; Mombasa; "
+                "AMETHIST); up to 90 where outreach works at that ratio (Kenya)",
                 className="form-text mt-3",
             ),
-            html.Div(
-                f"This link plans 1 PE per {s.people_per_pe:g} people, outside the slider's usual 50–75; "
-                "moving the slider replaces it.",
-                className="form-text text-warning-emphasis",
-                id="scn-ppe-outside",
-            )
-            if ppe != s.people_per_pe
-            else None,
             spacing="mb-3",
         ),
-        _number("pe_per_orw", v["pe_per_orw"], 1),
+        _number("pe_per_orw", v["pe_per_orw"]),
         _field(
             "basis",
             dbc.RadioItems(
@@ -313,44 +284,20 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
                 options=[{"label": x.capitalize(), "value": x} for x in ("low", "mid", "high")],
             ),
         ),
-        _field(
-            "target",
-            dcc.Slider(
-                id=FIELD_IDS["target"],
-                min=0,
-                max=100,
-                step=5,
-                value=v["target"],
-                marks={m: f"{m}%" for m in (0, 50, 80, 100)},
-                updatemode="mouseup",
-                tooltip={"placement": "bottom", "always_visible": False},
-            ),
-        ),
-        _field(
-            "duplication",
-            dcc.Slider(
-                id=FIELD_IDS["duplication"],
-                min=0,
-                max=50,
-                step=1,
-                value=v["duplication"],
-                marks={m: f"{m}%" for m in (0, 10, 25, 50)},
-                updatemode="mouseup",
-                tooltip={"placement": "bottom", "always_visible": False},
-            ),
-        ),
-        _number("condoms_per_person_month", v["condoms_per_person_month"], 1),
-        _number("lubricant_per_condom", v["lubricant_per_condom"], 0.05),
-        _number("test_kits_per_person_quarter", v["test_kits_per_person_quarter"], 1),
-        _number("buffer_stock_pct", v["buffer_stock_pct"], 1),
-        _number("distance_km", v["distance_km"], 0.5),
+        _field("target", _slider("target", v["target"], (0, 50, 80, 100))),
+        _field("duplication", _slider("duplication", v["duplication"], (0, 10, 25, 50))),
+        _number("condoms_per_person_month", v["condoms_per_person_month"]),
+        _number("lubricant_per_condom", v["lubricant_per_condom"]),
+        _number("test_kits_per_person_quarter", v["test_kits_per_person_quarter"]),
+        _number("buffer_stock_pct", v["buffer_stock_pct"]),
+        _number("distance_km", v["distance_km"]),
         _field(
             "service",
             dcc.Dropdown(
                 id=FIELD_IDS["service"],
                 value=s.service,
                 placeholder="Any service",
-                options=[{"label": x, "value": x} for x in SERVICES],
+                options=[{"label": x, "value": x} for x in PARAMETERS["service"].choices],
                 clearable=True,
             ),
         ),
@@ -372,7 +319,7 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
                     className="form-text",
                 ),
                 *[
-                    _number(f, v[f], 0.01 if "unit" in f else 1, placeholder="not costed")
+                    _number(f, v[f], placeholder="not costed")
                     for f in COST_FIELDS
                 ],
             ],

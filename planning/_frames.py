@@ -15,17 +15,22 @@ def require_columns(
     """Raise ValueError naming the function, the argument and the missing columns."""
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(
-            f"{function}: argument {argument} must be a pandas DataFrame, got {type(frame).__name__}"
+            f"{function}: argument {argument} must be a pandas DataFrame, "
+            f"got {type(frame).__name__}"
         )
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(
-            f"{function}: argument {argument} lacks column(s) {missing}; it has {list(frame.columns)}. "
-            "Pass the canonical frame (planning/schema.py) or the output of the function that makes it."
+            f"{function}: argument {argument} lacks column(s) {missing}; "
+            f"it has {list(frame.columns)}. "
+            "Pass the canonical frame (planning/schema.py) "
+            "or the output of the function that makes it."
         )
 
 
-def require_choice(value, choices: Iterable, *, argument: str, function: str) -> None:
+def require_choice(
+    value: object, choices: Iterable[object], *, argument: str, function: str
+) -> None:
     """Raise ValueError when ``value`` is not one of ``choices``."""
     choices = tuple(choices)
     if value not in choices:
@@ -33,7 +38,10 @@ def require_choice(value, choices: Iterable, *, argument: str, function: str) ->
 
 
 def text_column(frame: pd.DataFrame, column: str, default: str = "") -> pd.Series:
-    """The column as plain strings with missing values as ``default`` (a default column when absent)."""
+    """The column as plain strings with missing values as ``default``.
+
+    A column of ``default`` when the frame has no such column.
+    """
     if column not in frame.columns:
         return pd.Series(default, index=frame.index, dtype="str")
     return frame[column].fillna(default).astype("str")

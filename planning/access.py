@@ -20,14 +20,19 @@ from planning._frames import (
     text_column,
 )
 from planning.geo import project_lonlat
+from planning.parameters import default_number
 from planning.schema import SERVICES
 
-# DESIGN.md s.3: share of the estimate within D km of a site, D = 5 by default.
-DEFAULT_DISTANCE_KM = 5.0
+# DESIGN.md s.3: share of the estimate within D km of a site (default and range:
+# planning.parameters).
+DEFAULT_DISTANCE_KM = default_number("distance_km")
 
 
 def sites_offering(sites: pd.DataFrame, service: str | None) -> pd.DataFrame:
-    """The sites whose ``services`` (";"-joined, schema.SERVICES) include ``service`` (all when None)."""
+    """The sites whose ``services`` (";"-joined, schema.SERVICES) include ``service``.
+
+    All sites when ``service`` is None.
+    """
     if service is None:
         return sites
     require_choice(service, SERVICES, argument="service", function="nearest_site_km")
@@ -45,8 +50,9 @@ def nearest_site_km(
     *,
     service: str | None = None,
 ) -> pd.DataFrame:
-    """Straight-line distance (km) from each hotspot to its nearest site, optionally offering ``service``.
+    """Straight-line distance (km) from each hotspot to its nearest site.
 
+    Only sites offering ``service`` count when it is given.
     Coordinates are WGS84 latitude/longitude columns, projected to ``crs_projected`` (metres).
     Columns: hotspot_id, nearest_site_id ("" when no site qualifies), distance_km (inf then),
     in the order of ``hotspots``.
@@ -94,7 +100,8 @@ def _check_distance(distance_km: float, function: str) -> float:
         value = float("nan")
     if not (value >= 0):
         raise ValueError(
-            f"{function}: distance_km={distance_km!r} must be a number of kilometres >= 0 (default 5)"
+            f"{function}: distance_km={distance_km!r} must be a number of kilometres >= 0 "
+            "(default 5)"
         )
     return value
 
@@ -205,9 +212,10 @@ def site_catchment(
     *,
     distance_km: float = DEFAULT_DISTANCE_KM,
 ) -> pd.DataFrame:
-    """A site's catchment: the hotspots whose nearest site (any service) is ``site_id``, within ``distance_km``.
+    """A site's catchment: the hotspots within ``distance_km`` whose nearest site is ``site_id``.
 
-    Nearest by straight line in ``crs_projected`` (nearest_site_km); a hotspot nearer to another
+    Nearest among sites of any service, by straight line in ``crs_projected``
+    (nearest_site_km); a hotspot nearer to another
     site belongs to that one, so catchments never overlap. Returns the rows of ``hotspots``
     (same columns and type, input order, index reset) plus distance_km to the site.
     Hotspot-level: keep server-side (DESIGN.md s.4). ValueError naming ``site_id`` when it is not

@@ -1,4 +1,4 @@
-"""Allocation of a capped number of peer educators to districts, and two comparators (DESIGN.md s.3).
+"""Allocation of a capped number of peer educators to districts, and two comparators.
 
 Under a cap (``max_pe``, or a monthly budget turned into PEs), districts are funded in
 priority order, each up to the PEs it needs before the next gets any: "saturating coverage
@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from planning.scenario import Scenario
@@ -35,10 +36,12 @@ def pe_cap(scenario: Scenario) -> int | None:
         per_pe = scenario.cost_usd_per_pe_month()
         if per_pe <= 0:
             raise ValueError(
-                f"budget_usd_month {scenario.budget_usd_month:g}: one PE-month costs USD {per_pe:g}; "
-                "set a positive pe_stipend_usd_month or unit cost so the budget buys a finite number of PEs."
+                f"budget_usd_month {scenario.budget_usd_month:g}: "
+                f"one PE-month costs USD {per_pe:g}; "
+                "set a positive pe_stipend_usd_month or unit cost "
+                "so the budget buys a finite number of PEs."
             )
-        return int(math.floor(scenario.budget_usd_month / per_pe + 1e-9))
+        return math.floor(scenario.budget_usd_month / per_pe + 1e-9)
     return None
 
 
@@ -54,7 +57,10 @@ def _check(need_pe: np.ndarray, cap_pe: int) -> np.ndarray:
 
 
 def fund_in_order(need_pe: np.ndarray, order: np.ndarray, cap_pe: int) -> np.ndarray:
-    """PEs funded per district when districts are saturated one after another in ``order`` (indices)."""
+    """PEs funded per district when districts are saturated one after another in ``order``.
+
+    ``order`` holds district indices.
+    """
     need = _check(need_pe, cap_pe)
     ordered_need = need[order]
     before = (
@@ -67,7 +73,10 @@ def fund_in_order(need_pe: np.ndarray, order: np.ndarray, cap_pe: int) -> np.nda
 
 
 def fund_evenly(need_pe: np.ndarray, cap_pe: int, order: np.ndarray | None = None) -> np.ndarray:
-    """Equal PEs per district (water-filling), capped at need, leftover to the rest; odd PEs go in ``order``."""
+    """Equal PEs per district (water-filling), capped at need, leftover to the rest.
+
+    Odd PEs go in ``order``.
+    """
     need = _check(need_pe, cap_pe)
     if need.sum() <= cap_pe:
         return need.copy()
@@ -85,7 +94,10 @@ def fund_evenly(need_pe: np.ndarray, cap_pe: int, order: np.ndarray | None = Non
 def fund_proportionally(
     need_pe: np.ndarray, weight: np.ndarray, cap_pe: int, order: np.ndarray | None = None
 ) -> np.ndarray:
-    """PEs in proportion to ``weight`` (planning population), capped at need, leftover redistributed."""
+    """PEs in proportion to ``weight`` (planning population), capped at need.
+
+    The leftover is redistributed.
+    """
     need = _check(need_pe, cap_pe)
     w = np.asarray(weight, dtype="float64")
     if need.sum() <= cap_pe:
@@ -130,8 +142,11 @@ def _hand_out(
 
 
 def covered_population(
-    planning_population, funded_pe, people_per_pe: float, target: float = 1.0
-) -> np.ndarray:
+    planning_population: npt.ArrayLike,
+    funded_pe: npt.ArrayLike,
+    people_per_pe: float,
+    target: float = 1.0,
+) -> npt.NDArray[np.float64]:
     """min(planning_population × target, funded_pe × people_per_pe) per district."""
     pop = np.asarray(planning_population, dtype="float64") * target
     return np.minimum(pop, np.asarray(funded_pe, dtype="float64") * people_per_pe)
@@ -178,8 +193,11 @@ def allocate(districts: pd.DataFrame, scenario: Scenario, cap_pe: int) -> pd.Dat
 
 def allocation_summary(
     allocation: pd.DataFrame, scenario: Scenario, cap_pe: int
-) -> dict[str, float]:
-    """Totals of an ``allocate`` frame: cap, PEs needed and funded, covered population per strategy."""
+) -> dict[str, float | str | None]:
+    """Totals of an ``allocate`` frame: cap, PEs needed and funded, covered population by strategy.
+
+    Numbers, except ``cap_source`` (text) and the budget and cost per PE-month (None when unset).
+    """
     return {
         "cap_peer_educators": int(cap_pe),
         "cap_source": scenario.cap or "",

@@ -48,15 +48,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
+from itertools import pairwise
+from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pyproj import Transformer
 
 from planning._frames import require_choice, require_columns, text_column
 from planning.caseloads_refine import (
+    FloatArray,
+    IntArray,
     local_reach_m,
     merge_labels,
     overlap_pairs,
@@ -66,14 +71,19 @@ from planning.caseloads_refine import (
 )
 from planning.estimates import hotspot_estimates
 from planning.geo import project_lonlat
+from planning.parameters import (
+    ParameterError,
+    default_flag,
+    default_number,
+    default_text,
+    default_whole,
+    parameter,
+)
 
-# DESIGN.md s.3: people_per_PE in 50-75 (default 60; Mombasa 60-75, PM paper Table 1 50-60,
-# AMETHIST 50-80). Kenya saw better outreach at <= 90 per PE, so 90 is the upper limit.
-PEOPLE_PER_PE_DEFAULT = 60
-PEOPLE_PER_PE_RANGE = (50, 90)
-# DESIGN.md s.3: PEs per ORW default 6 (5-6 in the PM paper; 7-10 in AMETHIST).
-PE_PER_ORW_DEFAULT = 6
-PE_PER_ORW_RANGE = (2, 12)
+# Defaults of the caseload parameters, from their one definition (planning.parameters, which
+# gives each one's source or marks it as an assumption).
+PEOPLE_PER_PE_DEFAULT = default_number("people_per_pe")
+PE_PER_ORW_DEFAULT = default_whole("pe_per_orw")
 
 # Typology classes used when venue-based and street-based spots are kept apart (the PM
 # paper's sub-typologies "street, venue, and public place"; Mombasa: 60% venue-based, 30%
@@ -104,10 +114,10 @@ _PAIR_DIRECTIONS_MAX_POINTS = 12
 # DEFAULT: spots farther apart than this (a clean gap on a straight line) are separate areas
 # of operation; a cut there may cost one extra PE rather than make a PE walk across the gap.
 # An assumption (no source gives a figure); a parameter of CaseloadParams.
-AREA_GAP_KM_DEFAULT = 1.0
+AREA_GAP_KM_DEFAULT = default_number("area_gap_km")
 # DEFAULT: a caseload whose spots lie farther than this from its centre is cut again (one
 # more PE) so that a PE can walk her round. An assumption (no source gives a figure).
-MAX_RADIUS_KM_DEFAULT = 1.0
+MAX_RADIUS_KM_DEFAULT = default_number("max_radius_km")
 # DEFAULT: where spots are dense, a caseload's walking limit is this factor times the local
 # reach (the radius of the disc around a spot that holds people_per_pe people; ~100 m in a
 # busy town, kilometres in the countryside), capped by max_radius_km. It keeps town caseloads
@@ -115,7 +125,7 @@ MAX_RADIUS_KM_DEFAULT = 1.0
 # (no source gives a figure), set so that on both the demo data and the seeded 10k district
 # the plan needs fewer PEs and is more compact than k-means + bin packing
 # (bench/bench_caseloads.py); a parameter of CaseloadParams (inf: the fixed limit only).
-LOCAL_REACH_FACTOR_DEFAULT = 1.25
+LOCAL_REACH_FACTOR_DEFAULT = default_number("local_reach_factor")
 # Directions (degrees) tried for a cut when the longer and shorter axes both fail.
 _EXTRA_ANGLES_DEG = (
     45.0,
@@ -138,7 +148,7 @@ ASSIGNMENT_COLUMNS = ["hotspot_id", "pe_id", "people", "share", "split", "fixed"
 PE_COLUMNS = ["pe_id", "people", "hotspots", "typology_group", "fixed", "x_m", "y_m"]
 
 
-class CaseloadError(ValueError):
+class CaseloadError(ParameterError):
     """Invalid caseload input or parameter; the message names the argument, value and fix."""
 
 
@@ -148,89 +158,51 @@ class CaseloadParams:
 
     people_per_pe: float = PEOPLE_PER_PE_DEFAULT
     pe_per_orw: int = PE_PER_ORW_DEFAULT
-    keep_typology_apart: bool = False
-    basis: str = "peak"
-    level: str = "mid"
-    duplication_rate: float = 0.0
+    keep_typology_apart: bool = default_flag("keep_typology_apart")
+    basis: str = default_text("basis")
+    level: str = default_text("level")
+    duplication_rate: float = default_number("duplication")
     area_gap_km: float = AREA_GAP_KM_DEFAULT
     max_radius_km: float = MAX_RADIUS_KM_DEFAULT
     local_reach_factor: float = LOCAL_REACH_FACTOR_DEFAULT
 
     def __post_init__(self) -> None:
-        check_people_per_pe(self.people_per_pe)
-        check_pe_per_orw(self.pe_per_orw)
-        require_choice(self.basis, ("peak", "typical"), argument="basis", function="CaseloadParams")
-        require_choice(
-            self.level, ("low", "mid", "high"), argument="level", function="CaseloadParams"
-        )
-        if not (float(self.max_radius_km) > 0):
-            raise CaseloadError(
-                f"CaseloadParams: max_radius_km={self.max_radius_km!r} must be > 0 km "
-                f"(default {MAX_RADIUS_KM_DEFAULT}; use inf to never pay an extra PE for spread)"
-            )
-        check_local_reach_factor(self.local_reach_factor)
-        if not (float(self.area_gap_km) > 0):
-            raise CaseloadError(
-                f"CaseloadParams: area_gap_km={self.area_gap_km!r} must be > 0 km "
-                f"(default {AREA_GAP_KM_DEFAULT}; use inf to never pay an extra PE for a gap)"
-            )
-        if not (0.0 <= float(self.duplication_rate) <= 0.5):
-            raise CaseloadError(
-                f"CaseloadParams: duplication_rate={self.duplication_rate!r} is outside 0..0.5 "
-                "(DESIGN.md s.3); give e.g. 0.1 for 10%"
-            )
+        # Each field against its one definition (planning.parameters): the same message as the
+        # scenario and the pages give for the same value.
+        for f in fields(self):
+            value = parameter(f.name).check(getattr(self, f.name), CaseloadError)
+            object.__setattr__(self, f.name, value)
 
 
 def check_people_per_pe(people_per_pe: float) -> float:
     """Return people_per_pe as float or raise CaseloadError citing the sourced range."""
-    lo, hi = PEOPLE_PER_PE_RANGE
-    try:
-        value = float(people_per_pe)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not (lo <= value <= hi):
-        raise CaseloadError(
-            f"people_per_pe={people_per_pe!r} is outside {lo}..{hi}: DESIGN.md s.3 uses 50-75 "
-            "(Mombasa 60-75, PM paper 50-60, AMETHIST 50-80) and Kenya saw better outreach at <= 90; "
-            "give e.g. 60"
-        )
-    return value
+    return float(_checked_number("people_per_pe", people_per_pe))
 
 
 def check_local_reach_factor(factor: float) -> float:
     """Return the local reach factor as float or raise CaseloadError (> 0; inf turns it off)."""
-    try:
-        value = float(factor)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not (value > 0):
-        raise CaseloadError(
-            f"local_reach_factor={factor!r} must be > 0 (default {LOCAL_REACH_FACTOR_DEFAULT}; "
-            "use inf to keep only the fixed max_radius_km walking limit)"
-        )
-    return value
+    return float(_checked_number("local_reach_factor", factor))
 
 
 def check_pe_per_orw(pe_per_orw: int) -> int:
     """Return pe_per_orw as int or raise CaseloadError citing the sourced range."""
-    lo, hi = PE_PER_ORW_RANGE
-    if (
-        isinstance(pe_per_orw, bool)
-        or not isinstance(pe_per_orw, (int, np.integer))
-        or not (lo <= pe_per_orw <= hi)
-    ):
-        raise CaseloadError(
-            f"pe_per_orw={pe_per_orw!r} must be a whole number in {lo}..{hi}: DESIGN.md s.3 uses 6 "
-            "(5-6 in the PM paper, 7-10 in AMETHIST); give e.g. 6"
-        )
-    return int(pe_per_orw)
+    return int(_checked_number("pe_per_orw", pe_per_orw))
+
+
+def _checked_number(name: str, value: object) -> float:
+    checked = parameter(name).check(value, CaseloadError)
+    assert isinstance(checked, int | float)
+    return checked
 
 
 def lower_bound(total_people: float, people_per_pe: float) -> int:
-    """The fewest PEs any caseload plan can have: ⌈total_people ÷ people_per_pe⌉ (0 for no people)."""
+    """The fewest PEs any caseload plan can have: ⌈total_people ÷ people_per_pe⌉.
+
+    0 for no people.
+    """
     if total_people <= _TOL:
         return 0
-    return int(math.ceil(total_people / people_per_pe - _TOL))
+    return math.ceil(total_people / people_per_pe - _TOL)
 
 
 def typology_group(typology: pd.Series) -> pd.Series:
@@ -248,7 +220,7 @@ _EXTRA_DIRECTIONS = np.array(
 )
 
 
-def _direction_stages(x: np.ndarray, y: np.ndarray):
+def _direction_stages(x: FloatArray, y: FloatArray) -> Iterator[FloatArray]:
     """Cut directions as (D, 2) arrays, in stages: the longer bounding-box axis, the shorter and
     the two diagonals; then the other fixed angles; then (small sets) the normal of every pair
     of points, so every straight separation of a small set is tried."""
@@ -265,7 +237,9 @@ def _direction_stages(x: np.ndarray, y: np.ndarray):
         yield np.column_stack([np.cos(a), np.sin(a)])
 
 
-def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float, gap_m: float):
+def _best_cut(
+    idx: np.ndarray, x: FloatArray, y: FloatArray, w: FloatArray, k: int, cap: float, gap_m: float
+) -> tuple[np.ndarray, np.ndarray] | None:
     """(left, right) index arrays of the best straight cut for k groups, or None when none fits.
 
     A cut is feasible when ⌈left/cap⌉ + ⌈right/cap⌉ ≤ k (it costs no extra group), or ≤ k + 1
@@ -313,14 +287,14 @@ def _best_cut(idx: np.ndarray, x, y, w, k: int, cap: float, gap_m: float):
 
 
 def partition_points(
-    x_m,
-    y_m,
-    weight,
+    x_m: npt.ArrayLike,
+    y_m: npt.ArrayLike,
+    weight: npt.ArrayLike,
     capacity: float,
     *,
     area_gap_km: float = AREA_GAP_KM_DEFAULT,
     max_radius_km: float = math.inf,
-    limit_m=None,
+    limit_m: npt.ArrayLike | None = None,
 ) -> list[np.ndarray]:
     """Cut weighted points into convex-separated groups of total weight ≤ capacity.
 
@@ -341,7 +315,8 @@ def partition_points(
         )
     if w.size and float(w.max()) > capacity + _TOL:
         raise CaseloadError(
-            f"partition_points: a weight of {float(w.max())} exceeds capacity {capacity}; split large items first"
+            f"partition_points: a weight of {float(w.max())} exceeds capacity {capacity}; "
+            "split large items first"
         )
     limit = None if limit_m is None else np.asarray(limit_m, dtype="float64")
     if limit is not None and limit.shape != x.shape:
@@ -379,17 +354,19 @@ def partition_points(
 
 
 def caseload_groups(
-    x_m,
-    y_m,
-    weight,
+    x_m: npt.ArrayLike,
+    y_m: npt.ArrayLike,
+    weight: npt.ArrayLike,
     capacity: float,
     *,
     area_gap_km: float = AREA_GAP_KM_DEFAULT,
     max_radius_km: float = MAX_RADIUS_KM_DEFAULT,
-    limit_m=None,
+    limit_m: npt.ArrayLike | None = None,
     refine: bool = True,
 ) -> np.ndarray:
-    """Group labels (0..m-1, in the bisection's traversal order) for weighted points: the caseload method.
+    """Group labels for weighted points: the caseload method.
+
+    Labels are 0..m-1, in the bisection's traversal order.
 
     1. ``partition_points`` cuts the first caseloads (bisection with walking limits);
     2. ``refine_labels`` moves and swaps spots between neighbouring caseloads while that lowers
@@ -435,8 +412,10 @@ def caseload_groups(
 _REPAIR_ROUNDS = 50
 
 
-def _repair_overlaps(x, y, w, labels, capacity) -> np.ndarray:
-    """Re-cut, with the bisection, each pair of caseloads where one has a spot inside the other's hull.
+def _repair_overlaps(
+    x: FloatArray, y: FloatArray, w: FloatArray, labels: IntArray, capacity: float
+) -> IntArray:
+    """Re-cut by bisection each pair of caseloads where one has a spot inside the other's hull.
 
     A straight cut leaves the two (or, if capacity forces it, three) new caseloads with
     disjoint hulls; rounds repeat until no pair overlaps.
@@ -462,7 +441,8 @@ def _repair_overlaps(x, y, w, labels, capacity) -> np.ndarray:
                 lab[idx[part]] = name
         lab = relabel(lab)
     raise CaseloadError(  # pragma: no cover - a safeguard; the bisection's straight cuts converge
-        f"caseload_groups: caseloads still overlap after {_REPAIR_ROUNDS} repair rounds; please report this input"
+        f"caseload_groups: caseloads still overlap after {_REPAIR_ROUNDS} repair rounds; "
+        "please report this input"
     )
 
 
@@ -499,9 +479,10 @@ class CaseloadResult:
         """PE count ÷ lower bound (1.0 is optimal; NaN when the lower bound is 0)."""
         return self.pe_count / self.lower_bound if self.lower_bound else float("nan")
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, Any]:
         """The ``cli.py caseloads --json`` object of this district."""
-        by_pe = {pe: g for pe, g in self.assignments.groupby("pe_id", sort=False)}
+        # Not dict(groupby): a GroupBy's ``keys`` attribute is not a mapping's keys() method.
+        by_pe = {pe: g for pe, g in self.assignments.groupby("pe_id", sort=False)}  # noqa: C416
         pes = []
         for row in self.peer_educators.itertuples(index=False):
             rows = by_pe.get(row.pe_id)
@@ -539,7 +520,12 @@ def _round_people(value: float) -> float | int:
     return int(v) if v == int(v) else v
 
 
-def _fixed_map(fixed, spots: pd.DataFrame) -> dict[str, list[str]]:
+# Previous assignments held fixed: a frame with hotspot_id and pe_id, or a mapping
+# hotspot_id -> pe_id or list of pe_ids.
+FixedAssignments: TypeAlias = pd.DataFrame | Mapping[str, str | Iterable[str]]
+
+
+def _fixed_map(fixed: FixedAssignments | None, spots: pd.DataFrame) -> dict[str, list[str]]:
     """hotspot_id -> kept PE ids (sorted), from a frame/mapping or a ``pe_id`` column of spots."""
     out: dict[str, list[str]] = {}
     if fixed is None and "pe_id" in spots.columns:
@@ -566,7 +552,7 @@ def _fixed_map(fixed, spots: pd.DataFrame) -> dict[str, list[str]]:
     return {h: sorted(ps) for h, ps in out.items()}
 
 
-def _new_id_factory(prefix: str, used: set[str]):
+def _new_id_factory(prefix: str, used: set[str]) -> Callable[[], str]:
     """A function returning the next unused id ``prefix + 001, 002, ...``."""
     counter = [0]
 
@@ -586,7 +572,7 @@ def assign_caseloads(
     *,
     people_per_pe: float = PEOPLE_PER_PE_DEFAULT,
     keep_typology_apart: bool = False,
-    fixed=None,
+    fixed: FixedAssignments | None = None,
     pe_prefix: str = "PE-",
     district: str = "",
     area_gap_km: float = AREA_GAP_KM_DEFAULT,
@@ -632,7 +618,8 @@ def assign_caseloads(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise CaseloadError(
-            f"{fn}: hotspot {frame['hotspot_id'][i]!r} has no finite x_m/y_m; project its latitude/longitude first"
+            f"{fn}: hotspot {frame['hotspot_id'][i]!r} has no finite x_m/y_m; "
+            "project its latitude/longitude first"
         )
     frame["people"] = people
     groups_col = (
@@ -643,17 +630,23 @@ def assign_caseloads(
     frame["typology_group"] = groups_col if keep_typology_apart else "all"
 
     # 1. Items: full-cap shares of large spots (own PE each) + remainders / ordinary spots.
-    item_h, item_p, item_full = [], [], []
+    spot_of_item: list[int] = []
+    people_of_item: list[float] = []
+    full_item: list[bool] = []
     for i, p in enumerate(people):
-        n_full = int(math.floor(p / cap + _TOL)) if p > cap + _TOL else 0
+        n_full = math.floor(p / cap + _TOL) if p > cap + _TOL else 0
         rest = p - n_full * cap
         for _ in range(n_full):
-            item_h.append(i), item_p.append(cap), item_full.append(True)
+            spot_of_item.append(i)
+            people_of_item.append(cap)
+            full_item.append(True)
         if rest > _TOL or n_full == 0:
-            item_h.append(i), item_p.append(max(rest, 0.0)), item_full.append(False)
-    item_h = np.asarray(item_h, dtype="int64")
-    item_p = np.asarray(item_p, dtype="float64")
-    item_full = np.asarray(item_full, dtype="bool")
+            spot_of_item.append(i)
+            people_of_item.append(max(rest, 0.0))
+            full_item.append(False)
+    item_h = np.asarray(spot_of_item, dtype="int64")
+    item_p = np.asarray(people_of_item, dtype="float64")
+    item_full = np.asarray(full_item, dtype="bool")
     item_pe = np.full(item_h.size, "", dtype=object)
     item_fixed = np.zeros(item_h.size, dtype="bool")
 
@@ -824,11 +817,12 @@ def supervision_groups(
 # --- distances ------------------------------------------------------------------------
 
 
-def tour_length_m(x_m, y_m) -> float:
-    """Length (metres, straight lines) of a closed walk through the points: nearest neighbour + 2-opt.
+def tour_length_m(x_m: npt.ArrayLike, y_m: npt.ArrayLike) -> float:
+    """Length (metres, straight lines) of a closed walk through the points.
 
-    Duplicate locations count once. An estimate of the walking distance around a PE's spots
-    (streets make the real walk longer).
+    The walk is built by nearest neighbour, then improved by 2-opt. Duplicate locations count
+    once. An estimate of the walking distance around a PE's spots (streets make the real walk
+    longer).
     """
     pts = np.unique(np.column_stack([np.asarray(x_m, float), np.asarray(y_m, float)]), axis=0)
     n = len(pts)
@@ -857,17 +851,17 @@ def tour_length_m(x_m, y_m) -> float:
 
 
 def walking_km(assignments: pd.DataFrame, spots: pd.DataFrame) -> pd.Series:
-    """Per PE (index pe_id, in order of first appearance): straight-line walk around its spots in km."""
+    """Per PE: straight-line walk around its spots in km.
+
+    Indexed by pe_id, in order of first appearance.
+    """
     xy = spots.set_index("hotspot_id")[["x_m", "y_m"]]
     joined = assignments[["pe_id", "hotspot_id"]].join(xy, on="hotspot_id")
     codes, names = pd.factorize(joined["pe_id"])
     x, y = joined["x_m"].to_numpy(dtype="float64"), joined["y_m"].to_numpy(dtype="float64")
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-    out = [
-        tour_length_m(x[order[a:b]], y[order[a:b]]) / 1000.0
-        for a, b in zip(bounds[:-1], bounds[1:])
-    ]
+    out = [tour_length_m(x[order[a:b]], y[order[a:b]]) / 1000.0 for a, b in pairwise(bounds)]
     return pd.Series(out, index=pd.Index(names, name="pe_id"), name="walking_km", dtype="float64")
 
 
@@ -899,7 +893,10 @@ def hotspot_people(
     level: str = "mid",
     duplication_rate: float = 0.0,
 ) -> pd.Series:
-    """Each hotspot's planning population (estimate at ``level``; DESIGN.md s.3), indexed like hotspots."""
+    """Each hotspot's planning population (estimate at ``level``; DESIGN.md s.3).
+
+    Indexed like hotspots.
+    """
     require_choice(level, ("low", "mid", "high"), argument="level", function="hotspot_people")
     est = hotspot_estimates(hotspots, basis=basis, duplication_rate=duplication_rate)
     return pd.Series(est[f"estimate_{level}"].to_numpy(), index=hotspots.index, name="people")
@@ -911,9 +908,11 @@ def district_caseloads(
     params: CaseloadParams = CaseloadParams(),
     *,
     district: str | None = None,
-    fixed=None,
+    fixed: FixedAssignments | None = None,
 ) -> CaseloadResult:
-    """Caseloads and ORW groups for one district's hotspots (all given hotspots when district is None).
+    """Caseloads and ORW groups for one district's hotspots.
+
+    All given hotspots when ``district`` is None.
 
     ``hotspots`` is the canonical frame (planning/schema.py). The result's peer_educators
     carry orw_group, latitude, longitude (centre, WGS84) and walking_km; spots carry

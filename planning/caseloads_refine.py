@@ -25,10 +25,36 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
+from typing import TypeAlias, cast
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from scipy.spatial import cKDTree
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+IntArray: TypeAlias = npt.NDArray[np.int64]
+# (x, y, labels, n, cx, cy, a, cand) -> gain per item and candidate caseload
+MoveGain: TypeAlias = Callable[
+    [FloatArray, FloatArray, IntArray, FloatArray, FloatArray, FloatArray, IntArray, IntArray],
+    FloatArray,
+]
+# (x, y, labels, n, cx, cy, a, b, near) -> gain per item and candidate partner
+SwapGain: TypeAlias = Callable[
+    [
+        FloatArray,
+        FloatArray,
+        IntArray,
+        FloatArray,
+        FloatArray,
+        FloatArray,
+        IntArray,
+        IntArray,
+        IntArray,
+    ],
+    FloatArray,
+]
 
 _TOL = 1e-9
 # Neighbouring caseload centres considered for a move, and neighbouring spots for a swap.
@@ -40,11 +66,14 @@ _REACH_NEIGHBOURS = 32
 _MAX_PASSES = 60
 
 
-def local_reach_m(x_m, y_m, people, capacity: float) -> np.ndarray:
-    """Per spot: distance (m) to the nearest spot at which the disc around it holds ``capacity`` people.
+def local_reach_m(
+    x_m: npt.ArrayLike, y_m: npt.ArrayLike, people: npt.ArrayLike, capacity: float
+) -> FloatArray:
+    """Per spot: distance (m) to the nearest spot at which the disc around it holds ``capacity``.
 
-    Counts the spot itself and up to 32 nearest spots; when those hold fewer than
-    ``capacity`` people, the distance to the farthest of them (or 0 for a lone spot).
+    ``capacity`` is in people. Counts the spot itself and up to 32 nearest spots; when those
+    hold fewer than ``capacity`` people, the distance to the farthest of them (or 0 for a lone
+    spot).
     """
     x = np.asarray(x_m, dtype="float64")
     y = np.asarray(y_m, dtype="float64")
@@ -53,6 +82,8 @@ def local_reach_m(x_m, y_m, people, capacity: float) -> np.ndarray:
     if n == 0:
         return np.zeros(0)
     k = min(_REACH_NEIGHBOURS, n)
+    dist: FloatArray
+    idx: npt.NDArray[np.intp]
     dist, idx = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=k)
     dist, idx = dist.reshape(n, k), idx.reshape(n, k)
     reached = np.cumsum(w[idx], axis=1) >= capacity - _TOL
@@ -60,17 +91,22 @@ def local_reach_m(x_m, y_m, people, capacity: float) -> np.ndarray:
     return dist[np.arange(n), col]
 
 
-def _group_stats(x, y, w, labels, m):
+def _group_stats(
+    x: FloatArray, y: FloatArray, w: FloatArray, labels: IntArray, m: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Counts, loads and centres of m groups."""
     n = np.bincount(labels, minlength=m).astype("float64")
-    load = np.bincount(labels, weights=w, minlength=m)
+    # numpy's stubs type bincount as intp even with float weights; the result is float64.
+    load = cast(FloatArray, np.bincount(labels, weights=w, minlength=m))
     safe = np.maximum(n, 1.0)
     cx = np.bincount(labels, weights=x, minlength=m) / safe
     cy = np.bincount(labels, weights=y, minlength=m) / safe
     return n, load, cx, cy
 
 
-def _apply_best_first(gain, src, dst, m, apply) -> int:
+def _apply_best_first(
+    gain: FloatArray, src: IntArray, dst: IntArray, m: int, apply: Callable[[np.intp], None]
+) -> int:
     """Apply improving changes best first, at most one per group per round (so gains stay exact)."""
     order = np.flatnonzero(gain > _TOL)
     if order.size == 0:
@@ -97,8 +133,14 @@ def relabel(labels: np.ndarray) -> np.ndarray:
 
 
 def refine_labels(
-    x_m, y_m, weight, labels, capacity: float, *, max_passes: int = _MAX_PASSES
-) -> np.ndarray:
+    x_m: npt.ArrayLike,
+    y_m: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    capacity: float,
+    *,
+    max_passes: int = _MAX_PASSES,
+) -> IntArray:
     """Capacitated Hartigan refinement of a partition (moves and swaps); returns new labels.
 
     Each pass computes, for every item, the best move to one of the 8 nearest other caseload
@@ -113,7 +155,16 @@ def refine_labels(
     )
 
 
-def _squared_move_gain(x, y, labels, n, cx, cy, a, cand):
+def _squared_move_gain(
+    x: FloatArray,
+    y: FloatArray,
+    labels: IntArray,
+    n: FloatArray,
+    cx: FloatArray,
+    cy: FloatArray,
+    a: IntArray,
+    cand: IntArray,
+) -> FloatArray:
     """Drop in the sum of squared distances when item i moves from a[i] to cand[i, k] (exact)."""
     na = n[a]
     out = na / np.maximum(na - 1, 1) * ((x - cx[a]) ** 2 + (y - cy[a]) ** 2)
@@ -123,8 +174,18 @@ def _squared_move_gain(x, y, labels, n, cx, cy, a, cand):
     )
 
 
-def _squared_swap_gain(x, y, labels, n, cx, cy, a, b, near):
-    """Drop in the sum of squared distances when item i (in a[i]) and item near[i, k] (in b) swap."""
+def _squared_swap_gain(
+    x: FloatArray,
+    y: FloatArray,
+    labels: IntArray,
+    n: FloatArray,
+    cx: FloatArray,
+    cy: FloatArray,
+    a: IntArray,
+    b: IntArray,
+    near: IntArray,
+) -> FloatArray:
+    """Drop in the sum of squared distances when item i (in a[i]) and near[i, k] (in b) swap."""
     xj, yj = x[near], y[near]
     d2 = (xj - x[:, None]) ** 2 + (yj - y[:, None]) ** 2
     delta_a = (
@@ -144,8 +205,15 @@ def _squared_swap_gain(x, y, labels, n, cx, cy, a, b, near):
 
 
 def _local_search(
-    x_m, y_m, weight, labels, capacity, move_gain, swap_gain, max_passes
-) -> np.ndarray:
+    x_m: npt.ArrayLike,
+    y_m: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    capacity: float,
+    move_gain: MoveGain,
+    swap_gain: SwapGain,
+    max_passes: int,
+) -> IntArray:
     """Passes of moves then swaps within capacity, judged by the given gain functions.
 
     A move takes an item to one of the 8 nearest other caseload centres (never emptying its
@@ -181,7 +249,8 @@ def _local_search(
         j = np.argmax(gain, axis=1)
         dst = cand[rows, j]
 
-        def move(i):
+        # Called only within this round (by _apply_best_first): bind this round's arrays.
+        def move(i: np.intp, dst: IntArray = dst) -> None:
             lab[i] = dst[i]
 
         moved = _apply_best_first(gain[rows, j], a, dst, m, move)
@@ -199,7 +268,9 @@ def _local_search(
         partner = near[rows, j]
         dst = b[rows, j]
 
-        def swap(i):
+        def swap(
+            i: np.intp, partner: IntArray = partner, dst: IntArray = dst, a: IntArray = a
+        ) -> None:
             lab[i], lab[partner[i]] = dst[i], a[i]
 
         swapped = _apply_best_first(gain[rows, j], a, dst, m, swap)
@@ -208,7 +279,14 @@ def _local_search(
     return lab
 
 
-def merge_labels(x_m, y_m, weight, labels, capacity: float, limit_m) -> np.ndarray:
+def merge_labels(
+    x_m: npt.ArrayLike,
+    y_m: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    capacity: float,
+    limit_m: npt.ArrayLike,
+) -> IntArray:
     """Merge neighbouring caseloads where one PE can take both; returns new labels (0..m'-1).
 
     Pairs among each caseload's 8 nearest caseload centres are tried cheapest first (the
@@ -241,8 +319,9 @@ def merge_labels(x_m, y_m, weight, labels, capacity: float, limit_m) -> np.ndarr
     version = np.zeros(m, dtype="int64")
     k = min(_MERGE_CANDIDATES + 1, m)
     _, near = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([cx, cy]), k=k)
-    neighbours = [set(int(h) for h in row if h != g) for g, row in enumerate(near.reshape(m, k))]
-    heap: list[tuple] = []
+    neighbours = [{int(h) for h in row if h != g} for g, row in enumerate(near.reshape(m, k))]
+    # (cost, lo, hi, version of lo, version of hi)
+    heap: list[tuple[float, int, int, int, int]] = []
 
     def push(g: int, h: int) -> None:
         if g == h or not (alive[g] and alive[h]) or load[g] + load[h] > capacity + _TOL:
@@ -277,12 +356,14 @@ def merge_labels(x_m, y_m, weight, labels, capacity: float, limit_m) -> np.ndarr
                 neighbours[other].add(g)
                 push(g, other)
     out = np.empty(lab.size, dtype="int64")
-    for new, g in enumerate(np.flatnonzero(alive)):
-        out[members[g]] = new
+    for new, group in enumerate(np.flatnonzero(alive)):
+        out[members[group]] = new
     return out
 
 
-def overlap_pairs(x_m, y_m, labels) -> list[tuple[int, int]]:
+def overlap_pairs(
+    x_m: npt.ArrayLike, y_m: npt.ArrayLike, labels: npt.ArrayLike
+) -> list[tuple[int, int]]:
     """Sorted (a, b) label pairs where an item of a lies strictly inside b's convex hull.
 
     Items at exactly the same location as a spot of b (shares of one split spot, duplicate
@@ -334,21 +415,40 @@ def _padded_members(labels: np.ndarray, m: int) -> np.ndarray:
     return out
 
 
-def _sum_dist(x, y, members, cx, cy, skip=None, extra_x=None, extra_y=None):
-    """Σ distance from the (padded) members to (cx, cy), leaving out ``skip``, adding an extra point."""
+def _sum_dist(
+    x: FloatArray,
+    y: FloatArray,
+    members: IntArray,
+    cx: FloatArray,
+    cy: FloatArray,
+    skip: IntArray | None = None,
+    extra_x: FloatArray | None = None,
+    extra_y: FloatArray | None = None,
+) -> FloatArray:
+    """Σ distance from the (padded) members to (cx, cy), leaving out ``skip``.
+
+    Adds the distance from the extra point (``extra_x``, ``extra_y``) when one is given.
+    """
     valid = members >= 0
     if skip is not None:
         valid = valid & (members != skip[..., None])
     mx, my = x[np.maximum(members, 0)], y[np.maximum(members, 0)]
-    total = np.where(valid, np.hypot(mx - cx[..., None], my - cy[..., None]), 0.0).sum(axis=-1)
-    if extra_x is not None:
+    dist = np.where(valid, np.hypot(mx - cx[..., None], my - cy[..., None]), 0.0)
+    total: FloatArray = dist.sum(axis=-1)
+    if extra_x is not None and extra_y is not None:
         total = total + np.hypot(extra_x - cx, extra_y - cy)
     return total
 
 
 def polish_labels(
-    x_m, y_m, weight, labels, capacity: float, *, max_passes: int = _MAX_PASSES
-) -> np.ndarray:
+    x_m: npt.ArrayLike,
+    y_m: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    capacity: float,
+    *,
+    max_passes: int = _MAX_PASSES,
+) -> IntArray:
     """Moves and swaps as in ``refine_labels`` judged on the sum of straight distances to centres.
 
     ``refine_labels`` lowers squared distances (cheap, exact deltas); this pass lowers the
@@ -360,7 +460,16 @@ def polish_labels(
     )
 
 
-def _plain_move_gain(x, y, labels, n, cx, cy, a, cand):
+def _plain_move_gain(
+    x: FloatArray,
+    y: FloatArray,
+    labels: IntArray,
+    n: FloatArray,
+    cx: FloatArray,
+    cy: FloatArray,
+    a: IntArray,
+    cand: IntArray,
+) -> FloatArray:
     """Drop in the sum of straight distances when item i moves from a[i] to cand[i, k] (exact)."""
     rows = np.arange(x.size)
     members = _padded_members(labels, n.size)
@@ -376,8 +485,18 @@ def _plain_move_gain(x, y, labels, n, cx, cy, a, cand):
     return (cur[a] - new_a)[:, None] + cur[cand] - new_b
 
 
-def _plain_swap_gain(x, y, labels, n, cx, cy, a, b, near):
-    """Drop in the sum of straight distances when item i (in a[i]) and item near[i, k] (in b) swap."""
+def _plain_swap_gain(
+    x: FloatArray,
+    y: FloatArray,
+    labels: IntArray,
+    n: FloatArray,
+    cx: FloatArray,
+    cy: FloatArray,
+    a: IntArray,
+    b: IntArray,
+    near: IntArray,
+) -> FloatArray:
+    """Drop in the sum of straight distances when item i (in a[i]) and near[i, k] (in b) swap."""
     rows = np.arange(x.size)
     members = _padded_members(labels, n.size)
     cur = _sum_dist(x, y, members, cx, cy)

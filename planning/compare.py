@@ -40,8 +40,9 @@ def _figures(plans: Mapping[str, Plan]) -> list[str]:
 
 
 def compare_plans(plans: Mapping[str, Plan]) -> pd.DataFrame:
-    """Per district (and a final "Total" row): ``<figure>_<name>`` for each plan, ``<figure>_diff_<name>`` vs the first.
+    """Per district (and a final "Total" row): ``<figure>_<name>`` for each plan.
 
+    Also ``<figure>_diff_<name>``: each later plan minus the first.
     Columns: district, region, then per key figure the plans' values and differences. Figures a
     plan lacks (e.g. funded PEs without a cap) are NaN for it. Totals come from each plan's
     ``totals`` (sums of districts; ratios recomputed); the Total row's priority_rank is NaN.
@@ -65,7 +66,7 @@ def compare_plans(plans: Mapping[str, Plan]) -> pd.DataFrame:
         )
         for f in figures:
             part[f"{f}_{name}"] = d[f].to_numpy(dtype="float64") if f in d.columns else np.nan
-        total = {"district": TOTAL_LABEL, "region": ""}
+        total: dict[str, str | float] = {"district": TOTAL_LABEL, "region": ""}
         for f in figures:
             value = plan.totals.get(f, np.nan) if f != "priority_rank" else np.nan
             total[f"{f}_{name}"] = np.nan if value is None else float(value)
@@ -89,7 +90,7 @@ def compare_plans(plans: Mapping[str, Plan]) -> pd.DataFrame:
 
 
 def compare_totals(plans: Mapping[str, Plan]) -> pd.DataFrame:
-    """One row per key figure: its total in each plan and the difference of each plan from the first."""
+    """One row per key figure: its total in each plan and each plan's difference from the first."""
     table = compare_plans(plans)
     total = table[table["district"] == TOTAL_LABEL].iloc[0]
     names = [str(n) for n in plans]

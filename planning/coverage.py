@@ -46,7 +46,8 @@ def period_sort_key(period: str) -> tuple[int, int, int]:
     if match:
         return int(match.group(1)), int(match.group(2)), 0
     raise ValueError(
-        f"period {period!r} is neither a quarter 'YYYY-Qn' (e.g. 2025-Q3) nor a month 'YYYY-MM' (e.g. 2025-09)"
+        f"period {period!r} is neither a quarter 'YYYY-Qn' (e.g. 2025-Q3) "
+        "nor a month 'YYYY-MM' (e.g. 2025-09)"
     )
 
 
@@ -65,7 +66,8 @@ def _choose_period(enrolment: pd.DataFrame, period: str | None, function: str) -
     period_sort_key(period)  # raises on a malformed period
     if str(period) not in available:
         raise ValueError(
-            f"{function}: period={period!r} has no enrolment records; available periods are {available}"
+            f"{function}: period={period!r} has no enrolment records; "
+            f"available periods are {available}"
         )
     return str(period)
 
@@ -237,8 +239,9 @@ def coverage_table(
 
 
 def hotspot_coverage(hotspot_est: pd.DataFrame, enrolled_hotspots: pd.DataFrame) -> pd.DataFrame:
-    """Hotspot-level coverage: hotspot_est plus enrolled (0 where no record) and coverage_low/mid/high.
+    """Hotspot-level coverage: hotspot_est plus enrolled and coverage_low/mid/high.
 
+    ``enrolled`` is 0 where a hotspot has no record.
     ``enrolled_hotspots`` is enrolled_by_hotspot() output. Same definitions as coverage_table
     (NaN when the denominator is 0). Hotspot-level: keep it on the server, never in an
     aggregate-only view (DESIGN.md s.4).

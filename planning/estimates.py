@@ -45,7 +45,8 @@ def _check_duplication_rate(duplication_rate: float, function: str) -> float:
         rate = float("nan")
     if not (0.0 <= rate <= DUPLICATION_RATE_MAX):
         raise ValueError(
-            f"{function}: duplication_rate={duplication_rate!r} is outside 0..{DUPLICATION_RATE_MAX} "
+            f"{function}: duplication_rate={duplication_rate!r} "
+            f"is outside 0..{DUPLICATION_RATE_MAX} "
             "(share of people counted at more than one spot; DESIGN.md s.3); give e.g. 0.1 for 10%"
         )
     return rate
@@ -134,7 +135,8 @@ def district_rollup(hotspot_est: pd.DataFrame, boundaries: pd.DataFrame) -> pd.D
     dupes = units["district"][units["district"].duplicated()].unique().tolist()
     if dupes:
         raise ValueError(
-            f"rollup: boundaries list district(s) {dupes} more than once; dissolve them into one polygon each"
+            f"rollup: boundaries list district(s) {dupes} more than once; "
+            "dissolve them into one polygon each"
         )
     sum_cols = _sum_columns(hotspot_est)
     sums = group_sum(hotspot_est.assign(_n=1), ["district"], ["_n"] + sum_cols).rename(
@@ -190,7 +192,10 @@ def rollup_all(
 
 
 def _rollup_from_districts(districts: pd.DataFrame, level: str, name: str) -> pd.DataFrame:
-    """Region or national roll-up of a district roll-up (the district frame itself at that level)."""
+    """Region or national roll-up of a district roll-up.
+
+    At the district level, the district frame itself.
+    """
     if level == "district":
         return districts
     sum_cols = ["hotspots"] + _sum_columns(districts) + ["area_km2"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
@@ -33,7 +34,9 @@ def _transformer(crs_projected: str) -> Transformer:
     return Transformer.from_crs(WGS84, target, always_xy=True)
 
 
-def project_lonlat(lon, lat, crs_projected: str) -> tuple[np.ndarray, np.ndarray]:
+def project_lonlat(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, crs_projected: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Project WGS84 longitude/latitude arrays (decimal degrees) to (x_m, y_m) in ``crs_projected``.
 
     Vectorised over numpy arrays (much cheaper than GeoDataFrame.to_crs for 100k points).
@@ -51,7 +54,7 @@ def project_lonlat(lon, lat, crs_projected: str) -> tuple[np.ndarray, np.ndarray
     return np.asarray(x_m, dtype="float64"), np.asarray(y_m, dtype="float64")
 
 
-def utm_crs_for(lon, lat) -> str:
+def utm_crs_for(lon: npt.ArrayLike, lat: npt.ArrayLike) -> str:
     """The WGS84 UTM zone CRS ("EPSG:326zz" north / "EPSG:327zz" south) of the points' centre.
 
     Uses the median longitude and latitude (decimal degrees) so a few outliers do not move
@@ -63,7 +66,8 @@ def utm_crs_for(lon, lat) -> str:
     if lon_deg.shape != lat_deg.shape or not ok.any():
         raise ValueError(
             f"utm_crs_for needs matching, finite lon/lat arrays (got {lon_deg.size} lon, "
-            f"{lat_deg.size} lat, {int(ok.sum()) if lon_deg.shape == lat_deg.shape else 0} finite pairs); "
+            f"{lat_deg.size} lat, "
+            f"{int(ok.sum()) if lon_deg.shape == lat_deg.shape else 0} finite pairs); "
             "pass at least one point in decimal degrees"
         )
     lon_c = float(np.median(lon_deg[ok]))

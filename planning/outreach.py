@@ -1,4 +1,4 @@
-"""Outreach timing and load: people present by day × hour, best slots, contact load, weekly calendar.
+"""Outreach timing: people present by day × hour, best slots, contact load, weekly calendar.
 
 DESIGN.md s.3 "Outreach timing" ("peak times and peak days might be utilized to determine
 time of outreach", programmatic-mapping-jmir-2019.txt Table 1) and "Contact load"
@@ -10,12 +10,16 @@ hour ranges "18-24;0-2" (planning/schema.py).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import SupportsFloat, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from planning._frames import require_columns, text_column
+from planning.parameters import default_number, default_whole, parameter
 from planning.schema import WEEKDAYS
 
 HOURS = list(range(24))
@@ -27,7 +31,7 @@ CONTACTS_PER_MONTH_BY_RISK = {"high": WEEKS_PER_MONTH, "medium": 2.0, "low": 1.0
 RISK_MIX_DEFAULT = {"high": 0.3, "medium": 0.4, "low": 0.3}
 
 
-def _mix_items(risk_mix: dict) -> tuple[tuple[str, float], ...]:
+def _mix_items(risk_mix: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
     """Validate a risk mix (keys high/medium/low, shares >= 0 summing to 1)."""
     keys = set(risk_mix)
     if not keys <= set(CONTACTS_PER_MONTH_BY_RISK) or not keys:
@@ -46,51 +50,48 @@ def _mix_items(risk_mix: dict) -> tuple[tuple[str, float], ...]:
 class OutreachParams:
     """Working limits of a PE and the assumptions of the contact load (each default's source noted)."""
 
-    # DEFAULT 6 h per day (issue 5 design hint; no source gives a figure).
-    hours_per_day: float = 6.0
-    # DEFAULT 5 working days a week (assumption).
-    days_per_week: int = 5
-    # DEFAULT 15 minutes per contact (assumption; AMETHIST describes the contact, not its length).
-    minutes_per_contact: float = 15.0
+    # Defaults, ranges and their (lack of) sources: planning.parameters.
+    hours_per_day: float = default_number("hours_per_day")
+    days_per_week: int = default_whole("days_per_week")
+    minutes_per_contact: float = default_number("minutes_per_contact")
     risk_mix: tuple[tuple[str, float], ...] = field(
         default_factory=lambda: _mix_items(RISK_MIX_DEFAULT)
     )
 
     def __post_init__(self) -> None:
-        if not (0 < float(self.hours_per_day) <= 16):
-            raise ValueError(
-                f"OutreachParams: hours_per_day={self.hours_per_day!r} must be in (0, 16]; default 6"
-            )
-        if not (isinstance(self.days_per_week, (int, np.integer)) and 1 <= self.days_per_week <= 7):
-            raise ValueError(
-                f"OutreachParams: days_per_week={self.days_per_week!r} must be a whole number 1..7; default 5"
-            )
-        if not (0 < float(self.minutes_per_contact) <= 240):
-            raise ValueError(
-                f"OutreachParams: minutes_per_contact={self.minutes_per_contact!r} must be in (0, 240]; default 15"
-            )
+        for name in ("hours_per_day", "days_per_week", "minutes_per_contact"):
+            object.__setattr__(self, name, parameter(name).check(getattr(self, name)))
         object.__setattr__(self, "risk_mix", _mix_items(dict(self.risk_mix)))
 
 
-def contacts_per_person_month(risk_mix: dict | None = None) -> float:
-    """Mean contacts per person per month for a risk mix (AMETHIST frequencies; default mix 2.40)."""
+def contacts_per_person_month(risk_mix: Mapping[str, float] | None = None) -> float:
+    """Mean contacts per person per month for a risk mix.
+
+    AMETHIST frequencies; the default mix gives 2.40.
+    """
     mix = dict(_mix_items(risk_mix or RISK_MIX_DEFAULT))
     return float(sum(share * CONTACTS_PER_MONTH_BY_RISK[k] for k, share in mix.items()))
 
 
-def contact_load(people, risk_mix: dict | None = None):
-    """Contacts per month needed for ``people`` (scalar or array): people × mean contacts per person."""
+def contact_load(
+    people: npt.ArrayLike, risk_mix: Mapping[str, float] | None = None
+) -> float | npt.NDArray[np.float64]:
+    """Contacts per month needed for ``people`` (scalar or array).
+
+    people × mean contacts per person.
+    """
     return (
         np.asarray(people, dtype="float64") * contacts_per_person_month(risk_mix)
         if not np.isscalar(people)
-        else float(people) * contacts_per_person_month(risk_mix)
+        # a scalar head count is a number (float() raises for any other scalar np.isscalar admits)
+        else float(cast(SupportsFloat, people)) * contacts_per_person_month(risk_mix)
     )
 
 
 # --- peak windows -------------------------------------------------------------------------
 
 
-def _parse_days(text: str) -> np.ndarray | None:
+def _parse_days(text: str) -> npt.NDArray[np.bool_] | None:
     """Bool[7] of canonical peak days, or None when unknown."""
     parts = [p.strip()[:3].title() for p in str(text).split(";") if p.strip()]
     days = [WEEKDAYS.index(p) for p in parts if p in WEEKDAYS]
@@ -101,8 +102,11 @@ def _parse_days(text: str) -> np.ndarray | None:
     return out
 
 
-def _parse_hours(text: str) -> np.ndarray | None:
-    """Bool[24] of canonical hour ranges "18-24;0-2" (a range may wrap midnight), or None when unknown."""
+def _parse_hours(text: str) -> npt.NDArray[np.bool_] | None:
+    """Bool[24] of canonical hour ranges "18-24;0-2" (a range may wrap midnight).
+
+    None when unknown.
+    """
     out = np.zeros(24, dtype=bool)
     found = False
     for part in str(text).split(";"):
@@ -124,7 +128,9 @@ def _parse_hours(text: str) -> np.ndarray | None:
     return out if found and out.any() else None
 
 
-def peak_mask(hotspots: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def peak_mask(
+    hotspots: pd.DataFrame,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """(mask bool[n, 7, 24] of spot at peak, days_known bool[n], hours_known bool[n]).
 
     Unknown days or hours are all True in ``mask`` (the spot may be found any time) and
@@ -136,7 +142,9 @@ def peak_mask(hotspots: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
     mask = np.zeros((n, 7, 24), dtype=bool)
     days_known = np.zeros(n, dtype=bool)
     hours_known = np.zeros(n, dtype=bool)
-    cache: dict[tuple[str, str], tuple] = {}
+    cache: dict[
+        tuple[str, str], tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]
+    ] = {}
     for i, (d, t) in enumerate(zip(days, times)):
         if (d, t) not in cache:
             dm, hm = _parse_days(d), _parse_hours(t)
@@ -150,20 +158,23 @@ def peak_mask(hotspots: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return mask, days_known, hours_known
 
 
-def _people(hotspots: pd.DataFrame, people) -> np.ndarray:
+def _people(hotspots: pd.DataFrame, people: npt.ArrayLike | None) -> npt.NDArray[np.float64]:
     """People per spot: the given array/Series, a ``people`` column, or the peak mid estimate."""
     if people is not None:
         return np.asarray(people, dtype="float64")
+    values: npt.NDArray[np.float64]
     if "people" in hotspots.columns:
-        return hotspots["people"].to_numpy(dtype="float64")
+        values = hotspots["people"].to_numpy(dtype="float64")
+        return values
     require_columns(hotspots, ["peak_min", "peak_max"], argument="hotspots", function="outreach")
-    return (
+    values = (
         hotspots["peak_min"].to_numpy(dtype="float64")
         + hotspots["peak_max"].to_numpy(dtype="float64")
     ) / 2.0
+    return values
 
 
-def presence_grid(hotspots: pd.DataFrame, *, people=None) -> pd.DataFrame:
+def presence_grid(hotspots: pd.DataFrame, *, people: npt.ArrayLike | None = None) -> pd.DataFrame:
     """People present at peak by weekday (rows Mon..Sun) × hour (columns 0..23).
 
     A spot adds its people (``people`` argument, else a ``people`` column, else the mid of
@@ -186,7 +197,10 @@ def presence_grid(hotspots: pd.DataFrame, *, people=None) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Slot:
-    """An outreach window: ``days`` (weekday names), hours [start_h, end_h), people reached, share."""
+    """An outreach window: ``days`` (weekday names), hours [start_h, end_h), people, share.
+
+    ``people`` is the number reached and ``share`` their share of all people.
+    """
 
     days: tuple[str, ...]
     start_h: int
@@ -207,7 +221,7 @@ class Slot:
 def best_slots(
     hotspots: pd.DataFrame,
     *,
-    people=None,
+    people: npt.ArrayLike | None = None,
     n_slots: int = 3,
     window_hours: int = 4,
     max_days: int = 2,
@@ -221,7 +235,8 @@ def best_slots(
     """
     if not (1 <= window_hours <= 24) or not (1 <= max_days <= 7) or n_slots < 1:
         raise ValueError(
-            f"best_slots: window_hours={window_hours} (1..24), max_days={max_days} (1..7), n_slots={n_slots} (>= 1)"
+            f"best_slots: window_hours={window_hours} (1..24), max_days={max_days} (1..7), "
+            f"n_slots={n_slots} (>= 1)"
         )
     p = _people(hotspots, people)
     total = float(p.sum())
@@ -254,7 +269,8 @@ def best_slots(
             gain = np.round(remaining @ reached, 9)
             tie = presence[list(ds), :].sum(axis=0)
             s = int(np.lexsort((-tie, -gain))[0])
-            # prefer more people reached, then longer presence, then fewer days, then earlier day/hour
+            # prefer more people reached, then longer presence, then fewer days, then earlier
+            # day/hour
             key = (float(gain[s]), round(float(tie[s]), 6), -len(ds))
             if best is None or key > best[0]:
                 best = (key, ds, s, reached[:, s])
@@ -276,9 +292,15 @@ def best_slots(
 
 
 def describe_best_slots(slots: list[Slot]) -> str:
-    """Slots in words: 'Fri and Sat 20:00–24:00 reach 62% of people; then Wed 18:00–22:00 a further 9%'."""
+    """Slots in words.
+
+    e.g. 'Fri and Sat 20:00–24:00 reach 62% of people; then Wed 18:00–22:00 a further 9%'.
+    """
     if not slots:
-        return "No peak days and times are recorded for these spots, so no outreach slot can be suggested."
+        return (
+            "No peak days and times are recorded for these spots, "
+            "so no outreach slot can be suggested."
+        )
     first, rest = slots[0], slots[1:]
     text = f"{first.label()} reach {first.share:.0%} of people"
     for s in rest:
@@ -292,8 +314,9 @@ def describe_best_slots(slots: list[Slot]) -> str:
 @dataclass(frozen=True)
 class OutreachCalendar:
     """A weekly plan: ``visits`` [pe_id, day, start_h, end_h, hotspot_id, contacts_per_week] and
-    ``load`` per PE [pe_id, people, contacts_per_month, hours_needed_per_week, hours_scheduled_per_week,
-    capacity_hours_per_week, capacity_contacts_per_month, load_pct, unscheduled_spots, overloaded]."""
+    ``load`` per PE [pe_id, people, contacts_per_month, hours_needed_per_week,
+    hours_scheduled_per_week, capacity_hours_per_week, capacity_contacts_per_month, load_pct,
+    unscheduled_spots, overloaded]."""
 
     visits: pd.DataFrame
     load: pd.DataFrame
@@ -321,7 +344,7 @@ def weekly_calendar(
     mix = dict(params.risk_mix)
     per_person = contacts_per_person_month(mix)
     sp = spots.drop_duplicates("hotspot_id").reset_index(drop=True)
-    mask, dk, hk = peak_mask(sp)
+    mask, _dk, hk = peak_mask(sp)
     evening = np.zeros(24, dtype=bool)
     evening[18:24] = True
     for i in np.flatnonzero(~hk):

@@ -178,7 +178,10 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
 
 
 def aggregate(districts: pd.DataFrame, by: str | None) -> pd.DataFrame:
-    """Regions (``by="region"``) or the nation (``by=None``) as sums of district rows, ratios recomputed."""
+    """Regions (``by="region"``) or the nation (``by=None``) as sums of district rows.
+
+    Ratios are recomputed from the sums.
+    """
     columns = [c for c in SUM_COLUMNS if c in districts.columns]
     if by is None:
         summed = districts[columns].sum(min_count=0).to_frame().T
@@ -223,7 +226,8 @@ def build_plan(dataset: Dataset, scenario: Scenario) -> Plan:
         if s.period not in available:
             raise ScenarioError(
                 f"period {s.period!r} has no enrolment records in {dataset.name!r}; choose one of "
-                f"{', '.join(available) or '(none: the dataset has no enrolment)'} or leave it empty for the latest."
+                f"{', '.join(available) or '(none: the dataset has no enrolment)'} "
+                "or leave it empty for the latest."
             )
     enrolled = coverage.enrolled_by_district(dataset.enrolment, dataset.boundaries, period=s.period)
     used_period = str(enrolled["period"].iloc[0]) if len(enrolled) else ""

@@ -114,7 +114,9 @@ def cumulative_share(districts: pd.DataFrame, *, value: str = "estimate_mid") ->
 def smallest_k_holding(
     districts: pd.DataFrame, share: float = 0.8, *, value: str = "estimate_mid"
 ) -> tuple[int, float]:
-    """The smallest k such that the k largest areas hold at least ``share`` of ``value``, and their share.
+    """The smallest k such that the k largest areas hold at least ``share`` of ``value``.
+
+    Returns k and the share those k areas hold.
 
     Example (DESIGN.md s.3, Mauritius): 4 of 9 districts held over 80% → (4, 0.8x).
     Raises ValueError when share is outside (0, 1] or the total is 0.

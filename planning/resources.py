@@ -1,13 +1,15 @@
-"""Resources a plan needs per area: peer educators, outreach workers, commodities and costs (DESIGN.md s.3).
+"""Resources a plan needs per area: peer educators, outreach workers, commodities and costs.
 
-Formulas, per district (a region or the nation is the SUM of its districts, never recomputed,
-because PEs and ORWs are whole people hired district by district):
+Formulas (DESIGN.md s.3), per district (a region or the nation is the SUM of its districts,
+never recomputed, because PEs and ORWs are whole people hired district by district):
 
 - peer_educators      = ⌈planning_population × target ÷ people_per_pe⌉
 - outreach_workers    = ⌈peer_educators ÷ pe_per_orw⌉           (Mombasa: ⌈68 ÷ 6⌉ = 12)
-- condoms_per_month   = planning_population × target × condoms_per_person_month × (1 + buffer_stock_pct/100)
+- condoms_per_month   = planning_population × target × condoms_per_person_month
+                        × (1 + buffer_stock_pct/100)
 - lubricant_per_month = condoms_per_month × lubricant_per_condom
-- test_kits_per_month = planning_population × target × test_kits_per_person_quarter ÷ 3 (no buffer, as specified)
+- test_kits_per_month = planning_population × target × test_kits_per_person_quarter ÷ 3
+                        (no buffer, as specified)
 - cost_usd_month      = PEs × stipend + ORWs × salary + commodities × unit costs (items not set are
   not costed; all NaN when no cost is set), cost_usd_year = 12 × cost_usd_month.
 """
@@ -15,6 +17,7 @@ because PEs and ORWs are whole people hired district by district):
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from planning.scenario import Scenario
@@ -34,35 +37,43 @@ RESOURCE_COLUMNS = [
 ]
 
 
-def ceil_people(values: np.ndarray | pd.Series | float) -> np.ndarray:
+def ceil_people(values: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """⌈values⌉ as int64 with a tolerance so that exact integers held as floats stay put."""
-    arr = np.asarray(values, dtype="float64")
+    arr: npt.NDArray[np.float64] = np.asarray(values, dtype="float64")
     return np.maximum(np.ceil(arr - CEIL_EPSILON * np.maximum(1.0, np.abs(arr))), 0).astype("int64")
 
 
 def peer_educators_needed(
-    planning_population, people_per_pe: float, target: float = 1.0
-) -> np.ndarray:
+    planning_population: npt.ArrayLike, people_per_pe: float, target: float = 1.0
+) -> npt.NDArray[np.int64]:
     """⌈planning_population × target ÷ people_per_pe⌉ per area (DESIGN.md s.3; PM paper Table 1)."""
     if people_per_pe <= 0:
         raise ValueError(f"people_per_pe {people_per_pe!r} must be > 0; use 50–75 (DESIGN.md s.3).")
     return ceil_people(np.asarray(planning_population, dtype="float64") * target / people_per_pe)
 
 
-def outreach_workers_needed(peer_educators, pe_per_orw: float) -> np.ndarray:
-    """⌈peer_educators ÷ pe_per_orw⌉ per area (PM paper: 1 ORW per 5–6 PEs; Mombasa 68 PEs → 12 ORWs)."""
+def outreach_workers_needed(
+    peer_educators: npt.ArrayLike, pe_per_orw: float
+) -> npt.NDArray[np.int64]:
+    """⌈peer_educators ÷ pe_per_orw⌉ per area.
+
+    PM paper: 1 ORW per 5–6 PEs; Mombasa 68 PEs → 12 ORWs.
+    """
     if pe_per_orw <= 0:
         raise ValueError(f"pe_per_orw {pe_per_orw!r} must be > 0; use 5–6 (PM paper Table 1).")
     return ceil_people(np.asarray(peer_educators, dtype="float64") / pe_per_orw)
 
 
 def condoms_per_month(
-    planning_population,
+    planning_population: npt.ArrayLike,
     condoms_per_person_month: float,
     target: float = 1.0,
     buffer_stock_pct: float = 0.0,
-) -> np.ndarray:
-    """planning_population × target × condoms_per_person_month × (1 + buffer_stock_pct/100) (Mombasa: 35–40)."""
+) -> npt.NDArray[np.float64]:
+    """planning_population × target × condoms_per_person_month × (1 + buffer_stock_pct/100).
+
+    (Mombasa: 35–40.)
+    """
     return (
         np.asarray(planning_population, dtype="float64")
         * target

@@ -51,7 +51,8 @@ def default_scenario(dataset_id: str | None) -> Scenario:
 
 
 def get_plan(dataset_id: str | None, scenario: Scenario | None = None) -> Plan:
-    """The plan of a dataset under ``scenario`` (the dataset's default_scenario when None); memoised.
+    """The plan of a dataset under ``scenario`` (the dataset's default_scenario when None);
+    memoised.
 
     Keyed on (dataset id, scenario): Scenario is a frozen, hashable dataclass and dataset ids
     are content hashes, so a cached plan is never stale.

@@ -1,4 +1,5 @@
-"""Save uploaded dataset files safely: checked before parsing (size, type, zip contents), never executed.
+"""Save uploaded dataset files safely: checked before parsing (size, type, zip contents), never
+executed.
 
 DESIGN.md section 4: "Uploaded files are checked before parsing (size, type, zip contents) and
 never executed". Accepts several files, or one .zip holding the dataset folder. Zip members are
@@ -10,12 +11,15 @@ named boundaries.zip. XLSX files (zip archives themselves) are checked for their
 from __future__ import annotations
 
 import io
+import logging
 import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from data_loaders.readers import BOUNDARY_SUFFIXES, TABLE_SUFFIXES
+
+log = logging.getLogger(__name__)
 
 DATASET_STEMS = ("hotspots", "sites", "enrolment", "boundaries")
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
@@ -34,7 +38,8 @@ class UploadError(ValueError):
 
 @dataclass(frozen=True)
 class UploadLimits:
-    """Limits on an upload (defaults fit a national dataset; config.Settings.max_upload_mb overrides)."""
+    """Limits on an upload (defaults fit a national dataset; config.Settings.max_upload_mb
+    overrides)."""
 
     max_file_bytes: int = 50 * 1024 * 1024
     max_total_bytes: int = 200 * 1024 * 1024
@@ -187,7 +192,8 @@ def _unpack_dataset_zip(name: str, data: bytes, limits: UploadLimits) -> list[tu
 def save_upload_files(
     files: list[tuple[str, bytes]], dest_dir: str | Path, *, limits: UploadLimits = UploadLimits()
 ) -> Path:
-    """Check uploaded (name, bytes) pairs and write them to a new folder under ``dest_dir``; return it.
+    """Check uploaded (name, bytes) pairs and write them to a new folder under ``dest_dir``; return
+    it.
 
     One .zip not named boundaries.zip is treated as the whole dataset and unpacked (checked
     first); otherwise each file must be hotspots/sites/enrolment/boundaries/dataset.toml with an
@@ -205,9 +211,16 @@ def save_upload_files(
                 f"{limits.max_file_bytes / 1e6:.0f} MB): upload a smaller file"
             )
         files = _unpack_dataset_zip(name, data, limits)
-    checked = _checked_files(files, limits)
+    try:
+        checked = _checked_files(files, limits)
+    except UploadError as exc:
+        log.warning("upload refused (%d files, %.1f MB): %s", len(files),
+                    sum(len(d) for _, d in files) / 1e6, exc)
+        raise
     folder = Path(dest_dir) / f"upload-{secrets.token_hex(8)}"
     folder.mkdir(parents=True, exist_ok=False)
     for target, data in checked.items():
         (folder / target).write_bytes(data)
+    log.info("upload saved: %d files, %.1f MB (%s)", len(checked),
+             sum(len(d) for d in checked.values()) / 1e6, ", ".join(sorted(checked)))
     return folder

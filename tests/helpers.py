@@ -1,12 +1,16 @@
-"""Helpers shared by tests: loading committed scripts as modules, importing page modules."""
+"""Helpers shared by tests: loading committed scripts as modules, importing page modules,
+running `cli.py` in this process."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "data" / "demo"
@@ -30,3 +34,29 @@ def import_page(name: str, data_dir: Path = DEMO_DIR) -> ModuleType:
     dash.Dash(__name__, use_pages=True, pages_folder="")
     store.set_default_folder(data_dir)
     return importlib.import_module(f"pages.{name}")
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """What `python cli.py ...` gives: the exit code and the text written to stdout and stderr."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> CliRun:
+    """Run ``cli.main(argv)`` in this process and return its exit code and captured output.
+
+    An argparse usage error (or --help) raises SystemExit; its code is returned as a process
+    would return it. Any other exception propagates and fails the test (a traceback).
+    """
+    import cli
+
+    capsys.readouterr()  # drop whatever earlier calls printed
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    out, err = capsys.readouterr()
+    return CliRun(code, out, err)

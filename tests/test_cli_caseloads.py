@@ -1,4 +1,7 @@
-"""`cli.py caseloads` on the demo data: JSON shape, totals, --out workbook, --keep round trip, errors."""
+"""`cli.py caseloads` on the demo data: JSON shape, totals, --out workbook, --keep, errors.
+
+`cli.main` runs in this process; one test runs `python cli.py caseloads` as a subprocess.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +11,27 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
+
+from tests import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "cli.py", "caseloads", "--data", str(DEMO), *args],
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> helpers.CliRun:
+    return helpers.run_cli(capsys, "caseloads", "--data", str(DEMO), *args)
+
+
+def test_json_for_one_district_in_a_subprocess_has_the_issue_shape_and_adds_up():
+    argv = ["caseloads", "--data", str(DEMO), "--district", "Chitipa", "--json"]
+    out = subprocess.run(
+        [sys.executable, "cli.py", *argv],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
-
-
-def test_json_for_one_district_has_the_issue_shape_and_adds_up():
-    out = run_cli("--district", "Chitipa", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["district"] == "Chitipa"
@@ -43,17 +50,17 @@ def test_json_for_one_district_has_the_issue_shape_and_adds_up():
     assert {h["hotspot_id"] for pe in pes for h in pe["hotspots"]} == ids
 
 
-def test_json_without_district_lists_every_district():
-    out = run_cli("--json", "--people-per-pe", "75")
+def test_json_without_district_lists_every_district(capsys):
+    out = run_cli(capsys, "--json", "--people-per-pe", "75")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert isinstance(data, list) and len(data) == 28
     assert all(pe["people"] <= 75 for d in data for pe in d["peer_educators"])
 
 
-def test_out_workbook_and_keep_round_trip(tmp_path):
+def test_out_workbook_and_keep_round_trip(tmp_path, capsys):
     book = tmp_path / "mzimba.xlsx"
-    first = run_cli("--district", "Mzimba", "--out", str(book), "--json")
+    first = run_cli(capsys, "--district", "Mzimba", "--out", str(book), "--json")
     assert first.returncode == 0, first.stderr
     wb = openpyxl.load_workbook(book, read_only=True)
     assert {"summary", "assignments"} <= set(wb.sheetnames)
@@ -62,7 +69,7 @@ def test_out_workbook_and_keep_round_trip(tmp_path):
         for pe in json.loads(first.stdout)["peer_educators"]
         for h in pe["hotspots"]
     }
-    again = run_cli("--district", "Mzimba", "--keep", str(book), "--json")
+    again = run_cli(capsys, "--district", "Mzimba", "--keep", str(book), "--json")
     assert again.returncode == 0, again.stderr
     after = {
         (h["hotspot_id"], pe["pe_id"])
@@ -72,16 +79,16 @@ def test_out_workbook_and_keep_round_trip(tmp_path):
     assert after == before
 
 
-def test_bad_parameters_exit_2_with_a_message():
-    out = run_cli("--district", "Atlantis")
+def test_bad_parameters_exit_2_with_a_message(capsys):
+    out = run_cli(capsys, "--district", "Atlantis")
     assert out.returncode == 2 and "Atlantis" in out.stderr and "Traceback" not in out.stderr
-    out = run_cli("--people-per-pe", "10")
+    out = run_cli(capsys, "--people-per-pe", "10")
     assert out.returncode == 2 and "people_per_pe" in out.stderr
-    out = run_cli("--keep", "/nonexistent/keep.csv")
+    out = run_cli(capsys, "--keep", "/nonexistent/keep.csv")
     assert out.returncode == 2 and "keep file" in out.stderr
-    out = run_cli("--district", "Lilongwe", "--local-reach-factor", "0")
+    out = run_cli(capsys, "--district", "Lilongwe", "--local-reach-factor", "0")
     assert (
         out.returncode == 2
-        and "local_reach_factor=0.0" in out.stderr
+        and "local_reach_factor 0 must be above 0" in out.stderr
         and "Traceback" not in out.stderr
     )

@@ -95,7 +95,7 @@ def test_budget_needs_costs_and_buys_pes(capsys):
 @pytest.mark.parametrize(
     "flags,message",
     [
-        (["--people-per-pe", "30"], "people_per_pe 30 is outside 35–90"),
+        (["--people-per-pe", "30"], "people_per_pe 30 is outside 50–90"),
         (["--target", "2"], "target 2 is outside 0–1"),
         (["--duplication", "abc"], "duplication 'abc' is not a number"),
         (["--period", "2019-Q1"], "period '2019-Q1' has no enrolment records"),

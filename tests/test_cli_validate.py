@@ -1,7 +1,12 @@
-"""`python cli.py validate`: each fault printed with its row, --json object, exit codes, no tracebacks."""
+"""`cli.py validate`: each fault printed with its row, --json object, exit codes, no tracebacks.
+
+`cli.main` runs in this process; one test runs `python cli.py validate` as a subprocess.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -9,24 +14,25 @@ from pathlib import Path
 
 import pytest
 
+import cli
+from tests import helpers
+
 ROOT = Path(__file__).resolve().parents[1]
 FAULTY = ROOT / "tests" / "fixtures" / "faulty"
 FAULTY_FATAL = ROOT / "tests" / "fixtures" / "faulty_fatal"
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "validate", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> helpers.CliRun:
+    return helpers.run_cli(capsys, "validate", *args)
 
 
 @pytest.fixture(scope="module")
 def faulty_text():
-    result = run_cli("--data", str(FAULTY))
+    # capsys is per test; this module-scoped run captures with redirect_stdout/redirect_stderr.
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["validate", "--data", str(FAULTY)])
+    result = helpers.CliRun(code, out.getvalue(), err.getvalue())
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     return result.stdout
@@ -91,8 +97,8 @@ def test_counts_table_adds_up(faulty_text):
         assert accepted + rejected == rows
 
 
-def test_json_object():
-    result = run_cli("--data", str(FAULTY), "--json")
+def test_json_object(capsys):
+    result = run_cli(capsys, "--data", str(FAULTY), "--json")
     assert result.returncode == 2
     data = json.loads(result.stdout)
     assert data["ok"] is False
@@ -114,28 +120,34 @@ def test_json_object():
         assert files["accepted"] + files["rejected"] == files["rows"]
 
 
-def test_fatal_faults_are_reported_not_raised():
-    result = run_cli("--data", str(FAULTY_FATAL))
+def test_fatal_faults_are_reported_not_raised_in_a_subprocess():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "validate", "--data", str(FAULTY_FATAL)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert 'required column "latitude" is missing — did you mean "lattitude"?' in result.stdout
     assert "enrolment.csv is empty" in result.stdout
 
 
-def test_missing_folder_is_a_message_and_exit_2(tmp_path):
-    result = run_cli("--data", str(tmp_path / "nowhere"), "--json")
+def test_missing_folder_is_a_message_and_exit_2(tmp_path, capsys):
+    result = run_cli(capsys, "--data", str(tmp_path / "nowhere"), "--json")
     assert result.returncode == 2
     assert result.stderr == ""
     data = json.loads(result.stdout)
     assert "is not a folder" in data["problems"][0]["message"]
 
 
-def test_clean_dataset_exits_0(tmp_path):
+def test_clean_dataset_exits_0(tmp_path, capsys):
     from tests.data_loaders.builders import write_dataset
 
     folder = write_dataset(tmp_path / "ds")
-    result = run_cli("--data", str(folder))
+    result = run_cli(capsys, "--data", str(folder))
     assert result.returncode == 0, result.stdout
     assert "OK: no errors" in result.stdout
-    strict = run_cli("--data", str(FAULTY), "--strict", "--json")
+    strict = run_cli(capsys, "--data", str(FAULTY), "--strict", "--json")
     assert strict.returncode == 2 and json.loads(strict.stdout)["ok"] is False

@@ -396,7 +396,7 @@ region_column = "region"       # optional; leave out when the boundaries have no
 projected = "EPSG:32736"       # distances are computed in this CRS; default: the UTM zone of the data
 
 [parameters]                   # optional default scenario parameters
-people_per_pe = 60             # 50-75 (DESIGN.md section 3)
+people_per_pe = 60             # 50-90, usually 50-75 (planning/parameters.py)
 pe_per_orw = 6
 
 # With XLSX files, the first sheet is read unless named here, e.g. when dataset_template.xlsx

@@ -38,6 +38,7 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 STARTUP_TIMEOUT_S = 90.0
+STARTUP_POLL_S = 0.2  # between two "does the app answer yet?" checks, within STARTUP_TIMEOUT_S
 
 
 def free_port() -> int:
@@ -78,7 +79,8 @@ def start_app(
                 if response.status == 200:
                     return proc, url, log_path
         except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
+            pass
+        time.sleep(STARTUP_POLL_S)
     stop_app(proc)
     raise RuntimeError(
         f"app.py did not answer on {url} within {STARTUP_TIMEOUT_S} s; log:\n"
@@ -197,18 +199,37 @@ def wait_for_maps_drawn(pg, timeout_ms: int = 30000) -> None:
     )
 
 
+def wait_for_dash_idle(pg, timeout_ms: int = 30000) -> None:
+    """Wait until the Dash app is mounted, its fonts are loaded and no callback is in flight.
+
+    dash-renderer shows ``._dash-loading`` until the layout is mounted and
+    ``._dash-loading-callback`` while any callback is pending; a component whose props a
+    callback is computing carries ``data-dash-is-loading="true"``.
+    """
+    pg.wait_for_function(
+        """() => {
+               const root = document.getElementById('react-entry-point');
+               return document.readyState === 'complete' && document.fonts.status === 'loaded'
+                   && root !== null && root.querySelector('._dash-loading') === null
+                   && document.querySelector('._dash-loading-callback') === null
+                   && document.querySelector('[data-dash-is-loading="true"]') === null;
+           }""",
+        timeout=timeout_ms,
+    )
+
+
 def screenshot(pg, name: str) -> Path:
     """Save a full-page screenshot to docs/screenshots/<name>.png and return its path."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{name}.png"
+    wait_for_dash_idle(pg)  # every callback's output is on the page, in its font
     wait_for_maps_drawn(pg)  # so the screenshot shows the polygons
-    pg.wait_for_timeout(500)
     pg.screenshot(path=str(path), full_page=True)
     return path
 
 
 def wait_for_graph(pg, graph_id: str, *, min_traces: int = 1, timeout_ms: int = 30000) -> list:
-    """Wait until the dcc.Graph ``graph_id`` has drawn at least ``min_traces`` traces; return its data."""
+    """Wait until dcc.Graph ``graph_id`` has drawn at least ``min_traces`` traces; return them."""
     pg.wait_for_function(
         """([id, n]) => { const el = document.getElementById(id);
              const gd = el && el.querySelector('.js-plotly-plot');

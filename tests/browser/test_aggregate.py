@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from tests.browser.conftest import DEMO_DIR, screenshot, wait_for_graph
+from tests.browser.conftest import DEMO_DIR, screenshot, wait_for_dash_idle, wait_for_graph
 
 PAGES = ["/", "/map", "/scenarios", "/outreach", "/data"]
 TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
@@ -157,7 +157,7 @@ def test_aggregate_mode_sends_no_hotspot_data(page, aggregate_server):
     for path in PAGES:
         page.goto(aggregate_server + path)
         page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(1500)
+        wait_for_dash_idle(page)  # every callback of the page has answered
     # the navbar offers only the district-level pages
     nav = page.locator("#navbar").inner_text()
     assert "Map" in nav and "Overview" in nav
@@ -167,8 +167,7 @@ def test_aggregate_mode_sends_no_hotspot_data(page, aggregate_server):
     assert [t["meta"] for t in data] == ["districts"]
     assert len(data[0]["locations"]) == 28
     page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(1500)
-    screenshot(page, "map_aggregate")
+    screenshot(page, "map_aggregate")  # waits for the callbacks and the map's drawing
     with page.expect_download(timeout=60000) as info:  # the HTML export's body is captured too
         page.locator("#map-export-html").click()
     exported = open(info.value.path(), encoding="utf-8").read()

@@ -9,7 +9,13 @@ from pathlib import Path
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_DIR, screenshot, wait_for_graph
+from tests.browser.conftest import (
+    DEMO_DIR,
+    screenshot,
+    wait_for_dash_idle,
+    wait_for_graph,
+    wait_for_maps_drawn,
+)
 
 GRAPH = "map-graph"
 
@@ -51,7 +57,7 @@ def test_map_draws_every_district_and_hotspot_offline(page, app_server):
     # every hotspot id of the data is drawn exactly once
     drawn_ids = [i for t in traces_with(data, "hotspots") for i in t["ids"]]
     assert sorted(drawn_ids) == sorted(r["hotspot_id"] for r in demo_rows("hotspots.csv"))
-    page.wait_for_timeout(1500)  # let MapLibre finish painting before the screenshot
+    wait_for_maps_drawn(page)  # MapLibre has finished painting before the checks and screenshot
     assert page.get_by_text("Synthetic demo data").is_visible()
     assert page.console_errors == []
     assert page.blocked_requests == []
@@ -158,7 +164,8 @@ def test_export_html_map_opens_offline_with_every_hotspot(page, app_server, tmp_
 
 def test_export_png(page, app_server, tmp_path: Path):
     open_map(page, app_server)
-    page.wait_for_timeout(1000)
+    wait_for_dash_idle(page)  # the page's callbacks have answered: the click is the next one
+    wait_for_maps_drawn(page)  # Plotly.downloadImage renders the map as drawn
     with page.expect_download(timeout=60000) as info:
         page.locator("#map-export-png").click()
     path = tmp_path / "map.png"

@@ -8,7 +8,7 @@ from data_loaders.dataset import load_dataset
 from planning.plan import build_plan
 from planning.priority import smallest_k_holding
 from planning.scenario import Scenario
-from tests.browser.conftest import DEMO_DIR, screenshot, wait_for_graph
+from tests.browser.conftest import DEMO_DIR, screenshot, wait_for_dash_idle, wait_for_graph
 
 GRID_API = "(id) => dash_ag_grid.getApi(id)"
 
@@ -136,7 +136,7 @@ def test_aggregate_overview_sends_no_hotspot_data(aggregate_server, page):
     page.wait_for_selector("#ov-population", timeout=30000)
     wait_for_graph(page, "ov-map")
     page.wait_for_selector("#ov-grid .ag-row", timeout=30000)
-    page.wait_for_timeout(500)
+    wait_for_dash_idle(page)  # every callback's response has arrived
     payload = "\n".join(bodies)
     assert "ov-pareto-text" in payload or "districts hold" in payload
     hotspots = load_dataset(DEMO_DIR).hotspots
@@ -147,6 +147,6 @@ def test_aggregate_overview_sends_no_hotspot_data(aggregate_server, page):
         )
     # Scenarios is not served in aggregate-only mode
     page.goto(aggregate_server + "/scenarios")
-    page.wait_for_timeout(1500)
+    wait_for_dash_idle(page)  # the page content is rendered
     assert page.locator("#scn-people-per-pe").count() == 0
     assert page.console_errors == []

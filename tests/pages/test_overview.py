@@ -77,6 +77,6 @@ def test_pareto_sentence_matches_smallest_k_holding(ov):
     plan = _shared.get_plan(None, Scenario())
     k, share = smallest_k_holding(plan.districts, ov.PARETO_SHARE)
     content = ov.overview_content(None, {})
-    assert content["pareto_text"].startswith(
+    assert content.pareto_text.startswith(
         f"{k} of {len(plan.districts)} districts hold {share * 100:.0f}%"
     )

@@ -53,14 +53,14 @@ def test_a_cap_needs_a_value_and_a_budget_needs_costs(sc):
 
 def test_out_of_range_values_are_refused_with_the_range(sc):
     values = {**sc.control_values(Scenario()), "pe_per_orw": 40}
-    with pytest.raises(ScenarioError, match="pe_per_orw 40 is outside 2–15"):
+    with pytest.raises(ScenarioError, match="pe_per_orw 40 is outside 2–12"):
         sc.scenario_from_controls(values, "none", None)
 
 
 @settings(max_examples=60, deadline=None)
 @given(
     ppe=st.integers(50, 75),
-    orw=st.integers(2, 15),
+    orw=st.integers(2, 12),
     target=st.integers(0, 20).map(lambda v: v * 5),
     dup=st.integers(0, 50),
     basis=st.sampled_from(["peak", "typical"]),

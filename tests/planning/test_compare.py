@@ -12,11 +12,19 @@ from planning.scenario import Scenario
 from tests.planning.test_plan import _dataset
 
 
-def test_side_by_side_with_differences():
+def _doubled_dataset():
+    """The hand-made dataset with every count doubled (district B: 80 people at the mid level)."""
     ds = _dataset()
+    for column in ("typical_min", "typical_max", "peak_min", "peak_max"):
+        ds.hotspots[column] = ds.hotspots[column] * 2
+    return ds
+
+
+def test_side_by_side_with_differences():
+    ds = _doubled_dataset()
     plans = {
-        "A": build_plan(ds, Scenario()),
-        "B": build_plan(ds, Scenario(people_per_pe=35, max_pe=2)),
+        "A": build_plan(ds, Scenario(people_per_pe=90)),
+        "B": build_plan(ds, Scenario(people_per_pe=50, max_pe=2)),
     }
     table = compare_plans(plans).set_index("district")
     assert list(table.index) == ["A", "B", "C", TOTAL_LABEL]

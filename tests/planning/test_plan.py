@@ -45,14 +45,14 @@ def test_district_rows_by_hand():
 
 
 def test_totals_are_sums_of_districts_not_recomputed():
-    # 21 people need 1 PE and 40 need 1: 2 in total, although ⌈61 ÷ 60⌉ would be 2 too; at 35 per PE
-    # districts need 1 + 2 = 3 while ⌈61 ÷ 35⌉ = 2.
-    plan = build_plan(_dataset(), Scenario(people_per_pe=35))
-    assert plan.totals["peer_educators"] == 3 == plan.districts["peer_educators"].sum()
-    assert plan.totals["planning_population"] == 61
+    # At the low level districts hold 14 and 30 people: at 50 per PE each needs 1 PE, 2 in all,
+    # while ⌈44 ÷ 50⌉ = 1 (the national figure is the sum of districts, not recomputed).
+    plan = build_plan(_dataset(), Scenario(people_per_pe=50, level="low"))
+    assert plan.totals["peer_educators"] == 2 == plan.districts["peer_educators"].sum()
+    assert plan.totals["planning_population"] == 44
     assert plan.totals["coverage_mid"] == pytest.approx(31 / 61)
     r = plan.regions.set_index("region")
-    assert r.loc["R1", "peer_educators"] == 3 and r.loc["R2", "peer_educators"] == 0
+    assert r.loc["R1", "peer_educators"] == 2 and r.loc["R2", "peer_educators"] == 0
     assert r.loc["R1", "districts"] == 2
     assert plan.national.loc[0, "name"] == "Handmade"
 

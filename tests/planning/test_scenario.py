@@ -27,12 +27,12 @@ def test_defaults_follow_design():
     assert s.cap is None and not s.costed
 
 
-def test_people_per_pe_outside_35_90_is_refused_with_sources():
+def test_people_per_pe_outside_50_90_is_refused_with_sources():
     with pytest.raises(ScenarioError) as info:
-        Scenario(people_per_pe=30)
+        Scenario(people_per_pe=40)
     message = str(info.value)
-    assert message.startswith("people_per_pe 30 is outside 35–90")
-    for source in ("PM paper Table 1: 50–60", "Mombasa: 60–75", "AMETHIST", "≤ 90"):
+    assert message.startswith("people_per_pe 40 is outside 50–90")
+    for source in ("Table 1", "Mombasa", "AMETHIST", "1:90", "between 50 and 90"):
         assert source in message
     with pytest.raises(ScenarioError, match="people_per_pe 91"):
         Scenario(people_per_pe=91)
@@ -116,7 +116,7 @@ def test_query_round_trip_and_parsing():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    people_per_pe=st.integers(35, 90),
+    people_per_pe=st.integers(50, 90),
     target=st.floats(0, 1),
     duplication=st.floats(0, 0.5),
     level=st.sampled_from(["low", "mid", "high"]),
