@@ -14,9 +14,11 @@ import logging
 from pathlib import Path
 
 import dash
+import flask
 
 from config import Settings, load_settings
 from services import context, datasets
+from services.access import HotspotDetailRefused
 from services.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ def create_app(settings: Settings) -> dash.Dash:
         update_title="",  # falsy: the tab title stays put while callbacks run
     )
     dash_app.server.config[context.SETTINGS_KEY] = settings
+    dash_app.server.register_error_handler(HotspotDetailRefused, _refused)
+    dash_app.server.register_error_handler(KeyError, _malformed)
     dash_app.layout = shell_layout
     log.info(
         "app created: %s view, data %s",
@@ -47,6 +51,19 @@ def create_app(settings: Settings) -> dash.Dash:
         settings.data_dir.name,
     )
     return dash_app
+
+
+def _refused(error: HotspotDetailRefused) -> tuple[dict[str, str], int]:
+    """A refused request is a 403 with the reason, never a 500 (it is logged by services.access)."""
+    return {"message": str(error)}, 403
+
+
+def _malformed(error: KeyError) -> tuple[dict[str, str], int]:
+    """A callback request naming no server callback (a crafted or stale client) is a 400."""
+    if flask.request.path.endswith("/_dash-update-component"):
+        log.warning("bad callback request refused: %s", type(error).__name__)
+        return {"message": "no such callback; reload the page"}, 400
+    raise error
 
 
 def parse_args(argv: list[str] | None = None, defaults: Settings | None = None) -> Settings:

@@ -55,6 +55,10 @@ class Settings:
     upload_dir: Path = ROOT_DIR / "uploads"
     max_upload_mb: int = 50
     debug: bool = False
+    # Disclosure control of aggregate-only views (planning.disclosure, docs/privacy.md).
+    disclosure_rounding: int = 10
+    disclosure_min_hotspots: int = 5
+    disclosure_min_people: int = 20
 
 
 def load_settings() -> Settings:
@@ -68,4 +72,7 @@ def load_settings() -> Settings:
         upload_dir=Path(os.environ.get("KP_UPLOAD_DIR", str(ROOT_DIR / "uploads"))),
         max_upload_mb=_env_int("KP_MAX_UPLOAD_MB", 50),
         debug=_env_bool("KP_DEBUG", False),
+        disclosure_rounding=_env_int("KP_DISCLOSURE_ROUNDING", 10),
+        disclosure_min_hotspots=_env_int("KP_DISCLOSURE_MIN_HOTSPOTS", 5),
+        disclosure_min_people=_env_int("KP_DISCLOSURE_MIN_PEOPLE", 20),
     )

@@ -90,7 +90,7 @@ def main() -> None:
         payloads["data: current report"] = (report_key, _payload(dash_app, report_key, {}))
     client.post("/_dash-update-component", json=payloads["map: default layers"][1])  # warm-up
     print(f"{'case':45s} {'median ms':>10s} {'max ms':>8s} {'kB':>7s}")
-    for name, (_key_, body) in payloads.items():
+    for name, (_payload_key, body) in payloads.items():
         times = []
         size = 0
         for _ in range(args.runs):

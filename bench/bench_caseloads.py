@@ -60,18 +60,22 @@ def main() -> None:
     spots = synthetic_spots(args.spots, seed=args.seed)
     f = compare(spots)
     print(
-        f"synthetic district: {f['spots']} hotspots, {spots['people'].sum():.0f} people, seed {args.seed}"
+        f"synthetic district: {f['spots']} hotspots, {spots['people'].sum():.0f} people, "
+        f"seed {args.seed}"
     )
     print(f"  caseloads time (one core): {f['seconds']:.2f} s")
     print(
-        f"  PE count / lower bound {f['lower_bound']}: ours {f['ours_pes']} = {f['ours_ratio']:.3f}, "
+        f"  PE count / lower bound {f['lower_bound']}: "
+        f"ours {f['ours_pes']} = {f['ours_ratio']:.3f}, "
         f"baseline {f['base_pes']} = {f['base_ratio']:.3f}"
     )
     print(
-        f"  mean distance spot -> PE centre: ours {f['ours_centre_km']:.3f} km, baseline {f['base_centre_km']:.3f} km"
+        f"  mean distance spot -> PE centre: ours {f['ours_centre_km']:.3f} km, "
+        f"baseline {f['base_centre_km']:.3f} km"
     )
     print(
-        f"  mean walk around a PE's spots:   ours {f['ours_walk_km']:.3f} km, baseline {f['base_walk_km']:.3f} km"
+        f"  mean walk around a PE's spots:   ours {f['ours_walk_km']:.3f} km, "
+        f"baseline {f['base_walk_km']:.3f} km"
     )
     if args.no_demo:
         return
@@ -93,7 +97,8 @@ def main() -> None:
     )
     w = t["spots"] / n
     print(
-        f"  mean distance spot -> PE centre (spot-weighted): ours {np.sum(w * t['ours_centre_km']):.3f} km, "
+        f"  mean distance spot -> PE centre (spot-weighted): "
+        f"ours {np.sum(w * t['ours_centre_km']):.3f} km, "
         f"baseline {np.sum(w * t['base_centre_km']):.3f} km"
     )
     wp_o, wp_b = t["ours_pes"] / t["ours_pes"].sum(), t["base_pes"] / t["base_pes"].sum()

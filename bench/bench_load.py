@@ -1,4 +1,5 @@
-"""Benchmark of data_loaders.dataset.load_dataset on a large hotspots file; prints wall and CPU seconds.
+"""Benchmark of data_loaders.dataset.load_dataset on a large hotspots file; prints wall and CPU
+seconds.
 
     python bench/bench_load.py                 # 10k and 100k hotspots
     python bench/bench_load.py --sizes 250000

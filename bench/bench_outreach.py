@@ -50,14 +50,15 @@ def main(argv: list[str] | None = None) -> None:
         outreach.area_hotspots.cache_clear()
         start = time.perf_counter()
         try:
-            result, calendar, grid, _slots, info = outreach.compute(key, area, 60.0, 6.0, False)
+            out = outreach.compute(key, area, 60.0, 6.0, False)
         except ValueError:
             continue  # an empty catchment: the page shows an alert
+        result, calendar = out.caseloads, out.calendar
         compute_ms = _ms(start)
         start = time.perf_counter()
         # serialised as Dash does before the response leaves the server
-        to_json_plotly(figs.caseload_map_figure(result, note="", site=info.site))
-        to_json_plotly(figs.presence_heatmap_figure(grid, title=""))
+        to_json_plotly(figs.caseload_map_figure(result, note="", site=out.info.site))
+        to_json_plotly(figs.presence_heatmap_figure(out.presence, title=""))
         figs.pe_table_frame(result, calendar)
         figures_ms = _ms(start)
         rows.setdefault(f"{kind}: compute + figures (cold)", []).append(
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> None:
         times = [t for t, _ in values]
         worst = max(values)
         print(
-            f"{name:38} {len(values):>5} {statistics.median(times):>10.0f} {worst[0]:>8.0f}  {worst[1]}"
+            f"{name:38} {len(values):>5} {statistics.median(times):>10.0f} "
+            f"{worst[0]:>8.0f}  {worst[1]}"
         )
 
 

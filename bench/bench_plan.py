@@ -1,6 +1,7 @@
-"""Benchmark of the full plan (planning.plan.build_plan) on synthetic national datasets; prints a table.
+"""Benchmark of the full plan (planning.plan.build_plan) on synthetic national datasets; prints a
+table.
 
-    python bench/bench_plan.py                       # 10k and 100k hotspots, 2k sites, Malawi's 28 districts
+    python bench/bench_plan.py    # 10k and 100k hotspots, 2k sites, Malawi's 28 districts
     python bench/bench_plan.py --sizes 100000 --districts 400 --boundaries grid
 
 Each size runs in its own subprocess (clean memory figures) on one core: plan time is the
@@ -139,13 +140,17 @@ def main(argv: list[str] | None = None) -> int:
             print(done.stderr, file=sys.stderr)
             return done.returncode
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    header = f"{'hotspots':>9} {'sites':>6} {'districts':>9} {'plan s':>7} {'plan peak MB':>12} {'load s':>7} {'load+plan s':>11} {'peak RSS MB':>11}"
+    header = (
+        f"{'hotspots':>9} {'sites':>6} {'districts':>9} {'plan s':>7} {'plan peak MB':>12} "
+        f"{'load s':>7} {'load+plan s':>11} {'peak RSS MB':>11}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
-            f"{r['hotspots']:>9,} {r['sites']:>6,} {r['districts']:>9} {r['plan_s']:>7.3f} {r['plan_peak_traced_mb']:>12.1f} "
-            f"{r.get('load_s', float('nan')):>7.2f} {r.get('load_plan_s', float('nan')):>11.2f} {r['peak_rss_mb']:>11.0f}"
+            f"{r['hotspots']:>9,} {r['sites']:>6,} {r['districts']:>9} {r['plan_s']:>7.3f} "
+            f"{r['plan_peak_traced_mb']:>12.1f} {r.get('load_s', float('nan')):>7.2f} "
+            f"{r.get('load_plan_s', float('nan')):>11.2f} {r['peak_rss_mb']:>11.0f}"
         )
     print("target: 100k hotspots under 1 s and under 1 GB, load excluded (one core)")
     return 0

@@ -1,4 +1,5 @@
-"""Server-side time of the Overview and Scenarios callbacks on a dataset (default: the demo); prints a table.
+"""Server-side time of the Overview and Scenarios callbacks on a dataset (default: the demo);
+prints a table.
 
     .venv/bin/python bench/bench_planner_pages.py [--data DIR] [--repeat 5]
 

@@ -19,12 +19,14 @@ from planning.caseloads import check_people_per_pe, lower_bound
 def kmeans_binpack_caseloads(
     spots: pd.DataFrame, *, people_per_pe: float = 60, seed: int = 0
 ) -> pd.DataFrame:
-    """Baseline assignments [hotspot_id, pe_id, people]: k-means, then first-fit decreasing per cluster.
+    """Baseline assignments [hotspot_id, pe_id, people]: k-means, then first-fit decreasing per
+    cluster.
 
     k = the lower bound ⌈total ÷ people_per_pe⌉ clusters on (x_m, y_m) with
-    scipy.cluster.vq.kmeans2 (10 Lloyd iterations) from a seeded k-means++ start; spots larger than the cap are split
-    into full-cap shares plus a remainder, as in planning.caseloads; inside each cluster the
-    items are packed into PEs of capacity people_per_pe by first-fit decreasing.
+    scipy.cluster.vq.kmeans2 (10 Lloyd iterations) from a seeded k-means++ start; spots larger
+    than the cap are split into full-cap shares plus a remainder, as in planning.caseloads;
+    inside each cluster the items are packed into PEs of capacity people_per_pe by first-fit
+    decreasing.
     """
     cap = check_people_per_pe(people_per_pe)
     frame = spots.sort_values("hotspot_id", kind="stable").reset_index(drop=True)
@@ -43,7 +45,7 @@ def kmeans_binpack_caseloads(
         items = []
         for i in members:
             p = people[i]
-            n_full = int(math.floor(p / cap + 1e-9)) if p > cap + 1e-9 else 0
+            n_full = math.floor(p / cap + 1e-9) if p > cap + 1e-9 else 0
             for _ in range(n_full):
                 n_pe += 1
                 rows.append((frame["hotspot_id"][i], f"BASE-{n_pe:04d}", cap))
@@ -89,7 +91,8 @@ def kmeans_plus_plus(xy: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
 
 
 def synthetic_spots(n_spots: int, *, seed: int = 0, extent_km: float = 60.0) -> pd.DataFrame:
-    """Seeded synthetic district: n_spots clustered around towns, [hotspot_id, x_m, y_m, people, typology].
+    """Seeded synthetic district: n_spots clustered around towns, [hotspot_id, x_m, y_m, people,
+    typology].
 
     People per spot ~ lognormal (median ≈ 12, a few above 100 so that splits occur), rounded
     to whole people; spots cluster around 8-20 towns inside an extent_km square.

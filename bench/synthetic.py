@@ -44,7 +44,8 @@ PERIOD = "2026-Q1"
 
 
 def grid_boundaries(k_districts: int) -> gpd.GeoDataFrame:
-    """K square districts of CELL_DEG degrees in rows of ⌈√K⌉, regions = grid rows; area_km2 in UTM 36 S."""
+    """K square districts of CELL_DEG degrees in rows of ⌈√K⌉, regions = grid rows; area_km2 in
+    UTM 36 S."""
     if k_districts < 1:
         raise ValueError(f"k_districts {k_districts} must be at least 1")
     nx = math.ceil(math.sqrt(k_districts))
@@ -109,7 +110,8 @@ def synthetic_dataset(
     seed: int = 1,
     name: str | None = None,
 ) -> Dataset:
-    """A canonical Dataset of ``n_hotspots`` hotspots, ``m_sites`` sites, hotspot-level enrolment for one quarter.
+    """A canonical Dataset of ``n_hotspots`` hotspots, ``m_sites`` sites, hotspot-level enrolment
+    for one quarter.
 
     ``boundaries`` is "grid" (K square districts) or "demo" (Malawi's districts; K is then theirs).
     """
@@ -220,7 +222,8 @@ def synthetic_dataset(
 
 
 def write_dataset_folder(dataset: Dataset, folder: str | Path) -> Path:
-    """Write ``dataset`` as a dataset folder (CSV files, boundaries.geojson, dataset.toml); returns the folder."""
+    """Write ``dataset`` as a dataset folder (CSV files, boundaries.geojson, dataset.toml); return
+    the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(dataset.hotspots.drop(columns="geometry")).to_csv(

@@ -1,4 +1,5 @@
-"""`cli.py caseloads`: peer-educator caseloads and ORW groups per district (issue 5), as JSON or Excel."""
+"""`cli.py caseloads`: peer-educator caseloads and ORW groups per district (issue 5), as JSON or
+Excel."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from commands.flags import add_parameter_flags
 from data_loaders.dataset import load_dataset
 from data_loaders.keep_file import KeepFileError, read_keep_file
 from data_loaders.validation import DatasetLoadError
 from exports.field_sheets import write_workbook
-from commands.flags import add_parameter_flags
 from planning.caseloads import CaseloadError, CaseloadParams, district_caseloads
 from planning.outreach import weekly_calendar
 from planning.parameters import FIELD_ALIASES, parameter
 
-HELP = "assign each district's hotspots to peer educators (caseloads) and PEs to outreach-worker groups"
+HELP = (
+    "assign each district's hotspots to peer educators (caseloads) and PEs to outreach-worker "
+    "groups"
+)
 
 
 # CaseloadParams fields offered as flags (duplication_rate is the parameter "duplication").
@@ -28,7 +32,8 @@ CASELOAD_FLAGS = tuple(
 
 
 def params_from_args(args: argparse.Namespace, defaults: Mapping[str, Any]) -> CaseloadParams:
-    """CaseloadParams of the flags over ``defaults`` (dataset.toml [parameters]); CaseloadError if bad."""
+    """CaseloadParams of the flags over ``defaults`` (dataset.toml [parameters]); CaseloadError if
+    bad."""
     values: dict[str, Any] = {}
     for f in dataclasses.fields(CaseloadParams):
         name = FIELD_ALIASES.get(f.name, f.name)
@@ -41,11 +46,14 @@ def params_from_args(args: argparse.Namespace, defaults: Mapping[str, Any]) -> C
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options: --data, --district, the caseload parameters (planning.parameters), --keep, --json, --out."""
+    """Options: --data, --district, the caseload parameters (planning.parameters), --keep, --json,
+    --out."""
     parser.add_argument("--data", required=True, metavar="DIR", help="dataset folder")
     parser.add_argument("--district", metavar="NAME", help="one district (default: every district)")
     add_parameter_flags(
-        parser.add_argument_group("caseload parameters (defaults and sources: planning/parameters.py)"),
+        parser.add_argument_group(
+            "caseload parameters (defaults and sources: planning/parameters.py)"
+        ),
         [parameter(name) for name in CASELOAD_FLAGS],
     )
     parser.add_argument(
@@ -63,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build caseloads; print JSON or a table; write the workbook. 0 on success, 2 on bad data/parameters."""
+    """Build caseloads; print JSON or a table; write the workbook. 0 on success, 2 on bad
+    data/parameters."""
     try:
         dataset = load_dataset(args.data)
     except DatasetLoadError as exc:
@@ -98,14 +107,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(payload[0] if args.district else payload, ensure_ascii=False, indent=2))
     else:
         print(
-            f"{'district':<20} {'people':>8} {'lower_bound':>11} {'PEs':>5} {'ratio':>6} {'ORWs':>5}"
+            f"{'district':<20} {'people':>8} {'lower_bound':>11} "
+            f"{'PEs':>5} {'ratio':>6} {'ORWs':>5}"
         )
         for r in results:
             people = float(r.assignments["people"].sum())
             orws = r.peer_educators["orw_group"].nunique() if len(r.peer_educators) else 0
             ratio = f"{r.ratio_to_lower_bound:.2f}" if r.lower_bound else "-"
             print(
-                f"{r.district:<20} {people:>8.0f} {r.lower_bound:>11} {r.pe_count:>5} {ratio:>6} {orws:>5}"
+                f"{r.district:<20} {people:>8.0f} {r.lower_bound:>11} "
+                f"{r.pe_count:>5} {ratio:>6} {orws:>5}"
             )
     sys.stdout.flush()
     return 0

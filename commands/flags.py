@@ -9,9 +9,13 @@ from planning.parameters import Parameter
 
 
 def add_parameter_flags(
-    group: argparse._ActionsContainer, parameters: Iterable[Parameter], *, with_defaults: bool = False
+    group: argparse._ActionsContainer,
+    parameters: Iterable[Parameter],
+    *,
+    with_defaults: bool = False,
 ) -> None:
-    """One flag per parameter: its flag name, help (label, unit, allowed range, default) and choices.
+    """One flag per parameter: its flag name, help (label, unit, allowed range, default) and
+    choices.
 
     Values stay text (dest = the parameter's name) and are checked by the parameter itself, so a
     bad value gets the same message as on the pages. ``with_defaults`` fills each flag's default
@@ -21,11 +25,19 @@ def add_parameter_flags(
         default = p.default if with_defaults else None
         if p.kind == "bool":
             group.add_argument(
-                p.cli_flag, dest=p.name, action="store_true", default=bool(default), help=p.help_text()
+                p.cli_flag,
+                dest=p.name,
+                action="store_true",
+                default=bool(default),
+                help=p.help_text(),
             )
         elif p.kind == "choice":
             group.add_argument(
-                p.cli_flag, dest=p.name, choices=list(p.choices), default=default, help=p.help_text()
+                p.cli_flag,
+                dest=p.name,
+                choices=list(p.choices),
+                default=default,
+                help=p.help_text(),
             )
         else:
             group.add_argument(

@@ -17,13 +17,12 @@ import math
 import sys
 from typing import Any
 
-from planning.plan import Plan, build_plan
 from commands.flags import add_parameter_flags
 from planning.parameters import in_group
+from planning.plan import Plan, build_plan
 from planning.scenario import SCENARIO_GROUPS, Scenario, ScenarioError
 
 HELP = "resource plan (PEs, ORWs, commodities, costs, allocation under a cap) for a dataset folder"
-
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def scenario_from_args(
     args: argparse.Namespace, defaults: dict[str, Any] | None = None
 ) -> Scenario:
-    """The Scenario of the flags on top of ``defaults`` (dataset.toml [parameters]); raises ScenarioError."""
+    """The Scenario of the flags on top of ``defaults`` (dataset.toml [parameters]); raises
+    ScenarioError."""
     values: dict[str, Any] = dict(defaults or {})
     for p in in_group(*SCENARIO_GROUPS):
         value = getattr(args, p.name, None)
@@ -89,7 +89,8 @@ def _fmt(value: Any, kind: str = "int") -> str:
 
 
 def render_table(plan: Plan) -> str:
-    """A short terminal table of the plan: districts in priority order, then totals and parameters."""
+    """A short terminal table of the plan: districts in priority order, then totals and
+    parameters."""
     d = plan.districts.sort_values("priority_rank")
     capped = "funded_peer_educators" in d.columns
     distance = plan.scenario.distance_km
@@ -156,7 +157,8 @@ def render_table(plan: Plan) -> str:
         out.append("SYNTHETIC DEMO DATA")
     out.append(
         f"{plan.dataset_name}: plan on {s.basis}-day {s.level} estimates, target {s.target:.0%}, "
-        f"1 PE per {s.people_per_pe:g}, 1 ORW per {s.pe_per_orw:g} PEs, {s.condoms_per_person_month:g} condoms/person/month, "
+        f"1 PE per {s.people_per_pe:g}, 1 ORW per {s.pe_per_orw:g} PEs, "
+        f"{s.condoms_per_person_month:g} condoms/person/month, "
         f"enrolment {p['period'] or 'none'}"
     )
     out += (
@@ -169,28 +171,34 @@ def render_table(plan: Plan) -> str:
         "Coverage = enrolled ÷ high .. enrolled ÷ low estimate (the mapping's min–max range)."
     )
     out.append(
-        f"Lubricant {_fmt(t['lubricant_per_month'])} sachets/month; HIV test kits {_fmt(t['test_kits_per_month'])}/month."
+        f"Lubricant {_fmt(t['lubricant_per_month'])} sachets/month; "
+        f"HIV test kits {_fmt(t['test_kits_per_month'])}/month."
     )
     if s.costed:
         missing = f" (not costed: {', '.join(p['not_costed'])})" if p["not_costed"] else ""
         out.append(
-            f"Cost: USD {_fmt(t['cost_usd_month'])}/month, USD {_fmt(t['cost_usd_year'])}/year{missing}."
+            f"Cost: USD {_fmt(t['cost_usd_month'])}/month, "
+            f"USD {_fmt(t['cost_usd_year'])}/year{missing}."
         )
     else:
         out.append(
-            "Cost: not costed (give --pe-stipend, --orw-salary, --condom-cost ... to cost the plan)."
+            "Cost: not costed (give --pe-stipend, --orw-salary, --condom-cost ... "
+            "to cost the plan)."
         )
     if plan.allocation_totals:
         a = plan.allocation_totals
         how = (
-            f"budget USD {s.budget_usd_month:,.0f}/month at USD {a['cost_usd_per_pe_month']:,.2f} per PE-month"
+            f"budget USD {s.budget_usd_month:,.0f}/month "
+            f"at USD {a['cost_usd_per_pe_month']:,.2f} per PE-month"
             if s.budget_usd_month is not None
             else "cap"
         )
         out.append(
-            f"Allocation of {a['cap_peer_educators']:,} PEs ({how}), {a['funded_peer_educators']:,} of "
+            f"Allocation of {a['cap_peer_educators']:,} PEs ({how}), "
+            f"{a['funded_peer_educators']:,} of "
             f"{a['peer_educators_needed']:,} needed funded: covered population "
-            f"{a['covered_population_priority']:,.0f} in priority order, {a['covered_population_even']:,.0f} "
+            f"{a['covered_population_priority']:,.0f} in priority order, "
+            f"{a['covered_population_even']:,.0f} "
             f"spread evenly, {a['covered_population_proportional']:,.0f} in proportion to size."
         )
     for note in plan.warnings:
@@ -206,7 +214,8 @@ def _coverage_range(low: Any, high: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load, plan, print (table or JSON) and optionally write the workbook; 2 on bad data or parameters."""
+    """Load, plan, print (table or JSON) and optionally write the workbook; 2 on bad data or
+    parameters."""
     dataset = _load(args.data)
     if dataset is None:
         return 2
@@ -229,14 +238,18 @@ def run(args: argparse.Namespace) -> int:
             written = write_plan_xlsx(plan, args.out, aggregate_only=args.aggregate_only)
         except OSError as error:
             print(
-                f"error: cannot write --out {args.out}: {error.strerror or error}; choose a writable path.",
+                f"error: cannot write --out {args.out}: {error.strerror or error}; "
+                "choose a writable path.",
                 file=sys.stderr,
             )
             return 2
         if not args.json:
-            print(
-                f"Wrote {written} ({'district aggregates only' if args.aggregate_only else 'includes hotspot locations: confidential'})."
+            contents = (
+                "district aggregates only"
+                if args.aggregate_only
+                else "includes hotspot locations: confidential"
             )
+            print(f"Wrote {written} ({contents}).")
     if args.json:
         json.dump(plan.to_json_dict(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
         sys.stdout.write("\n")

@@ -1,4 +1,5 @@
-"""`cli.py validate`: load a dataset folder and print its validation report (exit 0 clean, 2 errors)."""
+"""`cli.py validate`: load a dataset folder and print its validation report (exit 0 clean, 2
+errors)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ colour-blind users: Okabe–Ito for categories, cividis/viridis for continuous v
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -123,7 +124,15 @@ def district_hover_text(districts: pd.DataFrame) -> list[str]:
 
     texts = []
     for _, row in districts.iterrows():
-        parts = [f"<b>{row['district']}</b>" + (f" ({row['region']})" if row.get("region") else "")]
+        region = f" ({html.escape(str(row['region']))})" if row.get("region") else ""
+        parts = [f"<b>{html.escape(str(row['district']))}</b>" + region]
+        if bool(row.get("suppressed", False)):
+            # disclosure control (planning.disclosure): only the name and enrolment are shown
+            parts.append("figures suppressed: too few hotspots or people to publish")
+            if "enrolled" in row.index:
+                parts.append(f"enrolled {num(row, 'enrolled'):,.0f}")
+            texts.append("<br>".join(parts))
+            continue
         if "estimate_low" in row.index:
             parts.append(
                 f"estimate {num(row, 'estimate_low'):,.0f}–{num(row, 'estimate_high'):,.0f} people"

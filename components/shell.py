@@ -72,7 +72,7 @@ def not_available_view(page_name: str) -> dbc.Alert:
 
 def navbar() -> dbc.Navbar:
     """A navbar with one link per page this request may open, in the pages' ``order``."""
-    pages = visible_pages()
+    pages = [p for p in visible_pages() if p.get("nav", True)]
     links = [
         dbc.NavItem(
             dbc.NavLink(

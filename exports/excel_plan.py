@@ -12,6 +12,7 @@ data_loaders.safe_text.neutralise_formula so no cell can start a formula (DESIGN
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +244,9 @@ def write_plan_xlsx(
     is_synthetic = plan.synthetic if synthetic is None else synthetic
     suffix = " — synthetic demo data" if is_synthetic else ""
     aggregate_note = AGGREGATE_DETAIL + suffix
+    if plan.disclosure:  # an aggregate-only view: say how it was protected on every sheet
+        aggregate_note += ". " + plan.disclosure
+        aggregate_only = True
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(
         str(path),
@@ -286,9 +290,15 @@ def write_plan_xlsx(
         "Parameters & sources",
         _parameters_frame(plan),
         heading=f"{heading} — parameters and sources",
-        detail=(HOTSPOT_DETAIL if not aggregate_only else AGGREGATE_DETAIL) + suffix,
+        detail=HOTSPOT_DETAIL + suffix if not aggregate_only else aggregate_note,
         wrap_columns=("Source",),
         widths={"Source": 90},
     )
     wb.close()
     return path
+
+
+def workbook_bytes(plan: Plan) -> bytes:
+    """The district-level workbook of ``plan`` (no Hotspots sheet) as bytes, for a download."""
+    with tempfile.TemporaryDirectory(prefix="kp-plan-") as tmp:
+        return write_plan_xlsx(plan, Path(tmp) / "plan.xlsx", aggregate_only=True).read_bytes()

@@ -13,16 +13,19 @@ from dash import html
 
 from components.overview_figures import boundaries_geojson
 from components.shell import DATASET_STORE_ID, not_available_view, synthetic_banner
+from planning.plan import Plan
+from planning.scenario import Scenario
 from planning.schema import Dataset
-from services import datasets
+from services import datasets, plans
 from services.access import (
     HotspotDetailRefused,
     aggregate_mode,
+    disclosure_rule,
     hotspot_detail_allowed,
     level_note,
     require_hotspot_detail,
 )
-from services.plans import default_scenario, get_plan
+from services.plans import default_scenario
 
 # The scenario the planner last chose on Overview or Scenarios (browser session storage).
 SCENARIO_SESSION_ID = "scenario-session"
@@ -34,9 +37,12 @@ __all__ = [
     "aggregate_mode",
     "dataset_or_none",
     "default_scenario",
+    "disclosure_note",
+    "disclosure_rule",
     "district_geojson",
     "get_dataset_for",
     "get_plan",
+    "get_published_plan",
     "hotspot_detail_allowed",
     "level_note",
     "not_available_view",
@@ -62,6 +68,28 @@ def dataset_or_none(dataset_id: str | None) -> Dataset | None:
     except datasets.UnknownDatasetError:
         return None
     return None if isinstance(result, Exception) else result
+
+
+def get_plan(dataset_id: str | None, scenario: Scenario | None = None) -> Plan:
+    """The plan this request may see: the full plan, or in the aggregate-only view the published
+    one (menu parameters only, counts rounded, small cells suppressed: planning.disclosure).
+
+    Every page asks here, so no aggregate view can compute with a free parameter.
+    """
+    if hotspot_detail_allowed():
+        return plans.get_plan(dataset_id, scenario)
+    return plans.get_published_plan(dataset_id, scenario, disclosure_rule())
+
+
+def get_published_plan(dataset_id: str | None, scenario: Scenario | None = None) -> Plan:
+    """The published (disclosure-controlled) plan, whatever the request may see: for exports
+    meant to be shared."""
+    return plans.get_published_plan(dataset_id, scenario, disclosure_rule())
+
+
+def disclosure_note() -> str | None:
+    """The disclosure rule to state on an aggregate view (None in full detail)."""
+    return None if hotspot_detail_allowed() else disclosure_rule().statement()
 
 
 @lru_cache(maxsize=16)

@@ -220,10 +220,7 @@ def save_and_register(
 
 @callback(Output(ID.current, "children"), Input(_shared.DATASET_STORE_ID, "data"))
 def _current_report(dataset_id: str | None) -> dbc.Card | dbc.Alert:
-    if not _shared.hotspot_detail_allowed():
-        return dbc.Alert(
-            "Dataset details are not available in the aggregate-only view.", color="info"
-        )
+    _shared.require_hotspot_detail("the Data page")
     try:
         return report_view(dataset_id, title="In use")
     except store.UnknownDatasetError as exc:
@@ -273,6 +270,7 @@ def _uploaded(
 def _switch_dataset(
     use_upload: int | None, use_default: int | None, upload_id: str | None, current: str | None
 ) -> str | None:
+    _shared.require_hotspot_detail("the Data page")
     # Returns the current id (not PreventUpdate) when nothing was clicked: Dash may run this on
     # page load, and a prevented update would stop the callbacks that read the dataset id.
     if ctx.triggered_id == ID.use_default and use_default:
@@ -307,8 +305,9 @@ def _download_rejected(clicks: list[int | None]) -> dict[str, str]:
     prevent_initial_call=True,
 )
 def _download_template(clicks: list[int | None]) -> dict[str, Any]:
+    _shared.require_hotspot_detail("the Data page")
     trigger = ctx.triggered_id
-    if not trigger or not any(clicks):
+    if not trigger or not any(clicks or []):
         raise dash.exceptions.PreventUpdate
     allowed = {p.name: p for p in template_files()}
     path = allowed.get(trigger["name"])

@@ -427,7 +427,7 @@ def build_map(
     fig = maps.map_figure(
         traces, bounds, uirevision=f"{key}|{focus}|{regions}|{districts}", note=note
     )
-    return MapView(fig, district_summary(dist, focus, distance_km=float(scenario.distance_km)))
+    return MapView(fig, district_summary(dist, focus, distance_km=float(plan.scenario.distance_km)))
 
 
 def _bounds(
@@ -456,9 +456,23 @@ def district_summary(
         return html.P(f"No district named {selected!r} in this dataset.", className="text-muted")
     r = rows.iloc[0]
 
-    def val(col: str, fmt: str = "{:,.0f}") -> str:
-        return fmt.format(float(r[col])) if col in r.index and pd.notna(r[col]) else "n/a"
+    suppressed = bool(r.get("suppressed", False))
+    access_hidden = bool(r.get("access_suppressed", False))
 
+    def val(col: str, fmt: str = "{:,.0f}") -> str:
+        if col in r.index and pd.notna(r[col]):
+            return fmt.format(float(r[col]))
+        if suppressed or (access_hidden and col == "share_within_distance"):
+            return "suppressed"
+        return "n/a"
+
+    if suppressed:  # disclosure control: only the name, region and enrolment are published
+        items = [
+            ("Region", str(r.get("region", "")) or "—"),
+            ("Enrolled (latest period)", val("enrolled")),
+            ("Estimate, coverage, gap and resources", "suppressed"),
+        ]
+        return _summary_card(selected, items)
     items = [
         ("Region", str(r.get("region", "")) or "—"),
         ("Hotspots", val("hotspots")),
@@ -484,6 +498,11 @@ def district_summary(
         ),
         ("Priority rank", val("priority_rank")),
     ]
+    return _summary_card(selected, items)
+
+
+def _summary_card(selected: str, items: list[tuple[str, str]]) -> dbc.Card:
+    note = _shared.disclosure_note()
     return dbc.Card(
         [
             dbc.CardHeader(html.H2(selected, className="h5 mb-0")),
@@ -497,6 +516,9 @@ def district_summary(
                     className="mb-0",
                 )
             ),
+            dbc.CardFooter(note, className="small text-muted", id="map-disclosure-note")
+            if note
+            else None,
         ],
         id="map-summary-card",
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlencode
 
 import dash
@@ -22,10 +22,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import outreach_figures as figs
+from components.page_results import Area, AreaInfo, OutreachArgs, OutreachResult
 from exports.field_sheets import CONFIDENTIAL, render_html, write_workbook
 from pages import _shared
 from planning.access import DEFAULT_DISTANCE_KM, site_catchment
-from planning.parameters import ParameterError, default_number, parameter
 from planning.caseloads import (
     LOCAL_REACH_FACTOR_DEFAULT,
     MAX_RADIUS_KM_DEFAULT,
@@ -40,6 +40,7 @@ from planning.outreach import (
     presence_grid,
     weekly_calendar,
 )
+from planning.parameters import ParameterError, default_number, parameter
 from services import datasets as store
 
 dash.register_page(
@@ -85,26 +86,34 @@ class ID:
 HOURS_PER_DAY_DEFAULT = default_number("hours_per_day")
 DISTRICT, SITE = "district", "site"
 TIPS = {
-    "tip-out-district": "The district whose hotspots are planned. Caseloads never cross district borders.",
-    "tip-out-site": "A service site's catchment: the hotspots whose nearest site (straight line, any service) "
-    "is this one and that lie within the access distance. Hotspots nearer to another site "
-    "belong to that site, so catchments never overlap.",
+    "tip-out-district": "The district whose hotspots are planned. "
+    "Caseloads never cross district borders.",
+    "tip-out-site": "A service site's catchment: the hotspots whose nearest site "
+    "(straight line, any service) is this one and that lie within the access distance. "
+    "Hotspots nearer to another site belong to that site, so catchments never overlap.",
     "tip-out-distance": "Hotspots further away than this from a site are in no catchment. "
     + parameter("distance_km").tooltip(),
     "tip-out-ppe": "Caseload cap: the most people one peer educator (PE) serves. "
     + parameter("people_per_pe").tooltip(),
-    "tip-out-hours": "Working hours a PE spends at spots per day; with the days a week and minutes a "
-    "contact this sets the contact capacity. " + parameter("hours_per_day").tooltip(),
-    "tip-out-apart": "Keep venue-based spots (bar, lodge, nightclub, brothel, home, ...) and street-based spots "
-    "(street, truck stop, market, ...) in separate caseloads (Mombasa: typology was used to "
-    "allocate spots to PEs).",
-    "tip-out-heat": "People present at peak: a spot adds its planning population (mid of the peak-day "
-    "range) to each hour of its peak times on each peak day; spots without peak information "
-    "are spread evenly.",
-    "tip-out-load": "Contacts a month from the risk mix (30% high risk seen weekly, 40% medium twice a month, "
-    "30% low monthly: AMETHIST frequencies; the mix is an assumption) against the PE's capacity "
-    "(hours a day × 5 days × 4 contacts an hour × 4.33 weeks).",
+    "tip-out-hours": "Working hours a PE spends at spots per day; with the days a week and "
+    "minutes a contact this sets the contact capacity. " + parameter("hours_per_day").tooltip(),
+    "tip-out-apart": "Keep venue-based spots (bar, lodge, nightclub, brothel, home, ...) and "
+    "street-based spots (street, truck stop, market, ...) in separate caseloads (Mombasa: "
+    "typology was used to allocate spots to PEs).",
+    "tip-out-heat": "People present at peak: a spot adds its planning population (mid of the "
+    "peak-day range) to each hour of its peak times on each peak day; spots without peak "
+    "information are spread evenly.",
+    "tip-out-load": "Contacts a month from the risk mix (30% high risk seen weekly, 40% medium "
+    "twice a month, 30% low monthly: AMETHIST frequencies; the mix is an assumption) against "
+    "the PE's capacity (hours a day × 5 days × 4 contacts an hour × 4.33 weeks).",
 }
+# dict[str, Any]: dash's typed signatures list only the named props, not aria-*.
+_ARIA_LIVE: dict[str, Any] = {"aria-live": "polite"}
+
+
+def _aria_label(text: str) -> dict[str, Any]:
+    """An aria-label prop to unpack into a component (typed, like ``_ARIA_LIVE``)."""
+    return {"aria-label": text}
 
 
 def _tip_label(text: str, tip_id: str, target_for: str | None = None) -> list[Any]:
@@ -117,7 +126,7 @@ def _tip_label(text: str, tip_id: str, target_for: str | None = None) -> list[An
                     className="bi bi-info-circle",
                     id=tip_id,
                     tabIndex=0,
-                    **{"aria-label": f"about {text}"},
+                    **_aria_label(f"about {text}"),
                 ),
             ],
             className="form-label small fw-semibold mb-1",
@@ -135,7 +144,7 @@ def _checked(name: str, raw: Any) -> tuple[float, str | None]:
         value = p.check(raw)
     except ParameterError as exc:
         return default_number(name), str(exc)
-    return (default_number(name) if value is None else float(value)), None  # type: ignore[arg-type]
+    return (default_number(name) if value is None else float(value)), None
 
 
 def _number(name: str, raw: Any) -> float:
@@ -152,7 +161,8 @@ def share_search(
     keep_apart: list[str] | None = None,
     distance_km: Any = None,
 ) -> str:
-    """The URL query ("?site=SITE-028&people_per_pe=60") of the page's choice; ``layout`` reads it back.
+    """The URL query ("?site=SITE-028&people_per_pe=60") of the page's choice; ``layout`` reads it
+    back.
 
     Only the chosen area goes in (district= or site=); hours, typology and distance only when not
     the default, so a link stays short. "" while nothing is chosen yet.
@@ -185,7 +195,8 @@ def layout(
     distance_km: str | None = None,
     **_query: str,
 ) -> Any:
-    """The page; ``?district=Lilongwe&people_per_pe=60`` or ``?site=SITE-028`` preselects (shareable link)."""
+    """The page; ``?district=Lilongwe&people_per_pe=60`` or ``?site=SITE-028`` preselects
+    (shareable link)."""
     if not _shared.hotspot_detail_allowed():
         return _shared.not_available_view("Outreach")
     checked = {
@@ -290,7 +301,7 @@ def layout(
                     className="bi bi-info-circle small",
                     id="tip-out-apart",
                     tabIndex=0,
-                    **{"aria-label": "about keeping typologies apart"},
+                    **_aria_label("about keeping typologies apart"),
                 ),
                 dbc.Tooltip(TIPS["tip-out-apart"], target="tip-out-apart", placement="right"),
                 html.Hr(),
@@ -320,14 +331,17 @@ def layout(
     )
     return dbc.Container(
         [
-            # the link's own choice, canonical: the URL callback then pushes a new entry only on a real change
+            # the link's own choice, canonical: the URL callback then pushes a new entry only on a
+            # real change
             dcc.Location(
                 id=ID.url,
                 refresh=False,
                 search=share_search(kind, district, site, ppe, hours, apart, distance),
             ),
             *[
-                dbc.Alert(f"The link's value was not used: {problem}", color="warning", className="py-2")
+                dbc.Alert(
+                    f"The link's value was not used: {problem}", color="warning", className="py-2"
+                )
                 for problem in problems
             ],
             _shared.page_header(
@@ -342,13 +356,9 @@ def layout(
                     dbc.Col(controls, width=12, lg=3),
                     dbc.Col(
                         [
-                            html.Div(
-                                id=ID.area_note, className="mb-1 small", **{"aria-live": "polite"}
-                            ),
-                            html.Div(id=ID.summary, className="mb-2", **{"aria-live": "polite"}),
-                            html.Div(
-                                id=ID.slots, className="mb-2 fw-semibold", **{"aria-live": "polite"}
-                            ),
+                            html.Div(id=ID.area_note, className="mb-1 small", **_ARIA_LIVE),
+                            html.Div(id=ID.summary, className="mb-2", **_ARIA_LIVE),
+                            html.Div(id=ID.slots, className="mb-2 fw-semibold", **_ARIA_LIVE),
                             dcc.Loading(
                                 dcc.Graph(
                                     id=ID.map,
@@ -363,7 +373,7 @@ def layout(
                                         className="bi bi-info-circle small",
                                         id="tip-out-heat",
                                         tabIndex=0,
-                                        **{"aria-label": "about the heat map"},
+                                        **_aria_label("about the heat map"),
                                     ),
                                     dbc.Tooltip(TIPS["tip-out-heat"], target="tip-out-heat"),
                                 ]
@@ -382,7 +392,7 @@ def layout(
                         className="bi bi-info-circle small",
                         id="tip-out-load",
                         tabIndex=0,
-                        **{"aria-label": "about the contact load"},
+                        **_aria_label("about the contact load"),
                     ),
                 ],
                 className="h5 mt-3",
@@ -392,7 +402,7 @@ def layout(
                 id=ID.pe_table,
                 style={"maxHeight": "360px", "overflowY": "auto"},
                 tabIndex=0,
-                **{"aria-label": "table of peer educators"},
+                **_aria_label("table of peer educators"),
             ),
             html.H2("Weekly calendar", className="h5 mt-3"),
             html.Label(
@@ -409,27 +419,8 @@ def layout(
 
 
 # --- server side -----------------------------------------------------------------------
-
-
-# NamedTuples, not dataclasses: Dash imports page modules outside sys.modules, where
-# @dataclass cannot resolve postponed annotations.
-class Area(NamedTuple):
-    """What the page plans: a district, or a service site's catchment within ``distance_km`` (a cache key)."""
-
-    kind: str  # DISTRICT or SITE
-    key: str  # the district's name or the site's site_id
-    distance_km: float = 0.0  # sites only
-
-
-class AreaInfo(NamedTuple):
-    """How the page names an area: label (titles, sheets), note (the sentence above the summary),
-    hotspot count, the site drawn on the map (None for a district) and a slug for file names."""
-
-    label: str
-    note: str
-    hotspots: int
-    site: dict[str, Any] | None
-    slug: str
+# Area, AreaInfo and the records compute and _args return are in components.page_results:
+# Dash executes page modules outside sys.modules, where @dataclass fails.
 
 
 def site_options(sites) -> list[dict[str, str]]:
@@ -509,9 +500,9 @@ def catchment_caseloads(
 @lru_cache(maxsize=64)
 def compute(
     dataset_key: str, area: Area, people_per_pe: float, hours_per_day: float, keep_apart: bool
-):
-    """(caseloads, calendar, presence grid, best slots, AreaInfo) of a district or a site's catchment;
-    memoised per parameters. CaseloadError when the area has no hotspots."""
+) -> OutreachResult:
+    """Caseloads, calendar, presence grid, best slots and AreaInfo of a district or a site's
+    catchment; memoised per parameters. CaseloadError when the area has no hotspots."""
     dataset = store.get_dataset(dataset_key)
     frame, info = area_hotspots(dataset_key, area)
     params = CaseloadParams(people_per_pe=people_per_pe, keep_typology_apart=keep_apart)
@@ -531,9 +522,20 @@ def compute(
     calendar = weekly_calendar(
         result.assignments, result.spots, OutreachParams(hours_per_day=hours_per_day)
     )
-    grid = presence_grid(result.spots)
-    slots = best_slots(result.spots, n_slots=2)
-    return result, calendar, grid, slots, info
+    return OutreachResult(
+        caseloads=result,
+        calendar=calendar,
+        presence=presence_grid(result.spots),
+        slots=best_slots(result.spots, n_slots=2),
+        info=info,
+    )
+
+
+def _compute(args: OutreachArgs) -> OutreachResult:
+    """``compute`` of the page's checked choice (memoised there)."""
+    return compute(
+        args.dataset_key, args.area, args.people_per_pe, args.hours_per_day, args.keep_apart
+    )
 
 
 def _args(
@@ -545,7 +547,7 @@ def _args(
     area_kind=DISTRICT,
     site=None,
     distance_km=None,
-):
+) -> OutreachArgs:
     """Checked parameters for ``compute`` (raises PreventUpdate when nothing is chosen yet)."""
     _shared.require_hotspot_detail()
     if _shared.dataset_or_none(dataset_id) is None:
@@ -553,19 +555,17 @@ def _args(
     if area_kind == SITE:
         if not site:
             raise dash.exceptions.PreventUpdate
-        area = Area(
-            SITE, str(site), _number("distance_km", distance_km)
-        )
+        area = Area(SITE, str(site), _number("distance_km", distance_km))
     else:
         if not district:
             raise dash.exceptions.PreventUpdate
         area = Area(DISTRICT, str(district))
-    return (
-        store.resolve_id(dataset_id),
-        area,
-        _number("people_per_pe", people_per_pe),
-        _number("hours_per_day", hours_per_day),
-        "apart" in (keep_apart or []),
+    return OutreachArgs(
+        dataset_key=store.resolve_id(dataset_id),
+        area=area,
+        people_per_pe=_number("people_per_pe", people_per_pe),
+        hours_per_day=_number("hours_per_day", hours_per_day),
+        keep_apart="apart" in (keep_apart or []),
     )
 
 
@@ -590,16 +590,18 @@ def summary_children(result, calendar) -> list[Any]:
             f"{result.pe_count} peer educators", id="out-pe-count", className="fs-5 fw-bold me-2"
         ),
         html.Span(
-            f"for {people:,.0f} people at {len(result.spots)} spots (at most {result.people_per_pe:g} each); "
+            f"for {people:,.0f} people at {len(result.spots)} spots "
+            f"(at most {result.people_per_pe:g} each); "
             f"lower bound ⌈people ÷ cap⌉ = {result.lower_bound}, ratio "
             f"{result.ratio_to_lower_bound:.2f}; {orws} outreach-worker group(s); "
             f"{over} PE(s) overloaded."
         ),
         html.Div(
-            f"PEs above the lower bound: spots are whole (only a spot above the cap is split) and a "
-            f"PE's spots lie within her walking limit of the caseload centre, the smaller of "
-            f"{MAX_RADIUS_KM_DEFAULT:g} km and {LOCAL_REACH_FACTOR_DEFAULT:g} × the radius that holds "
-            f"{result.people_per_pe:g} people around a spot (assumptions; no source gives a figure).",
+            "PEs above the lower bound: spots are whole (only a spot above the cap is split) and a "
+            "PE's spots lie within her walking limit of the caseload centre, the smaller of "
+            f"{MAX_RADIUS_KM_DEFAULT:g} km and {LOCAL_REACH_FACTOR_DEFAULT:g} × the radius that "
+            f"holds {result.people_per_pe:g} people around a spot "
+            "(assumptions; no source gives a figure).",
             className="small text-muted",
             id="out-pe-note",
         ),
@@ -712,11 +714,12 @@ def _update(
         raise dash.exceptions.PreventUpdate
     note = None
     try:
-        note = area_hotspots(args[0], args[1])[1].note
-        result, calendar, grid, slots, info = compute(*args)
+        note = area_hotspots(args.dataset_key, args.area)[1].note
+        out = _compute(args)
     except (CaseloadError, ValueError) as exc:
         ms = (time.perf_counter() - started) * 1000
         return note, None, None, {}, {}, None, [], None, str(exc), True, f"{ms:.0f} ms"
+    result, calendar, info = out.caseloads, out.calendar, out.info
     table = figs.pe_table_frame(result, calendar)
     pes = list(result.peer_educators["pe_id"])
     pe_value = current_pe if current_pe in pes else (pes[0] if pes else None)
@@ -724,10 +727,10 @@ def _update(
     return (
         info.note,
         summary_children(result, calendar),
-        "Best outreach slots: " + describe_best_slots(slots),
+        "Best outreach slots: " + describe_best_slots(out.slots),
         figs.caseload_map_figure(result, note=_shared.level_note(), site=info.site),
         figs.presence_heatmap_figure(
-            grid, title=f"People at peak by day and hour, {result.district}"
+            out.presence, title=f"People at peak by day and hour, {result.district}"
         ),
         dbc.Table.from_dataframe(
             table, striped=True, bordered=False, hover=True, size="sm", className="small"
@@ -769,9 +772,10 @@ def _calendar(
         dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km
     )
     try:
-        result, calendar, _, _, _ = compute(*args)
+        out = _compute(args)
     except (CaseloadError, ValueError):
         raise dash.exceptions.PreventUpdate from None  # _update shows the alert
+    result, calendar = out.caseloads, out.calendar
     if pe_id not in set(result.peer_educators["pe_id"]):
         raise dash.exceptions.PreventUpdate
     load = calendar.load.set_index("pe_id").loc[pe_id]
@@ -788,7 +792,8 @@ def _calendar(
             [
                 f"{pe_id}: {load['contacts_per_month']:.0f} contacts a month needed, capacity "
                 f"{load['capacity_contacts_per_month']:.0f} ({load['load_pct']:.0f}%); "
-                f"{load['hours_scheduled_per_week']:.0f} of {load['hours_needed_per_week']:.0f} hours a week placed. ",
+                f"{load['hours_scheduled_per_week']:.0f} of "
+                f"{load['hours_needed_per_week']:.0f} hours a week placed. ",
                 flag,
             ],
             className="small",
@@ -827,10 +832,11 @@ def _download(
         dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km
     )
     try:
-        result, calendar, _, _, info = compute(*args)
+        out = _compute(args)
     except (CaseloadError, ValueError):
         raise dash.exceptions.PreventUpdate from None  # _update shows the alert
-    stem = "field-sheets-" + "-".join(info.slug.split()).lower()
+    result, calendar = out.caseloads, out.calendar
+    stem = "field-sheets-" + "-".join(out.info.slug.split()).lower()
     if dash.ctx.triggered_id == ID.download_html:
         return dict(
             content=render_html(result, calendar), filename=f"{stem}.html", type="text/html"

@@ -21,9 +21,10 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import overview_figures as of
+from exports import excel_plan
 from pages import _shared
 from planning import coverage as coverage_mod
 from planning import priority as priority_mod
@@ -62,6 +63,9 @@ class Ids:
     TREND = "ov-trend"
     TREND_DISTRICTS = "ov-trend-districts"
     SCENARIO_NOTE = "ov-scenario-note"
+    DISCLOSURE = "ov-disclosure"
+    DOWNLOAD_BUTTON = "ov-download-plan"
+    DOWNLOAD = "ov-download"
 
 
 def national_row(plan: Plan) -> dict[str, Any]:
@@ -130,8 +134,14 @@ class OverviewContent:
 
 def overview_content(dataset_id: str | None, query: Query | None) -> OverviewContent:
     """Everything the Overview shows except the map, from district-level frames only."""
-    scenario, problem = scenario_from(query)
-    plan = _shared.get_plan(dataset_id, scenario)
+    requested, problem = scenario_from(query)
+    plan = _shared.get_plan(dataset_id, requested)
+    scenario = plan.scenario  # in the aggregate-only view: the published menu choice
+    if problem is None and scenario != requested:
+        problem = (
+            "This view shows the published parameters only (basis, level and a distance of "
+            "the menu); the other parameters of the link were not used."
+        )
     districts = plan.districts
     national = national_row(plan)
     pe_range, orw_range = staff_ranges(districts, scenario)
@@ -181,6 +191,29 @@ def layout(**query: Any) -> html.Div:
             ),
             html.Div(id=Ids.ALERT),
             html.Div(id=Ids.SCENARIO_NOTE, className="small mb-2"),
+            html.Div(
+                [
+                    dbc.Button(
+                        [
+                            html.I(className="bi bi-file-earmark-excel me-1"),
+                            "Download shareable district plan (Excel)",
+                        ],
+                        id=Ids.DOWNLOAD_BUTTON,
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        className="me-2",
+                    ),
+                    html.Span(
+                        "District figures with disclosure control: "
+                        + _shared.disclosure_rule().statement(),
+                        id=Ids.DISCLOSURE,
+                        className="small text-muted",
+                    ),
+                    dcc.Download(id=Ids.DOWNLOAD),
+                ],
+                className="mb-2",
+            ),
             dcc.Loading(html.Div(id=Ids.HEADLINE), type="dot", delay_show=300),
             html.P(id=Ids.CAPTION, className="small text-muted mt-1 mb-3"),
             dbc.Row(
@@ -362,8 +395,17 @@ def show_overview(
         f"enrolment period {c.period or 'latest'}. " + of.ESTIMATE_CAPTION
     )
     query_str = urlencode(s.to_query())
+    aggregate = not _shared.hotspot_detail_allowed()
     note = (
         html.Span(
+            [
+                html.Strong("Published figures for aggregate-only viewing. "),
+                _shared.disclosure_rule().statement(),
+            ],
+            id="ov-published-note",
+        )
+        if aggregate
+        else html.Span(
             [
                 "Scenario "
                 f"{'from the link' if origin == 'link' else 'chosen on the Scenarios page'}: ",
@@ -378,7 +420,8 @@ def show_overview(
         if query_str
         else html.Span(
             [
-                "Default scenario (1 PE per 60 people, peak-day mid estimate). ",
+                f"Default scenario (1 PE per {s.people_per_pe:g} people, {s.basis}-day "
+                f"{s.level} estimate). ",
                 dcc.Link("Change it in Scenarios", href=dash.get_relative_path("/scenarios")),
             ]
         )
@@ -446,16 +489,41 @@ def _trend_content(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     scenario, _ = scenario_from(query)
     plan = _shared.get_plan(dataset_id, scenario)
-    trend = _trend_cached(dataset_id, scenario)
+    trend = _trend_cached(dataset_id, plan.scenario, _shared.hotspot_detail_allowed())
     return of.national_trend(trend, national_row(plan)), trend
 
 
 @lru_cache(maxsize=32)
-def _trend_cached(dataset_id: str | None, scenario: Scenario) -> pd.DataFrame:
+def _trend_cached(dataset_id: str | None, scenario: Scenario, detail: bool) -> pd.DataFrame:
+    # ``detail`` is part of the key: the full and the aggregate-only view differ
     plan = _shared.get_plan(dataset_id, scenario)
     return coverage_mod.coverage_trend(
         _shared.get_dataset_for(dataset_id).enrolment, plan.districts
     )
+
+
+@callback(
+    Output(Ids.DOWNLOAD, "data"),
+    Input(Ids.DOWNLOAD_BUTTON, "n_clicks"),
+    State(_shared.DATASET_STORE_ID, "data"),
+    State(Ids.SCENARIO, "data"),
+    State(SCENARIO_SESSION_ID, "data"),
+    prevent_initial_call=True,
+)
+def download_district_plan(
+    n_clicks: int | None,
+    dataset_id: str | None,
+    url_query: Query | None,
+    session_query: Query | None = None,
+) -> dict[str, Any]:
+    """The district-level plan with disclosure control (rounded, suppressed, menu parameters):
+    safe to share with donors, whoever downloads it."""
+    if not n_clicks or _shared.dataset_or_none(dataset_id) is None:
+        raise dash.exceptions.PreventUpdate
+    query, _ = effective_query(url_query, session_query)
+    requested, _ = scenario_from(query)
+    plan = _shared.get_published_plan(dataset_id, requested)
+    return dcc.send_bytes(excel_plan.workbook_bytes(plan), "district-plan-shareable.xlsx")
 
 
 @callback(

@@ -1,4 +1,5 @@
-"""Scenarios page (/scenarios): every scenario parameter, live totals, PE map, district plan, cap allocation.
+"""Scenarios page (/scenarios): every scenario parameter, live totals, PE map, district plan, cap
+allocation.
 
 The browser holds only the scenario's parameters (a small query dict); plans are built and
 memoised on the server (pages._shared.get_plan). The scenario lives in the URL query string
@@ -23,6 +24,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 
 from components import scenario_figures as sf
 from components.overview_figures import headline_cards
+from components.page_results import ScenarioResults
 from pages import _shared
 from planning import compare as compare_mod
 from planning import coverage as coverage_mod
@@ -99,10 +101,10 @@ def scenario_from_controls(
         query[name] = value
     if cap_kind in ("max_pe", "budget_usd_month"):
         if cap_value is None or (isinstance(cap_value, str) and not cap_value.strip()):
-            raise ScenarioError(
-                f"{LABELS.get(cap_kind, cap_kind) if cap_kind in LABELS else dict(CAP_KINDS)[cap_kind]}: "
-                "give a value, or choose 'No cap'."
+            label = (
+                LABELS.get(cap_kind, cap_kind) if cap_kind in LABELS else dict(CAP_KINDS)[cap_kind]
             )
+            raise ScenarioError(f"{label}: give a value, or choose 'No cap'.")
         query[cap_kind] = cap_value
     return Scenario.from_query(query)
 
@@ -124,7 +126,7 @@ def search_string(scenario: Scenario) -> str:
     return "?" + urlencode(query) if query else ""
 
 
-def results(dataset_id: str | None, query: dict[str, str]) -> dict[str, Any]:
+def results(dataset_id: str | None, query: dict[str, str]) -> ScenarioResults:
     """Totals, PE map, district grid and allocation of one scenario (district-level frames only)."""
     scenario = Scenario.from_query(query)
     plan = _shared.get_plan(dataset_id, scenario)
@@ -136,26 +138,28 @@ def results(dataset_id: str | None, query: dict[str, str]) -> dict[str, Any]:
         costed=scenario.costed,
     )
     grid = sf.plan_grid(plan.districts, grid_id=Ids.GRID)
-    out: dict[str, Any] = {
-        "scenario": scenario,
-        "plan": plan,
-        "headlines": heads,
-        "grid": grid,
-        "map": sf.pe_choropleth(plan.districts, _shared.district_geojson(dataset_id)),
-        "allocation_text": None,
-        "allocation_figure": None,
-    }
+    map_figure = sf.pe_choropleth(plan.districts, _shared.district_geojson(dataset_id))
+    allocation_text = allocation_figure = None
     if plan.allocation is not None and plan.allocation_totals:
-        out["allocation_text"] = sf.allocation_sentence(
+        allocation_text = sf.allocation_sentence(
             plan.allocation_totals, people_per_pe=scenario.people_per_pe
         )
-        out["allocation_figure"] = sf.allocation_figure(plan.allocation)
-    return out
+        allocation_figure = sf.allocation_figure(plan.allocation)
+    return ScenarioResults(
+        scenario=scenario,
+        plan=plan,
+        headlines=heads,
+        grid=grid,
+        map_figure=map_figure,
+        allocation_text=allocation_text,
+        allocation_figure=allocation_figure,
+    )
 
 
 @lru_cache(maxsize=8)
 def plan_xlsx_bytes(dataset_id: str | None, scenario: Scenario, aggregate_only: bool) -> bytes:
-    """The Excel plan (exports.excel_plan) as bytes, cached per dataset, scenario and level of detail."""
+    """The Excel plan (exports.excel_plan) as bytes, cached per dataset, scenario and level of
+    detail."""
     from exports import excel_plan
 
     plan = _shared.get_plan(dataset_id, scenario)
@@ -183,6 +187,10 @@ def comparison(
 # --- layout -----------------------------------------------------------------------------------
 
 
+# dict[str, Any]: dash's typed signatures list only the named props, not aria-*.
+_ARIA_SOURCE: dict[str, Any] = {"aria-label": "source"}
+
+
 def _tip(target: str, field: str) -> dbc.Tooltip:
     return dbc.Tooltip(PARAMETERS[field].tooltip(), target=target, placement="right")
 
@@ -193,9 +201,7 @@ def _label(field: str) -> html.Label:
         [
             LABELS[field],
             " ",
-            html.I(
-                className="bi bi-info-circle", id=label_id, tabIndex=0, **{"aria-label": "source"}
-            ),
+            html.I(className="bi bi-info-circle", id=label_id, tabIndex=0, **_ARIA_SOURCE),
         ],
         htmlFor=FIELD_IDS[field],
         className="form-label small fw-semibold mb-0",
@@ -203,7 +209,8 @@ def _label(field: str) -> html.Label:
 
 
 def _field(field: str, *controls: Any, spacing: str = "mb-2") -> html.Div:
-    """A scenario control: its label, the control(s), and the tooltip giving the default's source."""
+    """A scenario control: its label, the control(s), and the tooltip giving the default's
+    source."""
     return html.Div(
         [_label(field), *controls, _tip(f"{FIELD_IDS[field]}-label", field)], className=spacing
     )
@@ -318,10 +325,7 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
                     "Leave empty for items you do not cost; costs are shown as assumptions.",
                     className="form-text",
                 ),
-                *[
-                    _number(f, v[f], placeholder="not costed")
-                    for f in COST_FIELDS
-                ],
+                *[_number(f, v[f], placeholder="not costed") for f in COST_FIELDS],
             ],
             open=s.costed,
             className="mb-2",
@@ -362,7 +366,8 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
 
 
 def layout(**query: Any) -> html.Div:
-    """The Scenarios layout; the scenario comes from the URL query so a plan can be shared as a link."""
+    """The Scenarios layout; the scenario comes from the URL query so a plan can be shared as a
+    link."""
     if not _shared.hotspot_detail_allowed():
         return _shared.not_available_view("Scenarios")
     problem = None
@@ -381,7 +386,8 @@ def layout(**query: Any) -> html.Div:
             dcc.Download(id=Ids.DOWNLOAD),
             _shared.page_header(
                 "Scenarios",
-                "Change the assumptions on the left; totals, the map and the district plan update at once. "
+                "Change the assumptions on the left; totals, the map and the district plan "
+                "update at once. "
                 "Share the link, save scenarios to compare them, or download the plan as Excel.",
             ),
             html.Div(
@@ -515,7 +521,9 @@ def layout(**query: Any) -> html.Div:
                                                 [
                                                     dbc.Input(
                                                         id=Ids.SAVE_NAME,
-                                                        placeholder="Name this scenario, e.g. 'lean 75'",
+                                                        placeholder=(
+                                                            "Name this scenario, e.g. 'lean 75'"
+                                                        ),
                                                         maxLength=40,
                                                         size="sm",
                                                     ),
@@ -530,7 +538,9 @@ def layout(**query: Any) -> html.Div:
                                                 className="mb-2",
                                             ),
                                             html.Div(
-                                                "Saved in this browser only (parameters, not data). Tick two or more to compare; "
+                                                "Saved in this browser only "
+                                                "(parameters, not data). "
+                                                "Tick two or more to compare; "
                                                 "the first ticked is the base.",
                                                 className="form-text mb-1",
                                             ),
@@ -580,9 +590,9 @@ _FIELD_INPUTS = [Input(cid, "value") for cid in FIELD_IDS.values()]
     prevent_initial_call=True,
 )
 def update_scenario(*args: Any):
-    """Check the controls' scenario; keep it in the page store and the URL query, or explain what is wrong."""
-    if not _shared.hotspot_detail_allowed():
-        raise dash.exceptions.PreventUpdate
+    """Check the controls' scenario; keep it in the page store and the URL query, or explain what
+    is wrong."""
+    _shared.require_hotspot_detail("the Scenarios page")
     values = dict(zip(FIELD_IDS, args[: len(FIELD_IDS)]))
     cap_kind, cap_value, search = args[len(FIELD_IDS) :]
     try:
@@ -609,8 +619,7 @@ def update_scenario(*args: Any):
 )
 def show_results(query: dict | None, dataset_id: str | None):
     """Totals, PE map, district grid and allocation for the scenario in the page store."""
-    if not _shared.hotspot_detail_allowed():
-        raise dash.exceptions.PreventUpdate
+    _shared.require_hotspot_detail("the Scenarios page")
     if _shared.dataset_or_none(dataset_id) is None:
         return (
             None,
@@ -633,15 +642,15 @@ def show_results(query: dict | None, dataset_id: str | None):
             no_update,
             dbc.Alert(str(exc), color="danger"),
         )
-    s: Scenario = r["scenario"]
-    notes = list(r["plan"].warnings)
+    s = r.scenario
+    notes = list(r.plan.warnings)
     warn = (
         dbc.Alert([html.Div(n) for n in notes], color="warning", className="py-2 small")
         if notes
         else None
     )
     alloc = None
-    if r["allocation_figure"] is not None:
+    if r.allocation_figure is not None:
         alloc = dbc.Card(
             [
                 dbc.CardHeader(
@@ -650,10 +659,10 @@ def show_results(query: dict | None, dataset_id: str | None):
                 dbc.CardBody(
                     [
                         html.P(
-                            r["allocation_text"], id="scn-allocation-text", className="fw-semibold"
+                            r.allocation_text, id="scn-allocation-text", className="fw-semibold"
                         ),
                         dcc.Graph(
-                            figure=r["allocation_figure"],
+                            figure=r.allocation_figure,
                             id="scn-allocation-figure",
                             config={"displaylogo": False},
                         ),
@@ -662,14 +671,16 @@ def show_results(query: dict | None, dataset_id: str | None):
             ],
             className="mb-3",
         )
-    cards = headline_cards(r["headlines"], id_prefix=Ids.TOTALS_PREFIX, xl=True)
+    cards = headline_cards(r.headlines, id_prefix=Ids.TOTALS_PREFIX, xl=True)
+    basis = "peak-day" if s.basis == "peak" else "typical-day"
     caption = html.P(
-        f"Plan on the {s.level} {'peak-day' if s.basis == 'peak' else 'typical-day'} estimate, target {s.target:.0%}, "
+        f"Plan on the {s.level} {basis} estimate, target {s.target:.0%}, "
         f"1 PE per {s.people_per_pe:g} people, 1 ORW per {s.pe_per_orw:g} PEs, enrolment period "
-        f"{r['plan'].parameters.get('period') or 'latest'}. Each control's info icon gives the source of its default (DESIGN.md s.3).",
+        f"{r.plan.parameters.get('period') or 'latest'}. Each control's info icon gives the "
+        "source of its default (DESIGN.md s.3).",
         className="small text-muted mt-1 mb-0",
     )
-    return [cards, caption], r["map"], r["grid"].rowData, r["grid"].columnDefs, alloc, warn
+    return [cards, caption], r.map_figure, r.grid.rowData, r.grid.columnDefs, alloc, warn
 
 
 clientside_callback(
@@ -688,6 +699,7 @@ clientside_callback(
 )
 def export_grid(n_clicks: int | None) -> bool:
     """Download the district plan grid (as sorted and filtered) as district_plan.csv."""
+    _shared.require_hotspot_detail("the Scenarios page")
     return bool(n_clicks)
 
 
@@ -705,6 +717,7 @@ def save_scenario(
     _save: int | None, _clear: int | None, name: str | None, query: dict | None, saved: dict | None
 ):
     """Add the current scenario's parameters to the browser's saved scenarios under ``name``."""
+    _shared.require_hotspot_detail("the Scenarios page")
     if dash.ctx.triggered_id == Ids.SAVED_CLEAR:
         return {}, no_update
     saved = dict(saved or {})
@@ -721,6 +734,7 @@ def save_scenario(
 )
 def list_saved(saved: dict | None, ticked: list[str] | None):
     """Tick boxes of the saved scenarios, each with a link that opens it; new ones come ticked."""
+    _shared.require_hotspot_detail("the Scenarios page")
     saved = saved or {}
     options = []
     for name, q in saved.items():
@@ -744,8 +758,7 @@ def list_saved(saved: dict | None, ticked: list[str] | None):
 )
 def show_comparison(names: list[str] | None, dataset_id: str | None, saved: dict | None):
     """Side-by-side totals (and per district) of the ticked saved scenarios, built on the server."""
-    if not _shared.hotspot_detail_allowed():
-        raise dash.exceptions.PreventUpdate
+    _shared.require_hotspot_detail("the Scenarios page")
     names = [n for n in (names or []) if n in (saved or {})]
     if len(names) < 2:
         return html.P(
@@ -781,12 +794,12 @@ def show_comparison(names: list[str] | None, dataset_id: str | None, saved: dict
     prevent_initial_call=True,
 )
 def download_plan(n_clicks: int | None, query: dict | None, dataset_id: str | None):
-    """The Excel plan of the current scenario (exports.excel_plan); hotspot sheet only where detail is allowed."""
+    """The Excel plan of the current scenario (exports.excel_plan); hotspot sheet only where
+    detail is allowed."""
+    _shared.require_hotspot_detail("the Scenarios Excel plan")
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
-    data = plan_xlsx_bytes(
-        dataset_id, Scenario.from_query(query or {}), not _shared.hotspot_detail_allowed()
-    )
+    data = plan_xlsx_bytes(dataset_id, Scenario.from_query(query or {}), False)
     name = "kp_plan" + (
         "_" + "_".join(f"{k}-{v}" for k, v in sorted((query or {}).items())) if query else ""
     )
@@ -801,7 +814,9 @@ def download_plan(n_clicks: int | None, query: dict | None, dataset_id: str | No
     prevent_initial_call=True,
 )
 def reset_controls(n_clicks: int | None):
-    """Put every control back to the default scenario (the scenario callback then updates URL and results)."""
+    """Put every control back to the default scenario (the scenario callback then updates URL and
+    results)."""
+    _shared.require_hotspot_detail("the Scenarios page")
     defaults = control_values(Scenario())
     return (*[defaults[name] for name in FIELD_IDS], "none", None)
 
@@ -813,8 +828,10 @@ def reset_controls(n_clicks: int | None):
 )
 def remember_scenario(query: dict | None, search: str | None):
     """Keep the current scenario in the browser session so the Overview shows the same one."""
+    _shared.require_hotspot_detail("the Scenarios page")
     if dash.ctx.triggered_id is None and not search:
-        raise dash.exceptions.PreventUpdate  # plain /scenarios: restore_scenario may bring the session's back
+        # plain /scenarios: restore_scenario may bring the session's back
+        raise dash.exceptions.PreventUpdate
     return dict(query or {})
 
 
@@ -825,7 +842,9 @@ def remember_scenario(query: dict | None, search: str | None):
     State(Ids.SCENARIO, "data"),
 )
 def restore_scenario(session_query: dict | None, search: str | None, shown: dict | None):
-    """Opening plain /scenarios (e.g. from the navbar) shows the session's scenario rather than the defaults."""
+    """Opening plain /scenarios (e.g. from the navbar) shows the session's scenario rather than the
+    defaults."""
+    _shared.require_hotspot_detail("the Scenarios page")
     if search or not session_query or session_query == (shown or {}):
         raise dash.exceptions.PreventUpdate
     try:
@@ -841,6 +860,7 @@ def restore_scenario(session_query: dict | None, search: str | None, shown: dict
 )
 def list_periods(dataset_id: str | None, chosen: str | None):
     """The enrolment periods of the session's dataset (latest last) for the period dropdown."""
+    _shared.require_hotspot_detail("the Scenarios page")
     dataset = _shared.dataset_or_none(dataset_id)
     found = coverage_mod.periods(dataset.enrolment) if dataset is not None else []
     if chosen and chosen not in found:

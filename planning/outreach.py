@@ -48,7 +48,7 @@ def _mix_items(risk_mix: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
 
 @dataclass(frozen=True)
 class OutreachParams:
-    """Working limits of a PE and the assumptions of the contact load (each default's source noted)."""
+    """Working limits of a PE and the assumptions of the contact load (planning.parameters)."""
 
     # Defaults, ranges and their (lack of) sources: planning.parameters.
     hours_per_day: float = default_number("hours_per_day")

@@ -106,6 +106,8 @@ class Plan:
     dataset_name: str = ""
     synthetic: bool = False
     warnings: list[str] = field(default_factory=list)
+    # The disclosure rule applied (planning.disclosure) when this is an aggregate-only view.
+    disclosure: str | None = None
 
     def without_hotspots(self) -> Plan:
         """The same plan with an empty hotspot table: safe for aggregate-only views and exports."""

@@ -1,11 +1,13 @@
-"""Scenario: the frozen set of planning parameters, checked on creation, with the source of every default.
+"""Scenario: the frozen set of planning parameters, checked on creation, with the source of every
+default.
 
 A scenario is what a planner changes in a what-if: ratios (people per peer educator,
 PEs per outreach worker), which estimate to plan on (basis and level), the coverage
 target, commodity needs, optional costs and an optional cap (PEs or a monthly budget).
 Every field is defined once in planning.parameters (label, unit, default, allowed range,
-source), shown in the Excel parameters sheet, the CLI help and the app's tooltips. ``to_query``/``from_query``
-turn a scenario into URL query strings and back so a plan can be shared as a link.
+source), shown in the Excel parameters sheet, the CLI help and the app's tooltips.
+``to_query``/``from_query`` turn a scenario into URL query strings and back so a plan can be
+shared as a link.
 Defaults come from ../shared/DESIGN.md section 3 and the papers it cites.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 
 from planning.parameters import (
     PARAMETERS,
+    Group,
     ParameterError,
     default_number,
     default_text,
@@ -25,7 +28,7 @@ from planning.parameters import (
 )
 
 # Views of planning.parameters for the scenario's fields (the one definition of each parameter).
-SCENARIO_GROUPS = ("scenario", "costs", "cap")
+SCENARIO_GROUPS: tuple[Group, ...] = ("scenario", "costs", "cap")
 _SCENARIO_PARAMETERS = {p.name: p for p in in_group(*SCENARIO_GROUPS)}
 SOURCES: dict[str, str] = {name: p.source for name, p in _SCENARIO_PARAMETERS.items()}
 UNITS: dict[str, str] = {name: p.unit for name, p in _SCENARIO_PARAMETERS.items()}
@@ -46,7 +49,8 @@ class ScenarioError(ParameterError):
 
 @dataclass(frozen=True)
 class Scenario:
-    """Planning parameters with units in their names; ranges are checked on creation (ScenarioError)."""
+    """Planning parameters with units in their names; ranges are checked on creation
+    (ScenarioError)."""
 
     people_per_pe: float = default_number("people_per_pe")
     pe_per_orw: int = default_whole("pe_per_orw")
@@ -77,13 +81,15 @@ class Scenario:
             object.__setattr__(self, f.name, value)
         if self.max_pe is not None and self.budget_usd_month is not None:
             raise ScenarioError(
-                f"max_pe {self.max_pe} and budget_usd_month {self.budget_usd_month:g} are both set; "
+                f"max_pe {self.max_pe} and budget_usd_month {self.budget_usd_month:g} "
+                "are both set; "
                 "give one cap only (--max-pe or --budget)."
             )
         if self.budget_usd_month is not None and not self.costed_items():
             raise ScenarioError(
-                f"budget_usd_month {self.budget_usd_month:g} needs costs to turn money into peer educators; "
-                "set at least pe_stipend_usd_month (e.g. 15 as in Sisters) and the other unit costs you know."
+                f"budget_usd_month {self.budget_usd_month:g} needs costs to turn money into "
+                "peer educators; set at least pe_stipend_usd_month (e.g. 15 as in Sisters) and "
+                "the other unit costs you know."
             )
 
     # --- derived ------------------------------------------------------------------
@@ -115,7 +121,8 @@ class Scenario:
         )
 
     def cost_usd_per_pe_month(self) -> float:
-        """USD for one PE-month: stipend + 1/pe_per_orw of an ORW salary + commodities of people_per_pe people."""
+        """USD for one PE-month: stipend + 1/pe_per_orw of an ORW salary + commodities of
+        people_per_pe people."""
         return (
             (self.pe_stipend_usd_month or 0.0)
             + (self.orw_salary_usd_month or 0.0) / self.pe_per_orw
@@ -155,7 +162,8 @@ class Scenario:
 
     @classmethod
     def from_query(cls, query: Mapping[str, Any], *, strict: bool = False) -> Scenario:
-        """A scenario from query strings (or numbers, e.g. dataset.toml [parameters]); empty values mean default.
+        """A scenario from query strings (or numbers, e.g. dataset.toml [parameters]); empty values
+        mean default.
 
         Unknown keys are ignored (pages carry other query parameters) unless ``strict``.
         """
@@ -163,7 +171,8 @@ class Scenario:
         unknown = sorted(set(query) - names)
         if strict and unknown:
             raise ScenarioError(
-                f"unknown scenario parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}."
+                f"unknown scenario parameter(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(names))}."
             )
         values: dict[str, Any] = {}
         for name in names & set(query):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from planning.disclosure import DisclosureRule
 from services.context import current_settings
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def require_hotspot_detail(what: str = "hotspot-level data") -> None:
     if not hotspot_detail_allowed():
         log.warning("refused: %s asked for in aggregate-only mode", what)
         raise HotspotDetailRefused(
-            "hotspot-level data is not available in aggregate-only mode; "
+            f"{what} is not available in the aggregate-only view; "
             "ask the administrator for a planner account or use the district views"
         )
 
@@ -43,7 +44,18 @@ def level_note(aggregate: bool | None = None) -> str:
     """The level-of-detail statement every export and shared view carries (DESIGN.md s.4)."""
     agg = aggregate_mode() if aggregate is None else aggregate
     return (
-        "Level of detail: district aggregates only (no hotspot locations)."
+        "Level of detail: district aggregates only (no hotspot locations). "
+        + disclosure_rule().statement()
         if agg
         else "Level of detail: hotspot locations included — restricted, do not share publicly."
+    )
+
+
+def disclosure_rule() -> DisclosureRule:
+    """The disclosure rule of aggregate-only views, from the settings."""
+    settings = current_settings()
+    return DisclosureRule(
+        rounding_base=settings.disclosure_rounding,
+        min_hotspots=settings.disclosure_min_hotspots,
+        min_people=settings.disclosure_min_people,
     )

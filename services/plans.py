@@ -13,8 +13,12 @@ import time
 from collections import defaultdict
 from functools import lru_cache
 
+import pandas as pd
+
+from planning.disclosure import DisclosureRule, publish_plan, publishable_scenario
 from planning.plan import Plan, build_plan
 from planning.scenario import Scenario
+from planning.schema import Dataset
 from services import datasets
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,41 @@ def get_plan(dataset_id: str | None, scenario: Scenario | None = None) -> Plan:
         return _plan_cached(key, chosen)
 
 
+def people_floor(dataset: Dataset) -> pd.Series:
+    """The fewest people each hotspot can hold under any basis or level: min(typical_min,
+    peak_min), by hotspot_id. What is suppressed is decided on it, so it is the same whatever
+    a viewer asks."""
+    hs = dataset.hotspots
+    low = pd.concat([hs["typical_min"], hs["peak_min"]], axis=1).min(axis=1)
+    return pd.Series(low.to_numpy(dtype="float64"), index=hs["hotspot_id"].astype(str))
+
+
+@lru_cache(maxsize=64)
+def _published_cached(dataset_key: str, scenario: Scenario, rule: DisclosureRule) -> Plan:
+    plan = get_plan(dataset_key, scenario)
+    started = time.perf_counter()
+    published = publish_plan(plan, rule, people_floor(datasets.get_dataset(dataset_key)))
+    log.info(
+        "aggregate view of dataset %s in %.0f ms (%d districts suppressed)",
+        dataset_key,
+        1000 * (time.perf_counter() - started),
+        published.totals["suppressed_districts"],
+    )
+    return published
+
+
+def get_published_plan(
+    dataset_id: str | None, requested: Scenario | None, rule: DisclosureRule
+) -> Plan:
+    """The aggregate-only view of a plan: the request's menu choices on the dataset's default
+    scenario, rounded and suppressed (planning.disclosure); memoised."""
+    key = datasets.resolve_id(dataset_id)
+    default = default_scenario(key)
+    scenario = publishable_scenario(requested or default, default, rule)
+    return _published_cached(key, scenario, rule)
+
+
 def clear_cache() -> None:
     """Forget every memoised plan (tests; a changed default dataset)."""
     _plan_cached.cache_clear()
+    _published_cached.cache_clear()

@@ -214,13 +214,21 @@ def save_upload_files(
     try:
         checked = _checked_files(files, limits)
     except UploadError as exc:
-        log.warning("upload refused (%d files, %.1f MB): %s", len(files),
-                    sum(len(d) for _, d in files) / 1e6, exc)
+        log.warning(
+            "upload refused (%d files, %.1f MB): %s",
+            len(files),
+            sum(len(d) for _, d in files) / 1e6,
+            exc,
+        )
         raise
     folder = Path(dest_dir) / f"upload-{secrets.token_hex(8)}"
     folder.mkdir(parents=True, exist_ok=False)
     for target, data in checked.items():
         (folder / target).write_bytes(data)
-    log.info("upload saved: %d files, %.1f MB (%s)", len(checked),
-             sum(len(d) for d in checked.values()) / 1e6, ", ".join(sorted(checked)))
+    log.info(
+        "upload saved: %d files, %.1f MB (%s)",
+        len(checked),
+        sum(len(d) for d in checked.values()) / 1e6,
+        ", ".join(sorted(checked)),
+    )
     return folder

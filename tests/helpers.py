@@ -26,7 +26,8 @@ def load_script(name: str, path: Path) -> ModuleType:
 
 
 def import_page(name: str, data_dir: Path = DEMO_DIR) -> ModuleType:
-    """Import ``pages.<name>`` under a pages-enabled Dash app (register_page needs one), on ``data_dir``."""
+    """Import ``pages.<name>`` under a pages-enabled Dash app (register_page needs one), on
+    ``data_dir``."""
     import dash
 
     from services import datasets as store
@@ -60,3 +61,32 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> CliRun:
         code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     out, err = capsys.readouterr()
     return CliRun(code, out, err)
+
+
+def _prop(spec: str) -> dict[str, object]:
+    component, prop = spec.rsplit(".", 1)
+    return {"id": component, "property": prop}
+
+
+def callback_request(dependency: dict, values: dict[str, object] | None = None) -> dict:
+    """The body a crafted client POSTs to /_dash-update-component for one callback of
+    /_dash-dependencies: every input and state set from ``values`` ("id.property" -> value,
+    None when absent), the first input marked as changed."""
+    values = values or {}
+    output = dependency["output"]
+    if output.startswith(".."):
+        outputs: object = [_prop(p) for p in output.strip(".").split("...")]
+    else:
+        outputs = _prop(output)
+
+    def items(key: str) -> list[dict[str, object]]:
+        return [
+            {"id": i["id"], "property": i["property"],
+             "value": values.get(f"{i['id']}.{i['property']}")}
+            for i in dependency.get(key, [])
+        ]
+
+    inputs = items("inputs")
+    changed = [f"{inputs[0]['id']}.{inputs[0]['property']}"] if inputs else []
+    return {"output": output, "outputs": outputs, "inputs": inputs, "state": items("state"),
+            "changedPropIds": changed}

@@ -1,4 +1,5 @@
-"""End-to-end tests of `cli.py plan` on the demo dataset: JSON against the schema, workbook, exit codes."""
+"""End-to-end tests of `cli.py plan` on the demo dataset: JSON against the schema, workbook, exit
+codes."""
 
 from __future__ import annotations
 

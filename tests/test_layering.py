@@ -1,7 +1,7 @@
 """The layout of STYLE.md, enforced on the import statements of every module.
 
-``planning`` <- ``data_loaders`` <- ``services`` <- ``components`` <- ``exports`` <- ``pages``, never
-back: the domain core imports no UI, file or server code; loaders only read and validate;
+``planning`` <- ``data_loaders`` <- ``services`` <- ``components`` <- ``exports`` <- ``pages``,
+never back: the domain core imports no UI, file or server code; loaders only read and validate;
 writers live in exports/; shared state in services/; no page imports another page; benchmarks
 (and the caseload baseline they compare against) stay in bench/.
 """
@@ -49,7 +49,8 @@ NOT_LOADERS = {"store", "uploads", "excel_plan", "field_sheets", "map_export"}
 
 
 def _imported_modules(path: Path) -> set[str]:
-    """Dotted names of every absolute import in ``path`` (``from a.b import c`` gives a.b and a.b.c)."""
+    """Dotted names of every absolute import in ``path`` (``from a.b import c`` gives a.b and
+    a.b.c)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     names: set[str] = set()
     for node in ast.walk(tree):

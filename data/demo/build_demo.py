@@ -237,7 +237,8 @@ DATASET_TOML = """\
 name = "Malawi (synthetic demo)"
 country = "Malawi"
 synthetic = true
-description = "Hotspots, service sites and enrolment are synthetic (seeded generator near real towns); district boundaries are Natural Earth (public domain), towns GeoNames (CC BY 4.0)."
+description = "Hotspots, service sites and enrolment are synthetic (seeded generator near real \
+towns); district boundaries are Natural Earth (public domain), towns GeoNames (CC BY 4.0)."
 
 [boundaries]
 district_column = "district"
@@ -393,7 +394,8 @@ class Geo:
     def place_near(
         self, centre: Centre, rng: np.random.Generator, radius_km: float
     ) -> tuple[float, float, str]:
-        """A point about radius_km from the centre, inside exactly one district (the centre's, if it has one).
+        """A point about radius_km from the centre, inside exactly one district (the centre's, if
+        it has one).
 
         Resamples until the rounded point lies inside; the radius grows by 25 m a try so
         that a centre on the lake shore or a road along the border still finds land.
@@ -414,7 +416,8 @@ class Geo:
 
 # --------------------------------------------------------------------------- towns
 def load_towns(sources_dir: Path, geo: Geo) -> list[Town]:
-    """GeoNames towns with the district polygon each lies in (nearest district when on the shore)."""
+    """GeoNames towns with the district polygon each lies in (nearest district when on the
+    shore)."""
     towns = []
     with (sources_dir / TOWNS_SOURCE).open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
@@ -458,12 +461,12 @@ def _spot_counts(typology: str, rng: np.random.Generator, large: bool) -> tuple[
     """Typical and peak min-max counts (people) with typical_min <= typical_max, peak >= typical."""
     median = TYPICAL_MEDIAN[typology] * (3.0 if large else 1.0)
     mid = min(4.0 * median, 45.0, float(rng.lognormal(math.log(median), 0.45)))
-    typical_min = max(1, int(round(mid * rng.uniform(0.6, 0.85))))
-    typical_max = max(typical_min + 1, int(round(mid * rng.uniform(1.1, 1.4))))
+    typical_min = max(1, round(mid * rng.uniform(0.6, 0.85)))
+    typical_max = max(typical_min + 1, round(mid * rng.uniform(1.1, 1.4)))
     lo_f, hi_f = PEAK_FACTOR[typology]
     factor = rng.uniform(lo_f, hi_f)
-    peak_min = max(typical_min + 1, int(round(typical_min * factor)))
-    peak_max = max(peak_min + 1, typical_max + 1, int(round(typical_max * factor)))
+    peak_min = max(typical_min + 1, round(typical_min * factor))
+    peak_max = max(peak_min + 1, typical_max + 1, round(typical_max * factor))
     return typical_min, typical_max, peak_min, peak_max
 
 
@@ -495,7 +498,8 @@ def build_centres(
             label = f"{a}-{b} road, stop {s + 1}"
             centre = Centre(label, "", xa + t * (xb - xa), ya + t * (yb - ya), 0.8, "road")
             centres.append((centre, road_counts[2 * c + s]))
-    # Towns: the rest, by town_weight (log population x square root); sparse districts get their fixed few.
+    # Towns: the rest, by town_weight (log population x square root); sparse districts get their
+    # fixed few.
     used = sum(n for _, n in centres) + sum(SPARSE_DISTRICTS.values())
     urban = [t for t in towns if t.district not in SPARSE_DISTRICTS]
     counts = largest_remainder(N_HOTSPOTS - used, [town_weight(t) for t in urban])
@@ -693,7 +697,8 @@ def build_sites(towns: list[Town], geo: Geo, rng: np.random.Generator) -> list[d
 def build_enrolment(
     hotspots: list[dict], sites: list[dict], geo: Geo, rng: np.random.Generator
 ) -> list[dict]:
-    """Cumulative enrolment per reached hotspot and quarter; district coverage spreads from ~5% to ~90%.
+    """Cumulative enrolment per reached hotspot and quarter; district coverage spreads from ~5%
+    to ~90%.
 
     Districts with more sites get the higher coverage levels (with noise); within a district
     the spots nearest a site are reached first; coverage grows over the four quarters.
@@ -718,7 +723,7 @@ def build_enrolment(
         mids = np.array([(s["peak_min"] + s["peak_max"]) / 2.0 for s in spots])
         c = coverage[district]
         reach_share = min(1.0, 0.12 + 1.1 * c)
-        n_reached = max(1, int(round(reach_share * len(spots))))
+        n_reached = max(1, round(reach_share * len(spots)))
         order = np.argsort(dist_km + rng.exponential(3.0, size=len(spots)), kind="stable")
         reached = order[:n_reached]
         target_total = c * mids.sum()
@@ -727,23 +732,23 @@ def build_enrolment(
         fractions = [f0 + (1.0 - f0) * q / (len(PERIODS) - 1) for q in range(len(PERIODS))]
         for idx in sorted(reached, key=lambda i: spots[i]["hotspot_id"]):
             spot = spots[idx]
-            final = max(1, int(round(mids[idx] * per_mid * rng.uniform(0.8, 1.2))))
+            final = max(1, round(mids[idx] * per_mid * rng.uniform(0.8, 1.2)))
             first_q = (
                 0 if rng.random() < 0.8 else int(rng.integers(1, len(PERIODS)))
             )  # spots reached later
             prep_share = rng.uniform(0.05, 0.3)
             for q in range(first_q, len(PERIODS)):
-                enrolled = max(1, int(round(final * fractions[q])))
-                contacted = int(round(enrolled * rng.uniform(0.55, 0.9)))
+                enrolled = max(1, round(final * fractions[q]))
+                contacted = round(enrolled * rng.uniform(0.55, 0.9))
                 rows.append(
                     {
                         "period": PERIODS[q],
                         "hotspot_id": spot["hotspot_id"],
                         "enrolled": enrolled,
                         "contacted": contacted,
-                        "condoms_distributed": int(round(contacted * rng.uniform(60.0, 120.0))),
-                        "tested_hiv": int(round(contacted * rng.uniform(0.3, 0.75))),
-                        "on_prep": int(round(enrolled * prep_share)),
+                        "condoms_distributed": round(contacted * rng.uniform(60.0, 120.0)),
+                        "tested_hiv": round(contacted * rng.uniform(0.3, 0.75)),
+                        "on_prep": round(enrolled * prep_share),
                     }
                 )
     rows.sort(key=lambda r: (r["hotspot_id"], r["period"]))
@@ -768,7 +773,8 @@ def csv_text(header: list[str], rows: list[dict]) -> str:
 
 
 def build(out_dir: Path, sources_dir: Path = SOURCES_DIR) -> dict[str, int]:
-    """Write hotspots.csv, sites.csv, enrolment.csv, boundaries.geojson, dataset.toml into out_dir; return row counts."""
+    """Write hotspots.csv, sites.csv, enrolment.csv, boundaries.geojson, dataset.toml into
+    out_dir; return row counts."""
     rng = np.random.default_rng(SEED)
     districts = load_boundaries(sources_dir)
     geo = Geo(districts)

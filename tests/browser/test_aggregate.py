@@ -1,4 +1,5 @@
-"""Aggregate-only mode: no HTTP response carries a hotspot id, name or coordinate (DESIGN.md s.4)."""
+"""Aggregate-only mode: no HTTP response carries a hotspot id, name or coordinate (DESIGN.md
+s.4)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def demo_hotspots() -> list[dict[str, str]]:
 
 
 def coordinate_forms(value_text: str) -> dict[int | str, str]:
-    """A coordinate as written in the data and rounded to 3, 4 and 5 decimals (as JSON would print)."""
+    """A coordinate as written in the data and rounded to 3, 4 and 5 decimals (as JSON would
+    print)."""
     value = float(value_text)
     forms: dict[int | str, str] = {"raw": value_text.strip(), "repr": repr(value)}
     for nd in (3, 4, 5):
@@ -170,7 +172,7 @@ def test_aggregate_mode_sends_no_hotspot_data(page, aggregate_server):
     screenshot(page, "map_aggregate")  # waits for the callbacks and the map's drawing
     with page.expect_download(timeout=60000) as info:  # the HTML export's body is captured too
         page.locator("#map-export-html").click()
-    exported = open(info.value.path(), encoding="utf-8").read()
+    exported = info.value.path().read_text(encoding="utf-8")
     assert "district aggregates only" in exported
     bodies["exported map.html"] = exported
     hotspots = demo_hotspots()

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.browser.conftest import DEMO_DIR, start_app, stop_app, wait_for_graph
+from tests.helpers import callback_request
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +37,12 @@ def assert_no_hotspot_detail(log: str, hotspots: pd.DataFrame) -> None:
     assert not leaks, f"hotspot detail in the log: {sorted(set(leaks))[:10]}"
 
 
-def post_callback(base: str, output: str, inputs: list[dict], state: list[dict] | None = None) -> int:
+def post_callback(base: str, dependency: dict, values: dict | None = None) -> int:
     """POST one Dash callback request (as a crafted client would) and return the HTTP status."""
-    body = json.dumps({"output": output, "outputs": {"id": output.split(".")[0].strip("."),
-                                                        "property": output.split(".")[-1]},
-                       "inputs": inputs, "state": state or [], "changedPropIds": []}).encode()
-    request = urllib.request.Request(base + "/_dash-update-component", data=body,
-                                     headers={"Content-Type": "application/json"})
+    body = json.dumps(callback_request(dependency, values)).encode()
+    request = urllib.request.Request(
+        base + "/_dash-update-component", data=body, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status
@@ -64,7 +64,10 @@ def test_journey_log_has_loads_and_plans_but_no_hotspot_detail(page, hotspots, t
         page.goto(url + "/outreach?district=Lilongwe")
         page.wait_for_selector("#out-pe-count", timeout=90000)
         page.goto(url + "/data")
-        page.wait_for_selector("#data-current-report .card, #data-current-report .alert, #data-current-report table", timeout=60000)
+        page.wait_for_selector(
+            "#data-current-report .card, #data-current-report .alert, #data-current-report table",
+            timeout=60000,
+        )
     finally:
         stop_app(proc)
     log = log_path.read_text(encoding="utf-8")
@@ -81,9 +84,11 @@ def test_refusals_are_logged_without_detail(hotspots):
         with urllib.request.urlopen(url + "/_dash-dependencies", timeout=60) as response:
             dependencies = json.loads(response.read())
         outreach = next(d for d in dependencies if d["output"].startswith("..out-district.options"))
-        status = post_callback(url, outreach["output"],
-                               [{"id": i["id"], "property": i["property"], "value": None}
-                                for i in outreach["inputs"]])
+        status = post_callback(
+            url,
+            outreach["output"],
+            [{"id": i["id"], "property": i["property"], "value": None} for i in outreach["inputs"]],
+        )
         assert status >= 400  # refused: no hotspot-level data in aggregate mode
     finally:
         stop_app(proc)

@@ -1,4 +1,5 @@
-"""Map page in Chromium with the network blocked: demo map drawn, layers, filters, click, exports."""
+"""Map page in Chromium with the network blocked: demo map drawn, layers, filters, click,
+exports."""
 
 from __future__ import annotations
 
@@ -128,7 +129,8 @@ def test_clicking_a_district_zooms_and_shows_its_summary(page, app_server):
     card = page.locator("#map-summary-card")
     for _attempt in range(6):
         page.evaluate("""() => { const gd = document.querySelector('#map-graph .js-plotly-plot');
-            gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 0, location: 'Blantyre'}]}); }""")
+            gd.emit('plotly_click',
+                    {points: [{curveNumber: 0, pointNumber: 0, location: 'Blantyre'}]}); }""")
         try:
             card.wait_for(timeout=5000)
             break

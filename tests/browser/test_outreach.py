@@ -20,7 +20,8 @@ PE_COUNT = "#out-pe-count"
 
 
 def expected_pe_count(district: str, people_per_pe: int) -> int:
-    """PE count computed in the test process from the demo files (same engine, independent of the app)."""
+    """PE count computed in the test process from the demo files (same engine, independent of the
+    app)."""
     from data_loaders.dataset import load_dataset
     from planning.caseloads import CaseloadParams, district_caseloads
     from tests.browser.conftest import DEMO_DIR
@@ -66,24 +67,25 @@ def test_outreach_journey_district_slider_and_field_sheet(page, app_server, tmp_
     )
     page.wait_for_function(
         "() => { const gd = document.querySelector('#out-caseload-map .js-plotly-plot');"
-        " return gd && gd.layout && gd.layout.title && gd.layout.title.text.includes('Blantyre'); }",
+        " return gd && gd.layout && gd.layout.title"
+        " && gd.layout.title.text.includes('Blantyre'); }",
         timeout=30000,
     )
     data = wait_for_graph(page, MAP, min_traces=2)
     at_60 = expected_pe_count("Blantyre", 60)
     assert pe_count(page) == at_60
-    spots = [t for t in data if t["meta"] == "caseloads"][0]
+    spots = next(t for t in data if t["meta"] == "caseloads")
     assert len(set(spots["customdata"])) == at_60  # a colour group per PE drawn
     assert any(t["meta"] == "outlines" for t in data)
     assert "reach" in page.inner_text("#out-best-slots")
 
-    # keyboard: End moves the slider to 75 people per PE -> fewer PEs
+    # keyboard: End moves the slider to 90 people per PE (the top of the allowed range) -> fewer PEs
     page.locator(SLIDER_HANDLE).first.focus()
     page.keyboard.press("End")
-    at_75 = expected_pe_count("Blantyre", 75)
-    assert at_75 < at_60
+    at_90 = expected_pe_count("Blantyre", 90)
+    assert at_90 < at_60
     page.wait_for_function(
-        f"() => document.querySelector('{PE_COUNT}').innerText.startsWith('{at_75} ')",
+        f"() => document.querySelector('{PE_COUNT}').innerText.startsWith('{at_90} ')",
         timeout=30000,
     )
 
@@ -94,7 +96,7 @@ def test_outreach_journey_district_slider_and_field_sheet(page, app_server, tmp_
     info.value.save_as(path)
     wb = openpyxl.load_workbook(path, read_only=True)
     pe_sheets = [s for s in wb.sheetnames if s.startswith("PE-BLANTYRE-")]
-    assert len(pe_sheets) == at_75
+    assert len(pe_sheets) == at_90
     first = list(wb[pe_sheets[0]].iter_rows(values_only=True))
     assert "Confidential" in str(first[0][0])
     assert any("hotspot_id" in (row or ()) for row in first)
@@ -109,7 +111,7 @@ def test_outreach_journey_district_slider_and_field_sheet(page, app_server, tmp_
         and "http" not in text.split("<body>", 1)[1].split("Peer educator", 1)[0]
     )
     page.goto(html_path.as_uri())  # opens offline
-    assert page.locator("h2").count() == at_75
+    assert page.locator("h2").count() == at_90
     assert page.console_errors == []
     assert page.blocked_requests == []
 
@@ -119,15 +121,16 @@ NOTE_SHOWS = "(text) => (document.querySelector('#out-area-note') || {}).innerTe
 
 
 def drawn_site_map(pg) -> tuple[set[str], list]:
-    """(hotspot ids drawn as caseload markers, the site trace's customdata) once a catchment map is drawn."""
+    """(hotspot ids drawn as caseload markers, the site trace's customdata) once a catchment map
+    is drawn."""
     pg.wait_for_function(
         "() => { const gd = document.querySelector('#out-caseload-map .js-plotly-plot');"
         " return gd && gd.data && gd.data.some(t => t.meta === 'site'); }",
         timeout=30000,
     )
     data = wait_for_graph(pg, MAP, min_traces=2)
-    spots = [t for t in data if t["meta"] == "caseloads"][0]
-    site = [t for t in data if t["meta"] == "site"][0]
+    spots = next(t for t in data if t["meta"] == "caseloads")
+    site = next(t for t in data if t["meta"] == "site")
     return {i.split("|")[0] for i in spots["ids"]}, site["customdata"]
 
 
@@ -153,13 +156,13 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
         "#out-pe-note"
     )
 
-    # fewer PEs at 75 people each; the address bar follows every control
+    # fewer PEs at 90 people each; the address bar follows every control
     page.locator(SLIDER_HANDLE).first.focus()
     page.keyboard.press("End")
-    page.wait_for_function("() => location.search.includes('people_per_pe=75')", timeout=30000)
+    page.wait_for_function("() => location.search.includes('people_per_pe=90')", timeout=30000)
     page.wait_for_function(
         "() => document.querySelector('#out-pe-count') && document.querySelector('#out-summary')"
-        ".innerText.includes('at most 75 each')",
+        ".innerText.includes('at most 90 each')",
         timeout=30000,
     )
     shared_url = page.url
@@ -197,7 +200,7 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
         assert other.get_by_role("radio", name="Service site").is_checked()
         assert other.is_hidden("#out-district")
         assert SITE_NAME in other.inner_text("#out-site")
-        assert other.locator(SLIDER_HANDLE).first.get_attribute("aria-valuenow") == "75"
+        assert other.locator(SLIDER_HANDLE).first.get_attribute("aria-valuenow") == "90"
         assert pe_count(other) == count
         drawn_other, _ = drawn_site_map(other)
         assert drawn_other == expected
@@ -231,7 +234,8 @@ def test_outreach_is_absent_in_aggregate_mode(aggregate_server):
 
 
 def test_every_outreach_callback_refuses_in_aggregate_mode():
-    """Server side: even a crafted request gets no hotspot data when hotspot detail is not allowed."""
+    """Server side: even a crafted request gets no hotspot data when hotspot detail is not
+    allowed."""
     with context.using(Settings(aggregate_only=True)):
         _every_outreach_callback_refuses()
 

@@ -1,6 +1,9 @@
-"""Browser journey on the Overview (/): headline, choropleth metric switch, sortable/filterable grid, Pareto sentence."""
+"""Browser journey on the Overview (/): headline, choropleth metric switch, sortable/filterable
+grid, Pareto sentence."""
 
 from __future__ import annotations
+
+import contextlib
 
 import pytest
 
@@ -126,10 +129,8 @@ def test_aggregate_overview_sends_no_hotspot_data(aggregate_server, page):
         if "_dash" in response.url or response.url.rstrip("/").endswith(
             aggregate_server.split("//")[1]
         ):
-            try:
+            with contextlib.suppress(Exception):
                 bodies.append(response.text())
-            except Exception:
-                pass
 
     page.on("response", keep)
     page.goto(aggregate_server + "/")

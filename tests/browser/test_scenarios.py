@@ -1,4 +1,5 @@
-"""Browser journey on /scenarios: move people per PE, share the link, download the Excel plan, save and compare."""
+"""Browser journey on /scenarios: move people per PE, share the link, download the Excel plan,
+save and compare."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def test_people_per_pe_slider_share_link_and_excel(
         if row and row[0]
     }
     assert float(params["people_per_pe"]) == 50
-    national = [row for row in wb["National"].iter_rows(values_only=True)]
+    national = list(wb["National"].iter_rows(values_only=True))
     header_row = next(i for i, row in enumerate(national) if row and "PEs needed" in row)
     col = national[header_row].index("PEs needed")
     assert int(national[header_row + 1][col]) == expected_pes[50]
@@ -116,7 +117,8 @@ def test_save_two_scenarios_and_compare(app_server, page, expected_pes):
     page.wait_for_selector(f"{grid} .ag-row", timeout=30000)
     headers = page.locator(f"{grid} .ag-header-cell-text").all_inner_texts()
     assert "base 60" in headers and "lean 50" in headers and "diff lean 50" in headers
-    # the pinned figure column and the value columns live in separate row containers: match on row-index
+    # the pinned figure column and the value columns live in separate row containers: match on
+    # row-index
     row_index = page.locator(
         f"{grid} .ag-row", has=page.locator(".ag-cell[col-id=figure]", has_text="PEs needed")
     ).first.get_attribute("row-index")
@@ -158,7 +160,7 @@ def test_invalid_value_explains_itself(app_server, page):
     page.fill("#scn-pe-per-orw", "40")
     page.keyboard.press("Enter")
     page.wait_for_selector("#scn-error", timeout=30000)
-    assert "pe_per_orw 40 is outside 2–15" in page.inner_text("#scn-error")
+    assert "pe_per_orw 40 is outside 2–12" in page.inner_text("#scn-error")
 
 
 def test_scenario_follows_the_planner_to_the_overview_and_back(app_server, page, expected_pes):

@@ -32,7 +32,7 @@ def plan():
 def test_caseload_map_has_a_colour_per_pe_and_outlines():
     result, _ = plan()
     fig = figs.caseload_map_figure(result)
-    markers = [t for t in fig["data"] if t["meta"] == "caseloads"][0]
+    markers = next(t for t in fig["data"] if t["meta"] == "caseloads")
     assert len(markers["lat"]) == len(result.assignments)
     colours = dict(zip(markers["customdata"], markers["marker"]["color"]))
     assert len(set(colours.values())) == result.pe_count == 3  # H1-H3 one PE; H4 split in two
@@ -62,10 +62,10 @@ def test_caseload_map_draws_the_service_site_and_its_access_circle():
         "distance_km": 5.0,
     }
     fig = figs.caseload_map_figure(result, site=site)
-    marker = [t for t in fig["data"] if t["meta"] == "site"][0]
+    marker = next(t for t in fig["data"] if t["meta"] == "site")
     assert (marker["lat"], marker["lon"], marker["customdata"]) == ([-13.95], [33.70], ["S1"])
     assert "North clinic" in marker["text"][0]
-    circle = [t for t in fig["data"] if t["meta"] == "site-distance"][0]
+    circle = next(t for t in fig["data"] if t["meta"] == "site-distance")
     # 5 km north of the site is 5 / 110.574 degrees of latitude
     assert max(circle["lat"]) - (-13.95) == pytest.approx(5 / 110.574, rel=1e-4)
     assert circle["lat"][0] == circle["lat"][-1] and circle["lon"][0] == circle["lon"][-1]

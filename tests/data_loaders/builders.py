@@ -1,4 +1,5 @@
-"""Tiny real dataset files for loader tests: three square districts and a few rows a reader can check.
+"""Tiny real dataset files for loader tests: three square districts and a few rows a reader can
+check.
 
 Districts (WGS84 squares): Harare lon 30..31 lat -18..-17 (region Mashonaland), Mutare
 lon 31..32 lat -18..-17 (Manicaland, shares an edge with Harare), Bulawayo lon 28..29
@@ -112,7 +113,8 @@ def boundaries_frame(districts=DISTRICTS) -> gpd.GeoDataFrame:
 def write_boundaries(
     folder: Path, fmt: str = "geojson", frame: gpd.GeoDataFrame | None = None
 ) -> Path:
-    """Write boundaries as boundaries.geojson, .gpkg or a zipped Shapefile (.zip); return the path."""
+    """Write boundaries as boundaries.geojson, .gpkg or a zipped Shapefile (.zip); return the
+    path."""
     frame = boundaries_frame() if frame is None else frame
     folder.mkdir(parents=True, exist_ok=True)
     if fmt == "geojson":
@@ -163,7 +165,8 @@ def write_xlsx(
     sheet: str = "Sheet1",
     first_sheet: str | None = None,
 ) -> Path:
-    """Write an XLSX workbook with the table on ``sheet`` (after an extra ``first_sheet`` if given)."""
+    """Write an XLSX workbook with the table on ``sheet`` (after an extra ``first_sheet`` if
+    given)."""
     import openpyxl
 
     wb = openpyxl.Workbook()

@@ -1,4 +1,5 @@
-"""load_dataset on real folders: each format, each validation rule (row number + message), strict mode."""
+"""load_dataset on real folders: each format, each validation rule (row number + message), strict
+mode."""
 
 from __future__ import annotations
 
@@ -151,7 +152,8 @@ def test_utm_zone():
         (
             {"latitude": "30.5", "longitude": "-17.5"},
             "latitude",
-            r'outside every district; latitude and longitude look swapped \(swapped, it lies in "Harare"\)',
+            r"outside every district; latitude and longitude look swapped "
+            r'\(swapped, it lies in "Harare"\)',
         ),
         (
             {"latitude": "-10", "longitude": "40"},
@@ -197,7 +199,8 @@ def test_duplicate_hotspot_id_names_the_first_row(tmp_path):
         (
             {"district": "Mutare"},
             "district",
-            r'stated district "Mutare" disagrees with the polygon the point lies in \("Harare"\); "Harare" is used',
+            r'stated district "Mutare" disagrees with the polygon the point lies in '
+            r'\("Harare"\); "Harare" is used',
             None,
         ),
         ({"population": "xyz"}, "population", r'population "XYZ" is not one of FSW', None),
@@ -464,7 +467,8 @@ def test_faulty_fixture_has_each_fault_at_its_row():
 def test_demo_dataset_loads_without_errors():
     if not (DEMO / "hotspots.csv").exists() and not (DEMO / "hotspots.xlsx").exists():
         pytest.fail(
-            f"{DEMO} has no hotspots file yet (the demo dataset is built by data/demo/build_demo.py)"
+            f"{DEMO} has no hotspots file yet "
+            "(the demo dataset is built by data/demo/build_demo.py)"
         )
     ds = load_dataset(DEMO)
     assert ds.report.errors() == [], ds.report.summary_text()

@@ -1,4 +1,5 @@
-"""A `pe_id` column in hotspots.csv survives loading and is held fixed when caseloads are re-planned."""
+"""A `pe_id` column in hotspots.csv survives loading and is held fixed when caseloads are
+re-planned."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def test_pe_id_column_is_loaded_and_held_fixed(tmp_path: Path) -> None:
     shutil.copytree(DEMO, folder)
     hotspots = pd.read_csv(folder / "hotspots.csv", dtype=str, keep_default_na=False)
     in_neno = hotspots.index[hotspots["district"] == "Neno"]
-    # A site manager's current assignment: the first three Neno spots with one PE, the rest unassigned.
+    # A site manager's current assignment: the first three Neno spots with one PE, the rest
+    # unassigned.
     hotspots["pe_id"] = ""
     hotspots.loc[in_neno[:3], "pe_id"] = "PE-MARY"
     hotspots.to_csv(folder / "hotspots.csv", index=False)

@@ -1,4 +1,5 @@
-"""Property: for random mixes of good and bad rows, accepted + rejected = rows read, and no exception escapes."""
+"""Property: for random mixes of good and bad rows, accepted + rejected = rows read, and no
+exception escapes."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def good_hotspot(draw, i: int):
 def hotspot_rows(draw):
     n = draw(st.integers(0, 25))
     rows = []
-    for i in range(n):
+    for _i in range(n):
         row = draw(good_hotspot(draw(st.integers(0, 30))))  # ids may repeat
         for _ in range(draw(st.integers(0, 3))):  # break up to 3 cells
             row[draw(st.integers(0, len(row) - 1))] = draw(CELL)

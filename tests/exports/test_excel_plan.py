@@ -1,4 +1,5 @@
-"""Tests for data_loaders/excel_plan.py: sheets, titles, formula-safe text, written to a real file."""
+"""Tests for data_loaders/excel_plan.py: sheets, titles, formula-safe text, written to a real
+file."""
 
 from __future__ import annotations
 

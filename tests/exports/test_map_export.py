@@ -1,4 +1,5 @@
-"""components/map_export.py: the standalone HTML map inlines Leaflet and refers to nothing online."""
+"""components/map_export.py: the standalone HTML map inlines Leaflet and refers to nothing
+online."""
 
 from __future__ import annotations
 
@@ -57,5 +58,5 @@ def test_unused_folium_files_are_dropped_and_unknown_remote_files_refused():
     )
     assert "jquery" not in page and not REMOTE.search(page)
     assert "Leaflet" in page and "leaflet-container" in page
-    with pytest.raises(RuntimeError, match="https://cdn.example.org/x.js"):
+    with pytest.raises(RuntimeError, match=r"https://cdn\.example\.org/x\.js"):
         map_export.inline_assets('<script src="https://cdn.example.org/x.js"></script>')

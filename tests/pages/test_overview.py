@@ -1,4 +1,5 @@
-"""pages/overview.py: scenario choice (link vs session), staff ranges, and district-only callback output on the demo."""
+"""pages/overview.py: scenario choice (link vs session), staff ranges, and district-only callback
+output on the demo."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def test_the_link_wins_over_the_session_scenario(ov):
 def test_a_bad_link_falls_back_to_the_default_scenario_and_says_why(ov):
     scenario, problem = ov.scenario_from({"people_per_pe": "500"})
     assert scenario == Scenario()
-    assert "people_per_pe 500 is outside 35–90" in problem
+    assert "people_per_pe 500 is outside 50–90" in problem
 
 
 def test_staff_ranges_bracket_the_plan(ov):

@@ -6,7 +6,8 @@ from planning.parameters import PARAMETERS
 
 
 def test_page_controls_stay_inside_the_allowed_ranges():
-    """Every slider and number input of Scenarios and Outreach bound to a parameter lies inside it."""
+    """Every slider and number input of Scenarios and Outreach bound to a parameter lies inside
+    it."""
     from tests.helpers import import_page
 
     scenarios = import_page("scenarios")
@@ -16,8 +17,11 @@ def test_page_controls_stay_inside_the_allowed_ranges():
     def walk(node, id_to_name):
         node_id = getattr(node, "id", None)
         if isinstance(node_id, str) and node_id in id_to_name:
-            bounds[id_to_name[node_id]] = (getattr(node, "min", None), getattr(node, "max", None),
-                                           node_id)
+            bounds[id_to_name[node_id]] = (
+                getattr(node, "min", None),
+                getattr(node, "max", None),
+                node_id,
+            )
         children = getattr(node, "children", None)
         for child in children if isinstance(children, list) else [children]:
             if hasattr(child, "to_plotly_json"):
@@ -25,9 +29,14 @@ def test_page_controls_stay_inside_the_allowed_ranges():
 
     walk(scenarios.layout(), {v: k for k, v in scenarios.FIELD_IDS.items()})
     ids = outreach.ID
-    walk(outreach.layout(district="Lilongwe"), {ids.people_per_pe: "people_per_pe",
-                                                 ids.hours_per_day: "hours_per_day",
-                                                 ids.distance_km: "distance_km"})
+    walk(
+        outreach.layout(district="Lilongwe"),
+        {
+            ids.people_per_pe: "people_per_pe",
+            ids.hours_per_day: "hours_per_day",
+            ids.distance_km: "distance_km",
+        },
+    )
     assert {"people_per_pe", "target", "duplication", "hours_per_day", "distance_km"} <= set(bounds)
     for name, (low, high, node_id) in bounds.items():
         p = PARAMETERS[name]
@@ -37,7 +46,10 @@ def test_page_controls_stay_inside_the_allowed_ranges():
         if high is not None:
             assert high <= p.high * scale, f"{node_id} max {high} above {name}'s {p.high}"
     # the Scenarios slider offers the whole allowed range of people per PE (one range)
-    assert bounds["people_per_pe"][:2] == (PARAMETERS["people_per_pe"].low, PARAMETERS["people_per_pe"].high)
+    assert bounds["people_per_pe"][:2] == (
+        PARAMETERS["people_per_pe"].low,
+        PARAMETERS["people_per_pe"].high,
+    )
     assert scenarios.LABELS["people_per_pe"] == PARAMETERS["people_per_pe"].label
 
 

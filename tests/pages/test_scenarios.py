@@ -1,4 +1,5 @@
-"""pages/scenarios.py: controls → Scenario (percent sliders, empty costs, caps), URL query, results on the demo."""
+"""pages/scenarios.py: controls → Scenario (percent sliders, empty costs, caps), URL query,
+results on the demo."""
 
 from __future__ import annotations
 
@@ -91,16 +92,18 @@ def test_results_on_the_demo_match_the_plan_and_show_the_allocation(sc):
     query = {"people_per_pe": "50", "max_pe": "200"}
     r = sc.results(None, query)
     plan = _shared.get_plan(None, Scenario(people_per_pe=50, max_pe=200))
-    heads = {h.key: h.value for h in r["headlines"]}
+    heads = {h.key: h.value for h in r.headlines}
     assert heads["pe"] == f"{plan.totals['peer_educators']:,}"
-    assert r["allocation_text"].startswith("The cap allows 200 of the")
-    assert len(r["grid"].rowData) == len(plan.districts)
-    assert "funded_peer_educators" in {d["field"] for d in r["grid"].columnDefs}
+    assert r.allocation_text is not None
+    assert r.allocation_text.startswith("The cap allows 200 of the")
+    assert len(r.grid.rowData) == len(plan.districts)
+    assert "funded_peer_educators" in {d["field"] for d in r.grid.columnDefs}
 
 
 def test_a_budget_buys_pes_at_the_stipend(sc):
     r = sc.results(None, {"pe_stipend_usd_month": "15", "budget_usd_month": "3000"})
-    assert r["allocation_text"].startswith("A monthly budget of USD 3,000 buys 200 of the")
+    assert r.allocation_text is not None
+    assert r.allocation_text.startswith("A monthly budget of USD 3,000 buys 200 of the")
 
 
 def test_comparison_of_saved_scenarios(sc):

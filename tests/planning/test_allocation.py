@@ -1,4 +1,5 @@
-"""Tests for planning/allocation.py: priority saturation, even and proportional comparators, properties."""
+"""Tests for planning/allocation.py: priority saturation, even and proportional comparators,
+properties."""
 
 from __future__ import annotations
 

@@ -62,7 +62,8 @@ def random_spots(seed: int, n: int, max_people: int = 150) -> pd.DataFrame:
 
 
 def check_invariants(result, spots, cap):
-    """Every spot's people assigned exactly once, no caseload above the cap, splits only for big spots."""
+    """Every spot's people assigned exactly once, no caseload above the cap, splits only for big
+    spots."""
     a = result.assignments
     per_spot = a.groupby("hotspot_id")["people"].sum()
     expected = spots.set_index("hotspot_id")["people"].astype(float)
@@ -143,7 +144,7 @@ def test_people_per_pe_outside_the_sourced_range_is_refused_with_the_source(bad)
 
 
 def test_bad_inputs_name_the_hotspot_and_the_fix():
-    with pytest.raises(CaseloadError, match="H2.*people"):
+    with pytest.raises(CaseloadError, match=r"H2.*people"):
         assign_caseloads(spots_frame([10, -1]), people_per_pe=60)
     with pytest.raises(CaseloadError, match="appears more than once"):
         assign_caseloads(spots_frame([10, 20], ids=["A", "A"]), people_per_pe=60)
@@ -179,7 +180,8 @@ def test_properties_exact_once_cap_respected_deterministic(seed, n, cap, apart):
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(3, 60))
 def test_caseloads_do_not_overlap(seed, n):
-    """No PE's spot lies strictly inside the convex hull of another PE's spots (split shares aside)."""
+    """No PE's spot lies strictly inside the convex hull of another PE's spots (split shares
+    aside)."""
     spots = random_spots(seed, n, max_people=90)
     result = assign_caseloads(spots, people_per_pe=60)
     xy = spots.set_index("hotspot_id")[["x_m", "y_m"]]

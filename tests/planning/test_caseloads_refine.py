@@ -74,7 +74,8 @@ def test_refine_moves_a_spot_to_the_caseload_it_sits_in():
 
 
 def test_refine_swaps_when_capacity_blocks_a_move():
-    # Both caseloads are full (60); spot 1 (west) is in the east group and spot 3 (east) in the west one.
+    # Both caseloads are full (60); spot 1 (west) is in the east group and spot 3 (east) in the west
+    # one.
     x = np.array([0.0, 5.0, 1000.0, 1005.0])
     y = np.zeros(4)
     w = np.full(4, 30.0)

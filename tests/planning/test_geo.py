@@ -39,7 +39,7 @@ def test_east_west_distance_matches_cosine_rule():
 
 
 def test_geographic_crs_is_refused_with_fix():
-    with pytest.raises(ValueError, match="EPSG:4326.*not a projected CRS"):
+    with pytest.raises(ValueError, match=r"EPSG:4326.*not a projected CRS"):
         project_lonlat([33.0], [-13.0], "EPSG:4326")
 
 

@@ -21,7 +21,8 @@ from planning.outreach import (
 
 
 def three_spots():
-    """A bar busy Fri/Sat 20-24 (40 people), a street spot Sat 22-2 (20), one without peak info (40)."""
+    """A bar busy Fri/Sat 20-24 (40 people), a street spot Sat 22-2 (20), one without peak info
+    (40)."""
     return pd.DataFrame(
         {
             "hotspot_id": ["A", "B", "C"],

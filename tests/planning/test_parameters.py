@@ -53,8 +53,10 @@ def test_one_range_for_people_per_pe_everywhere():
     """The issue's example: 40 was a valid Scenario but an invalid caseload; now both refuse it
     with the same message, and both accept 90."""
     messages = []
-    for build, error in ((lambda v: Scenario(people_per_pe=v), ScenarioError),
-                         (lambda v: CaseloadParams(people_per_pe=v), CaseloadError)):
+    for build, error in (
+        (lambda v: Scenario(people_per_pe=v), ScenarioError),
+        (lambda v: CaseloadParams(people_per_pe=v), CaseloadError),
+    ):
         with pytest.raises(error) as info:
             build(40)
         messages.append(str(info.value))
@@ -64,7 +66,9 @@ def test_one_range_for_people_per_pe_everywhere():
     assert "50–90" in messages[0] and "Give a value between 50 and 90" in messages[0]
 
 
-@pytest.mark.parametrize("name", sorted(n for n, p in PARAMETERS.items() if p.kind in ("int", "float")))
+@pytest.mark.parametrize(
+    "name", sorted(n for n, p in PARAMETERS.items() if p.kind in ("int", "float"))
+)
 def test_every_numeric_parameter_refuses_just_outside_its_range(name):
     p = PARAMETERS[name]
     below = p.low - 1 if not p.low_exclusive else p.low
@@ -76,7 +80,9 @@ def test_every_numeric_parameter_refuses_just_outside_its_range(name):
         assert p.check(p.high) == p.high
     with pytest.raises(ParameterError, match="not a number"):
         p.check("sixty")
-    with pytest.raises(ParameterError, match="finite" if not p.allow_inf else "not a finite|outside|must"):
+    with pytest.raises(
+        ParameterError, match="finite" if not p.allow_inf else "not a finite|outside|must"
+    ):
         p.check(float("nan"))
 
 

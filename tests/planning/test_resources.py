@@ -39,7 +39,8 @@ def test_mombasa_figures_through_the_district_table():
 
 
 def test_exact_products_do_not_round_up():
-    # 9208 × 0.7 ÷ 60 is not an integer, but 120 × 0.7 ÷ 42 = 2 exactly; floats give 2.0000000000000004
+    # 9208 × 0.7 ÷ 60 is not an integer, but 120 × 0.7 ÷ 42 = 2 exactly; floats give
+    # 2.0000000000000004
     assert peer_educators_needed([120], 42, 0.7).tolist() == [2]
     assert peer_educators_needed([9208], 60).tolist() == [154]  # 153.47 → 154
     assert peer_educators_needed([0.0], 60).tolist() == [0]

@@ -73,7 +73,7 @@ def test_a_fatal_dataset_is_kept_as_its_error(tmp_path):
 
 
 def test_unknown_id_says_what_to_do():
-    with pytest.raises(store.UnknownDatasetError, match="up-0000.*Data page"):
+    with pytest.raises(store.UnknownDatasetError, match=r"up-0000.*Data page"):
         store.get_dataset("up-0000")
 
 

@@ -1,4 +1,5 @@
-"""Upload checks: names, extensions, sizes, zip contents (traversal, nesting, bombs); then it loads."""
+"""Upload checks: names, extensions, sizes, zip contents (traversal, nesting, bombs); then it
+loads."""
 
 from __future__ import annotations
 
