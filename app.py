@@ -17,7 +17,7 @@ import dash
 import flask
 
 from config import Settings, load_settings
-from services import context, datasets
+from services import context, datasets, security
 from services.access import HotspotDetailRefused
 from services.logs import configure_logging
 
@@ -44,6 +44,7 @@ def create_app(settings: Settings) -> dash.Dash:
     dash_app.server.config[context.SETTINGS_KEY] = settings
     dash_app.server.register_error_handler(HotspotDetailRefused, _refused)
     dash_app.server.register_error_handler(KeyError, _malformed)
+    security.install(dash_app.server, dash_app.csp_hashes, settings.allowed_hosts)
     dash_app.layout = shell_layout
     log.info(
         "app created: %s view, data %s",
@@ -89,6 +90,12 @@ def parse_args(argv: list[str] | None = None, defaults: Settings | None = None) 
         "--debug", action="store_true", default=base.debug, help="Dash debug mode (dev tools)"
     )
     args = parser.parse_args(argv)
+    if not args.aggregate and not security.is_loopback(args.host):
+        parser.error(
+            f"--host {args.host} would serve full hotspot detail (where a criminalised "
+            "population can be found) to the network; serve on 127.0.0.1, or add --aggregate "
+            "for district aggregates only (planner accounts will come later)"
+        )
     return dataclasses.replace(
         base,
         data_dir=Path(args.data).resolve(),
@@ -103,6 +110,13 @@ def main(argv: list[str] | None = None) -> None:
     """Parse options and serve with Flask's server on the settings' host and port."""
     configure_logging()
     settings = parse_args(argv)
+    if not security.is_loopback(settings.host):
+        log.warning(
+            "aggregate-only view listening on %s, reachable from the network; only requests "
+            "naming 127.0.0.1, localhost, [::1] or KP_ALLOWED_HOSTS (%s) are served",
+            settings.host,
+            ", ".join(settings.allowed_hosts) or "none set",
+        )
     create_app(settings).run(host=settings.host, port=settings.port, debug=settings.debug)
 
 

@@ -40,12 +40,19 @@ def _env_int(name: str, default: int) -> int:
         ) from None
 
 
+def _env_list(name: str) -> tuple[str, ...]:
+    """The comma-separated items of variable ``name``, stripped, empty ones dropped."""
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Run-time settings of the app and the CLI.
 
     host/port/debug are what ``python app.py`` serves on; aggregate_only serves district
     aggregates only; uploads are saved under upload_dir, each at most max_upload_mb.
+    allowed_hosts are the host names (or addresses) a request's Host header may name besides
+    the loopback ones (services.security refuses any other with 400).
     """
 
     data_dir: Path = DEMO_DATA_DIR
@@ -55,6 +62,7 @@ class Settings:
     upload_dir: Path = ROOT_DIR / "uploads"
     max_upload_mb: int = 50
     debug: bool = False
+    allowed_hosts: tuple[str, ...] = ()
     # Disclosure control of aggregate-only views (planning.disclosure, docs/privacy.md).
     disclosure_rounding: int = 10
     disclosure_min_hotspots: int = 5
@@ -63,7 +71,7 @@ class Settings:
 
 def load_settings() -> Settings:
     """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_UPLOAD_DIR, KP_MAX_UPLOAD_MB,
-    KP_DEBUG."""
+    KP_DEBUG, KP_ALLOWED_HOSTS (comma-separated) and KP_DISCLOSURE_*."""
     return Settings(
         data_dir=Path(os.environ.get("KP_DATA_DIR", str(DEMO_DATA_DIR))),
         host=os.environ.get("KP_HOST", "127.0.0.1"),
@@ -72,6 +80,7 @@ def load_settings() -> Settings:
         upload_dir=Path(os.environ.get("KP_UPLOAD_DIR", str(ROOT_DIR / "uploads"))),
         max_upload_mb=_env_int("KP_MAX_UPLOAD_MB", 50),
         debug=_env_bool("KP_DEBUG", False),
+        allowed_hosts=_env_list("KP_ALLOWED_HOSTS"),
         disclosure_rounding=_env_int("KP_DISCLOSURE_ROUNDING", 10),
         disclosure_min_hotspots=_env_int("KP_DISCLOSURE_MIN_HOTSPOTS", 5),
         disclosure_min_people=_env_int("KP_DISCLOSURE_MIN_PEOPLE", 20),

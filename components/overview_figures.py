@@ -476,7 +476,9 @@ def grid_rows(districts: pd.DataFrame, columns: list[str]) -> list[dict[str, Any
     for rec in frame.to_dict("records"):
         clean = {}
         for k, v in rec.items():
-            if isinstance(v, (float, np.floating)):
+            if isinstance(v, (bool, np.bool_)):
+                clean[k] = bool(v)
+            elif isinstance(v, (float, np.floating)):
                 clean[k] = float(v) if np.isfinite(v) else None
             elif isinstance(v, (np.integer,)):
                 clean[k] = int(v)
@@ -489,6 +491,16 @@ def grid_rows(districts: pd.DataFrame, columns: list[str]) -> list[dict[str, Any
     return records
 
 
+# Shown in aggregate-only views: why a district's figures are blank.
+SUPPRESSED_COLUMN = (
+    "suppressed",
+    "Figures",
+    "Suppressed: built from too few hotspots or people to publish (disclosure control)",
+    {"function": "params.value ? 'suppressed' : 'published'"},
+    "agTextColumnFilter",
+)
+
+
 def district_grid(
     districts: pd.DataFrame,
     *,
@@ -498,7 +510,9 @@ def district_grid(
     height_px: int = 460,
 ) -> dag.AgGrid:
     """A sortable, filterable district grid with unit headers, header tooltips and CSV export."""
-    columns = columns or DISTRICT_GRID_COLUMNS
+    columns = list(columns or DISTRICT_GRID_COLUMNS)
+    if "suppressed" in districts.columns:  # an aggregate-only view (planning.disclosure)
+        columns.insert(1, SUPPRESSED_COLUMN)
     present = [c for c in columns if c[0] in districts.columns]
     defs = []
     for col, header, tip, fmt, flt in present:

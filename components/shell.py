@@ -143,7 +143,9 @@ def dataset_status(dataset_id: str | None) -> dbc.Alert | html.Div | None:
         result = store.load_result(dataset_id)
     except store.UnknownDatasetError as exc:
         return dbc.Alert(
-            [str(exc), " ", html.A("Go to the Data page", href="/data")],
+            [str(exc), " ", html.A("Go to the Data page", href="/data")]
+            if hotspot_detail_allowed()
+            else [str(exc), " Reload the page to see the default dataset."],
             color="warning",
             id="unknown-dataset",
         )

@@ -160,7 +160,9 @@ def folium_map(
     hover = dict(zip(districts["district"].astype(str), maps.district_hover_text(districts)))
     for feature, colour in zip(geo["features"], colours):
         name = feature["properties"]["district"]
-        feature["properties"].update({"fill": colour, "summary": hover.get(name, name)})
+        # Leaflet shows tooltips as HTML: a district without figures still gets an escaped name
+        summary = hover.get(name) or f"<b>{html_lib.escape(str(name))}</b>"
+        feature["properties"].update({"fill": colour, "summary": summary})
     districts_layer = folium.FeatureGroup(name=f"Districts: {spec['label']}")
     folium.GeoJson(
         geo,

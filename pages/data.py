@@ -20,7 +20,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from components.shell import ARIA_HIDDEN
 from components.validation_view import counts_table, load_error_view, problems_table, verdict_text
 from config import TEMPLATES_DIR
-from data_loaders.safe_text import neutralise_frame
+from data_loaders.safe_text import frame_to_csv
 from pages import _shared
 from services import datasets as store
 from services.context import current_settings
@@ -295,7 +295,7 @@ def _download_rejected(clicks: list[int | None]) -> dict[str, str]:
     frame = dataset.report.rejected.get(trigger["file"])
     if frame is None:
         raise dash.exceptions.PreventUpdate
-    text = neutralise_frame(frame).to_csv(index=False)
+    text = frame_to_csv(frame)
     return dict(content=text, filename=f"rejected_{trigger['file']}.csv", type="text/csv")
 
 

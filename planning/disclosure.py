@@ -38,35 +38,21 @@ import pandas as pd
 
 from planning import priority
 from planning.plan import Plan, aggregate
-from planning.resources import resource_table
+from planning.resources import RESOURCE_COLUMNS, resource_table
 from planning.scenario import Scenario
 
-# Counts of hotspots or people: rounded, and blank when suppressed.
-COUNT_COLUMNS = (
-    "hotspots",
-    "estimate_low",
-    "estimate_mid",
-    "estimate_high",
-    "planning_population",
-    "gap",
-)
+# Counts of hotspots or people, rounded to the base (the access ones blank with the access group).
+ROUNDED_COLUMNS = (
+    "hotspots", "estimate_low", "estimate_mid", "estimate_high", "planning_population",
+    "estimate_within_distance", "unserved_hotspots",
+)  # fmt: skip
+COUNT_COLUMNS = (*ROUNDED_COLUMNS[:5], "gap")
 ACCESS_COLUMNS = ("estimate_within_distance", "unserved_hotspots", "share_within_distance")
 # Computed from the rounded counts (blank when suppressed).
 DERIVED_COLUMNS = (
-    "coverage_low",
-    "coverage_mid",
-    "coverage_high",
-    "peer_educators",
-    "outreach_workers",
-    "condoms_per_month",
-    "lubricant_per_month",
-    "test_kits_per_month",
-    "cost_usd_month",
-    "cost_usd_year",
-    "density_per_km2",
-    "priority_rank",
-    "priority_score",
-)
+    "coverage_low", "coverage_mid", "coverage_high", *RESOURCE_COLUMNS, "density_per_km2",
+    "priority_rank", "priority_score",
+)  # fmt: skip
 SUPPRESSED = "suppressed"
 ACCESS_SUPPRESSED = "access_suppressed"
 
@@ -373,22 +359,19 @@ def _published_rows(true: pd.DataFrame, scenario: Scenario, rule: DisclosureRule
         columns=[c for c in ("funded_peer_educators", "covered_population") if c in true]
     ).copy()
     base = rule.rounding_base
-    for column in (
-        "hotspots",
-        "estimate_low",
-        "estimate_mid",
-        "estimate_high",
-        "planning_population",
-        "estimate_within_distance",
-        "unserved_hotspots",
-    ):
-        if column in out:
-            out[column] = round_to(out[column], base)
+    _round_counts(out, base)
     enrolled = out["enrolled"].astype("float64")
     target_population = out["planning_population"] * scenario.target
     out["gap"] = round_to(np.maximum(0.0, target_population - enrolled), base)
     _ratios(out)
     return out
+
+
+def _round_counts(frame: pd.DataFrame, base: int) -> None:
+    """Round the hotspot and people counts of ``frame`` to ``base`` in place."""
+    for column in ROUNDED_COLUMNS:
+        if column in frame:
+            frame[column] = round_to(frame[column], base)
 
 
 def _ratios(out: pd.DataFrame) -> None:
@@ -422,26 +405,8 @@ def _published_totals(
     (rounded) resources, ratios recomputed from the rounded counts."""
     out = true_totals.copy()
     base = rule.rounding_base
-    for column in (
-        "hotspots",
-        "estimate_low",
-        "estimate_mid",
-        "estimate_high",
-        "planning_population",
-        "estimate_within_distance",
-        "unserved_hotspots",
-    ):
-        if column in out:
-            out[column] = round_to(out[column], base)
-    resources = (
-        "peer_educators",
-        "outreach_workers",
-        "condoms_per_month",
-        "lubricant_per_month",
-        "test_kits_per_month",
-        "cost_usd_month",
-        "cost_usd_year",
-    )
+    _round_counts(out, base)
+    resources = RESOURCE_COLUMNS
     grouped: pd.DataFrame
     if by is None:
         grouped = districts[list(resources)].sum(min_count=1).to_frame().T

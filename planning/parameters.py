@@ -1,8 +1,9 @@
 """Every planning parameter, defined once: name, label, unit, default, allowed range, source.
 
-The scenario (``planning.scenario.Scenario``), the caseload and outreach parameter objects
-(``planning.caseloads.CaseloadParams``, ``planning.outreach.OutreachParams``), the command-line
-flags and their help (commands/), the page controls and their tooltips (pages/) and the Excel
+The definitions live in planning/parameters.toml (label, unit, default, allowed range, source
+or "assumption" for each). The scenario (``planning.scenario.Scenario``), the caseload and
+outreach parameter objects (``planning.caseloads.CaseloadParams``,
+``planning.outreach.OutreachParams``), the command-line flags and their help (commands/), the page controls and their tooltips (pages/) and the Excel
 parameters sheet (exports/excel_plan.py) are generated from, or checked against, ``PARAMETERS``
 (tests/planning/test_parameters.py). A value outside its allowed range gets the same message
 everywhere: ``Parameter.check`` writes it.
@@ -16,9 +17,11 @@ is marked as an assumption.
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from importlib import resources
+from typing import Any, Literal
 
 from planning.schema import SERVICES
 
@@ -29,9 +32,6 @@ Group = Literal["scenario", "costs", "cap", "caseloads", "outreach"]
 BASES = ("peak", "typical")
 LEVELS = ("low", "mid", "high")
 
-PM = "programmatic-mapping-jmir-2019"
-AMETHIST = "amethist-trial-protocol"
-REVIEW = "engaging-sex-workers-review"
 
 
 class ParameterError(ValueError):
@@ -229,362 +229,29 @@ class Parameter:
         return f"{self.name} {value:g} is outside the usual {low:g}–{high:g} ({self.source})."
 
 
-_PARAMETERS: tuple[Parameter, ...] = (
-    # --- scenario: ratios and estimate ------------------------------------------------------
-    Parameter(
-        "people_per_pe",
-        "People per peer educator",
-        "people per PE",
-        60,
-        f"1 PE per 50-60 FSW ({PM}, Table 1); 1 PE per 60-75 FSW in Mombasa (same paper); "
-        f"50-80 per empowerment worker in AMETHIST ({AMETHIST}); Kenya saw better outreach at "
-        f"1:90 or fewer ({REVIEW})",
-        low=50,
-        high=90,
-        usual=(50, 75),
-        step=1,
-    ),
-    Parameter(
-        "pe_per_orw",
-        "Peer educators per outreach worker",
-        "PEs per ORW",
-        6,
-        f"1 ORW manages 5-6 PEs ({PM}, Table 1); 7-10 per ORW in AMETHIST; Mombasa: 68 PEs "
-        "and 12 ORWs",
-        kind="int",
-        low=2,
-        high=12,
-        usual=(5, 10),
-        step=1,
-    ),
-    Parameter(
-        "basis",
-        "Estimate basis",
-        "peak | typical",
-        "peak",
-        f"'the human resource and commodity plan needs to be based on peak estimates so that no "
-        f"one remains uncovered' ({PM}, Table 1)",
-        kind="choice",
-        choices=BASES,
-        metavar="BASIS",
-    ),
-    Parameter(
-        "level",
-        "Planning level",
-        "low | mid | high",
-        "mid",
-        "mid of the low-high range by default; high when no one must remain uncovered "
-        "(DESIGN.md s.3)",
-        kind="choice",
-        choices=LEVELS,
-        metavar="LEVEL",
-    ),
-    Parameter(
-        "target",
-        "Coverage target (% of planning population)",
-        "share",
-        1.0,
-        "share of the planning population to reach; 1 = everyone (DESIGN.md s.3)",
-        low=0,
-        high=1,
-        step=0.05,
-        percent=True,
-        metavar="SHARE",
-    ),
-    Parameter(
-        "duplication",
-        "Duplication (% counted at more than one spot)",
-        "share",
-        0.0,
-        f"share of people counted at more than one spot; PM adjusts totals for overlap ({PM}, "
-        "'Use ... to Estimate Population Size'); default 0",
-        low=0,
-        high=0.5,
-        step=0.01,
-        percent=True,
-        metavar="SHARE",
-    ),
-    Parameter(
-        "condoms_per_person_month",
-        "Condoms per person per month",
-        "condoms per person per month",
-        40,
-        f"Mombasa distributed 35-40 condoms per FSW per month, set from client volume at "
-        f"registration ({PM})",
-        low=0,
-        high=300,
-        usual=(35, 40),
-        step=1,
-        flag="--condoms-per-person",
-    ),
-    Parameter(
-        "lubricant_per_condom",
-        "Lubricant sachets per condom",
-        "lubricant sachets per condom",
-        0.5,
-        "the reference papers give no ratio (PM paper Table 1 lists lubricant distribution); "
-        "set it from national guidelines",
-        low=0,
-        high=2,
-        step=0.05,
-        assumption=True,
-    ),
-    Parameter(
-        "test_kits_per_person_quarter",
-        "HIV test kits per person per quarter",
-        "HIV test kits per person per quarter",
-        1,
-        "one HIV test per person per quarter (DESIGN.md s.3)",
-        low=0,
-        high=13,
-        step=1,
-        flag="--test-kits-per-person",
-    ),
-    Parameter(
-        "buffer_stock_pct",
-        "Buffer stock (%)",
-        "% added to condoms and lubricant",
-        0.0,
-        "no buffer by default; set your supply chain's buffer stock",
-        low=0,
-        high=100,
-        step=1,
-        assumption=True,
-        metavar="PCT",
-    ),
-    Parameter(
-        "distance_km",
-        "Access distance (km to a site)",
-        "km",
-        5.0,
-        "geographic access within D km of a site, default 5 (DESIGN.md s.3)",
-        low=0.5,
-        high=50,
-        step=0.5,
-        metavar="KM",
-    ),
-    Parameter(
-        "service",
-        "Sites offering",
-        "service code",
-        None,
-        "optional; count only sites offering this service (DESIGN.md s.2: sites.services)",
-        kind="choice",
-        choices=tuple(SERVICES),
-        optional=True,
-        metavar="SERVICE",
-    ),
-    Parameter(
-        "period",
-        "Enrolment period",
-        "period (e.g. 2026-Q3)",
-        None,
-        "enrolment period; latest when not given (DESIGN.md s.3)",
-        kind="text",
-        optional=True,
-        metavar="P",
-    ),
-    # --- costs (optional) -------------------------------------------------------------------
-    Parameter(
-        "pe_stipend_usd_month",
-        "PE stipend (USD per month)",
-        "USD per PE per month",
-        None,
-        f"optional; Sisters with a Voice PEs earn USD 15 a month, AMETHIST empowerment workers "
-        f"USD 50 ({AMETHIST})",
-        low=0,
-        high=100_000,
-        step=1,
-        optional=True,
-        group="costs",
-        flag="--pe-stipend",
-        metavar="USD",
-    ),
-    Parameter(
-        "orw_salary_usd_month",
-        "ORW salary (USD per month)",
-        "USD per ORW per month",
-        None,
-        f"optional; ORW supervisors are salaried social workers in Sisters ({AMETHIST})",
-        low=0,
-        high=1_000_000,
-        step=1,
-        optional=True,
-        group="costs",
-        flag="--orw-salary",
-        metavar="USD",
-    ),
-    Parameter(
-        "condom_unit_cost_usd",
-        "Condom (USD each)",
-        "USD per condom",
-        None,
-        "optional; local procurement price",
-        low=0,
-        high=100,
-        step=0.01,
-        optional=True,
-        group="costs",
-        flag="--condom-cost",
-        metavar="USD",
-    ),
-    Parameter(
-        "lubricant_unit_cost_usd",
-        "Lubricant sachet (USD each)",
-        "USD per sachet",
-        None,
-        "optional; local procurement price",
-        low=0,
-        high=100,
-        step=0.01,
-        optional=True,
-        group="costs",
-        flag="--lubricant-cost",
-        metavar="USD",
-    ),
-    Parameter(
-        "test_kit_unit_cost_usd",
-        "HIV test kit (USD each)",
-        "USD per test kit",
-        None,
-        "optional; local procurement price",
-        low=0,
-        high=1_000,
-        step=0.01,
-        optional=True,
-        group="costs",
-        flag="--test-kit-cost",
-        metavar="USD",
-    ),
-    # --- cap (optional, one of the two) -----------------------------------------------------
-    Parameter(
-        "max_pe",
-        "Cap on PEs",
-        "PEs",
-        None,
-        "optional cap on PEs: districts funded in priority order, 'saturating coverage of KPs in "
-        "high concentration geographies is preferable to spreading services thinly' "
-        "(DESIGN.md s.3)",
-        kind="int",
-        low=0,
-        high=10_000_000,
-        step=1,
-        optional=True,
-        group="cap",
-    ),
-    Parameter(
-        "budget_usd_month",
-        "Monthly budget (USD)",
-        "USD per month",
-        None,
-        "optional monthly budget in USD, turned into affordable PEs at the cost of one PE-month "
-        "(stipend + ORW share + commodities of people_per_pe people); needs costs",
-        low=0,
-        high=1e12,
-        step=1,
-        optional=True,
-        group="cap",
-        flag="--budget",
-        metavar="USD",
-    ),
-    # --- caseloads (micro-planning) ---------------------------------------------------------
-    Parameter(
-        "keep_typology_apart",
-        "Keep venue and street spots apart",
-        "on | off",
-        False,
-        f"venue-based and street-based spots in separate caseloads (the PM paper's "
-        f"sub-typologies; Mombasa: 60% venue-based, 30% street, {PM})",
-        kind="bool",
-        group="caseloads",
-    ),
-    Parameter(
-        "area_gap_km",
-        "Gap between areas of operation",
-        "km",
-        1.0,
-        "spots farther apart than this (a clean gap on a straight line) are separate areas of "
-        "operation; a cut there may cost one more PE. No source gives a figure",
-        low=0,
-        low_exclusive=True,
-        allow_inf=True,
-        assumption=True,
-        group="caseloads",
-        metavar="KM",
-    ),
-    Parameter(
-        "max_radius_km",
-        "Walking limit (km from a caseload's centre)",
-        "km",
-        1.0,
-        "a caseload whose spots lie farther than this from its centre is cut again (one more PE) "
-        "so that a PE can walk her round. No source gives a figure",
-        low=0,
-        low_exclusive=True,
-        allow_inf=True,
-        assumption=True,
-        group="caseloads",
-        metavar="KM",
-    ),
-    Parameter(
-        "local_reach_factor",
-        "Local walking limit (× local reach)",
-        "× local reach",
-        1.25,
-        "where spots are dense, a caseload's walking limit is this factor times the radius around "
-        "a spot that holds one PE's worth of people, capped by max_radius_km; set so that the "
-        "demo and a seeded 10k district need fewer PEs and are more compact than k-means + bin "
-        "packing (bench/bench_caseloads.py). No source gives a figure",
-        low=0,
-        low_exclusive=True,
-        allow_inf=True,
-        assumption=True,
-        group="caseloads",
-        metavar="F",
-    ),
-    # --- outreach timing and contact load ---------------------------------------------------
-    Parameter(
-        "hours_per_day",
-        "Outreach hours per day",
-        "hours per PE per day",
-        6.0,
-        "working hours of a peer educator's outreach day. No source gives a figure",
-        low=1,
-        high=12,
-        step=0.5,
-        assumption=True,
-        group="outreach",
-        metavar="H",
-    ),
-    Parameter(
-        "days_per_week",
-        "Outreach days per week",
-        "days per week",
-        5,
-        "working days of a peer educator's week. No source gives a figure",
-        kind="int",
-        low=1,
-        high=7,
-        step=1,
-        assumption=True,
-        group="outreach",
-    ),
-    Parameter(
-        "minutes_per_contact",
-        "Minutes per contact",
-        "minutes",
-        15.0,
-        f"length of one outreach contact; AMETHIST describes the contact, not its length "
-        f"({AMETHIST}). No source gives a figure",
-        low=1,
-        high=240,
-        step=1,
-        assumption=True,
-        group="outreach",
-        metavar="MIN",
-    ),
-)
+def load_parameters(text: str) -> tuple[Parameter, ...]:
+    """Parameters from the TOML of planning/parameters.toml (one [[parameter]] table each)."""
+    rows = tomllib.loads(text)["parameter"]
+    out = []
+    for number, row in enumerate(rows, start=1):
+        values: dict[str, Any] = {"default": None, **row}  # no default: "not set"
+        if values.get("choices") == "SERVICES":  # the service codes of the data contract
+            values["choices"] = tuple(SERVICES)
+        for key in ("choices", "usual"):
+            if key in values:
+                values[key] = tuple(values[key])
+        try:
+            out.append(Parameter(**values))
+        except TypeError as exc:
+            raise ParameterError(
+                f"parameters.toml, parameter {number} ({values.get('name', '?')}): {exc}"
+            ) from None
+    return tuple(out)
 
+
+_PARAMETERS = load_parameters(
+    resources.files("planning").joinpath("parameters.toml").read_text(encoding="utf-8")
+)
 
 def _num(value: float) -> str:
     """A number as people write it: 60, 0.5, 100,000 (not 1e+05)."""

@@ -218,3 +218,28 @@ def test_the_same_check_sees_hotspots_in_the_full_detail_view(page, app_server):
     found = leaks(bodies, demo_hotspots())
     assert any("hotspot id" in f for f in found)
     assert any("latitude" in f or " at (" in f for f in found)
+
+
+def test_no_dead_ends_for_an_aggregate_viewer(page, aggregate_server):
+    """Every route, by navbar and by URL: a page that says what it is, no link to nowhere, no 5xx."""
+    statuses: list[tuple[int, str]] = []
+    page.on("response", lambda r: statuses.append((r.status, r.url)))
+    expected = {"/": "#ov-headline", "/map": "#map-graph", "/scenarios": "#not-available",
+                "/outreach": "#not-available", "/data": "#not-available",
+                "/no-such-page": "#not-found", "/outreach?district=Lilongwe": "#not-available"}
+    links: set[str] = set()
+    for path, marker in expected.items():
+        page.goto(aggregate_server + path)
+        page.wait_for_selector(marker, timeout=60000)
+        wait_for_dash_idle(page)
+        assert "404 - Page not found" not in page.inner_text("body")
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+        links.update(h for h in hrefs if h.startswith("/"))
+    assert links, "no internal links found"
+    for href in sorted(links):
+        page.goto(aggregate_server + href)
+        wait_for_dash_idle(page)
+        assert page.locator("#not-found").count() == 0, f"the link {href} leads nowhere"
+        assert page.locator("#not-available").count() == 0, f"the link {href} is a dead end"
+    assert not [s for s in statuses if s[0] >= 500], statuses
+    assert page.console_errors == []

@@ -84,12 +84,7 @@ def test_refusals_are_logged_without_detail(hotspots):
         with urllib.request.urlopen(url + "/_dash-dependencies", timeout=60) as response:
             dependencies = json.loads(response.read())
         outreach = next(d for d in dependencies if d["output"].startswith("..out-district.options"))
-        status = post_callback(
-            url,
-            outreach["output"],
-            [{"id": i["id"], "property": i["property"], "value": None} for i in outreach["inputs"]],
-        )
-        assert status >= 400  # refused: no hotspot-level data in aggregate mode
+        assert post_callback(url, outreach) == 403  # refused: no hotspot detail here
     finally:
         stop_app(proc)
     log = log_path.read_text(encoding="utf-8")

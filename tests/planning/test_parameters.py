@@ -15,6 +15,7 @@ from planning.parameters import (
     ParameterError,
     default_number,
     in_group,
+    load_parameters,
     parameter,
 )
 from planning.scenario import Scenario, ScenarioError, parameter_rows
@@ -134,3 +135,11 @@ def test_cli_flags_are_generated_from_the_definitions():
         p = parameter(f.name)
         assert p.name in caseload_options, f"cli.py caseloads has no flag for {p.name}"
         assert p.label in caseload_options[p.name].help.replace("%%", "%")
+
+
+def test_a_bad_definition_file_names_the_parameter():
+    text = '[[parameter]]\nname = "x"\nlabel = "X"\nunit = "u"\nsource = "s"\nrange = 3\n'
+    with pytest.raises(ParameterError, match=r"parameter 1 \(x\).*range"):
+        load_parameters(text)
+    (only,) = load_parameters(text.replace("range = 3\n", "low = 0\nhigh = 2\n"))
+    assert only.default is None and only.check(1) == 1
