@@ -117,7 +117,13 @@ def main(argv: list[str] | None = None) -> None:
             settings.host,
             ", ".join(settings.allowed_hosts) or "none set",
         )
-    create_app(settings).run(host=settings.host, port=settings.port, debug=settings.debug)
+    # The dev tools' version check calls plotly.com: the app stays offline (and its CSP says so).
+    create_app(settings).run(
+        host=settings.host,
+        port=settings.port,
+        debug=settings.debug,
+        dev_tools_disable_version_check=True,
+    )
 
 
 if __name__ == "__main__":

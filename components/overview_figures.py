@@ -474,7 +474,7 @@ def grid_rows(districts: pd.DataFrame, columns: list[str]) -> list[dict[str, Any
     frame = districts[present].copy()
     records = []
     for rec in frame.to_dict("records"):
-        clean = {}
+        clean: dict[str, Any] = {}
         for k, v in rec.items():
             if isinstance(v, (bool, np.bool_)):
                 clean[k] = bool(v)
@@ -508,6 +508,7 @@ def district_grid(
     columns=None,
     file_name: str = "districts.csv",
     height_px: int = 460,
+    csv_note: str | None = None,
 ) -> dag.AgGrid:
     """A sortable, filterable district grid with unit headers, header tooltips and CSV export."""
     columns = list(columns or DISTRICT_GRID_COLUMNS)
@@ -550,7 +551,9 @@ def district_grid(
             "wrapHeaderText": True,
             "autoHeaderHeight": True,
         },
-        csvExportParams={"fileName": file_name},
+        # an aggregate-only view's CSV starts with its disclosure rule (planning.disclosure)
+        csvExportParams={"fileName": file_name}
+        | ({"prependContent": neutralise_formula(csv_note) + "\n"} if csv_note else {}),
         dashGridOptions={
             "tooltipShowDelay": 300,
             "animateRows": False,

@@ -12,7 +12,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Spreadsheets skip leading spaces before =, +, - and @ ("  =1+1" is still a formula).
 _AFTER_SPACES = ("=", "+", "-", "@")
 # A plain decimal number ("-9.69737", "+5", "-1e3"): read as a number, never run.
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def starts_formula(text: str) -> bool:
@@ -49,4 +49,4 @@ def frame_to_csv(frame: pd.DataFrame) -> str:
     """``frame`` as CSV text a spreadsheet cannot run: text cells neutralised, numbers as they are,
     and CRLF line ends (RFC 4180), so that a carriage return inside a cell is quoted instead of
     starting a new row whose first cell could be a formula."""
-    return neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n")
+    return str(neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n"))

@@ -319,6 +319,7 @@ def layout(**query: Any) -> html.Div:
                                 of.district_grid(
                                     pd.DataFrame({"district": pd.Series(dtype=str)}),
                                     grid_id=Ids.GRID,
+                                    csv_note=_shared.disclosure_note(),
                                 ),
                                 id="ov-grid-wrap",
                             ),

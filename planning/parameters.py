@@ -3,8 +3,9 @@
 The definitions live in planning/parameters.toml (label, unit, default, allowed range, source
 or "assumption" for each). The scenario (``planning.scenario.Scenario``), the caseload and
 outreach parameter objects (``planning.caseloads.CaseloadParams``,
-``planning.outreach.OutreachParams``), the command-line flags and their help (commands/), the page controls and their tooltips (pages/) and the Excel
-parameters sheet (exports/excel_plan.py) are generated from, or checked against, ``PARAMETERS``
+``planning.outreach.OutreachParams``), the command-line flags and their help (commands/), the
+page controls and their tooltips (pages/) and the Excel parameters sheet
+(exports/excel_plan.py) are generated from, or checked against, ``PARAMETERS``
 (tests/planning/test_parameters.py). A value outside its allowed range gets the same message
 everywhere: ``Parameter.check`` writes it.
 
@@ -31,7 +32,6 @@ Group = Literal["scenario", "costs", "cap", "caseloads", "outreach"]
 
 BASES = ("peak", "typical")
 LEVELS = ("low", "mid", "high")
-
 
 
 class ParameterError(ValueError):
@@ -252,6 +252,7 @@ def load_parameters(text: str) -> tuple[Parameter, ...]:
 _PARAMETERS = load_parameters(
     resources.files("planning").joinpath("parameters.toml").read_text(encoding="utf-8")
 )
+
 
 def _num(value: float) -> str:
     """A number as people write it: 60, 0.5, 100,000 (not 1e+05)."""

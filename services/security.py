@@ -25,12 +25,14 @@ CSP_DIRECTIVES: dict[str, tuple[str, ...]] = {
     # script-src: 'self' plus the hashes of Dash's inline scripts (the renderer start-up and the
     # clientside callbacks), added per app by content_security_policy().
     "script-src": ("'self'",),
-    # Dash components, plotly.js (Lib.addStyleRule inserts a <style> element) and MapLibre set
-    # inline styles and style attributes; neither can carry a nonce or a hash, so inline styles
-    # stay allowed. Injected CSS cannot run script, which is what the policy guards.
+    # dash-renderer and dash_core_components insert <style> elements they generate at run time
+    # (CSS-in-JS), plotly.js too (Lib.addStyleRule); without 'unsafe-inline' Chromium blocks
+    # them on every page. Their content varies, so no hash can list it, and Dash has no style
+    # nonce. CSS cannot run script, which is what script-src guards.
     "style-src": ("'self'", "'unsafe-inline'"),
-    # Bootstrap's CSS draws small icons as data: SVG; plotly draws images as data: URIs.
-    "img-src": ("'self'", "data:"),
+    # Bootstrap's CSS draws its check marks and select arrows as data: SVG; plotly's PNG export
+    # (Plotly.downloadImage) loads the chart's SVG from a blob: URL into an image to paint it.
+    "img-src": ("'self'", "data:", "blob:"),
     "font-src": ("'self'",),
     "connect-src": ("'self'",),
     # MapLibre (inside plotly.js) starts its tile workers from blob: URLs it creates itself.

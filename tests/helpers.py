@@ -81,12 +81,20 @@ def callback_request(dependency: dict, values: dict[str, object] | None = None) 
 
     def items(key: str) -> list[dict[str, object]]:
         return [
-            {"id": i["id"], "property": i["property"],
-             "value": values.get(f"{i['id']}.{i['property']}")}
+            {
+                "id": i["id"],
+                "property": i["property"],
+                "value": values.get(f"{i['id']}.{i['property']}"),
+            }
             for i in dependency.get(key, [])
         ]
 
     inputs = items("inputs")
     changed = [f"{inputs[0]['id']}.{inputs[0]['property']}"] if inputs else []
-    return {"output": output, "outputs": outputs, "inputs": inputs, "state": items("state"),
-            "changedPropIds": changed}
+    return {
+        "output": output,
+        "outputs": outputs,
+        "inputs": inputs,
+        "state": items("state"),
+        "changedPropIds": changed,
+    }

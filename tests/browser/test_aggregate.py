@@ -221,12 +221,18 @@ def test_the_same_check_sees_hotspots_in_the_full_detail_view(page, app_server):
 
 
 def test_no_dead_ends_for_an_aggregate_viewer(page, aggregate_server):
-    """Every route, by navbar and by URL: a page that says what it is, no link to nowhere, no 5xx."""
+    """Every route, by navbar and by URL: a page that says what it is, no dead link, no 5xx."""
     statuses: list[tuple[int, str]] = []
     page.on("response", lambda r: statuses.append((r.status, r.url)))
-    expected = {"/": "#ov-headline", "/map": "#map-graph", "/scenarios": "#not-available",
-                "/outreach": "#not-available", "/data": "#not-available",
-                "/no-such-page": "#not-found", "/outreach?district=Lilongwe": "#not-available"}
+    expected = {
+        "/": "#ov-headline",
+        "/map": "#map-graph",
+        "/scenarios": "#not-available",
+        "/outreach": "#not-available",
+        "/data": "#not-available",
+        "/no-such-page": "#not-found",
+        "/outreach?district=Lilongwe": "#not-available",
+    }
     links: set[str] = set()
     for path, marker in expected.items():
         page.goto(aggregate_server + path)

@@ -9,6 +9,7 @@ from data_loaders.keep_file import read_keep_file
 from exports.field_sheets import CONFIDENTIAL, render_html, write_workbook
 from planning.caseloads import assign_caseloads
 from planning.outreach import weekly_calendar
+from tests.exports.test_map_export import markup
 
 
 def small_plan():
@@ -69,3 +70,70 @@ def test_html_is_self_contained_escaped_and_marked(tmp_path):
         and "<script" not in text
         and "<link" not in text
     )
+
+
+PAYLOAD_DISTRICT = "<img src=x onerror=alert(1)>"
+
+
+def injected_plan():
+    """small_plan with payloads in every text field (names, ids, typology, peak times, district)."""
+    spots = pd.DataFrame(
+        {
+            "hotspot_id": ['=HYPERLINK("http://x","H1")', "<b onmouseover=alert(2)>", "-7"],
+            "x_m": [0.0, 100.0, 200.0],
+            "y_m": [0.0, 0.0, 0.0],
+            "people": [30.0, 30.0, 80.0],
+            "name": ["</script><script>alert(3)</script>", " =1+1", "-5"],
+            "typology": ["<svg onload=alert(4)>", "@sum(1)", "+1+1"],
+            "latitude": [-13.9, -13.9, -13.9],
+            "longitude": [33.7, 33.71, 33.72],
+            "peak_days": ["Fri;Sat", "Sat", ""],
+            "peak_times": ["20-24", "<img src=x onerror=alert(5)>", "\t=1+1"],
+        }
+    )
+    result = assign_caseloads(spots, people_per_pe=60, district=PAYLOAD_DISTRICT)
+    return result, weekly_calendar(result.assignments, result.spots)
+
+
+def test_html_shows_payloads_as_text_and_holds_no_markup_from_the_data():
+    result, calendar = injected_plan()
+    text = render_html(result, calendar)
+    for raw in ("<img src=x", "<svg onload", "<script>alert", "<b onmouseover"):
+        assert raw not in text
+    parsed = markup(text)
+    assert not [
+        (tag, attrs) for tag, attrs in parsed.tags if any(a.startswith("on") for a, _ in attrs)
+    ]
+    assert {tag for tag, _ in parsed.tags} <= {
+        "html", "head", "meta", "title", "style", "body", "p", "h1", "h2",
+        "table", "thead", "tbody", "tr", "th", "td",
+    }  # fmt: skip
+    for payload in (
+        PAYLOAD_DISTRICT,
+        "</script><script>alert(3)</script>",
+        "<svg onload=alert(4)>",
+    ):
+        assert payload in parsed.text
+
+
+def test_workbook_cells_run_no_formula_and_numbers_stay_numbers(tmp_path):
+    result, calendar = injected_plan()
+    path = tmp_path / "sheets.xlsx"
+    write_workbook(result, calendar, path)
+    wb = openpyxl.load_workbook(path)
+    texts = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f" and cell.hyperlink is None, cell.coordinate
+                if isinstance(cell.value, str):
+                    texts.append(cell.value)
+    assert not [t for t in texts if t.lstrip().startswith(("=", "+", "@", "\t"))]
+    assert not [t for t in texts if t.startswith("-") and t not in ("-5", "-7")]
+    assert {'\'=HYPERLINK("http://x","H1")', "' =1+1", "'@sum(1)", "'+1+1"} <= set(texts)
+    assert {"-5", "-7"} <= set(texts)  # text that reads as a number stays as it is
+    sheet = wb[next(s for s in wb.sheetnames if s.startswith("PE-"))]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(r for r in rows if r and "latitude" in r)
+    latitudes = [r[header.index("latitude")] for r in rows[rows.index(header) + 1 :]]
+    assert latitudes and all(isinstance(v, float) and v < 0 for v in latitudes)

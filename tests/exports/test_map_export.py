@@ -4,7 +4,9 @@ online."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
+import folium
 import pytest
 
 from exports import map_export
@@ -60,3 +62,100 @@ def test_unused_folium_files_are_dropped_and_unknown_remote_files_refused():
     assert "Leaflet" in page and "leaflet-container" in page
     with pytest.raises(RuntimeError, match=r"https://cdn\.example\.org/x\.js"):
         map_export.inline_assets('<script src="https://cdn.example.org/x.js"></script>')
+
+
+# Leaflet renders tooltip strings as HTML: names from the data must arrive as text.
+XSS = {
+    "North": "<img src=x onerror=alert(1)>",
+    "South": "</script><script>alert(2)</script>",
+    "R1": '"><svg onload=alert(3)>',
+}
+RAW = ("<img src=x", "<svg onload", "<script>alert")
+
+
+class _Markup(HTMLParser):
+    """Start tags (with their attributes) and text of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def markup(fragment: str) -> _Markup:
+    parsed = _Markup()
+    parsed.feed(fragment)
+    parsed.close()
+    return parsed
+
+
+def tooltips(fmap: folium.Map) -> list[str]:
+    """The tooltip HTML of every GeoJSON feature of the map (districts, hotspots, sites)."""
+    out: list[str] = []
+
+    def walk(element) -> None:
+        for child in element._children.values():
+            if isinstance(child, folium.GeoJson):
+                out.extend(
+                    f["properties"].get("summary") or f["properties"]["tip"]
+                    for f in child.data["features"]
+                )
+            walk(child)
+
+    walk(fmap)
+    return out
+
+
+def injected(frame, columns=("district", "region")):
+    out = frame.copy()
+    for column in columns:
+        if column in out:
+            out[column] = out[column].map(lambda v: XSS.get(v, v))
+    return out
+
+
+def test_tooltips_show_names_from_the_data_as_text():
+    spots = hotspots()
+    spots["name"] = ["<img src=x onerror=alert(4)>", "-5", "=1+1"]
+    spots["hotspot_id"] = ["<b onmouseover=alert(5)>H1</b>", "H2", "H3"]
+    spots["typology"] = ["<svg onload=alert(6)>", "bar", "lodge"]
+    spots["peak_times"] = ["</script><script>alert(7)</script>", "", ""]
+    places = sites()
+    places["name"] = ["<img src=x onerror=alert(8)>", "DIC"]
+    places["site_type"] = ["<i onclick=alert(9)>", "clinic"]
+    places["services"] = ["<img src=x onerror=alert(10)>", "prep"]
+    fmap = map_export.folium_map(
+        injected(boundaries()),
+        injected(districts()),
+        hotspots=spots,
+        sites=places,
+        title="<img src=x onerror=alert(11)>",
+        level_note="<svg onload=alert(12)>",
+    )
+    tips = tooltips(fmap)
+    assert len(tips) == 2 + 3 + 2
+    for tip in tips:  # only the markup the export writes itself, never an attribute
+        parsed = markup(tip)
+        assert {tag for tag, _ in parsed.tags} <= {"b", "br"} and all(
+            not attrs for _, attrs in parsed.tags
+        ), tip
+    text = " ".join(markup(tip).text for tip in tips)
+    for payload in [*XSS.values(), "<img src=x onerror=alert(4)>", "<svg onload=alert(6)>"]:
+        assert payload in text  # shown to the reader as written, escaped once
+    page = fmap.get_root().render()
+    assert not [raw for raw in RAW if raw in page]
+    assert "&lt;img src=x onerror=alert(11)&gt;" in page  # title and legend escaped
+
+
+def test_a_district_without_figures_still_gets_an_escaped_tooltip():
+    fmap = map_export.folium_map(injected(boundaries()), injected(districts()).iloc[:1])
+    tips = tooltips(fmap)
+    assert len(tips) == 2
+    assert markup(tips[1]).tags == [("b", [])]
+    assert markup(tips[1]).text == XSS["South"]
