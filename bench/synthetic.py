@@ -71,6 +71,20 @@ def demo_boundaries() -> gpd.GeoDataFrame:
     return keep.reset_index(drop=True)
 
 
+# points (lon, lat) drawn in one district, with its district and region names
+_Points = tuple[np.ndarray, str, str]
+
+
+def _stacked(parts: list[_Points]) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """Longitudes, latitudes, districts and regions of the points of every district, in order."""
+    if not parts:
+        return np.zeros(0), np.zeros(0), [], []
+    points = np.concatenate([p for p, _, _ in parts])
+    districts = [d for p, d, _ in parts for _ in range(len(p))]
+    regions = [r for p, _, r in parts for _ in range(len(p))]
+    return points[:, 0], points[:, 1], districts, regions
+
+
 def _points_in(polygon, n: int, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """n points (lon, lat) inside ``polygon``: normal around ``centres``, resampled until inside."""
     minx, miny, maxx, maxy = polygon.bounds
@@ -125,23 +139,15 @@ def synthetic_dataset(
     site_split = rng.multinomial(
         m_sites, (weights + weights.mean()) / (weights + weights.mean()).sum()
     )
-    lons, lats, dist, reg, slons, slats, sdist, sreg = [], [], [], [], [], [], [], []
+    # per district: its hotspots, then its sites, around the same centres
+    spot_parts: list[_Points] = []
+    site_parts: list[_Points] = []
     for i, (poly, d, r) in enumerate(zip(bounds.geometry, bounds["district"], bounds["region"])):
         centres = _centres(poly, int(rng.integers(1, 4)), rng)
-        if per_district[i]:
-            pts = _points_in(poly, int(per_district[i]), centres, rng)
-            lons.append(pts[:, 0])
-            lats.append(pts[:, 1])
-            dist += [d] * len(pts)
-            reg += [r] * len(pts)
-        if site_split[i]:
-            spts = _points_in(poly, int(site_split[i]), centres, rng)
-            slons.append(spts[:, 0])
-            slats.append(spts[:, 1])
-            sdist += [d] * len(spts)
-            sreg += [r] * len(spts)
-    lon = np.concatenate(lons) if lons else np.zeros(0)
-    lat = np.concatenate(lats) if lats else np.zeros(0)
+        for count, parts in ((per_district[i], spot_parts), (site_split[i], site_parts)):
+            if count:
+                parts.append((_points_in(poly, int(count), centres, rng), d, r))
+    lon, lat, dist, reg = _stacked(spot_parts)
     n = len(lon)
     peak_min = rng.integers(2, 30, n)
     peak_max = peak_min + rng.integers(0, 20, n)
@@ -168,8 +174,7 @@ def synthetic_dataset(
             "pe_id": "",
         }
     )[HOTSPOT_COLUMNS]
-    slon = np.concatenate(slons) if slons else np.zeros(0)
-    slat = np.concatenate(slats) if slats else np.zeros(0)
+    slon, slat, sdist, sreg = _stacked(site_parts)
     m = len(slon)
     sites = pd.DataFrame(
         {

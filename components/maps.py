@@ -46,6 +46,23 @@ MAP_HEIGHT_PX = 640
 HOTSPOT_SIZE_PX = (4.0, 26.0)
 
 
+def marker_trace(
+    lat: list[Any], lon: list[Any], marker: dict[str, Any], **props: Any
+) -> dict[str, Any]:
+    """A scattermap trace of markers at ``lat``/``lon`` (plotly-JSON dict), with more ``props``."""
+    return dict(type="scattermap", lat=lat, lon=lon, mode="markers", marker=marker, **props)
+
+
+def line_trace(
+    lat: list[Any], lon: list[Any], *, width: float, colour: str, **props: Any
+) -> dict[str, Any]:
+    """A scattermap polyline trace without hover (None in ``lat``/``lon`` separates lines)."""
+    line = {"width": width, "color": colour}
+    return dict(
+        type="scattermap", lat=lat, lon=lon, mode="lines", line=line, hoverinfo="skip", **props
+    )
+
+
 def typology_colours(typologies: list[str] | pd.Series) -> dict[str, str]:
     """A stable colour-blind-safe colour per typology: sorted names, "other"/"" grey.
 
@@ -261,6 +278,20 @@ def _hotspot_customdata(frame: pd.DataFrame) -> list[list[Any]]:
     return [list(row) for row in zip(*columns)]
 
 
+def _hotspot_trace(part: pd.DataFrame, marker: dict[str, Any], **props: Any) -> dict[str, Any]:
+    """Hotspot markers with the hotspot hover and ids (``meta="hotspots"``)."""
+    return marker_trace(
+        part["latitude"].tolist(),
+        part["longitude"].tolist(),
+        marker,
+        customdata=_hotspot_customdata(part),
+        hovertemplate=HOTSPOT_HOVER,
+        ids=part["hotspot_id"].astype(str).tolist(),
+        meta="hotspots",
+        **props,
+    )
+
+
 def hotspot_traces(
     hotspots: pd.DataFrame, *, colour_by: str = "typology", size_column: str = "estimate_mid"
 ) -> list[dict[str, Any]]:
@@ -279,12 +310,9 @@ def hotspot_traces(
     if colour_by == "coverage":
         cov = pd.to_numeric(hotspots["coverage_mid"], errors="coerce").clip(0, 1) * 100
         return [
-            dict(
-                type="scattermap",
-                lat=hotspots["latitude"].tolist(),
-                lon=hotspots["longitude"].tolist(),
-                mode="markers",
-                marker={
+            _hotspot_trace(
+                hotspots,
+                {
                     "size": sizes.round(1).tolist(),
                     "color": cov.fillna(0).round(1).tolist(),
                     "colorscale": "Cividis",
@@ -303,11 +331,7 @@ def hotspot_traces(
                         "bgcolor": "rgba(255,255,255,0.8)",
                     },
                 },
-                customdata=_hotspot_customdata(hotspots),
-                hovertemplate=HOTSPOT_HOVER,
-                ids=hotspots["hotspot_id"].astype(str).tolist(),
                 name="Hotspots (size = people, colour = coverage)",
-                meta="hotspots",
             )
         ]
     colours = typology_colours(hotspots["typology"])
@@ -315,20 +339,9 @@ def hotspot_traces(
     for typology, colour in colours.items():
         mask = (hotspots["typology"].astype(str) == typology).to_numpy()
         part = hotspots.loc[mask]
+        marker = {"size": sizes[mask].round(1).tolist(), "color": colour, "opacity": 0.85}
         traces.append(
-            dict(
-                type="scattermap",
-                lat=part["latitude"].tolist(),
-                lon=part["longitude"].tolist(),
-                mode="markers",
-                marker={"size": sizes[mask].round(1).tolist(), "color": colour, "opacity": 0.85},
-                customdata=_hotspot_customdata(part),
-                hovertemplate=HOTSPOT_HOVER,
-                ids=part["hotspot_id"].astype(str).tolist(),
-                name=f"Hotspot: {typology}",
-                legendgroup="hotspots",
-                meta="hotspots",
-            )
+            _hotspot_trace(part, marker, name=f"Hotspot: {typology}", legendgroup="hotspots")
         )
     return traces
 
@@ -366,13 +379,12 @@ def site_traces(sites: pd.DataFrame) -> list[dict[str, Any]]:
             )
         ]
         group = f"site-{site_type}"
+        lat, lon = part["latitude"].tolist(), part["longitude"].tolist()
         traces.append(
-            dict(
-                type="scattermap",
-                lat=part["latitude"].tolist(),
-                lon=part["longitude"].tolist(),
-                mode="markers",
-                marker={"size": 17, "color": OUTLINE},
+            marker_trace(
+                lat,
+                lon,
+                {"size": 17, "color": OUTLINE},
                 hoverinfo="skip",
                 showlegend=False,
                 legendgroup=group,
@@ -381,12 +393,10 @@ def site_traces(sites: pd.DataFrame) -> list[dict[str, Any]]:
             )
         )
         traces.append(
-            dict(
-                type="scattermap",
-                lat=part["latitude"].tolist(),
-                lon=part["longitude"].tolist(),
-                mode="markers",
-                marker={"size": 10, "color": SITE_COLOURS[i % len(SITE_COLOURS)]},
+            marker_trace(
+                lat,
+                lon,
+                {"size": 10, "color": SITE_COLOURS[i % len(SITE_COLOURS)]},
                 customdata=custom,
                 hovertemplate=SITE_HOVER,
                 legendgroup=group,
@@ -427,13 +437,11 @@ def catchment_rings(
 def catchment_trace(sites: pd.DataFrame, crs_projected: str, distance_km: float) -> dict[str, Any]:
     """Catchment rings of ``distance_km`` around the sites as one line trace."""
     lats, lons = catchment_rings(sites, crs_projected, distance_km)
-    return dict(
-        type="scattermap",
-        lat=lats,
-        lon=lons,
-        mode="lines",
-        line={"width": 1.5, "color": "#0072B2"},
-        hoverinfo="skip",
+    return line_trace(
+        lats,
+        lons,
+        width=1.5,
+        colour="#0072B2",
         name=f"Within {distance_km:g} km of a site",
         meta="rings",
     )

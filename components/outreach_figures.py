@@ -13,23 +13,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from components.maps import map_figure
+from components.maps import line_trace, map_figure, marker_trace
 from planning.caseloads import CaseloadResult
 from planning.outreach import OutreachCalendar
 from planning.schema import WEEKDAYS
 
 # Paul Tol "muted" (colour-blind safe, distinguishable in greyscale order).
 PE_PALETTE = [
-    "#332288",
-    "#88CCEE",
-    "#44AA99",
-    "#117733",
-    "#999933",
-    "#DDCC77",
-    "#CC6677",
-    "#882255",
+    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
     "#AA4499",
-]
+]  # fmt: skip
 
 
 def pe_colours(pe_ids: list[str]) -> dict[str, str]:
@@ -80,25 +73,15 @@ def site_traces(site: dict[str, Any]) -> list[dict[str, Any]]:
     traces: list[dict[str, Any]] = []
     if site.get("distance_km"):
         xs, ys = _circle_lonlat(lon, lat, float(site["distance_km"]))
+        name = f"{float(site['distance_km']):g} km from the site"
         traces.append(
-            dict(
-                type="scattermap",
-                lon=xs,
-                lat=ys,
-                mode="lines",
-                line={"width": 1.5, "color": "#777777"},
-                hoverinfo="skip",
-                name=f"{float(site['distance_km']):g} km from the site",
-                meta="site-distance",
-            )
+            line_trace(ys, xs, width=1.5, colour="#777777", name=name, meta="site-distance")
         )
     traces.append(
-        dict(
-            type="scattermap",
-            lon=[lon],
-            lat=[lat],
-            mode="markers",
-            marker={"size": 22, "color": SITE_COLOUR},
+        marker_trace(
+            [lat],
+            [lon],
+            {"size": 22, "color": SITE_COLOUR},
             text=[hover],
             hovertemplate="%{text}<extra></extra>",
             name="Service site",
@@ -107,12 +90,10 @@ def site_traces(site: dict[str, Any]) -> list[dict[str, Any]]:
         )
     )
     traces.append(
-        dict(
-            type="scattermap",
-            lon=[lon],
-            lat=[lat],
-            mode="markers",
-            marker={"size": 10, "color": "#ffffff"},
+        marker_trace(
+            [lat],
+            [lon],
+            {"size": 10, "color": "#ffffff"},
             hoverinfo="skip",
             showlegend=False,
             meta="site-centre",
@@ -146,16 +127,7 @@ def caseload_map_figure(
     for colour, (xs, ys) in outline.items():
         if xs:
             traces.append(
-                dict(
-                    type="scattermap",
-                    lon=xs,
-                    lat=ys,
-                    mode="lines",
-                    line={"width": 2, "color": colour},
-                    hoverinfo="skip",
-                    showlegend=False,
-                    meta="outlines",
-                )
+                line_trace(ys, xs, width=2, colour=colour, showlegend=False, meta="outlines")
             )
     hover = [
         f"<b>{pe}</b> ({orw.get(pe, '')})<br>{h} {n}<br>{p:.0f} people at this spot"
@@ -165,12 +137,10 @@ def caseload_map_figure(
         )
     ]
     traces.append(
-        dict(
-            type="scattermap",
-            lon=a["longitude"].tolist(),
-            lat=a["latitude"].tolist(),
-            mode="markers",
-            marker={
+        marker_trace(
+            a["latitude"].tolist(),
+            a["longitude"].tolist(),
+            {
                 "size": (6 + 2 * np.sqrt(a["people"].to_numpy())).round(1).tolist(),
                 "color": [colours[p] for p in a["pe_id"]],
                 "opacity": 0.9,

@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -381,90 +381,53 @@ _PCT_FORMAT = {"function": "params.value == null ? '–' : d3.format('.0%')(para
 _INT_FORMAT = {"function": "params.value == null ? '–' : d3.format(',.0f')(params.value)"}
 _DEC_FORMAT = {"function": "params.value == null ? '–' : d3.format(',.1f')(params.value)"}
 
-# (column, header with unit, tooltip, formatter, filter)
-DISTRICT_GRID_COLUMNS: list[tuple[str, str, str, dict | None, str]] = [
-    (
-        "priority_rank",
-        "Priority",
-        "1 = fund first: ranked by gap, then density (DESIGN.md s.3)",
-        None,
-        "agNumberColumnFilter",
+NUMBER_FILTER, TEXT_FILTER = "agNumberColumnFilter", "agTextColumnFilter"
+
+
+class GridColumn(NamedTuple):
+    """A grid column: data field, header with unit, header tooltip, value formatter, filter."""
+
+    field: str
+    header: str
+    tip: str
+    fmt: dict[str, str] | None = _INT_FORMAT
+    filter: str = NUMBER_FILTER
+
+
+# Columns the Overview and the Scenarios grids share.
+PRIORITY_COLUMN = GridColumn(
+    "priority_rank", "Priority", "1 = fund first: ranked by gap, then density (DESIGN.md s.3)", None
+)
+DISTRICT_COLUMN = GridColumn(
+    "district", "District", "Planning unit from the boundaries file", None, TEXT_FILTER
+)
+REGION_COLUMN = GridColumn("region", "Region", "Region of the district", None, TEXT_FILTER)
+COVERAGE_MID_COLUMN = GridColumn(
+    "coverage_mid", "Coverage mid (%)", "Enrolled ÷ mid estimate", _PCT_FORMAT
+)
+GAP_COLUMN = GridColumn("gap", "Gap (people)", "max(0, target × planning population − enrolled)")
+DENSITY_COLUMN = GridColumn(
+    "density_per_km2", "Density (people/km²)", "Mid estimate ÷ district area", _DEC_FORMAT
+)
+PE_COLUMN = GridColumn(
+    "peer_educators", "PEs needed", "⌈planning population × target ÷ people per PE⌉"
+)
+ORW_COLUMN = GridColumn("outreach_workers", "ORWs needed", "⌈PEs ÷ PEs per ORW⌉")
+
+DISTRICT_GRID_COLUMNS: list[GridColumn] = [
+    PRIORITY_COLUMN, DISTRICT_COLUMN, REGION_COLUMN,
+    GridColumn("hotspots", "Hotspots", "Number of mapped hotspots"),
+    GridColumn("estimate_low", "Estimate low (people)", "Sum of minimum counts"),
+    GridColumn("estimate_mid", "Estimate mid (people)", "Mean of low and high"),
+    GridColumn("estimate_high", "Estimate high (people)", "Sum of maximum counts"),
+    GridColumn(
+        "enrolled", "Enrolled (people)", "Cumulative unique people registered, latest period"
     ),
-    ("district", "District", "Planning unit from the boundaries file", None, "agTextColumnFilter"),
-    ("region", "Region", "Region of the district", None, "agTextColumnFilter"),
-    ("hotspots", "Hotspots", "Number of mapped hotspots", _INT_FORMAT, "agNumberColumnFilter"),
-    (
-        "estimate_low",
-        "Estimate low (people)",
-        "Sum of minimum counts",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "estimate_mid",
-        "Estimate mid (people)",
-        "Mean of low and high",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "estimate_high",
-        "Estimate high (people)",
-        "Sum of maximum counts",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "enrolled",
-        "Enrolled (people)",
-        "Cumulative unique people registered, latest period",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "coverage_low",
-        "Coverage low (%)",
-        "Enrolled ÷ high estimate",
-        _PCT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "coverage_mid",
-        "Coverage mid (%)",
-        "Enrolled ÷ mid estimate",
-        _PCT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "coverage_high",
-        "Coverage high (%)",
-        "Enrolled ÷ low estimate",
-        _PCT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "gap",
-        "Gap (people)",
-        "max(0, target × planning population − enrolled)",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "density_per_km2",
-        "Density (people/km²)",
-        "Mid estimate ÷ district area",
-        _DEC_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "peer_educators",
-        "PEs needed",
-        "⌈planning population × target ÷ people per PE⌉",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    ("outreach_workers", "ORWs needed", "⌈PEs ÷ PEs per ORW⌉", _INT_FORMAT, "agNumberColumnFilter"),
-]
+    GridColumn("coverage_low", "Coverage low (%)", "Enrolled ÷ high estimate", _PCT_FORMAT),
+    COVERAGE_MID_COLUMN,
+    GridColumn("coverage_high", "Coverage high (%)", "Enrolled ÷ low estimate", _PCT_FORMAT),
+    GAP_COLUMN, DENSITY_COLUMN, PE_COLUMN, ORW_COLUMN,
+]  # fmt: skip
 
 
 def grid_rows(districts: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
@@ -492,12 +455,12 @@ def grid_rows(districts: pd.DataFrame, columns: list[str]) -> list[dict[str, Any
 
 
 # Shown in aggregate-only views: why a district's figures are blank.
-SUPPRESSED_COLUMN = (
+SUPPRESSED_COLUMN = GridColumn(
     "suppressed",
     "Figures",
     "Suppressed: built from too few hotspots or people to publish (disclosure control)",
     {"function": "params.value ? 'suppressed' : 'published'"},
-    "agTextColumnFilter",
+    TEXT_FILTER,
 )
 
 
@@ -505,7 +468,7 @@ def district_grid(
     districts: pd.DataFrame,
     *,
     grid_id: Any,
-    columns=None,
+    columns: list[GridColumn] | None = None,
     file_name: str = "districts.csv",
     height_px: int = 460,
     csv_note: str | None = None,
@@ -526,7 +489,7 @@ def district_grid(
         }
         if fmt is not None:
             d["valueFormatter"] = fmt
-        if flt == "agNumberColumnFilter":
+        if flt == NUMBER_FILTER:
             d["type"] = "rightAligned"
         if col in ("priority_rank", "district"):
             d["pinned"] = "left"

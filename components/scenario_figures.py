@@ -18,11 +18,18 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.overview_figures import (
-    _DEC_FORMAT,
-    _INT_FORMAT,
     _PCT_FORMAT,
+    COVERAGE_MID_COLUMN,
+    DENSITY_COLUMN,
+    DISTRICT_COLUMN,
+    GAP_COLUMN,
     MAP_HEIGHT_PX,
     OKABE_ITO,
+    ORW_COLUMN,
+    PE_COLUMN,
+    PRIORITY_COLUMN,
+    REGION_COLUMN,
+    GridColumn,
     Headline,
     MapMetric,
     district_choropleth,
@@ -37,109 +44,30 @@ _USD_FORMAT = {"function": "params.value == null ? 'not costed' : d3.format('$,.
 
 PE_METRIC = MapMetric("peer_educators", "Peer educators needed", "PEs", "Viridis", reverse=True)
 
-PLAN_GRID_COLUMNS: list[tuple[str, str, str, dict | None, str]] = [
-    (
-        "priority_rank",
-        "Priority",
-        "1 = fund first: ranked by gap, then density (DESIGN.md s.3)",
-        None,
-        "agNumberColumnFilter",
-    ),
-    ("district", "District", "Planning unit from the boundaries file", None, "agTextColumnFilter"),
-    ("region", "Region", "Region of the district", None, "agTextColumnFilter"),
-    (
-        "planning_population",
-        "Planning population (people)",
-        "The estimate at the scenario's level and basis",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "enrolled",
-        "Enrolled (people)",
-        "Cumulative unique people registered",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "coverage_mid",
-        "Coverage mid (%)",
-        "Enrolled ÷ mid estimate",
-        _PCT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "gap",
-        "Gap (people)",
-        "max(0, target × planning population − enrolled)",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "peer_educators",
-        "PEs needed",
-        "⌈planning population × target ÷ people per PE⌉",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    ("outreach_workers", "ORWs needed", "⌈PEs ÷ PEs per ORW⌉", _INT_FORMAT, "agNumberColumnFilter"),
-    (
-        "condoms_per_month",
-        "Condoms per month",
-        "planning population × target × condoms per person per month × (1 + buffer)",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "lubricant_per_month",
-        "Lubricant per month (sachets)",
-        "condoms per month × lubricant per condom",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "test_kits_per_month",
-        "HIV test kits per month",
-        "planning population × target × kits per person per quarter ÷ 3",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "cost_usd_month",
-        "Cost (USD per month)",
-        "PEs × stipend + ORWs × salary + commodities × unit costs; only the items costed",
-        _USD_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "share_within_distance",
-        "Within distance of a site (%)",
-        "Share of the estimate at hotspots within the scenario's distance of a site",
-        _PCT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "density_per_km2",
-        "Density (people/km²)",
-        "Mid estimate ÷ district area",
-        _DEC_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "funded_peer_educators",
-        "PEs funded under the cap",
-        "Priority order, saturating each district before the next",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-    (
-        "covered_population",
-        "Covered under the cap (people)",
-        "min(planning population × target, funded PEs × people per PE)",
-        _INT_FORMAT,
-        "agNumberColumnFilter",
-    ),
-]
+PLAN_GRID_COLUMNS: list[GridColumn] = [
+    PRIORITY_COLUMN, DISTRICT_COLUMN, REGION_COLUMN,
+    GridColumn("planning_population", "Planning population (people)",
+               "The estimate at the scenario's level and basis"),
+    GridColumn("enrolled", "Enrolled (people)", "Cumulative unique people registered"),
+    COVERAGE_MID_COLUMN, GAP_COLUMN, PE_COLUMN, ORW_COLUMN,
+    GridColumn("condoms_per_month", "Condoms per month",
+               "planning population × target × condoms per person per month × (1 + buffer)"),
+    GridColumn("lubricant_per_month", "Lubricant per month (sachets)",
+               "condoms per month × lubricant per condom"),
+    GridColumn("test_kits_per_month", "HIV test kits per month",
+               "planning population × target × kits per person per quarter ÷ 3"),
+    GridColumn("cost_usd_month", "Cost (USD per month)",
+               "PEs × stipend + ORWs × salary + commodities × unit costs; only the items costed",
+               _USD_FORMAT),
+    GridColumn("share_within_distance", "Within distance of a site (%)",
+               "Share of the estimate at hotspots within the scenario's distance of a site",
+               _PCT_FORMAT),
+    DENSITY_COLUMN,
+    GridColumn("funded_peer_educators", "PEs funded under the cap",
+               "Priority order, saturating each district before the next"),
+    GridColumn("covered_population", "Covered under the cap (people)",
+               "min(planning population × target, funded PEs × people per PE)"),
+]  # fmt: skip
 
 
 def _num(value: Any) -> float:
@@ -286,28 +214,23 @@ def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
         else allocation
     )
     x = frame["district"].astype(str)
+    outline = {"color": "rgba(0,0,0,0)", "line": {"color": OKABE_ITO["black"], "width": 1}}
+    bars = [  # (column, legend name, marker, hover)
+        ("peer_educators", "PEs needed", outline, "needed"),
+        ("funded_peer_educators", "Funded: priority order", {"color": OKABE_ITO["blue"]},
+         "funded (priority)"),
+        ("even_funded_peer_educators", "Funded: even spread", {"color": OKABE_ITO["orange"]},
+         "funded (even)"),
+    ]  # fmt: skip
     fig = go.Figure()
-    fig.add_bar(
-        x=x,
-        y=frame["peer_educators"],
-        name="PEs needed",
-        marker={"color": "rgba(0,0,0,0)", "line": {"color": OKABE_ITO["black"], "width": 1}},
-        hovertemplate="%{x}: %{y} needed<extra></extra>",
-    )
-    fig.add_bar(
-        x=x,
-        y=frame["funded_peer_educators"],
-        name="Funded: priority order",
-        marker_color=OKABE_ITO["blue"],
-        hovertemplate="%{x}: %{y} funded (priority)<extra></extra>",
-    )
-    fig.add_bar(
-        x=x,
-        y=frame["even_funded_peer_educators"],
-        name="Funded: even spread",
-        marker_color=OKABE_ITO["orange"],
-        hovertemplate="%{x}: %{y} funded (even)<extra></extra>",
-    )
+    for column, name, marker, hover in bars:
+        fig.add_bar(
+            x=x,
+            y=frame[column],
+            name=name,
+            marker=marker,
+            hovertemplate=f"%{{x}}: %{{y}} {hover}<extra></extra>",
+        )
     fig.update_layout(
         barmode="group",
         bargap=0.2,

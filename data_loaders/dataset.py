@@ -279,25 +279,20 @@ def _find_files(folder: Path, report: ValidationReport) -> dict[str, Path | None
                 if p.stem.lower() != stem and _suggest(stem, [p.stem]) is not None
             ]
             hint = f' (found "{near[0]}": rename it)' if near else ""
-            report.add(
+            report.add_file_problem(
                 stem,
-                None,
-                "",
-                "",
                 "error",
                 f"no {stem} file in {folder}{hint}: add {stem}"
                 f"{' or '.join(suffixes)} (see DESIGN.md section 2 and data/templates)",
             )
             found[stem] = None
         elif len(matches) > 1:
-            report.add(
+            report.add_file_problem(
                 stem,
-                None,
-                "",
-                ", ".join(p.name for p in matches),
                 "error",
                 f"{len(matches)} {stem} files ({', '.join(p.name for p in matches)}): "
                 "keep one and move the others out of the folder",
+                value=", ".join(p.name for p in matches),
             )
             found[stem] = None
         else:
@@ -313,13 +308,11 @@ def _read_settings(folder: Path, report: ValidationReport) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        report.add(
+        report.add_file_problem(
             "dataset",
-            None,
-            "",
-            path.name,
             "error",
             f"{path.name} is not valid TOML ({exc}); fix the line named or remove the file",
+            value=path.name,
         )
         return {}
 
@@ -381,22 +374,16 @@ def _pick_column(
             )
             return lower[cand]
     if what == "district":
-        report.add(
+        report.add_file_problem(
             "boundaries",
-            None,
-            "",
-            "",
             "error",
             f"no district name column found (looked for {', '.join(candidates)}; columns: "
             f"{', '.join(lower.values()) or 'none'}); set [boundaries] district_column in "
             "dataset.toml",
         )
     else:
-        report.add(
+        report.add_file_problem(
             "boundaries",
-            None,
-            "",
-            "",
             "info",
             "no region column found: region left empty; set [boundaries] region_column "
             "in dataset.toml if the file has one",
@@ -414,17 +401,15 @@ def _load_boundaries(
     try:
         raw = read_boundaries_file(path)
     except ReadError as exc:
-        report.add(file, None, "", path.name, "error", str(exc))
+        report.add_file_problem(file, "error", str(exc), value=path.name)
         return None, ""
     n = len(raw)
     if n == 0:
-        report.add(
+        report.add_file_problem(
             file,
-            None,
-            "",
-            path.name,
             "error",
             f"{path.name} holds no features: export the district polygons again",
+            value=path.name,
         )
         report.files[file] = FileCounts(0, 0, 0)
         return None, ""
@@ -432,35 +417,28 @@ def _load_boundaries(
     if raw.crs is None:
         minx, miny, maxx, maxy = raw.total_bounds
         if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-            report.add(
+            report.add_file_problem(
                 file,
-                None,
-                "",
-                "",
                 "warning",
                 f"{path.name} declares no CRS; its coordinates look like degrees and are "
                 "read as WGS84 (EPSG:4326); save it with a .prj / CRS to be sure",
             )
             raw = raw.set_crs(WGS84)
         else:
-            report.add(
+            report.add_file_problem(
                 file,
-                None,
-                "",
-                f"{minx:.0f},{miny:.0f},{maxx:.0f},{maxy:.0f}",
                 "error",
                 f"{path.name} declares no CRS and its coordinates are not degrees; save "
                 "it again with its CRS (a .prj file for a Shapefile)",
+                value=f"{minx:.0f},{miny:.0f},{maxx:.0f},{maxy:.0f}",
             )
             return None, ""
     elif not CRS.from_user_input(raw.crs).equals(CRS.from_user_input(WGS84)):
-        report.add(
+        report.add_file_problem(
             file,
-            None,
-            "",
-            str(raw.crs.to_string()),
             "info",
             f"boundaries reprojected from {raw.crs.to_string()} to WGS84 (EPSG:4326)",
+            value=str(raw.crs.to_string()),
         )
         raw = raw.to_crs(WGS84)
 
@@ -567,47 +545,32 @@ def _load_boundaries(
         crs=WGS84,
     )
     if len(good) == 0:
-        report.add(
-            file, None, "", "", "error", "no usable district polygon: fix the problems above"
-        )
+        report.add_file_problem(file, "error", "no usable district polygon: fix the problems above")
         return None, ""
     if cfg_crs:
+        problem = ""
         try:
-            crs = CRS.from_user_input(cfg_crs)
+            if not CRS.from_user_input(cfg_crs).is_projected:
+                problem = (
+                    "is not a projected CRS; write a projected one in metres such as "
+                    '"EPSG:32736" (UTM)'
+                )
         except CRSError as exc:
-            report.add(
-                "dataset",
-                None,
-                "crs.projected",
-                cfg_crs,
-                "error",
-                f'dataset.toml [crs] projected = "{cfg_crs}" is not a CRS ({exc}); '
-                'write an EPSG code such as "EPSG:32736"',
-            )
-            return None, ""
-        if not crs.is_projected:
-            report.add(
-                "dataset",
-                None,
-                "crs.projected",
-                cfg_crs,
-                "error",
-                f'dataset.toml [crs] projected = "{cfg_crs}" is not a projected CRS; '
-                'write a projected one in metres such as "EPSG:32736" (UTM)',
-            )
+            problem = f'is not a CRS ({exc}); write an EPSG code such as "EPSG:32736"'
+        if problem:
+            message = f'dataset.toml [crs] projected = "{cfg_crs}" {problem}'
+            report.add("dataset", None, "crs.projected", cfg_crs, "error", message)
             return None, ""
         projected = str(cfg_crs)
     else:
         minx, miny, maxx, maxy = good.total_bounds
         projected = utm_crs_of((minx + maxx) / 2, (miny + maxy) / 2)
-        report.add(
+        report.add_file_problem(
             file,
-            None,
-            "",
-            projected,
             "info",
             f"distances computed in {projected}, the UTM zone of the boundaries' centre; "
             "set [crs] projected in dataset.toml to use another",
+            value=projected,
         )
     metric = good.to_crs(projected)
     good["area_km2"] = metric.geometry.area.to_numpy() / 1e6
@@ -762,6 +725,28 @@ def _locate(
     return district, region
 
 
+def _resolve_districts(
+    rows: _Rows,
+    stated: pd.Series,
+    boundaries: gpd.GeoDataFrame,
+    more: Callable[[int], str] = lambda i: "",
+) -> pd.Series:
+    """The boundaries' spelling of each stated district (matched ignoring case; NaN when empty
+    or unknown); an unknown district is an error naming the closest (and ``more(row)``)."""
+    names = list(boundaries["district"])
+    canon = {n.casefold(): n for n in names}
+    resolved = stated.str.casefold().map(canon)
+    rows.flag(
+        stated.ne("") & resolved.isna(),
+        "district",
+        lambda i: (
+            f'district "{stated.iat[i]}" is not in the boundaries'
+            f"{_did_you_mean(stated.iat[i], names)}{more(i)}"
+        ),
+    )
+    return resolved
+
+
 def _check_stated_district(
     rows: _Rows, located: pd.Series, boundaries: gpd.GeoDataFrame | None
 ) -> None:
@@ -770,19 +755,11 @@ def _check_stated_district(
     if boundaries is None or "district" not in rows.frame.columns:
         return
     stated = rows.text("district")
-    names = list(boundaries["district"])
-    canon = {n.casefold(): n for n in names}
-    resolved = stated.str.casefold().map(canon)
-    unknown = stated.ne("") & resolved.isna()
-    rows.flag(
-        unknown,
-        "district",
-        lambda i: (
-            f'district "{stated.iat[i]}" is not in the boundaries'
-            f"{_did_you_mean(stated.iat[i], names)} (the point's polygon gives "
-            f'"{located.iat[i] or "none"}")'
-        ),
-    )
+
+    def polygon(i: int) -> str:
+        return f' (the point\'s polygon gives "{located.iat[i] or "none"}")'
+
+    resolved = _resolve_districts(rows, stated, boundaries, polygon)
     disagree = (
         stated.ne("") & resolved.notna() & located.ne("") & resolved.fillna("").ne(located)
     ).to_numpy()
@@ -1077,18 +1054,7 @@ def _load_enrolment(
         region[use] = given[use].map(lookup_r)
 
     if boundaries is not None:
-        names = list(boundaries["district"])
-        canon = {n.casefold(): n for n in names}
-        resolved = dist_text.str.casefold().map(canon)
-        unknown = dist_text.ne("") & resolved.isna()
-        rows.flag(
-            unknown,
-            "district",
-            lambda i: (
-                f'district "{dist_text.iat[i]}" is not in the '
-                f"boundaries{_did_you_mean(dist_text.iat[i], names)}"
-            ),
-        )
+        resolved = _resolve_districts(rows, dist_text, boundaries)
         region_of = dict(zip(boundaries["district"], boundaries["region"]))
         use = (level == "district") & resolved.notna().to_numpy()
         district[use] = resolved[use]
@@ -1159,7 +1125,7 @@ def _read(
     try:
         table = read_table_text(path, sheet=sheets.get(file))
     except ReadError as exc:
-        report.add(file, None, "", path.name, "error", str(exc))
+        report.add_file_problem(file, "error", str(exc), value=path.name)
         return None
     if table.sheet:
         how = f'sheet "{table.sheet}"'
@@ -1167,14 +1133,12 @@ def _read(
         how = f"{table.encoding}, {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
     report.source[file] = f"{path.name} ({how})"
     if not table.original_headers:
-        report.add(
+        report.add_file_problem(
             file,
-            None,
-            "",
-            path.name,
             "error",
             f"{path.name} is empty: it needs a header row ({', '.join(required)}, ...) and "
             "one row per record (see data/templates)",
+            value=path.name,
         )
         report.files[file] = FileCounts(0, 0, 0)
         report.rejected[file] = pd.DataFrame(columns=["row", "reasons"])
@@ -1199,8 +1163,8 @@ def _read(
         )
         return None
     if len(table.frame) == 0:
-        report.add(
-            file, None, "", path.name, "warning", f"{path.name} has a header but no data rows"
+        report.add_file_problem(
+            file, "warning", f"{path.name} has a header but no data rows", value=path.name
         )
     return table
 
@@ -1223,14 +1187,12 @@ def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
     report = ValidationReport()
     folder = Path(path)
     if not folder.is_dir():
-        report.add(
+        report.add_file_problem(
             "dataset",
-            None,
-            "",
-            str(folder),
             "error",
             f"{folder} is not a folder: give the folder holding hotspots, sites, enrolment "
             "and boundaries files",
+            value=str(folder),
         )
         raise DatasetLoadError(report)
     settings = _read_settings(folder, report)

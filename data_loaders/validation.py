@@ -77,6 +77,10 @@ class ValidationReport:
             Problem(file, None if row is None else int(row), column, text, severity, message)
         )
 
+    def add_file_problem(self, file: str, severity: str, message: str, *, value: Any = "") -> None:
+        """Record a problem of a whole file (no row, no column)."""
+        self.add(file, None, "", value, severity, message)
+
     def sort(self) -> None:
         """Sort problems by file (dataset, boundaries, hotspots, sites, enrolment), then row."""
         self.problems.sort(

@@ -17,6 +17,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
+from components import ui
 from components.shell import ARIA_HIDDEN
 from components.validation_view import counts_table, load_error_view, problems_table, verdict_text
 from config import TEMPLATES_DIR
@@ -67,6 +68,11 @@ def layout(**_query: Any) -> html.Div:
     if not _shared.hotspot_detail_allowed():
         return _shared.not_available_view("Data")
     max_mb = current_settings().max_upload_mb
+    in_use = [
+        html.H2("Dataset in use", className="h5"),
+        html.Div(id=ID.current),
+        ui.button("Use the default dataset", ID.use_default, outline=True, className="mt-2"),
+    ]
     return html.Div(
         [
             _shared.page_header(
@@ -79,81 +85,69 @@ def layout(**_query: Any) -> html.Div:
             dcc.Store(id=ID.upload_id),
             dbc.Row(
                 [
-                    dbc.Col(
-                        [
-                            html.H2("Dataset in use", className="h5"),
-                            html.Div(id=ID.current),
-                            dbc.Button(
-                                "Use the default dataset",
-                                id=ID.use_default,
-                                color="secondary",
-                                outline=True,
-                                size="sm",
-                                className="mt-2",
-                            ),
-                        ],
-                        lg=6,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        [
-                            html.H2("Upload a dataset", className="h5"),
-                            dcc.Upload(
-                                id=ID.upload,
-                                multiple=True,
-                                max_size=max_mb * 1024 * 1024,
-                                children=html.Div(
-                                    [
-                                        html.I(className="bi bi-upload me-2", **ARIA_HIDDEN),
-                                        "Drop the dataset files or one .zip here, or ",
-                                        html.A("choose files", href="#", className="link-primary"),
-                                    ]
-                                ),
-                                className="upload-box",
-                                style_active={"borderColor": "#0072B2"},
-                            ),
-                            html.Div(
-                                "Files: hotspots, sites, enrolment (.csv/.xlsx), boundaries "
-                                "(.geojson/.gpkg/.zip), optional dataset.toml; "
-                                f"at most {max_mb} MB per file.",
-                                className="small text-muted mb-2",
-                            ),
-                            dcc.Loading(html.Div(id=ID.upload_result), delay_show=300),
-                            dbc.Button(
-                                [
-                                    html.I(className="bi bi-arrow-left-right me-1"),
-                                    "Use the uploaded dataset in this browser session",
-                                ],
-                                id=ID.use_upload,
-                                color="primary",
-                                className="mt-2",
-                                disabled=True,
-                            ),
-                            html.H2("Templates", className="h5 mt-4"),
-                            html.P(
-                                "Fill these in and upload them (column meanings are in README.md).",
-                                className="small text-muted mb-1",
-                            ),
-                            html.Div(
-                                [
-                                    dbc.Button(
-                                        [html.I(className="bi bi-download me-1"), p.name],
-                                        id={"type": ID.template, "name": p.name},
-                                        color="link",
-                                        size="sm",
-                                        className="d-block text-start px-0",
-                                    )
-                                    for p in template_files()
-                                ],
-                                id="data-templates",
-                            ),
-                        ],
-                        lg=6,
-                    ),
+                    dbc.Col(in_use, lg=6, className="mb-3"),
+                    dbc.Col([*_upload(max_mb), *_templates()], lg=6),
                 ]
             ),
         ]
     )
+
+
+def _upload(max_mb: int) -> list[Any]:
+    """The upload box, its result and the button that switches the session to the upload."""
+    drop_here: list[Any] = [
+        html.I(className="bi bi-upload me-2", **ARIA_HIDDEN),
+        "Drop the dataset files or one .zip here, or ",
+        html.A("choose files", href="#", className="link-primary"),
+    ]
+    return [
+        html.H2("Upload a dataset", className="h5"),
+        dcc.Upload(
+            html.Div(drop_here),
+            id=ID.upload,
+            multiple=True,
+            max_size=max_mb * 1024 * 1024,
+            className="upload-box",
+            style_active={"borderColor": "#0072B2"},
+        ),
+        html.Div(
+            "Files: hotspots, sites, enrolment (.csv/.xlsx), boundaries (.geojson/.gpkg/.zip), "
+            f"optional dataset.toml; at most {max_mb} MB per file.",
+            className="small text-muted mb-2",
+        ),
+        dcc.Loading(html.Div(id=ID.upload_result), delay_show=300),
+        ui.button(
+            "Use the uploaded dataset in this browser session",
+            ID.use_upload,
+            icon="bi-arrow-left-right",
+            color="primary",
+            small=False,
+            className="mt-2",
+            disabled=True,
+        ),
+    ]
+
+
+def _templates() -> list[Any]:
+    """A download link per template file."""
+    links = [
+        ui.button(
+            p.name,
+            {"type": ID.template, "name": p.name},
+            icon="bi-download",
+            color="link",
+            className="d-block text-start px-0",
+        )
+        for p in template_files()
+    ]
+    return [
+        html.H2("Templates", className="h5 mt-4"),
+        html.P(
+            "Fill these in and upload them (column meanings are in README.md).",
+            className="small text-muted mb-1",
+        ),
+        html.Div(links, id="data-templates"),
+    ]
 
 
 def report_view(dataset_id: str | None, *, title: str) -> dbc.Card | dbc.Alert:
@@ -164,15 +158,12 @@ def report_view(dataset_id: str | None, *, title: str) -> dbc.Card | dbc.Alert:
     report = result.report
     key = store.resolve_id(dataset_id)
     downloads = [
-        dbc.Button(
-            [
-                html.I(className="bi bi-filetype-csv me-1"),
-                f"Rejected {name} rows ({counts.rejected:,}) as CSV",
-            ],
-            id={"type": ID.rejected, "dataset": key, "file": name},
+        ui.button(
+            f"Rejected {name} rows ({counts.rejected:,}) as CSV",
+            {"type": ID.rejected, "dataset": key, "file": name},
+            icon="bi-filetype-csv",
             color="danger",
             outline=True,
-            size="sm",
             className="me-2 mb-1",
         )
         for name, counts in sorted(report.files.items())
@@ -228,13 +219,10 @@ def _current_report(dataset_id: str | None) -> dbc.Card | dbc.Alert:
 
 
 @callback(
-    Output(ID.upload_result, "children"),
-    Output(ID.upload_id, "data"),
+    Output(ID.upload_result, "children"), Output(ID.upload_id, "data"),
     Output(ID.use_upload, "disabled"),
-    Input(ID.upload, "contents"),
-    State(ID.upload, "filename"),
-    prevent_initial_call=True,
-)
+    Input(ID.upload, "contents"), State(ID.upload, "filename"), prevent_initial_call=True,
+)  # fmt: skip
 def _uploaded(
     contents: list[str] | None, names: list[str] | None
 ) -> tuple[dbc.Card | dbc.Alert, str | None, bool]:
@@ -261,12 +249,10 @@ def _uploaded(
 
 @callback(
     Output(_shared.DATASET_STORE_ID, "data"),
-    Input(ID.use_upload, "n_clicks"),
-    Input(ID.use_default, "n_clicks"),
-    State(ID.upload_id, "data"),
-    State(_shared.DATASET_STORE_ID, "data"),
+    Input(ID.use_upload, "n_clicks"), Input(ID.use_default, "n_clicks"),
+    State(ID.upload_id, "data"), State(_shared.DATASET_STORE_ID, "data"),
     prevent_initial_call=True,
-)
+)  # fmt: skip
 def _switch_dataset(
     use_upload: int | None, use_default: int | None, upload_id: str | None, current: str | None
 ) -> str | None:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
-from components import maps
+from components import maps, ui
 from exports.map_export import standalone_map_html
 from pages import _shared
 from planning.access import DEFAULT_DISTANCE_KM
@@ -190,25 +190,14 @@ def controls(aggregate: bool) -> dbc.Card:
             id="map-detail-filters",
         )
     ]
+    export_style: dict[str, Any] = dict(color="primary", outline=True)
     items += [
         html.Hr(className="my-2"),
         html.Div("Export the current view", className="small fw-semibold mb-1"),
         dbc.ButtonGroup(
             [
-                dbc.Button(
-                    [html.I(className="bi bi-filetype-html me-1"), "HTML map"],
-                    id=ID.export_html,
-                    color="primary",
-                    outline=True,
-                    size="sm",
-                ),
-                dbc.Button(
-                    [html.I(className="bi bi-image me-1"), "PNG"],
-                    id=ID.export_png,
-                    color="primary",
-                    outline=True,
-                    size="sm",
-                ),
+                ui.button("HTML map", ID.export_html, icon="bi-filetype-html", **export_style),
+                ui.button("PNG", ID.export_png, icon="bi-image", **export_style),
             ]
         ),
         html.Div(
@@ -273,14 +262,7 @@ def layout(**query: Any) -> html.Div:
                                     className="text-muted",
                                 ),
                             ),
-                            dbc.Button(
-                                "Clear selection",
-                                id=ID.clear,
-                                size="sm",
-                                color="secondary",
-                                outline=True,
-                                className="mt-2",
-                            ),
+                            ui.button("Clear selection", ID.clear, outline=True, className="mt-2"),
                         ],
                         xs=12,
                         lg=3,
@@ -353,6 +335,52 @@ def _in(frame: pd.DataFrame, column: str, chosen: list[str] | None) -> pd.Series
 
 
 @dataclass(frozen=True)
+class MapFilters:
+    """The filter controls (None or empty = all): districts by region and name, hotspots also by
+    typology and key population, sites also by type and service."""
+
+    regions: list[str] | None = None
+    districts: list[str] | None = None
+    typologies: list[str] | None = None
+    populations: list[str] | None = None
+    site_types: list[str] | None = None
+    service: str | None = None
+
+    def district_level(self) -> "MapFilters":
+        """Only the district filters: aggregate mode ignores the hidden hotspot and site filters
+        whatever a request carries."""
+        return MapFilters(self.regions, self.districts)
+
+    def in_area(self, frame: pd.DataFrame) -> pd.Series:
+        """Rows of the chosen regions and districts."""
+        return _in(frame, "region", self.regions) & _in(frame, "district", self.districts)
+
+    def hotspots(self, hs: pd.DataFrame) -> pd.DataFrame:
+        """The hotspots shown."""
+        kind = _in(hs, "typology", self.typologies) & _in(hs, "population", self.populations)
+        return hs[self.in_area(hs) & kind]
+
+    def sites(self, sites: pd.DataFrame) -> pd.DataFrame:
+        """The sites shown (without geometry)."""
+        sites = sites.drop(columns="geometry", errors="ignore")
+        mask = self.in_area(sites) & _in(sites, "site_type", self.site_types)
+        if self.service:
+            service = self.service
+            mask &= sites["services"].astype(str).str.split(";").apply(lambda s: service in s)
+        return sites[mask]
+
+
+def _filter_controls(dependency: type[Input] | type[State]) -> dict[str, Any]:
+    """The filter controls as Dash dependencies, grouped (a callback gets them as one dict, the
+    fields of MapFilters)."""
+    controls = dict(
+        regions=ID.region, districts=ID.district, typologies=ID.typology,
+        populations=ID.population, site_types=ID.site_type, service=ID.service,
+    )  # fmt: skip
+    return {name: dependency(control, "value") for name, control in controls.items()}
+
+
+@dataclass(frozen=True)
 class MapView:
     """What the map callback shows: the figure and the selected district's summary."""
 
@@ -367,12 +395,7 @@ def build_map(
     metric: str,
     colour_by: str | None,
     distance_km: float | None,
-    regions: list[str] | None,
-    districts: list[str] | None,
-    typologies: list[str] | None,
-    populations: list[str] | None,
-    site_types: list[str] | None,
-    service: str | None,
+    filters: MapFilters,
     selected: str | None,
     query: dict[str, str] | None,
     hotspot_detail: bool,
@@ -384,7 +407,7 @@ def build_map(
     scenario = scenario_for(dataset_id, query)
     plan = _shared.get_plan(dataset_id, scenario)
     dist = plan.districts
-    shown = dist[_in(dist, "region", regions) & _in(dist, "district", districts)]
+    shown = dist[filters.in_area(dist)]
     geojson = _geojson(key)
     layers = list(layers or [])
     if not hotspot_detail:
@@ -395,22 +418,10 @@ def build_map(
     else:
         traces.append(maps.district_outline_trace(geojson))
     if hotspot_detail and "hotspots" in layers:
-        hs = _hotspot_frame_cached(key, scenario)
-        mask = (
-            _in(hs, "region", regions)
-            & _in(hs, "district", districts)
-            & _in(hs, "typology", typologies)
-            & _in(hs, "population", populations)
-        )
-        traces += maps.hotspot_traces(hs[mask], colour_by=colour_by or "typology")
+        hs = filters.hotspots(_hotspot_frame_cached(key, scenario))
+        traces += maps.hotspot_traces(hs, colour_by=colour_by or "typology")
     if hotspot_detail and ({"sites", "rings"} & set(layers)):
-        sites = dataset.sites.drop(columns="geometry", errors="ignore")
-        smask = _in(sites, "site_type", site_types) & _in(sites, "district", districts)
-        if regions and "region" in sites:
-            smask &= _in(sites, "region", regions)
-        if service:
-            smask &= sites["services"].astype(str).str.split(";").apply(lambda s: service in s)
-        sites = sites[smask]
+        sites = filters.sites(dataset.sites)
         if "rings" in layers and not sites.empty:
             traces.append(
                 maps.catchment_trace(sites, dataset.crs_projected, float(distance_km or 5))
@@ -418,26 +429,24 @@ def build_map(
         if "sites" in layers:
             traces += maps.site_traces(sites)
     # keyboard path: choosing exactly one district in the filter selects it like a click
+    districts = filters.districts
     focus = selected or (districts[0] if districts and len(districts) == 1 else None)
-    bounds = _bounds(dataset, focus, regions, districts)
+    bounds = _bounds(dataset, focus, filters)
     synthetic = (
         " (synthetic data)" if dataset.synthetic and "synthetic" not in dataset.name.lower() else ""
     )
     note = f"{dataset.name}{synthetic} · {_shared.level_note(not hotspot_detail)}"
     fig = maps.map_figure(
-        traces, bounds, uirevision=f"{key}|{focus}|{regions}|{districts}", note=note
+        traces, bounds, uirevision=f"{key}|{focus}|{filters.regions}|{districts}", note=note
     )
     return MapView(fig, district_summary(dist, focus, distance_km=float(plan.scenario.distance_km)))
 
 
 def _bounds(
-    dataset: Dataset, selected: str | None, regions: list[str] | None, districts: list[str] | None
+    dataset: Dataset, selected: str | None, filters: MapFilters
 ) -> tuple[float, float, float, float]:
     b = dataset.boundaries
-    if selected:
-        part = b[b["district"] == selected]
-    else:
-        part = b[_in(b, "region", regions) & _in(b, "district", districts)]
+    part = b[b["district"] == selected] if selected else b[filters.in_area(b)]
     if part.empty:
         part = b
     minx, miny, maxx, maxy = part.total_bounds
@@ -542,12 +551,10 @@ def _filter_options(dataset_id: str | None) -> tuple[list[str], list[str]]:
 
 
 @callback(
-    Output(ID.typology, "options"),
-    Output(ID.population, "options"),
-    Output(ID.site_type, "options"),
-    Output(ID.service, "options"),
+    Output(ID.typology, "options"), Output(ID.population, "options"),
+    Output(ID.site_type, "options"), Output(ID.service, "options"),
     Input(_shared.DATASET_STORE_ID, "data"),
-)
+)  # fmt: skip
 def _hotspot_filter_options(
     dataset_id: str | None,
 ) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -564,20 +571,23 @@ def _hotspot_filter_options(
     )
 
 
+def _view_controls(dependency: type[Input] | type[State]) -> dict[str, Any]:
+    """What the map and its HTML export both show, by callback argument: dataset, layers,
+    metric, catchment distance and filters (as ``dependency``), and the page's scenario."""
+    return dict(
+        dataset_id=dependency(_shared.DATASET_STORE_ID, "data"),
+        layers=dependency(ID.layers, "value"),
+        metric=dependency(ID.metric, "value"),
+        distance_km=dependency(ID.distance, "value"),
+        filters=_filter_controls(dependency),
+        query=State(ID.query, "data"),
+    )
+
+
 _MAP_INPUTS = dict(
-    dataset_id=Input(_shared.DATASET_STORE_ID, "data"),
-    layers=Input(ID.layers, "value"),
-    metric=Input(ID.metric, "value"),
-    regions=Input(ID.region, "value"),
-    districts=Input(ID.district, "value"),
+    **_view_controls(Input),
     selected=Input(ID.selected, "data"),
-    query=State(ID.query, "data"),
     colour_by=Input(ID.colour_by, "value"),
-    distance_km=Input(ID.distance, "value"),
-    typologies=Input(ID.typology, "value"),
-    populations=Input(ID.population, "value"),
-    site_types=Input(ID.site_type, "value"),
-    service=Input(ID.service, "value"),
 )
 
 
@@ -591,24 +601,19 @@ def _update_map(
     dataset_id: str | None = None,
     layers: list[str] | None = None,
     metric: str | None = "coverage_mid",
-    regions: list[str] | None = None,
-    districts: list[str] | None = None,
     selected: str | None = None,
     query: dict[str, str] | None = None,
     colour_by: str | None = "typology",
     distance_km: float | None = DEFAULT_DISTANCE_KM,
-    typologies: list[str] | None = None,
-    populations: list[str] | None = None,
-    site_types: list[str] | None = None,
-    service: str | None = None,
+    filters: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], html.P | dbc.Card, str]:
     if _shared.dataset_or_none(dataset_id) is None:
         raise dash.exceptions.PreventUpdate
+    chosen = MapFilters(**(filters or {}))
     if not _shared.hotspot_detail_allowed():
         # the hidden hotspot controls of aggregate mode: whatever a request carries is ignored
         colour_by, distance_km = "typology", DEFAULT_DISTANCE_KM
-        typologies = populations = site_types = None
-        service = None
+        chosen = chosen.district_level()
     started = time.perf_counter()
     view = build_map(
         dataset_id,
@@ -616,12 +621,7 @@ def _update_map(
         metric=metric or "coverage_mid",
         colour_by=colour_by,
         distance_km=distance_km,
-        regions=regions,
-        districts=districts,
-        typologies=typologies,
-        populations=populations,
-        site_types=site_types,
-        service=service,
+        filters=chosen,
         selected=selected,
         query=query,
         hotspot_detail=_shared.hotspot_detail_allowed(),
@@ -646,25 +646,10 @@ def _select_district(click: dict[str, Any] | None, _clear: int | None) -> str | 
     return location
 
 
-_EXPORT_STATES = dict(
-    dataset_id=State(_shared.DATASET_STORE_ID, "data"),
-    layers=State(ID.layers, "value"),
-    metric=State(ID.metric, "value"),
-    regions=State(ID.region, "value"),
-    districts=State(ID.district, "value"),
-    query=State(ID.query, "data"),
-    distance_km=State(ID.distance, "value"),
-    typologies=State(ID.typology, "value"),
-    populations=State(ID.population, "value"),
-    site_types=State(ID.site_type, "value"),
-    service=State(ID.service, "value"),
-)
-
-
 @callback(
     Output(ID.download, "data"),
     inputs={"n_clicks": Input(ID.export_html, "n_clicks")},
-    state=_EXPORT_STATES,
+    state=_view_controls(State),
     prevent_initial_call=True,
 )
 def _export_html(
@@ -672,48 +657,26 @@ def _export_html(
     dataset_id: str | None = None,
     layers: list[str] | None = None,
     metric: str | None = "coverage_mid",
-    regions: list[str] | None = None,
-    districts: list[str] | None = None,
     query: dict[str, str] | None = None,
     distance_km: float | None = DEFAULT_DISTANCE_KM,
-    typologies: list[str] | None = None,
-    populations: list[str] | None = None,
-    site_types: list[str] | None = None,
-    service: str | None = None,
+    filters: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     if not n_clicks or _shared.dataset_or_none(dataset_id) is None:
         raise dash.exceptions.PreventUpdate
+    chosen = MapFilters(**(filters or {}))
     detail = _shared.hotspot_detail_allowed()
     if not detail:  # the hidden hotspot controls of aggregate mode are ignored
-        distance_km, typologies, populations, site_types, service = (
-            DEFAULT_DISTANCE_KM,
-            None,
-            None,
-            None,
-            None,
-        )
+        distance_km, chosen = DEFAULT_DISTANCE_KM, chosen.district_level()
     dataset = store.get_dataset(dataset_id)
     plan = _shared.get_plan(dataset_id, scenario_for(dataset_id, query))
     dist = plan.districts
     layers = [layer for layer in (layers or []) if detail or layer == "districts"]
     hs = sites = None
     if detail and "hotspots" in layers:
-        hs = hotspot_frame(dataset, plan, plan_period(plan))
-        hs = hs[
-            _in(hs, "region", regions)
-            & _in(hs, "district", districts)
-            & _in(hs, "typology", typologies)
-            & _in(hs, "population", populations)
-        ]
+        hs = chosen.hotspots(hotspot_frame(dataset, plan, plan_period(plan)))
     if detail and {"sites", "rings"} & set(layers):
-        sites = dataset.sites.drop(columns="geometry", errors="ignore")
-        smask = _in(sites, "site_type", site_types) & _in(sites, "district", districts)
-        if service:
-            smask &= sites["services"].astype(str).str.split(";").apply(lambda s: service in s)
-        sites = sites[smask]
-    boundaries = dataset.boundaries[
-        _in(dataset.boundaries, "region", regions) & _in(dataset.boundaries, "district", districts)
-    ]
+        sites = chosen.sites(dataset.sites)  # the same sites as the map on screen
+    boundaries = dataset.boundaries[chosen.in_area(dataset.boundaries)]
     html_text = standalone_map_html(
         boundaries if not boundaries.empty else dataset.boundaries,
         dist,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +23,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import outreach_figures as figs
+from components import ui
 from components.page_results import Area, AreaInfo, OutreachArgs, OutreachResult
 from exports.field_sheets import CONFIDENTIAL, render_html, write_workbook
 from pages import _shared
@@ -41,6 +43,7 @@ from planning.outreach import (
     weekly_calendar,
 )
 from planning.parameters import ParameterError, default_number, parameter
+from planning.schema import Dataset
 from services import datasets as store
 
 dash.register_page(
@@ -119,16 +122,7 @@ def _aria_label(text: str) -> dict[str, Any]:
 def _tip_label(text: str, tip_id: str, target_for: str | None = None) -> list[Any]:
     return [
         html.Label(
-            [
-                text,
-                " ",
-                html.I(
-                    className="bi bi-info-circle",
-                    id=tip_id,
-                    tabIndex=0,
-                    **_aria_label(f"about {text}"),
-                ),
-            ],
+            [text, " ", ui.info_icon(tip_id, f"about {text}", className="bi bi-info-circle")],
             className="form-label small fw-semibold mb-1",
             htmlFor=target_for,
         ),
@@ -186,6 +180,46 @@ def share_search(
     return "?" + urlencode(query)
 
 
+# The area choices: (label, tooltip id, dropdown id, box id, placeholder) by area kind.
+_AREA_CONTROLS = {
+    DISTRICT: ("District", "tip-out-district", ID.district, ID.district_box, "Choose a district"),
+    SITE: ("Service site", "tip-out-site", ID.site, ID.site_box, "Choose a site"),
+}
+
+
+def _area_box(
+    area_kind: str, chosen_kind: str, value: str | None, spacing: str, *more: Any
+) -> html.Div:
+    """The labelled dropdown of one area kind (and ``more`` controls), shown while it is chosen."""
+    label, tip_id, dropdown_id, box_id, placeholder = _AREA_CONTROLS[area_kind]
+    dropdown = dcc.Dropdown(
+        id=dropdown_id, value=value, clearable=False, placeholder=placeholder, className=spacing
+    )
+    return html.Div(
+        id=box_id,
+        hidden=chosen_kind != area_kind,
+        children=[*_tip_label(label, tip_id, dropdown_id), dropdown, *more],
+    )
+
+
+def _parameter_range(name: str) -> dict[str, Any]:
+    """min, max and step of a control, from the parameter's one definition."""
+    p = parameter(name)
+    return {"min": p.low, "max": p.high, "step": p.step}
+
+
+def _number_input(input_id: str, name: str, value: float, **props: Any) -> dbc.Input:
+    """A number input over the parameter's allowed range."""
+    return dbc.Input(
+        id=input_id,
+        type="number",
+        **_parameter_range(name),
+        value=value,
+        **props,
+        className="mb-3",
+    )
+
+
 def layout(
     district: str | None = None,
     site: str | None = None,
@@ -229,66 +263,26 @@ def layout(
                         {"label": "Service site", "value": SITE},
                     ],
                 ),
-                html.Div(
-                    id=ID.district_box,
-                    hidden=kind != DISTRICT,
-                    children=[
-                        *_tip_label("District", "tip-out-district", ID.district),
-                        dcc.Dropdown(
-                            id=ID.district,
-                            value=district,
-                            clearable=False,
-                            placeholder="Choose a district",
-                            className="mb-3",
-                        ),
-                    ],
-                ),
-                html.Div(
-                    id=ID.site_box,
-                    hidden=kind != SITE,
-                    children=[
-                        *_tip_label("Service site", "tip-out-site", ID.site),
-                        dcc.Dropdown(
-                            id=ID.site,
-                            value=site,
-                            clearable=False,
-                            placeholder="Choose a site",
-                            className="mb-2",
-                        ),
-                        *_tip_label("Access distance (km)", "tip-out-distance", ID.distance_km),
-                        dbc.Input(
-                            id=ID.distance_km,
-                            type="number",
-                            min=parameter("distance_km").low,
-                            max=parameter("distance_km").high,
-                            step=parameter("distance_km").step,
-                            value=distance,
-                            debounce=True,
-                            className="mb-3",
-                        ),
-                    ],
+                _area_box(DISTRICT, kind, district, "mb-3"),
+                _area_box(
+                    SITE,
+                    kind,
+                    site,
+                    "mb-2",
+                    *_tip_label("Access distance (km)", "tip-out-distance", ID.distance_km),
+                    _number_input(ID.distance_km, "distance_km", distance, debounce=True),
                 ),
                 *_tip_label("People per peer educator", "tip-out-ppe"),
                 dcc.Slider(
                     id=ID.people_per_pe,
-                    min=parameter("people_per_pe").low,
-                    max=parameter("people_per_pe").high,
-                    step=parameter("people_per_pe").step,
+                    **_parameter_range("people_per_pe"),
                     value=ppe,
                     marks={v: str(v) for v in (50, 60, 75, 90)},
                     tooltip={"placement": "bottom", "always_visible": False},
                 ),
                 html.Div(className="mb-3"),
                 *_tip_label("Outreach hours per PE per day", "tip-out-hours", ID.hours_per_day),
-                dbc.Input(
-                    id=ID.hours_per_day,
-                    type="number",
-                    min=parameter("hours_per_day").low,
-                    max=parameter("hours_per_day").high,
-                    step=parameter("hours_per_day").step,
-                    value=hours,
-                    className="mb-3",
-                ),
+                _number_input(ID.hours_per_day, "hours_per_day", hours),
                 dbc.Checklist(
                     id=ID.keep_apart,
                     options=[
@@ -297,30 +291,18 @@ def layout(
                     value=apart,
                     className="small",
                 ),
-                html.I(
-                    className="bi bi-info-circle small",
-                    id="tip-out-apart",
-                    tabIndex=0,
-                    **_aria_label("about keeping typologies apart"),
-                ),
+                ui.info_icon("tip-out-apart", "about keeping typologies apart"),
                 dbc.Tooltip(TIPS["tip-out-apart"], target="tip-out-apart", placement="right"),
                 html.Hr(),
                 html.Div(
                     [
-                        dbc.Button(
+                        ui.button(
                             "Field sheets (Excel)",
-                            id=ID.download_xlsx,
+                            ID.download_xlsx,
                             color="primary",
-                            size="sm",
                             className="me-2 mb-2",
                         ),
-                        dbc.Button(
-                            "Printable sheets (HTML)",
-                            id=ID.download_html,
-                            color="secondary",
-                            size="sm",
-                            className="mb-2",
-                        ),
+                        ui.button("Printable sheets (HTML)", ID.download_html, className="mb-2"),
                     ]
                 ),
                 html.P(CONFIDENTIAL, className="small text-danger mb-0"),
@@ -369,12 +351,7 @@ def layout(
                             html.Div(
                                 [
                                     html.Span("Day × hour ", className="small fw-semibold"),
-                                    html.I(
-                                        className="bi bi-info-circle small",
-                                        id="tip-out-heat",
-                                        tabIndex=0,
-                                        **_aria_label("about the heat map"),
-                                    ),
+                                    ui.info_icon("tip-out-heat", "about the heat map"),
                                     dbc.Tooltip(TIPS["tip-out-heat"], target="tip-out-heat"),
                                 ]
                             ),
@@ -386,15 +363,7 @@ def layout(
                 ]
             ),
             html.H2(
-                [
-                    "Peer educators ",
-                    html.I(
-                        className="bi bi-info-circle small",
-                        id="tip-out-load",
-                        tabIndex=0,
-                        **_aria_label("about the contact load"),
-                    ),
-                ],
+                ["Peer educators ", ui.info_icon("tip-out-load", "about the contact load")],
                 className="h5 mt-3",
             ),
             dbc.Tooltip(TIPS["tip-out-load"], target="tip-out-load"),
@@ -616,52 +585,67 @@ clientside_callback(
 )
 
 
-@callback(
-    Output(ID.district, "options"),
-    Output(ID.district, "value"),
-    Input(_shared.DATASET_STORE_ID, "data"),
-    State(ID.district, "value"),
-)
-def _districts(dataset_id: str | None, current: str | None):
-    _shared.require_hotspot_detail()
-    dataset = _shared.dataset_or_none(dataset_id)
-    if dataset is None:
-        return [], None
+def _district_choices(dataset: Dataset) -> tuple[list[Any], str | None]:
+    """District names (sorted) and the default choice: the district with most hotspots."""
     counts = dataset.hotspots["district"].astype(str).value_counts()
-    options = sorted(d for d in counts.index if d)
-    value = current if current in options else (counts.index[0] if len(counts) else None)
-    return options, value
+    return sorted(d for d in counts.index if d), (counts.index[0] if len(counts) else None)
 
 
-@callback(
-    Output(ID.site, "options"),
-    Output(ID.site, "value"),
-    Input(_shared.DATASET_STORE_ID, "data"),
-    State(ID.site, "value"),
-)
-def _sites(dataset_id: str | None, current: str | None):
-    _shared.require_hotspot_detail()
-    dataset = _shared.dataset_or_none(dataset_id)
-    if dataset is None:
-        return [], None
+def _site_choices(dataset: Dataset) -> tuple[list[Any], str | None]:
+    """Site options (site_options) and the default choice: the first."""
     options = site_options(dataset.sites)
-    ids = [o["value"] for o in options]
-    return options, (current if current in ids else (ids[0] if ids else None))
+    return options, (options[0]["value"] if options else None)
+
+
+def _dropdown_filler(
+    dropdown_id: str, choices: Callable[[Dataset], tuple[list[Any], str | None]]
+) -> Callable[..., Any]:
+    """The callback that fills a dropdown from the session's dataset: ``choices(dataset)`` gives
+    (options, default); the current value stays while it is still offered."""
+
+    @callback(
+        Output(dropdown_id, "options"),
+        Output(dropdown_id, "value"),
+        Input(_shared.DATASET_STORE_ID, "data"),
+        State(dropdown_id, "value"),
+    )
+    def fill(dataset_id: str | None, current: str | None):
+        _shared.require_hotspot_detail()
+        dataset = _shared.dataset_or_none(dataset_id)
+        if dataset is None:
+            return [], None
+        options, default = choices(dataset)
+        values = [o["value"] if isinstance(o, dict) else o for o in options]
+        return options, (current if current in values else default)
+
+    return fill
+
+
+_districts = _dropdown_filler(ID.district, _district_choices)
+_sites = _dropdown_filler(ID.site, _site_choices)
+
+
+# The page's choice: its controls in the order ``_args`` takes them (after the dataset id).
+_CHOICE = (
+    ID.district, ID.people_per_pe, ID.hours_per_day, ID.keep_apart,
+    ID.area_kind, ID.site, ID.distance_km,
+)  # fmt: skip
+
+
+def _choice(dependency: type[Input] | type[State]) -> list[Any]:
+    """The session's dataset and the page's choice as callback dependencies (``_args``'s order)."""
+    return [dependency(_shared.DATASET_STORE_ID, "data")] + [
+        dependency(control, "value") for control in _CHOICE
+    ]
 
 
 @callback(
     Output(ID.url, "search"),
-    Input(ID.area_kind, "value"),
-    Input(ID.district, "value"),
-    Input(ID.site, "value"),
-    Input(ID.people_per_pe, "value"),
-    Input(ID.hours_per_day, "value"),
-    Input(ID.keep_apart, "value"),
-    Input(ID.distance_km, "value"),
     State(ID.url, "search"),
+    *[Input(control, "value") for control in _CHOICE],
 )
 def _share_url(
-    area_kind, district, site, people_per_pe, hours_per_day, keep_apart, distance_km, search
+    search, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km
 ):
     """Keep the choice in the address bar (no reload) so the page can be shared as a link."""
     _shared.require_hotspot_detail()
@@ -674,43 +658,16 @@ def _share_url(
 
 
 @callback(
-    Output(ID.area_note, "children"),
-    Output(ID.summary, "children"),
-    Output(ID.slots, "children"),
-    Output(ID.map, "figure"),
-    Output(ID.heatmap, "figure"),
-    Output(ID.pe_table, "children"),
-    Output(ID.pe_select, "options"),
-    Output(ID.pe_select, "value"),
-    Output(ID.alert, "children"),
-    Output(ID.alert, "is_open"),
-    Output(ID.timing, "children"),
-    Input(_shared.DATASET_STORE_ID, "data"),
-    Input(ID.district, "value"),
-    Input(ID.people_per_pe, "value"),
-    Input(ID.hours_per_day, "value"),
-    Input(ID.keep_apart, "value"),
-    State(ID.pe_select, "value"),
-    Input(ID.area_kind, "value"),
-    Input(ID.site, "value"),
-    Input(ID.distance_km, "value"),
-)
-def _update(
-    dataset_id,
-    district,
-    people_per_pe,
-    hours_per_day,
-    keep_apart,
-    current_pe,
-    area_kind=DISTRICT,
-    site=None,
-    distance_km=None,
-):
+    Output(ID.area_note, "children"), Output(ID.summary, "children"), Output(ID.slots, "children"),
+    Output(ID.map, "figure"), Output(ID.heatmap, "figure"), Output(ID.pe_table, "children"),
+    Output(ID.pe_select, "options"), Output(ID.pe_select, "value"), Output(ID.alert, "children"),
+    Output(ID.alert, "is_open"), Output(ID.timing, "children"),
+    State(ID.pe_select, "value"), *_choice(Input),
+)  # fmt: skip
+def _update(current_pe, *choice):
     started = time.perf_counter()
-    args = _args(
-        dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km
-    )
-    if _only_hidden_controls_changed(area_kind):
+    args = _args(*choice)
+    if _only_hidden_controls_changed(args.area.kind):
         raise dash.exceptions.PreventUpdate
     note = None
     try:
@@ -743,38 +700,21 @@ def _update(
     )
 
 
-@callback(
-    Output(ID.calendar, "children"),
-    Input(ID.pe_select, "value"),
-    State(_shared.DATASET_STORE_ID, "data"),
-    State(ID.district, "value"),
-    State(ID.people_per_pe, "value"),
-    State(ID.hours_per_day, "value"),
-    State(ID.keep_apart, "value"),
-    State(ID.area_kind, "value"),
-    State(ID.site, "value"),
-    State(ID.distance_km, "value"),
-)
-def _calendar(
-    pe_id,
-    dataset_id,
-    district,
-    people_per_pe,
-    hours_per_day,
-    keep_apart,
-    area_kind=DISTRICT,
-    site=None,
-    distance_km=None,
-):
+def _result_or_prevent(*choice: Any) -> OutreachResult:
+    """``compute`` of the choice (``_args``'s arguments); PreventUpdate when it fails (``_update``
+    shows the alert)."""
+    args = _args(*choice)
+    try:
+        return _compute(args)
+    except (CaseloadError, ValueError):
+        raise dash.exceptions.PreventUpdate from None
+
+
+@callback(Output(ID.calendar, "children"), Input(ID.pe_select, "value"), *_choice(State))
+def _calendar(pe_id, *choice):
     if not pe_id:
         raise dash.exceptions.PreventUpdate
-    args = _args(
-        dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km
-    )
-    try:
-        out = _compute(args)
-    except (CaseloadError, ValueError):
-        raise dash.exceptions.PreventUpdate from None  # _update shows the alert
+    out = _result_or_prevent(*choice)
     result, calendar = out.caseloads, out.calendar
     if pe_id not in set(result.peer_educators["pe_id"]):
         raise dash.exceptions.PreventUpdate
@@ -804,37 +744,11 @@ def _calendar(
 
 @callback(
     Output(ID.download, "data"),
-    Input(ID.download_xlsx, "n_clicks"),
-    Input(ID.download_html, "n_clicks"),
-    State(_shared.DATASET_STORE_ID, "data"),
-    State(ID.district, "value"),
-    State(ID.people_per_pe, "value"),
-    State(ID.hours_per_day, "value"),
-    State(ID.keep_apart, "value"),
-    State(ID.area_kind, "value"),
-    State(ID.site, "value"),
-    State(ID.distance_km, "value"),
+    Input(ID.download_xlsx, "n_clicks"), Input(ID.download_html, "n_clicks"), *_choice(State),
     prevent_initial_call=True,
-)
-def _download(
-    _xlsx,
-    _html,
-    dataset_id,
-    district,
-    people_per_pe,
-    hours_per_day,
-    keep_apart,
-    area_kind=DISTRICT,
-    site=None,
-    distance_km=None,
-):
-    args = _args(
-        dataset_id, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km
-    )
-    try:
-        out = _compute(args)
-    except (CaseloadError, ValueError):
-        raise dash.exceptions.PreventUpdate from None  # _update shows the alert
+)  # fmt: skip
+def _download(_xlsx, _html, *choice):
+    out = _result_or_prevent(*choice)
     result, calendar = out.caseloads, out.calendar
     stem = "field-sheets-" + "-".join(out.info.slug.split()).lower()
     if dash.ctx.triggered_id == ID.download_html:

@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import overview_figures as of
+from components import ui
 from exports import excel_plan
 from pages import _shared
 from planning import coverage as coverage_mod
@@ -178,7 +179,6 @@ def overview_content(dataset_id: str | None, query: Query | None) -> OverviewCon
 def layout(**query: Any) -> html.Div:
     """The Overview layout; the scenario comes from the URL query (``/?people_per_pe=50``)."""
     scenario_query = {k: v for k, v in query.items() if isinstance(v, str)}
-    metric_options = [{"label": m.label, "value": key} for key, m in of.MAP_METRICS.items()]
     return html.Div(
         [
             dcc.Store(id=Ids.SCENARIO, data=scenario_query),
@@ -193,14 +193,10 @@ def layout(**query: Any) -> html.Div:
             html.Div(id=Ids.SCENARIO_NOTE, className="small mb-2"),
             html.Div(
                 [
-                    dbc.Button(
-                        [
-                            html.I(className="bi bi-file-earmark-excel me-1"),
-                            "Download shareable district plan (Excel)",
-                        ],
-                        id=Ids.DOWNLOAD_BUTTON,
-                        size="sm",
-                        color="secondary",
+                    ui.button(
+                        "Download shareable district plan (Excel)",
+                        Ids.DOWNLOAD_BUTTON,
+                        icon="bi-file-earmark-excel",
                         outline=True,
                         className="me-2",
                     ),
@@ -218,147 +214,115 @@ def layout(**query: Any) -> html.Div:
             html.P(id=Ids.CAPTION, className="small text-muted mt-1 mb-3"),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(
-                                    html.H2("Districts on the map", className="h6 mb-0")
-                                ),
-                                dbc.CardBody(
-                                    [
-                                        html.Label(
-                                            "Colour districts by",
-                                            htmlFor=Ids.METRIC,
-                                            className="small fw-semibold me-2",
-                                        ),
-                                        dbc.RadioItems(
-                                            id=Ids.METRIC,
-                                            options=metric_options,
-                                            value="coverage_mid",
-                                            inline=True,
-                                            className="small mb-2",
-                                        ),
-                                        dcc.Graph(
-                                            id=Ids.MAP,
-                                            config={"displaylogo": False, "scrollZoom": True},
-                                            style={"height": f"{of.MAP_HEIGHT_PX}px"},
-                                        ),
-                                        html.P(
-                                            "Darker = lower coverage, larger gap, more people "
-                                            "or higher density. District boundaries only; no "
-                                            "hotspot locations.",
-                                            className="small text-muted mb-0",
-                                        ),
-                                    ]
-                                ),
-                            ],
-                            className="h-100",
-                        ),
-                        lg=7,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(
-                                    html.H2(
-                                        "Where the population is concentrated", className="h6 mb-0"
-                                    )
-                                ),
-                                dbc.CardBody(
-                                    [
-                                        html.P(id=Ids.PARETO_TEXT, className="fw-semibold mb-1"),
-                                        dcc.Graph(id=Ids.PARETO, config={"displaylogo": False}),
-                                        html.P(
-                                            "Share of the national mid estimate per district, "
-                                            "largest first, and the running total (Mauritius: "
-                                            "4 of 9 districts held over 80%; DESIGN.md s.3).",
-                                            className="small text-muted mb-0",
-                                        ),
-                                    ]
-                                ),
-                            ],
-                            className="h-100",
-                        ),
-                        lg=5,
-                        className="mb-3",
-                    ),
+                    dbc.Col(_map_card(), lg=7, className="mb-3"),
+                    dbc.Col(_pareto_card(), lg=5, className="mb-3"),
                 ]
             ),
-            dbc.Card(
-                [
-                    dbc.CardHeader(
-                        dbc.Row(
-                            [
-                                dbc.Col(
-                                    html.H2("Districts ranked by priority", className="h6 mb-0"),
-                                    className="align-self-center",
-                                ),
-                                dbc.Col(
-                                    dbc.Button(
-                                        "Export CSV",
-                                        id=Ids.EXPORT,
-                                        size="sm",
-                                        color="secondary",
-                                        outline=True,
-                                    ),
-                                    width="auto",
-                                ),
-                            ]
-                        )
-                    ),
-                    dbc.CardBody(
-                        [
-                            html.P(
-                                "Sort by clicking a header; type in the row under the headers to "
-                                "filter. Priority 1 is funded first: largest gap, then highest "
-                                "density (DESIGN.md s.3).",
-                                className="small text-muted",
-                            ),
-                            html.Div(
-                                of.district_grid(
-                                    pd.DataFrame({"district": pd.Series(dtype=str)}),
-                                    grid_id=Ids.GRID,
-                                    csv_note=_shared.disclosure_note(),
-                                ),
-                                id="ov-grid-wrap",
-                            ),
-                        ]
-                    ),
-                ],
-                className="mb-3",
-            ),
-            dbc.Card(
-                [
-                    dbc.CardHeader(html.H2("Coverage over time", className="h6 mb-0")),
-                    dbc.CardBody(
-                        [
-                            html.Label(
-                                "Add districts to compare (up to 5)",
-                                htmlFor=Ids.TREND_DISTRICTS,
-                                className="small fw-semibold",
-                            ),
-                            dcc.Dropdown(
-                                id=Ids.TREND_DISTRICTS,
-                                multi=True,
-                                options=[],
-                                value=[],
-                                placeholder="National only",
-                                className="mb-2",
-                            ),
-                            dcc.Graph(id=Ids.TREND, config={"displaylogo": False}),
-                            html.P(
-                                "Enrolled (cumulative) in each period ÷ the current estimate; the "
-                                "band is the low–high coverage range.",
-                                className="small text-muted mb-0",
-                            ),
-                        ]
-                    ),
-                ],
-                className="mb-3",
-            ),
+            _ranked_card(),
+            _trend_card(),
         ]
     )
+
+
+def _map_card() -> dbc.Card:
+    metric_options = [{"label": m.label, "value": key} for key, m in of.MAP_METRICS.items()]
+    metric_style = "small fw-semibold me-2"
+    return ui.titled_card(
+        "Districts on the map",
+        [
+            html.Label("Colour districts by", htmlFor=Ids.METRIC, className=metric_style),
+            dbc.RadioItems(
+                id=Ids.METRIC,
+                options=metric_options,
+                value="coverage_mid",
+                inline=True,
+                className="small mb-2",
+            ),
+            dcc.Graph(
+                id=Ids.MAP,
+                config={"displaylogo": False, "scrollZoom": True},
+                style={"height": f"{of.MAP_HEIGHT_PX}px"},
+            ),
+            _note(
+                "Darker = lower coverage, larger gap, more people or higher density. District "
+                "boundaries only; no hotspot locations."
+            ),
+        ],
+        className="h-100",
+    )
+
+
+def _pareto_card() -> dbc.Card:
+    return ui.titled_card(
+        "Where the population is concentrated",
+        [
+            html.P(id=Ids.PARETO_TEXT, className="fw-semibold mb-1"),
+            dcc.Graph(id=Ids.PARETO, config={"displaylogo": False}),
+            _note(
+                "Share of the national mid estimate per district, largest first, and the running "
+                "total (Mauritius: 4 of 9 districts held over 80%; DESIGN.md s.3)."
+            ),
+        ],
+        className="h-100",
+    )
+
+
+def _ranked_card() -> dbc.Card:
+    empty = pd.DataFrame({"district": pd.Series(dtype=str)})
+    grid = of.district_grid(empty, grid_id=Ids.GRID, csv_note=_shared.disclosure_note())
+    return ui.titled_card(
+        "Districts ranked by priority",
+        [
+            _note(
+                "Sort by clicking a header; type in the row under the headers to filter. "
+                "Priority 1 is funded first: largest gap, then highest density (DESIGN.md s.3).",
+                className="small text-muted",
+            ),
+            html.Div(grid, id="ov-grid-wrap"),
+        ],
+        action=ui.button("Export CSV", Ids.EXPORT, outline=True),
+    )
+
+
+def _trend_card() -> dbc.Card:
+    return ui.titled_card(
+        "Coverage over time",
+        [
+            html.Label(
+                "Add districts to compare (up to 5)",
+                htmlFor=Ids.TREND_DISTRICTS,
+                className="small fw-semibold",
+            ),
+            dcc.Dropdown(
+                id=Ids.TREND_DISTRICTS,
+                multi=True,
+                options=[],
+                value=[],
+                placeholder="National only",
+                className="mb-2",
+            ),
+            dcc.Graph(id=Ids.TREND, config={"displaylogo": False}),
+            _note(
+                "Enrolled (cumulative) in each period ÷ the current estimate; the band is the "
+                "low–high coverage range."
+            ),
+        ],
+    )
+
+
+def _note(text: str, className: str = "small text-muted mb-0") -> html.P:
+    """A line of small grey explanation under a figure."""
+    return html.P(text, className=className)
+
+
+# The session's dataset and the scenario (the page URL's, else the session's): the arguments
+# dataset_id, url_query, session_query of every callback here.
+_SCENARIO_DATA = [
+    (_shared.DATASET_STORE_ID, "data"),
+    (Ids.SCENARIO, "data"),
+    (SCENARIO_SESSION_ID, "data"),
+]
+_SCENARIO_INPUTS = [Input(*prop) for prop in _SCENARIO_DATA]
 
 
 def _refusal(message: str) -> dbc.Alert:
@@ -366,19 +330,12 @@ def _refusal(message: str) -> dbc.Alert:
 
 
 @callback(
-    Output(Ids.HEADLINE, "children"),
-    Output(Ids.CAPTION, "children"),
-    Output(Ids.GRID, "rowData"),
-    Output(Ids.GRID, "columnDefs"),
-    Output(Ids.PARETO, "figure"),
-    Output(Ids.PARETO_TEXT, "children"),
-    Output(Ids.TREND_DISTRICTS, "options"),
-    Output(Ids.ALERT, "children"),
-    Output(Ids.SCENARIO_NOTE, "children"),
-    Input(_shared.DATASET_STORE_ID, "data"),
-    Input(Ids.SCENARIO, "data"),
-    Input(SCENARIO_SESSION_ID, "data"),
-)
+    Output(Ids.HEADLINE, "children"), Output(Ids.CAPTION, "children"), Output(Ids.GRID, "rowData"),
+    Output(Ids.GRID, "columnDefs"), Output(Ids.PARETO, "figure"),
+    Output(Ids.PARETO_TEXT, "children"), Output(Ids.TREND_DISTRICTS, "options"),
+    Output(Ids.ALERT, "children"), Output(Ids.SCENARIO_NOTE, "children"),
+    *_SCENARIO_INPUTS,
+)  # fmt: skip
 def show_overview(
     dataset_id: str | None, url_query: Query | None, session_query: Query | None = None
 ):
@@ -446,9 +403,7 @@ def show_overview(
 @callback(
     Output(Ids.MAP, "figure"),
     Input(Ids.METRIC, "value"),
-    Input(_shared.DATASET_STORE_ID, "data"),
-    Input(Ids.SCENARIO, "data"),
-    Input(SCENARIO_SESSION_ID, "data"),
+    *_SCENARIO_INPUTS,
 )
 def show_map(
     metric: str, dataset_id: str | None, url_query: Query | None, session_query: Query | None = None
@@ -467,9 +422,7 @@ def show_map(
 @callback(
     Output(Ids.TREND, "figure"),
     Input(Ids.TREND_DISTRICTS, "value"),
-    Input(_shared.DATASET_STORE_ID, "data"),
-    Input(Ids.SCENARIO, "data"),
-    Input(SCENARIO_SESSION_ID, "data"),
+    *_SCENARIO_INPUTS,
 )
 def show_trend(
     chosen: list[str] | None,
@@ -506,9 +459,7 @@ def _trend_cached(dataset_id: str | None, scenario: Scenario, detail: bool) -> p
 @callback(
     Output(Ids.DOWNLOAD, "data"),
     Input(Ids.DOWNLOAD_BUTTON, "n_clicks"),
-    State(_shared.DATASET_STORE_ID, "data"),
-    State(Ids.SCENARIO, "data"),
-    State(SCENARIO_SESSION_ID, "data"),
+    *[State(*prop) for prop in _SCENARIO_DATA],
     prevent_initial_call=True,
 )
 def download_district_plan(

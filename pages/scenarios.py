@@ -11,6 +11,7 @@ mode: the Excel plan and the plan itself are planner tools (DESIGN.md s.1, s.4).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +24,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from components import scenario_figures as sf
+from components import ui
 from components.overview_figures import headline_cards
 from components.page_results import ScenarioResults
 from pages import _shared
@@ -137,8 +139,6 @@ def results(dataset_id: str | None, query: dict[str, str]) -> ScenarioResults:
         pe_per_orw=scenario.pe_per_orw,
         costed=scenario.costed,
     )
-    grid = sf.plan_grid(plan.districts, grid_id=Ids.GRID)
-    map_figure = sf.pe_choropleth(plan.districts, _shared.district_geojson(dataset_id))
     allocation_text = allocation_figure = None
     if plan.allocation is not None and plan.allocation_totals:
         allocation_text = sf.allocation_sentence(
@@ -149,8 +149,8 @@ def results(dataset_id: str | None, query: dict[str, str]) -> ScenarioResults:
         scenario=scenario,
         plan=plan,
         headlines=heads,
-        grid=grid,
-        map_figure=map_figure,
+        grid=sf.plan_grid(plan.districts, grid_id=Ids.GRID),
+        map_figure=sf.pe_choropleth(plan.districts, _shared.district_geojson(dataset_id)),
         allocation_text=allocation_text,
         allocation_figure=allocation_figure,
     )
@@ -251,6 +251,32 @@ def _number(field: str, value: Any, placeholder: str = "") -> html.Div:
     )
 
 
+def _radio(field: str, value: Any, labels: dict[str, str]) -> html.Div:
+    """Inline radio buttons of a choice parameter (value -> label)."""
+    options = [{"label": label, "value": choice} for choice, label in labels.items()]
+    return _field(
+        field,
+        dbc.RadioItems(
+            id=FIELD_IDS[field], value=value, inline=True, className="small", options=options
+        ),
+    )
+
+
+def _dropdown(field: str, value: Any, choices: Sequence[str], placeholder: str) -> html.Div:
+    """A dropdown of a parameter's choices; cleared, it means ``placeholder``."""
+    options = [{"label": choice, "value": choice} for choice in choices]
+    return _field(
+        field,
+        dcc.Dropdown(
+            id=FIELD_IDS[field],
+            value=value,
+            placeholder=placeholder,
+            options=options,
+            clearable=True,
+        ),
+    )
+
+
 def _controls(s: Scenario, periods: list[str]) -> list[Any]:
     v = control_values(s)
     cap_kind = s.cap or "none"
@@ -268,29 +294,8 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
             spacing="mb-3",
         ),
         _number("pe_per_orw", v["pe_per_orw"]),
-        _field(
-            "basis",
-            dbc.RadioItems(
-                id=FIELD_IDS["basis"],
-                value=s.basis,
-                inline=True,
-                className="small",
-                options=[
-                    {"label": "Peak day", "value": "peak"},
-                    {"label": "Typical day", "value": "typical"},
-                ],
-            ),
-        ),
-        _field(
-            "level",
-            dbc.RadioItems(
-                id=FIELD_IDS["level"],
-                value=s.level,
-                inline=True,
-                className="small",
-                options=[{"label": x.capitalize(), "value": x} for x in ("low", "mid", "high")],
-            ),
-        ),
+        _radio("basis", s.basis, {"peak": "Peak day", "typical": "Typical day"}),
+        _radio("level", s.level, {x: x.capitalize() for x in ("low", "mid", "high")}),
         _field("target", _slider("target", v["target"], (0, 50, 80, 100))),
         _field("duplication", _slider("duplication", v["duplication"], (0, 10, 25, 50))),
         _number("condoms_per_person_month", v["condoms_per_person_month"]),
@@ -298,26 +303,8 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
         _number("test_kits_per_person_quarter", v["test_kits_per_person_quarter"]),
         _number("buffer_stock_pct", v["buffer_stock_pct"]),
         _number("distance_km", v["distance_km"]),
-        _field(
-            "service",
-            dcc.Dropdown(
-                id=FIELD_IDS["service"],
-                value=s.service,
-                placeholder="Any service",
-                options=[{"label": x, "value": x} for x in PARAMETERS["service"].choices],
-                clearable=True,
-            ),
-        ),
-        _field(
-            "period",
-            dcc.Dropdown(
-                id=FIELD_IDS["period"],
-                value=s.period,
-                placeholder="Latest period",
-                options=[{"label": p, "value": p} for p in periods],
-                clearable=True,
-            ),
-        ),
+        _dropdown("service", s.service, PARAMETERS["service"].choices, "Any service"),
+        _dropdown("period", s.period, periods, "Latest period"),
         html.Details(
             [
                 html.Summary("Costs (optional)", className="small fw-semibold mb-2"),
@@ -361,7 +348,35 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
             ],
             className="mb-3",
         ),
-        dbc.Button("Reset to defaults", id=Ids.RESET, size="sm", color="secondary", outline=True),
+        ui.button("Reset to defaults", Ids.RESET, outline=True),
+    ]
+
+
+def _saved_scenarios() -> list[Any]:
+    """Body of the "Saved scenarios" card: name and save, tick to compare, forget."""
+    return [
+        html.Label("Scenario name", htmlFor=Ids.SAVE_NAME, className="visually-hidden"),
+        dbc.InputGroup(
+            [
+                dbc.Input(
+                    id=Ids.SAVE_NAME,
+                    placeholder="Name this scenario, e.g. 'lean 75'",
+                    maxLength=40,
+                    size="sm",
+                ),
+                ui.button("Save scenario", Ids.SAVE, color="primary"),
+            ],
+            size="sm",
+            className="mb-2",
+        ),
+        html.Div(
+            "Saved in this browser only (parameters, not data). "
+            "Tick two or more to compare; the first ticked is the base.",
+            className="form-text mb-1",
+        ),
+        dbc.Checklist(id=Ids.SAVED_PICK, options=[], value=[], inline=True, className="small mb-2"),
+        ui.button("Forget saved scenarios", Ids.SAVED_CLEAR, color="link", className="p-0 mb-2"),
+        html.Div(id=Ids.COMPARE),
     ]
 
 
@@ -438,13 +453,10 @@ def layout(**query: Any) -> html.Div:
                                         className="mb-2",
                                     ),
                                     dbc.Col(
-                                        dbc.Button(
-                                            [
-                                                html.I(className="bi bi-file-earmark-excel me-1"),
-                                                "Download Excel plan",
-                                            ],
-                                            id=Ids.DOWNLOAD_BUTTON,
-                                            size="sm",
+                                        ui.button(
+                                            "Download Excel plan",
+                                            Ids.DOWNLOAD_BUTTON,
+                                            icon="bi-file-earmark-excel",
                                             color="primary",
                                         ),
                                         md=4,
@@ -454,116 +466,28 @@ def layout(**query: Any) -> html.Div:
                                 className="mt-2",
                             ),
                             html.Div(id=Ids.ALLOCATION),
-                            dbc.Card(
+                            ui.titled_card(
+                                "Peer educators needed by district",
                                 [
-                                    dbc.CardHeader(
-                                        html.H2(
-                                            "Peer educators needed by district", className="h6 mb-0"
-                                        )
+                                    dcc.Graph(
+                                        id=Ids.MAP,
+                                        config={"displaylogo": False, "scrollZoom": True},
                                     ),
-                                    dbc.CardBody(
-                                        [
-                                            dcc.Graph(
-                                                id=Ids.MAP,
-                                                config={"displaylogo": False, "scrollZoom": True},
-                                            ),
-                                            html.P(
-                                                "District totals only; no hotspot locations.",
-                                                className="small text-muted mb-0",
-                                            ),
-                                        ]
+                                    html.P(
+                                        "District totals only; no hotspot locations.",
+                                        className="small text-muted mb-0",
                                     ),
                                 ],
-                                className="mb-3",
                             ),
-                            dbc.Card(
-                                [
-                                    dbc.CardHeader(
-                                        dbc.Row(
-                                            [
-                                                dbc.Col(
-                                                    html.H2("District plan", className="h6 mb-0"),
-                                                    className="align-self-center",
-                                                ),
-                                                dbc.Col(
-                                                    dbc.Button(
-                                                        "Export CSV",
-                                                        id=Ids.GRID_EXPORT,
-                                                        size="sm",
-                                                        color="secondary",
-                                                        outline=True,
-                                                    ),
-                                                    width="auto",
-                                                ),
-                                            ]
-                                        )
-                                    ),
-                                    dbc.CardBody(
-                                        sf.plan_grid(
-                                            pd.DataFrame({"district": pd.Series(dtype=str)}),
-                                            grid_id=Ids.GRID,
-                                        )
-                                    ),
-                                ],
-                                className="mb-3",
+                            ui.titled_card(
+                                "District plan",
+                                sf.plan_grid(
+                                    pd.DataFrame({"district": pd.Series(dtype=str)}),
+                                    grid_id=Ids.GRID,
+                                ),
+                                action=ui.button("Export CSV", Ids.GRID_EXPORT, outline=True),
                             ),
-                            dbc.Card(
-                                [
-                                    dbc.CardHeader(html.H2("Saved scenarios", className="h6 mb-0")),
-                                    dbc.CardBody(
-                                        [
-                                            html.Label(
-                                                "Scenario name",
-                                                htmlFor=Ids.SAVE_NAME,
-                                                className="visually-hidden",
-                                            ),
-                                            dbc.InputGroup(
-                                                [
-                                                    dbc.Input(
-                                                        id=Ids.SAVE_NAME,
-                                                        placeholder=(
-                                                            "Name this scenario, e.g. 'lean 75'"
-                                                        ),
-                                                        maxLength=40,
-                                                        size="sm",
-                                                    ),
-                                                    dbc.Button(
-                                                        "Save scenario",
-                                                        id=Ids.SAVE,
-                                                        size="sm",
-                                                        color="primary",
-                                                    ),
-                                                ],
-                                                size="sm",
-                                                className="mb-2",
-                                            ),
-                                            html.Div(
-                                                "Saved in this browser only "
-                                                "(parameters, not data). "
-                                                "Tick two or more to compare; "
-                                                "the first ticked is the base.",
-                                                className="form-text mb-1",
-                                            ),
-                                            dbc.Checklist(
-                                                id=Ids.SAVED_PICK,
-                                                options=[],
-                                                value=[],
-                                                inline=True,
-                                                className="small mb-2",
-                                            ),
-                                            dbc.Button(
-                                                "Forget saved scenarios",
-                                                id=Ids.SAVED_CLEAR,
-                                                size="sm",
-                                                color="link",
-                                                className="p-0 mb-2",
-                                            ),
-                                            html.Div(id=Ids.COMPARE),
-                                        ]
-                                    ),
-                                ],
-                                className="mb-3",
-                            ),
+                            ui.titled_card("Saved scenarios", _saved_scenarios()),
                         ],
                         lg=9,
                         md=8,
@@ -580,15 +504,10 @@ _FIELD_INPUTS = [Input(cid, "value") for cid in FIELD_IDS.values()]
 
 
 @callback(
-    Output(Ids.SCENARIO, "data"),
-    Output(Ids.LOCATION, "search"),
-    Output(Ids.ALERT, "children"),
-    *_FIELD_INPUTS,
-    Input(Ids.CAP_KIND, "value"),
-    Input(Ids.CAP_VALUE, "value"),
-    State(Ids.LOCATION, "search"),
-    prevent_initial_call=True,
-)
+    Output(Ids.SCENARIO, "data"), Output(Ids.LOCATION, "search"), Output(Ids.ALERT, "children"),
+    *_FIELD_INPUTS, Input(Ids.CAP_KIND, "value"), Input(Ids.CAP_VALUE, "value"),
+    State(Ids.LOCATION, "search"), prevent_initial_call=True,
+)  # fmt: skip
 def update_scenario(*args: Any):
     """Check the controls' scenario; keep it in the page store and the URL query, or explain what
     is wrong."""
@@ -608,15 +527,11 @@ def update_scenario(*args: Any):
 
 
 @callback(
-    Output(Ids.TOTALS, "children"),
-    Output(Ids.MAP, "figure"),
-    Output(Ids.GRID, "rowData"),
-    Output(Ids.GRID, "columnDefs"),
-    Output(Ids.ALLOCATION, "children"),
+    Output(Ids.TOTALS, "children"), Output(Ids.MAP, "figure"), Output(Ids.GRID, "rowData"),
+    Output(Ids.GRID, "columnDefs"), Output(Ids.ALLOCATION, "children"),
     Output(Ids.WARNINGS, "children"),
-    Input(Ids.SCENARIO, "data"),
-    Input(_shared.DATASET_STORE_ID, "data"),
-)
+    Input(Ids.SCENARIO, "data"), Input(_shared.DATASET_STORE_ID, "data"),
+)  # fmt: skip
 def show_results(query: dict | None, dataset_id: str | None):
     """Totals, PE map, district grid and allocation for the scenario in the page store."""
     _shared.require_hotspot_detail("the Scenarios page")
@@ -651,25 +566,16 @@ def show_results(query: dict | None, dataset_id: str | None):
     )
     alloc = None
     if r.allocation_figure is not None:
-        alloc = dbc.Card(
+        alloc = ui.titled_card(
+            "Allocation under the cap vs an even spread",
             [
-                dbc.CardHeader(
-                    html.H2("Allocation under the cap vs an even spread", className="h6 mb-0")
-                ),
-                dbc.CardBody(
-                    [
-                        html.P(
-                            r.allocation_text, id="scn-allocation-text", className="fw-semibold"
-                        ),
-                        dcc.Graph(
-                            figure=r.allocation_figure,
-                            id="scn-allocation-figure",
-                            config={"displaylogo": False},
-                        ),
-                    ]
+                html.P(r.allocation_text, id="scn-allocation-text", className="fw-semibold"),
+                dcc.Graph(
+                    figure=r.allocation_figure,
+                    id="scn-allocation-figure",
+                    config={"displaylogo": False},
                 ),
             ],
-            className="mb-3",
         )
     cards = headline_cards(r.headlines, id_prefix=Ids.TOTALS_PREFIX, xl=True)
     basis = "peak-day" if s.basis == "peak" else "typical-day"
@@ -704,15 +610,10 @@ def export_grid(n_clicks: int | None) -> bool:
 
 
 @callback(
-    Output(Ids.SAVED, "data"),
-    Output(Ids.SAVE_NAME, "value"),
-    Input(Ids.SAVE, "n_clicks"),
-    Input(Ids.SAVED_CLEAR, "n_clicks"),
-    State(Ids.SAVE_NAME, "value"),
-    State(Ids.SCENARIO, "data"),
-    State(Ids.SAVED, "data"),
-    prevent_initial_call=True,
-)
+    Output(Ids.SAVED, "data"), Output(Ids.SAVE_NAME, "value"),
+    Input(Ids.SAVE, "n_clicks"), Input(Ids.SAVED_CLEAR, "n_clicks"), State(Ids.SAVE_NAME, "value"),
+    State(Ids.SCENARIO, "data"), State(Ids.SAVED, "data"), prevent_initial_call=True,
+)  # fmt: skip
 def save_scenario(
     _save: int | None, _clear: int | None, name: str | None, query: dict | None, saved: dict | None
 ):
@@ -788,11 +689,9 @@ def show_comparison(names: list[str] | None, dataset_id: str | None, saved: dict
 
 @callback(
     Output(Ids.DOWNLOAD, "data"),
-    Input(Ids.DOWNLOAD_BUTTON, "n_clicks"),
-    State(Ids.SCENARIO, "data"),
-    State(_shared.DATASET_STORE_ID, "data"),
-    prevent_initial_call=True,
-)
+    Input(Ids.DOWNLOAD_BUTTON, "n_clicks"), State(Ids.SCENARIO, "data"),
+    State(_shared.DATASET_STORE_ID, "data"), prevent_initial_call=True,
+)  # fmt: skip
 def download_plan(n_clicks: int | None, query: dict | None, dataset_id: str | None):
     """The Excel plan of the current scenario (exports.excel_plan); hotspot sheet only where
     detail is allowed."""
@@ -808,11 +707,9 @@ def download_plan(n_clicks: int | None, query: dict | None, dataset_id: str | No
 
 @callback(
     *[Output(cid, "value") for cid in FIELD_IDS.values()],
-    Output(Ids.CAP_KIND, "value"),
-    Output(Ids.CAP_VALUE, "value"),
-    Input(Ids.RESET, "n_clicks"),
-    prevent_initial_call=True,
-)
+    Output(Ids.CAP_KIND, "value"), Output(Ids.CAP_VALUE, "value"),
+    Input(Ids.RESET, "n_clicks"), prevent_initial_call=True,
+)  # fmt: skip
 def reset_controls(n_clicks: int | None):
     """Put every control back to the default scenario (the scenario callback then updates URL and
     results)."""

@@ -58,17 +58,9 @@ import numpy.typing as npt
 import pandas as pd
 from pyproj import Transformer
 
+from planning import caseloads_refine
 from planning._frames import require_choice, require_columns, text_column
-from planning.caseloads_refine import (
-    FloatArray,
-    IntArray,
-    local_reach_m,
-    merge_labels,
-    overlap_pairs,
-    polish_labels,
-    refine_labels,
-    relabel,
-)
+from planning.caseloads_refine import FloatArray, IntArray
 from planning.estimates import hotspot_estimates
 from planning.geo import project_lonlat
 from planning.parameters import (
@@ -395,10 +387,10 @@ def caseload_groups(
     if not refine or len(groups) < 2:
         return labels
     traversal = labels.copy()
-    labels = refine_labels(x, y, w, labels, capacity)
-    labels = merge_labels(x, y, w, labels, capacity, limit)
-    labels = refine_labels(x, y, w, labels, capacity)
-    labels = polish_labels(x, y, w, labels, capacity)
+    labels = caseloads_refine.refine_labels(x, y, w, labels, capacity)
+    labels = caseloads_refine.merge_labels(x, y, w, labels, capacity, limit)
+    labels = caseloads_refine.refine_labels(x, y, w, labels, capacity)
+    labels = caseloads_refine.polish_labels(x, y, w, labels, capacity)
     labels = _repair_overlaps(x, y, w, labels, capacity)
     # Number caseloads in the bisection's traversal order (neighbours get neighbouring ids).
     m = int(labels.max()) + 1
@@ -422,9 +414,9 @@ def _repair_overlaps(
     """
     lab = labels.copy()
     for _ in range(_REPAIR_ROUNDS):
-        pairs = overlap_pairs(x, y, lab)
+        pairs = caseloads_refine.overlap_pairs(x, y, lab)
         if not pairs:
-            return relabel(lab)
+            return caseloads_refine.relabel(lab)
         touched: set[int] = set()
         for a, b in pairs:
             if a in touched or b in touched:
@@ -439,7 +431,7 @@ def _repair_overlaps(
             )
             for name, part in zip(names, parts):
                 lab[idx[part]] = name
-        lab = relabel(lab)
+        lab = caseloads_refine.relabel(lab)
     raise CaseloadError(  # pragma: no cover - a safeguard; the bisection's straight cuts converge
         f"caseload_groups: caseloads still overlap after {_REPAIR_ROUNDS} repair rounds; "
         "please report this input"
@@ -712,7 +704,9 @@ def assign_caseloads(
         sel = np.flatnonzero(free & ~item_full & (grp[item_h] == g))
         if sel.size:
             # Local reach over the items being placed (a full-cap share has its own PE already).
-            reach_m = local_reach_m(xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap)
+            reach_m = caseloads_refine.local_reach_m(
+                xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap
+            )
             limit_m = np.minimum(max_radius_km * 1000.0, local_reach_factor * reach_m)
             labels = caseload_groups(
                 xy[item_h[sel], 0],

@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable
-from typing import TypeAlias, cast
+from typing import NamedTuple, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -35,26 +35,23 @@ from scipy.spatial import cKDTree
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
-# (x, y, labels, n, cx, cy, a, cand) -> gain per item and candidate caseload
-MoveGain: TypeAlias = Callable[
-    [FloatArray, FloatArray, IntArray, FloatArray, FloatArray, FloatArray, IntArray, IntArray],
-    FloatArray,
-]
-# (x, y, labels, n, cx, cy, a, b, near) -> gain per item and candidate partner
-SwapGain: TypeAlias = Callable[
-    [
-        FloatArray,
-        FloatArray,
-        IntArray,
-        FloatArray,
-        FloatArray,
-        FloatArray,
-        IntArray,
-        IntArray,
-        IntArray,
-    ],
-    FloatArray,
-]
+
+
+class _Groups(NamedTuple):
+    """One round's partition: item coordinates (m), labels, and each group's count and centre."""
+
+    x: FloatArray
+    y: FloatArray
+    labels: IntArray
+    n: FloatArray
+    cx: FloatArray
+    cy: FloatArray
+
+
+# (groups, a, cand) -> gain per item and candidate caseload
+MoveGain: TypeAlias = Callable[[_Groups, IntArray, IntArray], FloatArray]
+# (groups, a, b, near) -> gain per item and candidate partner
+SwapGain: TypeAlias = Callable[[_Groups, IntArray, IntArray, IntArray], FloatArray]
 
 _TOL = 1e-9
 # Neighbouring caseload centres considered for a move, and neighbouring spots for a swap.
@@ -133,14 +130,9 @@ def relabel(labels: np.ndarray) -> np.ndarray:
 
 
 def refine_labels(
-    x_m: npt.ArrayLike,
-    y_m: npt.ArrayLike,
-    weight: npt.ArrayLike,
-    labels: npt.ArrayLike,
-    capacity: float,
-    *,
-    max_passes: int = _MAX_PASSES,
-) -> IntArray:
+    x_m: npt.ArrayLike, y_m: npt.ArrayLike, weight: npt.ArrayLike, labels: npt.ArrayLike,
+    capacity: float, *, max_passes: int = _MAX_PASSES,
+) -> IntArray:  # fmt: skip
     """Capacitated Hartigan refinement of a partition (moves and swaps); returns new labels.
 
     Each pass computes, for every item, the best move to one of the 8 nearest other caseload
@@ -155,17 +147,9 @@ def refine_labels(
     )
 
 
-def _squared_move_gain(
-    x: FloatArray,
-    y: FloatArray,
-    labels: IntArray,
-    n: FloatArray,
-    cx: FloatArray,
-    cy: FloatArray,
-    a: IntArray,
-    cand: IntArray,
-) -> FloatArray:
+def _squared_move_gain(g: _Groups, a: IntArray, cand: IntArray) -> FloatArray:
     """Drop in the sum of squared distances when item i moves from a[i] to cand[i, k] (exact)."""
+    x, y, _, n, cx, cy = g
     na = n[a]
     out = na / np.maximum(na - 1, 1) * ((x - cx[a]) ** 2 + (y - cy[a]) ** 2)
     nb = n[cand]
@@ -174,18 +158,9 @@ def _squared_move_gain(
     )
 
 
-def _squared_swap_gain(
-    x: FloatArray,
-    y: FloatArray,
-    labels: IntArray,
-    n: FloatArray,
-    cx: FloatArray,
-    cy: FloatArray,
-    a: IntArray,
-    b: IntArray,
-    near: IntArray,
-) -> FloatArray:
+def _squared_swap_gain(g: _Groups, a: IntArray, b: IntArray, near: IntArray) -> FloatArray:
     """Drop in the sum of squared distances when item i (in a[i]) and near[i, k] (in b) swap."""
+    x, y, _, n, cx, cy = g
     xj, yj = x[near], y[near]
     d2 = (xj - x[:, None]) ** 2 + (yj - y[:, None]) ** 2
     delta_a = (
@@ -205,15 +180,9 @@ def _squared_swap_gain(
 
 
 def _local_search(
-    x_m: npt.ArrayLike,
-    y_m: npt.ArrayLike,
-    weight: npt.ArrayLike,
-    labels: npt.ArrayLike,
-    capacity: float,
-    move_gain: MoveGain,
-    swap_gain: SwapGain,
-    max_passes: int,
-) -> IntArray:
+    x_m: npt.ArrayLike, y_m: npt.ArrayLike, weight: npt.ArrayLike, labels: npt.ArrayLike,
+    capacity: float, move_gain: MoveGain, swap_gain: SwapGain, max_passes: int,
+) -> IntArray:  # fmt: skip
     """Passes of moves then swaps within capacity, judged by the given gain functions.
 
     A move takes an item to one of the 8 nearest other caseload centres (never emptying its
@@ -245,7 +214,7 @@ def _local_search(
             & (load[cand] + w[:, None] <= capacity + _TOL)
             & (n[a] > 1)[:, None]
         )
-        gain = np.where(ok, move_gain(x, y, lab, n, cx, cy, a, cand), -np.inf)
+        gain = np.where(ok, move_gain(_Groups(x, y, lab, n, cx, cy), a, cand), -np.inf)
         j = np.argmax(gain, axis=1)
         dst = cand[rows, j]
 
@@ -263,7 +232,7 @@ def _local_search(
             & (load[a][:, None] - w[:, None] + w[near] <= capacity + _TOL)
             & (load[b] - w[near] + w[:, None] <= capacity + _TOL)
         )
-        gain = np.where(fits, swap_gain(x, y, lab, n, cx, cy, a, b, near), -np.inf)
+        gain = np.where(fits, swap_gain(_Groups(x, y, lab, n, cx, cy), a, b, near), -np.inf)
         j = np.argmax(gain, axis=1)
         partner = near[rows, j]
         dst = b[rows, j]
@@ -280,13 +249,9 @@ def _local_search(
 
 
 def merge_labels(
-    x_m: npt.ArrayLike,
-    y_m: npt.ArrayLike,
-    weight: npt.ArrayLike,
-    labels: npt.ArrayLike,
-    capacity: float,
-    limit_m: npt.ArrayLike,
-) -> IntArray:
+    x_m: npt.ArrayLike, y_m: npt.ArrayLike, weight: npt.ArrayLike, labels: npt.ArrayLike,
+    capacity: float, limit_m: npt.ArrayLike,
+) -> IntArray:  # fmt: skip
     """Merge neighbouring caseloads where one PE can take both; returns new labels (0..m'-1).
 
     Pairs among each caseload's 8 nearest caseload centres are tried cheapest first (the
@@ -441,14 +406,9 @@ def _sum_dist(
 
 
 def polish_labels(
-    x_m: npt.ArrayLike,
-    y_m: npt.ArrayLike,
-    weight: npt.ArrayLike,
-    labels: npt.ArrayLike,
-    capacity: float,
-    *,
-    max_passes: int = _MAX_PASSES,
-) -> IntArray:
+    x_m: npt.ArrayLike, y_m: npt.ArrayLike, weight: npt.ArrayLike, labels: npt.ArrayLike,
+    capacity: float, *, max_passes: int = _MAX_PASSES,
+) -> IntArray:  # fmt: skip
     """Moves and swaps as in ``refine_labels`` judged on the sum of straight distances to centres.
 
     ``refine_labels`` lowers squared distances (cheap, exact deltas); this pass lowers the
@@ -460,17 +420,9 @@ def polish_labels(
     )
 
 
-def _plain_move_gain(
-    x: FloatArray,
-    y: FloatArray,
-    labels: IntArray,
-    n: FloatArray,
-    cx: FloatArray,
-    cy: FloatArray,
-    a: IntArray,
-    cand: IntArray,
-) -> FloatArray:
+def _plain_move_gain(g: _Groups, a: IntArray, cand: IntArray) -> FloatArray:
     """Drop in the sum of straight distances when item i moves from a[i] to cand[i, k] (exact)."""
+    x, y, labels, n, cx, cy = g
     rows = np.arange(x.size)
     members = _padded_members(labels, n.size)
     cur = _sum_dist(x, y, members, cx, cy)
@@ -485,18 +437,9 @@ def _plain_move_gain(
     return (cur[a] - new_a)[:, None] + cur[cand] - new_b
 
 
-def _plain_swap_gain(
-    x: FloatArray,
-    y: FloatArray,
-    labels: IntArray,
-    n: FloatArray,
-    cx: FloatArray,
-    cy: FloatArray,
-    a: IntArray,
-    b: IntArray,
-    near: IntArray,
-) -> FloatArray:
+def _plain_swap_gain(g: _Groups, a: IntArray, b: IntArray, near: IntArray) -> FloatArray:
     """Drop in the sum of straight distances when item i (in a[i]) and near[i, k] (in b) swap."""
+    x, y, labels, n, cx, cy = g
     rows = np.arange(x.size)
     members = _padded_members(labels, n.size)
     cur = _sum_dist(x, y, members, cx, cy)

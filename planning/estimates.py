@@ -21,20 +21,9 @@ BREAKDOWN_BY = ("typology", "population")
 ESTIMATE_COLUMNS = ["estimate_low", "estimate_mid", "estimate_high"]
 TYPICAL_COLUMNS = ["typical_low", "typical_high"]
 HOTSPOT_ESTIMATE_COLUMNS = [
-    "hotspot_id",
-    "name",
-    "district",
-    "region",
-    "typology",
-    "population",
-    "estimate_low",
-    "estimate_mid",
-    "estimate_high",
-    "typical_low",
-    "typical_high",
-    "latitude",
-    "longitude",
-]
+    "hotspot_id", "name", "district", "region", "typology", "population",
+    *ESTIMATE_COLUMNS, *TYPICAL_COLUMNS, "latitude", "longitude",
+]  # fmt: skip
 
 
 def _check_duplication_rate(duplication_rate: float, function: str) -> float:

@@ -22,70 +22,29 @@ import pandas as pd
 
 from planning import access, coverage, estimates, priority
 from planning.allocation import allocate, allocation_summary, pe_cap
+from planning.coverage import COVERAGE_COLUMNS
+from planning.estimates import ESTIMATE_COLUMNS
 from planning.resources import RESOURCE_COLUMNS, resource_table
 from planning.scenario import Scenario, ScenarioError
 from planning.schema import Dataset
 
 # Columns of a district row in the plan (and of `cli.py plan --json`), in order.
 DISTRICT_COLUMNS = [
-    "district",
-    "region",
-    "hotspots",
-    "estimate_low",
-    "estimate_mid",
-    "estimate_high",
-    "planning_population",
-    "enrolled",
-    "coverage_low",
-    "coverage_mid",
-    "coverage_high",
-    "gap",
-    "peer_educators",
-    "outreach_workers",
-    "condoms_per_month",
-    "lubricant_per_month",
-    "test_kits_per_month",
-    "cost_usd_month",
-    "cost_usd_year",
-    "share_within_distance",
-    "estimate_within_distance",
-    "unserved_hotspots",
-    "density_per_km2",
-    "area_km2",
-    "priority_rank",
-    "priority_score",
-]
+    "district", "region", "hotspots", *ESTIMATE_COLUMNS, "planning_population", "enrolled",
+    *COVERAGE_COLUMNS, "gap", *RESOURCE_COLUMNS,
+    "share_within_distance", "estimate_within_distance", "unserved_hotspots",
+    "density_per_km2", "area_km2", "priority_rank", "priority_score",
+]  # fmt: skip
 CAP_COLUMNS = ["funded_peer_educators", "covered_population"]
 # Summed from districts to regions and the nation.
 SUM_COLUMNS = [
-    "hotspots",
-    "estimate_low",
-    "estimate_mid",
-    "estimate_high",
-    "planning_population",
-    "enrolled",
-    "gap",
-    "peer_educators",
-    "outreach_workers",
-    "condoms_per_month",
-    "lubricant_per_month",
-    "test_kits_per_month",
-    "cost_usd_month",
-    "cost_usd_year",
-    "estimate_within_distance",
-    "unserved_hotspots",
-    "area_km2",
-    *CAP_COLUMNS,
-]
+    "hotspots", *ESTIMATE_COLUMNS, "planning_population", "enrolled", "gap", *RESOURCE_COLUMNS,
+    "estimate_within_distance", "unserved_hotspots", "area_km2", *CAP_COLUMNS,
+]  # fmt: skip
 INT_COLUMNS = {
-    "hotspots",
-    "enrolled",
-    "peer_educators",
-    "outreach_workers",
-    "unserved_hotspots",
-    "priority_rank",
-    "funded_peer_educators",
-}
+    "hotspots", "enrolled", "peer_educators", "outreach_workers", "unserved_hotspots",
+    "priority_rank", "funded_peer_educators",
+}  # fmt: skip
 HOTSPOT_DETAIL = "hotspot-level: contains locations — handle as confidential"
 AGGREGATE_DETAIL = "district aggregates: no hotspot locations"
 

@@ -35,34 +35,12 @@ WGS84 = "EPSG:4326"
 #                   fixed when caseloads are re-planned (planning/caseloads.py)
 # geometry    Point (WGS84)
 HOTSPOT_COLUMNS = [
-    "hotspot_id",
-    "name",
-    "latitude",
-    "longitude",
-    "typology",
-    "typical_min",
-    "typical_max",
-    "peak_min",
-    "peak_max",
-    "district",
-    "region",
-    "population",
-    "peak_days",
-    "peak_times",
-    "mapped_on",
-    "pe_id",
-]
-HOTSPOT_REQUIRED = [
-    "hotspot_id",
-    "latitude",
-    "longitude",
-    "typology",
-    "typical_min",
-    "typical_max",
-    "peak_min",
-    "peak_max",
-]
+    "hotspot_id", "name", "latitude", "longitude", "typology",
+    "typical_min", "typical_max", "peak_min", "peak_max", "district", "region", "population",
+    "peak_days", "peak_times", "mapped_on", "pe_id",
+]  # fmt: skip
 HOTSPOT_COUNT_COLUMNS = ["typical_min", "typical_max", "peak_min", "peak_max"]
+HOTSPOT_REQUIRED = ["hotspot_id", "latitude", "longitude", "typology", *HOTSPOT_COUNT_COLUMNS]
 KEY_POPULATIONS = ["FSW", "MSM", "MWPS", "PWID", "TG"]
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 # Bands of the day used in peak_times, as hour ranges [start, end).
@@ -73,17 +51,9 @@ TIME_BANDS_H = {"morning": (6, 12), "afternoon": (12, 18), "evening": (18, 24), 
 # mobile, pharmacy, ...), district, region, services (canonical ";"-joined subset of
 # SERVICES, "" when unknown), open_days, open_hours, geometry (Point, WGS84)
 SITE_COLUMNS = [
-    "site_id",
-    "name",
-    "latitude",
-    "longitude",
-    "site_type",
-    "district",
-    "region",
-    "services",
-    "open_days",
-    "open_hours",
-]
+    "site_id", "name", "latitude", "longitude", "site_type", "district", "region", "services",
+    "open_days", "open_hours",
+]  # fmt: skip
 SITE_REQUIRED = ["site_id", "name", "latitude", "longitude", "site_type"]
 SERVICES = ["condoms", "lubricant", "hts", "prep", "art", "sti", "fp"]
 
@@ -96,18 +66,9 @@ SERVICES = ["condoms", "lubricant", "hts", "prep", "art", "sti", "fp"]
 # region      str
 # contacted, condoms_distributed, tested_hiv, on_prep   float (NaN when not given)
 ENROLMENT_COLUMNS = [
-    "period",
-    "enrolled",
-    "hotspot_id",
-    "site_id",
-    "level",
-    "district",
-    "region",
-    "contacted",
-    "condoms_distributed",
-    "tested_hiv",
-    "on_prep",
-]
+    "period", "enrolled", "hotspot_id", "site_id", "level", "district", "region",
+    "contacted", "condoms_distributed", "tested_hiv", "on_prep",
+]  # fmt: skip
 ENROLMENT_REQUIRED = ["period", "enrolled"]
 ENROLMENT_OPTIONAL_COUNTS = ["contacted", "condoms_distributed", "tested_hiv", "on_prep"]
 

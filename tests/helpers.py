@@ -1,10 +1,11 @@
 """Helpers shared by tests: loading committed scripts as modules, importing page modules,
-running `cli.py` in this process."""
+running `cli.py` in this process or as a subprocess."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,13 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> CliRun:
         code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     out, err = capsys.readouterr()
     return CliRun(code, out, err)
+
+
+def run_cli_process(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python cli.py ARGV`` as a subprocess in the repository root; text output captured."""
+    return subprocess.run(
+        [sys.executable, "cli.py", *argv], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _prop(spec: str) -> dict[str, object]:

@@ -6,17 +6,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import openpyxl
 import pytest
 
 from tests import helpers
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "demo"
+DEMO = helpers.DEMO_DIR
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> helpers.CliRun:
@@ -25,13 +21,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> helpers.CliRun:
 
 def test_json_for_one_district_in_a_subprocess_has_the_issue_shape_and_adds_up():
     argv = ["caseloads", "--data", str(DEMO), "--district", "Chitipa", "--json"]
-    out = subprocess.run(
-        [sys.executable, "cli.py", *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = helpers.run_cli_process(*argv, timeout=300)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["district"] == "Chitipa"

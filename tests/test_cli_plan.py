@@ -6,18 +6,15 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import jsonschema
 import openpyxl
 import pytest
 
 import cli
+from tests.helpers import DEMO_DIR, ROOT, run_cli_process
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "demo"
+DEMO = DEMO_DIR
 SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text(encoding="utf-8"))
 
 
@@ -27,13 +24,7 @@ def _plan_json(capsys, *flags: str) -> dict:
 
 
 def test_json_end_to_end_in_a_subprocess_matches_schema():
-    done = subprocess.run(
-        [sys.executable, "cli.py", "plan", "--data", str(DEMO), "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_cli_process("plan", "--data", str(DEMO), "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     jsonschema.validate(data, SCHEMA)

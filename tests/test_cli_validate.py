@@ -8,16 +8,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 import cli
 from tests import helpers
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = helpers.ROOT
 FAULTY = ROOT / "tests" / "fixtures" / "faulty"
 FAULTY_FATAL = ROOT / "tests" / "fixtures" / "faulty_fatal"
 
@@ -38,41 +35,37 @@ def faulty_text():
     return result.stdout
 
 
-@pytest.mark.parametrize(
-    "file,row,column,phrase",
-    [
-        (
-            "hotspots",
-            3,
-            "typical_max",
-            'typical_max "about 20" is not a number: write a whole number such as 20',
-        ),
-        ("hotspots", 4, "latitude", "latitude 93.1 is outside -90..90"),
-        ("hotspots", 5, "latitude", "latitude and longitude look swapped"),
-        ("hotspots", 6, "peak_min", "peak_min 30 > peak_max 12"),
-        ("hotspots", 7, "typical_min", "typical_min -3 is negative"),
-        ("hotspots", 8, "hotspot_id", 'duplicate hotspot_id "HS-002": row 3 has the same id'),
-        (
-            "hotspots",
-            9,
-            "district",
-            'district "Harrare" is not in the boundaries — did you mean "Harare"?',
-        ),
-        ("hotspots", 10, "district", 'stated district "Mutare" disagrees with the polygon'),
-        ("hotspots", 11, "latitude", "lies outside every district: check the coordinates"),
-        ("hotspots", 13, "peak_max", "peak_max 12.5 is not a whole number"),
-        ("sites", 3, "latitude", "site has no coordinates"),
-        ("sites", 4, "site_id", 'duplicate site_id "SITE-1": row 2'),
-        ("enrolment", 3, "hotspot_id", 'hotspot_id "HS-999" is not in hotspots'),
-        ("enrolment", 4, "site_id", 'site_id "SITE-9" is not in sites'),
-        ("enrolment", 5, "hotspot_id", "which was rejected: fix that row first"),
-        ("enrolment", 6, "period", 'period "Sept 2025" is not a period'),
-        ("enrolment", 7, "district", 'did you mean "Bulawayo"?'),
-        ("boundaries", 4, "district", 'duplicate district "Harare": features 1 and 4'),
-        ("boundaries", 5, "geometry", "overlap by"),
-        ("boundaries", 6, "geometry", "repaired with make_valid"),
-    ],
-)
+# Every fault in tests/fixtures/faulty: file, row, column and a phrase of its message.
+FAULTS = """
+hotspots    3  typical_max  typical_max "about 20" is not a number: write a whole number such as 20
+hotspots    4  latitude     latitude 93.1 is outside -90..90
+hotspots    5  latitude     latitude and longitude look swapped
+hotspots    6  peak_min     peak_min 30 > peak_max 12
+hotspots    7  typical_min  typical_min -3 is negative
+hotspots    8  hotspot_id   duplicate hotspot_id "HS-002": row 3 has the same id
+hotspots    9  district     district "Harrare" is not in the boundaries — did you mean "Harare"?
+hotspots   10  district     stated district "Mutare" disagrees with the polygon
+hotspots   11  latitude     lies outside every district: check the coordinates
+hotspots   13  peak_max     peak_max 12.5 is not a whole number
+sites       3  latitude     site has no coordinates
+sites       4  site_id      duplicate site_id "SITE-1": row 2
+enrolment   3  hotspot_id   hotspot_id "HS-999" is not in hotspots
+enrolment   4  site_id      site_id "SITE-9" is not in sites
+enrolment   5  hotspot_id   which was rejected: fix that row first
+enrolment   6  period       period "Sept 2025" is not a period
+enrolment   7  district     did you mean "Bulawayo"?
+boundaries  4  district     duplicate district "Harare": features 1 and 4
+boundaries  5  geometry     overlap by
+boundaries  6  geometry     repaired with make_valid
+"""
+
+
+def _faults() -> list[tuple[str, int, str, str]]:
+    rows = [line.split(maxsplit=3) for line in FAULTS.strip().splitlines()]
+    return [(file, int(row), column, phrase) for file, row, column, phrase in rows]
+
+
+@pytest.mark.parametrize("file,row,column,phrase", _faults())
 def test_each_fault_is_printed_with_its_row(faulty_text, file, row, column, phrase):
     lines = [line.split() for line in faulty_text.splitlines() if phrase in line]
     assert lines, f"{phrase!r} not printed"
@@ -121,13 +114,7 @@ def test_json_object(capsys):
 
 
 def test_fatal_faults_are_reported_not_raised_in_a_subprocess():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "validate", "--data", str(FAULTY_FATAL)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    result = helpers.run_cli_process("validate", "--data", str(FAULTY_FATAL))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert 'required column "latitude" is missing — did you mean "lattitude"?' in result.stdout

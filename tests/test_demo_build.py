@@ -14,22 +14,12 @@ import pytest
 from shapely.geometry import Point, shape
 
 from data_loaders.canonical import canonical_days, canonical_services, canonical_times
-from tests.helpers import load_script
+from tests.helpers import DEMO_DIR, load_script
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO_DIR = ROOT / "data" / "demo"
 BUILT_FILES = ["boundaries.geojson", "dataset.toml", "enrolment.csv", "hotspots.csv", "sites.csv"]
 TYPOLOGIES = {
-    "bar",
-    "lodge",
-    "street",
-    "nightclub",
-    "brothel",
-    "home",
-    "truck_stop",
-    "market",
-    "other",
-}
+    "bar", "lodge", "street", "nightclub", "brothel", "home", "truck_stop", "market", "other",
+}  # fmt: skip
 
 
 build_demo = load_script("build_demo", DEMO_DIR / "build_demo.py")

@@ -10,26 +10,15 @@ import pandas as pd
 import pytest
 
 from data_loaders.dataset import load_dataset
-from planning.schema import (
-    ENROLMENT_OPTIONAL_COUNTS,
-    ENROLMENT_REQUIRED,
-    HOTSPOT_COLUMNS,
-    HOTSPOT_REQUIRED,
-    SITE_COLUMNS,
-    SITE_REQUIRED,
-)
-from tests.helpers import load_script
+from planning import schema
+from tests.helpers import DEMO_DIR, ROOT, load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = ROOT / "data" / "templates"
-DEMO_BOUNDARIES = ROOT / "data" / "demo" / "boundaries.geojson"
+DEMO_BOUNDARIES = DEMO_DIR / "boundaries.geojson"
 TEXT_FILES = [
-    "README.md",
-    "dataset.toml",
-    "enrolment_template.csv",
-    "hotspots_template.csv",
+    "README.md", "dataset.toml", "enrolment_template.csv", "hotspots_template.csv",
     "sites_template.csv",
-]
+]  # fmt: skip
 
 
 build_templates = load_script("build_templates", TEMPLATES_DIR / "build_templates.py")
@@ -66,14 +55,11 @@ def test_templates_use_the_canonical_column_names(fresh):
     hotspots = pd.read_csv(fresh / "hotspots_template.csv", dtype=str)
     sites = pd.read_csv(fresh / "sites_template.csv", dtype=str)
     enrolment = pd.read_csv(fresh / "enrolment_template.csv", dtype=str)
-    assert set(HOTSPOT_REQUIRED) <= set(hotspots.columns) and set(hotspots.columns) <= set(
-        HOTSPOT_COLUMNS
-    )
-    assert set(hotspots.columns) == set(HOTSPOT_COLUMNS)
-    assert set(SITE_REQUIRED) <= set(sites.columns) and set(sites.columns) <= set(SITE_COLUMNS)
-    assert set(
-        ENROLMENT_REQUIRED + ENROLMENT_OPTIONAL_COUNTS + ["hotspot_id", "site_id", "district"]
-    ) == set(enrolment.columns)
+    assert set(schema.HOTSPOT_REQUIRED) <= set(hotspots.columns) == set(schema.HOTSPOT_COLUMNS)
+    assert set(schema.SITE_REQUIRED) <= set(sites.columns) <= set(schema.SITE_COLUMNS)
+    levels = ["hotspot_id", "site_id", "district"]
+    enrolment_columns = schema.ENROLMENT_REQUIRED + schema.ENROLMENT_OPTIONAL_COUNTS + levels
+    assert set(enrolment_columns) == set(enrolment.columns)
     for frame in (hotspots, sites, enrolment):
         assert 2 <= len(frame) <= 3
 
@@ -86,7 +72,7 @@ def test_readme_table_and_readme_sheet_describe_every_template_column(fresh):
         for column in pd.read_csv(fresh / f"{file}_template.csv", nrows=0).columns:
             assert f"| `{file}` | `{column}` |" in readme, f"{file}.{column} missing from README.md"
             assert (file, column) in described, f"{file}.{column} missing from the README sheet"
-    for column in HOTSPOT_REQUIRED:
+    for column in schema.HOTSPOT_REQUIRED:
         assert f"| `hotspots` | `{column}` | yes |" in readme
 
 

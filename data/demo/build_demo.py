@@ -61,16 +61,8 @@ SPARSE_DISTRICTS = {"Likoma": 4, "Neno": 3}
 # 30% street, programmatic-mapping-jmir-2019.txt). Probabilities for town spots; spots on
 # the main roads have more truck stops and lodges.
 TYPOLOGIES = [
-    "bar",
-    "lodge",
-    "street",
-    "nightclub",
-    "brothel",
-    "home",
-    "truck_stop",
-    "market",
-    "other",
-]
+    "bar", "lodge", "street", "nightclub", "brothel", "home", "truck_stop", "market", "other",
+]  # fmt: skip
 TOWN_MIX = [0.35, 0.14, 0.165, 0.085, 0.055, 0.11, 0.015, 0.04, 0.04]
 ROAD_MIX = [0.26, 0.20, 0.07, 0.02, 0.03, 0.02, 0.30, 0.08, 0.02]
 # Typical-day middle count (lognormal median, people) and peak/typical multiplier range.
@@ -192,43 +184,16 @@ SITE_HOURS = {
 }
 
 HOTSPOT_HEADER = [
-    "hotspot_id",
-    "name",
-    "latitude",
-    "longitude",
-    "district",
-    "region",
-    "typology",
-    "population",
-    "typical_min",
-    "typical_max",
-    "peak_min",
-    "peak_max",
-    "peak_days",
-    "peak_times",
-    "mapped_on",
-]
+    "hotspot_id", "name", "latitude", "longitude", "district", "region", "typology", "population",
+    "typical_min", "typical_max", "peak_min", "peak_max", "peak_days", "peak_times", "mapped_on",
+]  # fmt: skip
 SITE_HEADER = [
-    "site_id",
-    "name",
-    "latitude",
-    "longitude",
-    "site_type",
-    "district",
-    "region",
-    "services",
-    "open_days",
-    "open_hours",
-]
+    "site_id", "name", "latitude", "longitude", "site_type", "district", "region", "services",
+    "open_days", "open_hours",
+]  # fmt: skip
 ENROLMENT_HEADER = [
-    "period",
-    "hotspot_id",
-    "enrolled",
-    "contacted",
-    "condoms_distributed",
-    "tested_hiv",
-    "on_prep",
-]
+    "period", "hotspot_id", "enrolled", "contacted", "condoms_distributed", "tested_hiv", "on_prep",
+]  # fmt: skip
 
 DATASET_TOML = """\
 # Demo dataset: Malawi's 28 districts (real boundaries, Natural Earth) with SYNTHETIC

@@ -547,8 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=HERE, help="output folder (default: %(default)s)"
     )
     args = parser.parse_args(argv)
-    names = build(args.out)
-    print(f"wrote {args.out}: " + ", ".join(names))
+    print(f"wrote {args.out}: " + ", ".join(build(args.out)))
     return 0
 
 

@@ -53,6 +53,8 @@ HOTSPOT_IDS = {
     "HS-00003": "-7",
     "HS-00004": "+HS4",
 }
+# District and region columns are renamed alike in every file (so the dataset still loads).
+AREAS = {"district": DISTRICTS, "region": REGIONS}
 SITE_IDS = {"SITE-001": "=SITE1", "SITE-002": "<b onmouseover=alert(8)>S2</b>"}
 NAMES = [
     "<img src=x onerror=alert(9)>",
@@ -84,10 +86,18 @@ def _write_csv(path: Path, rows: list[list[str]]) -> None:
         csv.writer(fh).writerows(rows)
 
 
-def _rename(rows: list[list[str]], column: str, mapping: dict[str, str]) -> None:
-    j = rows[0].index(column)
-    for row in rows[1:]:
-        row[j] = mapping.get(row[j], row[j])
+def _rename(rows: list[list[str]], mappings: dict[str, dict[str, str]]) -> None:
+    """Replace values in the named columns (column -> {old value: new value})."""
+    for column, mapping in mappings.items():
+        j = rows[0].index(column)
+        for row in rows[1:]:
+            row[j] = mapping.get(row[j], row[j])
+
+
+def _append_like_first(rows: list[list[str]], **changes: str) -> None:
+    """Append a copy of the first data row with some values changed (a row to be rejected)."""
+    row = dict(zip(rows[0], rows[1])) | changes
+    rows.append([row[c] for c in rows[0]])
 
 
 def build_injected_dataset(folder: Path) -> Path:
@@ -109,44 +119,35 @@ def build_injected_dataset(folder: Path) -> Path:
 
     hotspots = _read_csv(DEMO_DIR / "hotspots.csv")
     header = hotspots[0]
-    _rename(hotspots, "district", DISTRICTS)
-    _rename(hotspots, "region", REGIONS)
-    _rename(hotspots, "typology", TYPOLOGIES)
-    _rename(hotspots, "hotspot_id", HOTSPOT_IDS)
+    _rename(hotspots, {**AREAS, "typology": TYPOLOGIES, "hotspot_id": HOTSPOT_IDS})
     name, days, times = (header.index(c) for c in ("name", "peak_days", "peak_times"))
     for i, row in enumerate(hotspots[1:]):
         row[name] = NAMES[i % len(NAMES)] + ("" if i % 3 else f" {i}")
         if i % 50 == 7:  # unreadable: cleared with a warning naming the value
             row[days], row[times] = "=1+1", "<img src=x onerror=alert(14)>"
-    bad = dict(zip(header, hotspots[1]))
-    bad.update(hotspot_id="\t=REJ1", name=" =1+1", latitude=REJECTED_LATITUDE, longitude="east")
-    hotspots.append([bad[c] for c in header])
-    bad.update(hotspot_id="@REJ2", name="\t=1+1", latitude="=1+1", longitude="-33.5")
-    hotspots.append([bad[c] for c in header])
+    _append_like_first(
+        hotspots, hotspot_id="\t=REJ1", name=" =1+1", latitude=REJECTED_LATITUDE, longitude="east"
+    )
+    _append_like_first(
+        hotspots, hotspot_id="@REJ2", name="\t=1+1", latitude="=1+1", longitude="-33.5"
+    )
     _write_csv(folder / "hotspots.csv", hotspots)
 
     sites = _read_csv(DEMO_DIR / "sites.csv")
     header = sites[0]
-    _rename(sites, "district", DISTRICTS)
-    _rename(sites, "region", REGIONS)
-    _rename(sites, "site_type", SITE_TYPES)
-    _rename(sites, "site_id", SITE_IDS)
+    _rename(sites, {**AREAS, "site_type": SITE_TYPES, "site_id": SITE_IDS})
     name, services, hours = (header.index(c) for c in ("name", "services", "open_hours"))
     for i, row in enumerate(sites[1:]):
         row[name] = NAMES[i % len(NAMES)] + f" {i}"
         if i % 10 == 3:
             row[services] += ";<img src=x onerror=alert(15)>"
             row[hours] = "=1+1"
-    bad = dict(zip(header, sites[1]))
-    bad.update(site_id="+REJ", name="\r=1+1", latitude="-15.1", longitude="abc")
-    sites.append([bad[c] for c in header])
+    _append_like_first(sites, site_id="+REJ", name="\r=1+1", latitude="-15.1", longitude="abc")
     _write_csv(folder / "sites.csv", sites)
 
     enrolment = _read_csv(DEMO_DIR / "enrolment.csv")
-    _rename(enrolment, "hotspot_id", HOTSPOT_IDS)
-    bad = dict(zip(enrolment[0], enrolment[1]))
-    bad.update(hotspot_id='=HYPERLINK("http://x","none")', enrolled="-5")
-    enrolment.append([bad[c] for c in enrolment[0]])
+    _rename(enrolment, {"hotspot_id": HOTSPOT_IDS})
+    _append_like_first(enrolment, hotspot_id='=HYPERLINK("http://x","none")', enrolled="-5")
     _write_csv(folder / "enrolment.csv", enrolment)
     return folder
 

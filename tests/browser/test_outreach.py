@@ -250,7 +250,7 @@ def _every_outreach_callback_refuses() -> None:
     with pytest.raises(_shared.HotspotDetailRefused):
         outreach._districts(None, None)
     with pytest.raises(_shared.HotspotDetailRefused):
-        outreach._update(None, "Blantyre", 60, 6, [], None)
+        outreach._update(None, None, "Blantyre", 60, 6, [])
     with pytest.raises(_shared.HotspotDetailRefused):
         outreach._calendar("PE-BLANTYRE-001", None, "Blantyre", 60, 6, [])
     with pytest.raises(_shared.HotspotDetailRefused):
@@ -258,10 +258,10 @@ def _every_outreach_callback_refuses() -> None:
     with pytest.raises(_shared.HotspotDetailRefused):
         outreach._sites(None, None)
     with pytest.raises(_shared.HotspotDetailRefused):
-        outreach._share_url("site", None, "SITE-046", 60, 6, [], 5, "")
+        outreach._share_url("", None, 60, 6, [], "site", "SITE-046", 5)
     for kind, area in (("site", "SITE-046"), ("district", None)):
         with pytest.raises(_shared.HotspotDetailRefused):
-            outreach._update(None, "Blantyre", 60, 6, [], None, kind, area, 5)
+            outreach._update(None, None, "Blantyre", 60, 6, [], kind, area, 5)
         with pytest.raises(_shared.HotspotDetailRefused):
             outreach._calendar("PE-SITE-046-001", None, "Blantyre", 60, 6, [], kind, area, 5)
         with pytest.raises(_shared.HotspotDetailRefused):

@@ -32,57 +32,38 @@ def boundaries() -> gpd.GeoDataFrame:
 def districts() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "district": ["North", "South"],
-            "region": ["R1", "R2"],
-            "hotspots": [2, 1],
-            "estimate_low": [20.0, 10.0],
-            "estimate_mid": [30.0, 15.0],
-            "estimate_high": [40.0, 20.0],
-            "enrolled": [10, 0],
-            "coverage_low": [0.25, 0.0],
-            "coverage_mid": [1 / 3, 0.0],
-            "coverage_high": [0.5, 0.0],
-            "gap": [20.0, 15.0],
+            "district": ["North", "South"], "region": ["R1", "R2"], "hotspots": [2, 1],
+            "estimate_low": [20.0, 10.0], "estimate_mid": [30.0, 15.0],
+            "estimate_high": [40.0, 20.0], "enrolled": [10, 0], "coverage_low": [0.25, 0.0],
+            "coverage_mid": [1 / 3, 0.0], "coverage_high": [0.5, 0.0], "gap": [20.0, 15.0],
             "density_per_km2": [0.0025, 0.00125],
         }
-    )
+    )  # fmt: skip
 
 
 def hotspots() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "hotspot_id": ["H1", "H2", "H3"],
-            "name": ["Bar one", "", "Lodge"],
-            "latitude": [-12.5, -12.6, -13.5],
-            "longitude": [34.5, 34.6, 34.5],
-            "typology": ["bar", "bar", "lodge"],
-            "population": ["FSW", "FSW", "FSW"],
-            "typical_min": [5, 2, 4],
-            "typical_max": [8, 3, 6],
-            "peak_min": [10, 4, 10],
-            "peak_max": [20, 6, 20],
-            "peak_days": ["Fri;Sat", "", "Sat"],
-            "peak_times": ["18-24", "", "0-2"],
-            "estimate_mid": [15.0, 5.0, 15.0],
-            "enrolled": [6, 0, 0],
-            "coverage_mid": [0.4, 0.0, 0.0],
+            "hotspot_id": ["H1", "H2", "H3"], "name": ["Bar one", "", "Lodge"],
+            "latitude": [-12.5, -12.6, -13.5], "longitude": [34.5, 34.6, 34.5],
+            "typology": ["bar", "bar", "lodge"], "population": ["FSW", "FSW", "FSW"],
+            "typical_min": [5, 2, 4], "typical_max": [8, 3, 6], "peak_min": [10, 4, 10],
+            "peak_max": [20, 6, 20], "peak_days": ["Fri;Sat", "", "Sat"],
+            "peak_times": ["18-24", "", "0-2"], "estimate_mid": [15.0, 5.0, 15.0],
+            "enrolled": [6, 0, 0], "coverage_mid": [0.4, 0.0, 0.0],
         }
-    )
+    )  # fmt: skip
 
 
 def sites() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "site_id": ["S1", "S2"],
-            "name": ["Clinic", "DIC"],
-            "latitude": [-12.5, -13.5],
-            "longitude": [34.4, 34.4],
-            "site_type": ["clinic", "drop_in_centre"],
-            "services": ["condoms;hts", "prep"],
-            "open_days": ["Mon", ""],
+            "site_id": ["S1", "S2"], "name": ["Clinic", "DIC"], "latitude": [-12.5, -13.5],
+            "longitude": [34.4, 34.4], "site_type": ["clinic", "drop_in_centre"],
+            "services": ["condoms;hts", "prep"], "open_days": ["Mon", ""],
             "open_hours": ["8-17", ""],
         }
-    )
+    )  # fmt: skip
 
 
 def test_geojson_has_one_feature_per_district_keyed_by_name():

@@ -21,39 +21,29 @@ def _boundaries() -> gpd.GeoDataFrame:
     """Three square districts side by side near Lilongwe (WGS84)."""
     return gpd.GeoDataFrame(
         {
-            "district": ["A", "B", "C"],
-            "region": ["North", "North", "South"],
+            "district": ["A", "B", "C"], "region": ["North", "North", "South"],
             "area_km2": [100.0, 200.0, 50.0],
         },
         geometry=[
-            box(33.0, -14.0, 33.5, -13.5),
-            box(33.5, -14.0, 34.0, -13.5),
+            box(33.0, -14.0, 33.5, -13.5), box(33.5, -14.0, 34.0, -13.5),
             box(34.0, -14.0, 34.5, -13.5),
         ],
         crs="EPSG:4326",
-    )
+    )  # fmt: skip
 
 
 def _districts() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "district": ["A", "B", "C"],
-            "region": ["North", "North", "South"],
-            "hotspots": [3, 2, 0],
-            "estimate_low": [80.0, 40.0, 0.0],
-            "estimate_mid": [100.0, 50.0, 0.0],
-            "estimate_high": [120.0, 60.0, 0.0],
-            "enrolled": [60, 10, 0],
-            "coverage_low": [0.5, 1 / 6, np.nan],
-            "coverage_mid": [0.6, 0.2, np.nan],
-            "coverage_high": [0.75, 0.25, np.nan],
-            "gap": [40.0, 40.0, 0.0],
-            "density_per_km2": [1.0, 0.25, 0.0],
-            "peer_educators": [2, 1, 0],
-            "outreach_workers": [1, 1, 0],
-            "priority_rank": [2, 1, 3],
+            "district": ["A", "B", "C"], "region": ["North", "North", "South"],
+            "hotspots": [3, 2, 0], "estimate_low": [80.0, 40.0, 0.0],
+            "estimate_mid": [100.0, 50.0, 0.0], "estimate_high": [120.0, 60.0, 0.0],
+            "enrolled": [60, 10, 0], "coverage_low": [0.5, 1 / 6, np.nan],
+            "coverage_mid": [0.6, 0.2, np.nan], "coverage_high": [0.75, 0.25, np.nan],
+            "gap": [40.0, 40.0, 0.0], "density_per_km2": [1.0, 0.25, 0.0],
+            "peer_educators": [2, 1, 0], "outreach_workers": [1, 1, 0], "priority_rank": [2, 1, 3],
         }
-    )
+    )  # fmt: skip
 
 
 def test_fmt_range_formats_people_and_percentages():

@@ -27,19 +27,13 @@ def _geojson() -> dict:
 def _plan_districts() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "district": ["A", "B"],
-            "region": ["N", "S"],
-            "planning_population": [600.0, 130.0],
-            "enrolled": [100, 20],
-            "coverage_mid": [1 / 6, 20 / 130],
-            "gap": [500.0, 110.0],
-            "peer_educators": [10, 3],
-            "outreach_workers": [2, 1],
-            "condoms_per_month": [24000.0, 5200.0],
-            "cost_usd_month": [np.nan, np.nan],
+            "district": ["A", "B"], "region": ["N", "S"], "planning_population": [600.0, 130.0],
+            "enrolled": [100, 20], "coverage_mid": [1 / 6, 20 / 130], "gap": [500.0, 110.0],
+            "peer_educators": [10, 3], "outreach_workers": [2, 1],
+            "condoms_per_month": [24000.0, 5200.0], "cost_usd_month": [np.nan, np.nan],
             "priority_rank": [1, 2],
         }
-    )
+    )  # fmt: skip
 
 
 def test_scenario_totals_label_units_and_say_when_not_costed():
@@ -90,15 +84,11 @@ def test_plan_grid_says_not_costed_and_keeps_units():
 def _allocation() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "district": ["B", "A"],
-            "priority_rank": [2, 1],
-            "peer_educators": [3, 10],
-            "funded_peer_educators": [0, 8],
-            "covered_population": [0.0, 480.0],
-            "even_funded_peer_educators": [3, 5],
-            "even_covered_population": [130.0, 300.0],
+            "district": ["B", "A"], "priority_rank": [2, 1], "peer_educators": [3, 10],
+            "funded_peer_educators": [0, 8], "covered_population": [0.0, 480.0],
+            "even_funded_peer_educators": [3, 5], "even_covered_population": [130.0, 300.0],
         }
-    )
+    )  # fmt: skip
 
 
 def test_allocation_figure_orders_by_priority_and_compares_with_even_spread():

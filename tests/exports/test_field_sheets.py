@@ -12,22 +12,19 @@ from planning.outreach import weekly_calendar
 from tests.exports.test_map_export import markup
 
 
-def small_plan():
+def small_plan(district: str = "Test", **text: list[str]):
+    """Caseloads and calendar of three spots in a row (the third above one PE's cap); ``text``
+    replaces a text column (hotspot_id, name, typology, peak_times)."""
     spots = pd.DataFrame(
         {
-            "hotspot_id": ["H1", "H2", "H3"],
-            "x_m": [0.0, 100.0, 200.0],
-            "y_m": [0.0, 0.0, 0.0],
-            "people": [30.0, 30.0, 80.0],
-            "name": ['=HYPERLINK("x")', "Bar <b>", "Lodge"],
-            "typology": ["bar", "bar", "lodge"],
-            "latitude": [-13.9, -13.9, -13.9],
-            "longitude": [33.7, 33.71, 33.72],
-            "peak_days": ["Fri;Sat", "Sat", ""],
+            "hotspot_id": ["H1", "H2", "H3"], "x_m": [0.0, 100.0, 200.0], "y_m": [0.0, 0.0, 0.0],
+            "people": [30.0, 30.0, 80.0], "name": ['=HYPERLINK("x")', "Bar <b>", "Lodge"],
+            "typology": ["bar", "bar", "lodge"], "latitude": [-13.9, -13.9, -13.9],
+            "longitude": [33.7, 33.71, 33.72], "peak_days": ["Fri;Sat", "Sat", ""],
             "peak_times": ["20-24", "22-2", ""],
         }
-    )
-    result = assign_caseloads(spots, people_per_pe=60, district="Test")
+    ).assign(**text)  # fmt: skip
+    result = assign_caseloads(spots, people_per_pe=60, district=district)
     return result, weekly_calendar(result.assignments, result.spots)
 
 
@@ -77,22 +74,13 @@ PAYLOAD_DISTRICT = "<img src=x onerror=alert(1)>"
 
 def injected_plan():
     """small_plan with payloads in every text field (names, ids, typology, peak times, district)."""
-    spots = pd.DataFrame(
-        {
-            "hotspot_id": ['=HYPERLINK("http://x","H1")', "<b onmouseover=alert(2)>", "-7"],
-            "x_m": [0.0, 100.0, 200.0],
-            "y_m": [0.0, 0.0, 0.0],
-            "people": [30.0, 30.0, 80.0],
-            "name": ["</script><script>alert(3)</script>", " =1+1", "-5"],
-            "typology": ["<svg onload=alert(4)>", "@sum(1)", "+1+1"],
-            "latitude": [-13.9, -13.9, -13.9],
-            "longitude": [33.7, 33.71, 33.72],
-            "peak_days": ["Fri;Sat", "Sat", ""],
-            "peak_times": ["20-24", "<img src=x onerror=alert(5)>", "\t=1+1"],
-        }
+    return small_plan(
+        PAYLOAD_DISTRICT,
+        hotspot_id=['=HYPERLINK("http://x","H1")', "<b onmouseover=alert(2)>", "-7"],
+        name=["</script><script>alert(3)</script>", " =1+1", "-5"],
+        typology=["<svg onload=alert(4)>", "@sum(1)", "+1+1"],
+        peak_times=["20-24", "<img src=x onerror=alert(5)>", "\t=1+1"],
     )
-    result = assign_caseloads(spots, people_per_pe=60, district=PAYLOAD_DISTRICT)
-    return result, weekly_calendar(result.assignments, result.spots)
 
 
 def test_html_shows_payloads_as_text_and_holds_no_markup_from_the_data():

@@ -4,23 +4,11 @@ output on the demo."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
 
 from config import Settings
 from planning.scenario import Scenario
 from services import context
 from services import datasets as store
-from tests.helpers import import_page
-
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
-
-
-@pytest.fixture(scope="module")
-def ov():
-    """The page module, imported under a pages-enabled Dash app."""
-    return import_page("overview")
 
 
 def test_the_link_wins_over_the_session_scenario(ov):

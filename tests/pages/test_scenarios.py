@@ -3,7 +3,6 @@ results on the demo."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
@@ -11,15 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planning.scenario import Scenario, ScenarioError
-from tests.helpers import import_page
-
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
-
-
-@pytest.fixture(scope="module")
-def sc():
-    """The page module, imported under a pages-enabled Dash app."""
-    return import_page("scenarios")
 
 
 def test_every_scenario_field_but_the_cap_has_a_control(sc):

@@ -87,23 +87,23 @@ def test_negative_distance_names_argument():
         access_by_district(est, near, distance_km=-1)
 
 
+def seeded_points(
+    seed: int, n_hotspots: int, n_sites: int, lat: tuple[float, float], lon: tuple[float, float]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hotspots H0.. and sites S0.. drawn uniformly in a latitude/longitude box (seeded)."""
+    rng = np.random.default_rng(seed)
+
+    def points(id_column: str, prefix: str, n: int) -> pd.DataFrame:
+        ids = [f"{prefix}{i}" for i in range(n)]
+        return pd.DataFrame(
+            {id_column: ids, "latitude": rng.uniform(*lat, n), "longitude": rng.uniform(*lon, n)}
+        )
+
+    return points("hotspot_id", "H", n_hotspots), points("site_id", "S", n_sites)
+
+
 def test_kdtree_agrees_with_brute_force_on_seeded_points():
-    rng = np.random.default_rng(7)
-    n_h, n_s = 300, 40
-    hotspots = pd.DataFrame(
-        {
-            "hotspot_id": [f"H{i}" for i in range(n_h)],
-            "latitude": rng.uniform(-14, -12, n_h),
-            "longitude": rng.uniform(33, 35, n_h),
-        }
-    )
-    sites = pd.DataFrame(
-        {
-            "site_id": [f"S{i}" for i in range(n_s)],
-            "latitude": rng.uniform(-14, -12, n_s),
-            "longitude": rng.uniform(33, 35, n_s),
-        }
-    )
+    hotspots, sites = seeded_points(7, 300, 40, lat=(-14, -12), lon=(33, 35))
     near = nearest_site_km(hotspots, sites, handmade.CRS)
     from planning.geo import project_lonlat
 
@@ -194,22 +194,7 @@ def test_site_catchment_unknown_site_or_bad_distance_names_argument():
 
 
 def test_site_catchments_partition_the_hotspots_within_distance():
-    rng = np.random.default_rng(11)
-    n_h, n_s = 200, 12
-    hotspots = pd.DataFrame(
-        {
-            "hotspot_id": [f"H{i}" for i in range(n_h)],
-            "latitude": rng.uniform(-13.3, -12.7, n_h),
-            "longitude": rng.uniform(32.7, 33.3, n_h),
-        }
-    )
-    sites = pd.DataFrame(
-        {
-            "site_id": [f"S{i}" for i in range(n_s)],
-            "latitude": rng.uniform(-13.3, -12.7, n_s),
-            "longitude": rng.uniform(32.7, 33.3, n_s),
-        }
-    )
+    hotspots, sites = seeded_points(11, 200, 12, lat=(-13.3, -12.7), lon=(32.7, 33.3))
     near = nearest_site_km(hotspots, sites, handmade.CRS)
     parts = [
         site_catchment(hotspots, sites, handmade.CRS, sid)["hotspot_id"] for sid in sites["site_id"]

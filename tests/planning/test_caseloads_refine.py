@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,15 @@ def sse(x, y, labels) -> float:
     for g in np.unique(labels):
         sel = labels == g
         total += float(((x[sel] - x[sel].mean()) ** 2 + (y[sel] - y[sel].mean()) ** 2).sum())
+    return total
+
+
+def total_distance(x, y, labels) -> float:
+    """Sum of straight distances (m) of points to their group's mean."""
+    total = 0.0
+    for g in np.unique(labels):
+        sel = labels == g
+        total += float(np.hypot(x[sel] - x[sel].mean(), y[sel] - y[sel].mean()).sum())
     return total
 
 
@@ -84,35 +94,21 @@ def test_refine_swaps_when_capacity_blocks_a_move():
     assert out[0] == out[1] and out[2] == out[3] and out[0] != out[2]
 
 
+# refine_labels lowers squared distances, polish_labels the plain distances a PE walks
+@pytest.mark.parametrize(
+    ("improve", "spread"), [(refine_labels, sse), (polish_labels, total_distance)]
+)
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 80), cap=st.sampled_from([50.0, 60.0, 75.0]))
-def test_refine_never_raises_spread_or_breaks_capacity_or_changes_the_pe_count(seed, n, cap):
+def test_refine_and_polish_never_raise_their_spread_or_break_capacity_or_change_the_pe_count(
+    improve, spread, seed, n, cap
+):
     x, y, w, labels = bisected_random_spots(seed, n, cap)
-    out = refine_labels(x, y, w, labels, cap)
+    out = improve(x, y, w, labels, cap)
     assert np.unique(out).size == np.unique(labels).size
     assert np.bincount(out, weights=w).max() <= cap + 1e-9
-    assert sse(x, y, out) <= sse(x, y, labels) + 1e-6
-    assert np.array_equal(out, refine_labels(x, y, w, labels, cap))  # deterministic
-
-
-def total_distance(x, y, labels) -> float:
-    """Sum of straight distances (m) of points to their group's mean."""
-    total = 0.0
-    for g in np.unique(labels):
-        sel = labels == g
-        total += float(np.hypot(x[sel] - x[sel].mean(), y[sel] - y[sel].mean()).sum())
-    return total
-
-
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(2, 80), cap=st.sampled_from([50.0, 60.0, 75.0]))
-def test_polish_never_lengthens_distances_or_breaks_capacity_or_changes_the_pe_count(seed, n, cap):
-    x, y, w, labels = bisected_random_spots(seed, n, cap)
-    out = polish_labels(x, y, w, labels, cap)
-    assert np.unique(out).size == np.unique(labels).size
-    assert np.bincount(out, weights=w).max() <= cap + 1e-9
-    assert total_distance(x, y, out) <= total_distance(x, y, labels) + 1e-6
-    assert np.array_equal(out, polish_labels(x, y, w, labels, cap))
+    assert spread(x, y, out) <= spread(x, y, labels) + 1e-6
+    assert np.array_equal(out, improve(x, y, w, labels, cap))  # deterministic
 
 
 def test_polish_moves_a_spot_to_the_caseload_it_sits_in():

@@ -9,24 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planning.estimates import breakdown, hotspot_estimates, rollup, rollup_all
+from planning.schema import HOTSPOT_REQUIRED
 from tests.planning import handmade
 
 
 def test_hotspot_estimates_peak_basis():
     est = hotspot_estimates(handmade.hotspots())
     assert list(est.columns[:11]) == [
-        "hotspot_id",
-        "name",
-        "district",
-        "region",
-        "typology",
-        "population",
-        "estimate_low",
-        "estimate_mid",
-        "estimate_high",
-        "typical_low",
-        "typical_high",
-    ]
+        "hotspot_id", "name", "district", "region", "typology", "population",
+        "estimate_low", "estimate_mid", "estimate_high", "typical_low", "typical_high",
+    ]  # fmt: skip
     assert est["estimate_low"].tolist() == [10, 4, 30]
     assert est["estimate_high"].tolist() == [20, 8, 50]
     assert est["estimate_mid"].tolist() == [15, 6, 40]
@@ -167,19 +159,7 @@ def _hotspot_frames(draw):
                 "population": draw(st.sampled_from(["FSW", "MSM"])),
             }
         )
-    cols = [
-        "hotspot_id",
-        "latitude",
-        "longitude",
-        "typology",
-        "typical_min",
-        "typical_max",
-        "peak_min",
-        "peak_max",
-        "district",
-        "region",
-        "population",
-    ]
+    cols = [*HOTSPOT_REQUIRED, "district", "region", "population"]
     return (
         pd.DataFrame(rows, columns=cols),
         draw(st.sampled_from(["peak", "typical"])),

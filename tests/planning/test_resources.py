@@ -58,13 +58,9 @@ def _districts():
 
 def test_resource_table_by_hand():
     s = Scenario(
-        people_per_pe=60,
-        pe_per_orw=6,
-        condoms_per_person_month=40,
-        lubricant_per_condom=0.5,
-        buffer_stock_pct=10,
-        test_kits_per_person_quarter=1,
-    )
+        people_per_pe=60, pe_per_orw=6, condoms_per_person_month=40,
+        lubricant_per_condom=0.5, buffer_stock_pct=10, test_kits_per_person_quarter=1,
+    )  # fmt: skip
     t = resource_table(_districts(), s)
     assert t["peer_educators"].tolist() == [10, 2, 0]
     assert t["outreach_workers"].tolist() == [2, 1, 0]

@@ -82,13 +82,10 @@ def test_choices_and_caps_are_checked():
 
 def test_cost_per_pe_month_adds_orw_share_and_commodities():
     s = Scenario(
-        pe_stipend_usd_month=15,
-        orw_salary_usd_month=300,
-        condom_unit_cost_usd=0.02,
-        lubricant_unit_cost_usd=0.05,
-        test_kit_unit_cost_usd=3,
+        pe_stipend_usd_month=15, orw_salary_usd_month=300,
+        condom_unit_cost_usd=0.02, lubricant_unit_cost_usd=0.05, test_kit_unit_cost_usd=3,
         people_per_pe=60,
-    )
+    )  # fmt: skip
     per_person = 40 * 0.02 + 40 * 0.5 * 0.05 + 1 / 3 * 3
     assert s.cost_usd_per_pe_month() == pytest.approx(15 + 300 / 6 + 60 * per_person)
 
