@@ -435,7 +435,12 @@ def build_map(
     synthetic = (
         " (synthetic data)" if dataset.synthetic and "synthetic" not in dataset.name.lower() else ""
     )
-    note = f"{dataset.name}{synthetic} · {_shared.level_note(not hotspot_detail)}"
+    note = (
+        f"{dataset.name}{synthetic} · {_shared.level_note(False)}"
+        if hotspot_detail
+        else f"{dataset.name}{synthetic} · district aggregates only (no hotspot locations)<br>"
+        + _shared.disclosure_rule().short_statement()
+    )
     fig = maps.map_figure(
         traces, bounds, uirevision=f"{key}|{focus}|{filters.regions}|{districts}", note=note
     )

@@ -201,7 +201,9 @@ def layout(**query: Any) -> html.Div:
                         className="me-2",
                     ),
                     html.Span(
-                        "District figures with disclosure control: "
+                        "The figures of this page, with the disclosure control stated above."
+                        if not _shared.hotspot_detail_allowed()
+                        else "District figures safe to share with donors: "
                         + _shared.disclosure_rule().statement(),
                         id=Ids.DISCLOSURE,
                         className="small text-muted",

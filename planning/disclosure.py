@@ -86,6 +86,13 @@ class DisclosureRule:
                 f"of distances_km {self.distances_km}"
             )
 
+    def short_statement(self) -> str:
+        """The rule in a few words, for a map's corner note and its PNG."""
+        return (
+            f"Counts rounded to {self.rounding_base}; districts from fewer than "
+            f"{self.min_hotspots} hotspots or {self.min_people} people suppressed."
+        )
+
     def statement(self) -> str:
         """The rule in one sentence, shown on every aggregate view and export."""
         return (

@@ -286,6 +286,12 @@ def test_exports_carry_the_rule_and_hide_small_districts(attacker: Attacker, tru
     )
     assert status == 200
     html_text = body["response"]["map-download"]["data"]["content"]
+    # the map (and so its PNG) carries the rule in its corner note
+    _, shown = attacker.post(
+        "..map-graph.figure", {"map-layers.value": ["districts"], "map-metric.value": "gap"}
+    )
+    note = shown["response"]["map-graph"]["figure"]["layout"]["annotations"][0]["text"]
+    assert RULE.short_statement() in note
     assert RULE.statement() in html_text
     for hotspot_id in truth["spots"]["hotspot_id"].head(50):
         assert hotspot_id not in html_text

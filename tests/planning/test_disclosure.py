@@ -182,6 +182,8 @@ def test_access_totals_add_up_published_districts_only(plans):
 def test_rule_statement_names_its_numbers():
     text = DisclosureRule(rounding_base=5, min_hotspots=3, min_people=10).statement()
     assert "rounded to 5" in text and "fewer than 3 hotspots or 10 people" in text
+    short = DisclosureRule(rounding_base=5, min_hotspots=3, min_people=10).short_statement()
+    assert "rounded to 5" in short and "3 hotspots or 10 people" in short and len(short) < 90
     with pytest.raises(ValueError, match="rounding_base=0"):
         DisclosureRule(rounding_base=0)
 
