@@ -105,7 +105,8 @@ TIPS = {
     "typology was used to allocate spots to PEs).",
     "tip-out-heat": "People present at peak: a spot adds its planning population (mid of the "
     "peak-day range) to each hour of its peak times on each peak day; spots without peak "
-    "information are spread evenly.",
+    "information are spread evenly. Peak days name nights: a spot busy Fri 20-24;0-3 is "
+    "counted Friday 20:00 to Saturday 03:00, so the early hours show on Saturday's row.",
     "tip-out-load": "Contacts a month from the risk mix (30% high risk seen weekly, 40% medium "
     "twice a month, 30% low monthly: AMETHIST frequencies; the mix is an assumption) against "
     "the PE's capacity (hours a day × 5 days × 4 contacts an hour × 4.33 weeks).",

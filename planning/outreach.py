@@ -102,13 +102,18 @@ def _parse_days(text: str) -> npt.NDArray[np.bool_] | None:
     return out
 
 
-def _parse_hours(text: str) -> npt.NDArray[np.bool_] | None:
-    """Bool[24] of canonical hour ranges "18-24;0-2" (a range may wrap midnight).
+def _parse_hours(text: str) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """(hours on the listed day, hours on the next calendar morning), each bool[24], of
+    canonical hour ranges "20-24;0-3"; None when unknown.
 
-    None when unknown.
+    Peak days name nights (DESIGN.md s.3, "Outreach timing"): a window that starts on a listed
+    day and runs past midnight continues into the next calendar morning. So a part from
+    midnight ("0-3") that follows a part reaching midnight ("20-24", or a range that wraps,
+    "22-5") is the same night's early hours, on the next calendar day. Early hours given alone
+    ("0-4", or the band "night" = 0-6) are the listed day's own early hours: the night before
+    that day's morning.
     """
-    out = np.zeros(24, dtype=bool)
-    found = False
+    parts: list[tuple[int, int]] = []
     for part in str(text).split(";"):
         bits = part.strip().split("-")
         if len(bits) != 2:
@@ -117,15 +122,22 @@ def _parse_hours(text: str) -> npt.NDArray[np.bool_] | None:
             start, end = int(float(bits[0])), int(float(bits[1]))
         except ValueError:
             continue
-        if not (0 <= start <= 24 and 0 <= end <= 24):
-            continue
-        found = True
-        if start < end:
-            out[start:end] = True
-        elif start > end:  # wraps midnight
-            out[start:] = True
-            out[:end] = True
-    return out if found and out.any() else None
+        if 0 <= start <= 24 and 0 <= end <= 24 and start != end:
+            parts.append((start, end))
+    same_day = np.zeros(24, dtype=bool)
+    next_morning = np.zeros(24, dtype=bool)
+    reaches_midnight = any(end == 24 or start > end for start, end in parts)
+    for start, end in parts:
+        if start > end:  # wraps midnight: the evening on the day, the rest the next morning
+            same_day[start:] = True
+            next_morning[:end] = True
+        elif start == 0 and reaches_midnight:
+            next_morning[start:end] = True
+        else:
+            same_day[start:end] = True
+    if not (same_day.any() or next_morning.any()):
+        return None
+    return same_day, next_morning
 
 
 def peak_mask(
@@ -133,8 +145,10 @@ def peak_mask(
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """(mask bool[n, 7, 24] of spot at peak, days_known bool[n], hours_known bool[n]).
 
-    Unknown days or hours are all True in ``mask`` (the spot may be found any time) and
-    flagged False in the known arrays.
+    ``mask[i, d, h]``: spot i is at its peak on calendar day d (0 = Mon) at hour h. Peak days
+    name nights: ``Fri;Sat`` with ``20-24;0-3`` is Fri 20:00-Sat 03:00 and Sat 20:00-Sun
+    03:00 (see ``_parse_hours``). Unknown days or hours are all True in ``mask`` (the spot may
+    be found any time) and flagged False in the known arrays.
     """
     days = text_column(hotspots, "peak_days")
     times = text_column(hotspots, "peak_times")
@@ -142,19 +156,22 @@ def peak_mask(
     mask = np.zeros((n, 7, 24), dtype=bool)
     days_known = np.zeros(n, dtype=bool)
     hours_known = np.zeros(n, dtype=bool)
-    cache: dict[
-        tuple[str, str], tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]
-    ] = {}
+    cache: dict[tuple[str, str], npt.NDArray[np.bool_]] = {}
     for i, (d, t) in enumerate(zip(days, times)):
-        if (d, t) not in cache:
-            dm, hm = _parse_days(d), _parse_hours(t)
-            cache[(d, t)] = (dm, hm)
-        dm, hm = cache[(d, t)]
+        dm, hours = _parse_days(d), _parse_hours(t)
         days_known[i] = dm is not None
-        hours_known[i] = hm is not None
-        dm = np.ones(7, dtype=bool) if dm is None else dm
-        hm = np.ones(24, dtype=bool) if hm is None else hm
-        mask[i] = dm[:, None] & hm[None, :]
+        hours_known[i] = hours is not None
+        if (d, t) not in cache:
+            day_mask = np.ones(7, dtype=bool) if dm is None else dm
+            if hours is None:
+                cache[(d, t)] = day_mask[:, None] & np.ones(24, dtype=bool)[None, :]
+            else:
+                same_day, next_morning = hours
+                # a listed night's early hours fall on the next calendar day (Sun -> Mon)
+                cache[(d, t)] = (day_mask[:, None] & same_day[None, :]) | (
+                    np.roll(day_mask, 1)[:, None] & next_morning[None, :]
+                )
+        mask[i] = cache[(d, t)]
     return mask, days_known, hours_known
 
 

@@ -145,7 +145,9 @@ COLUMNS = [
         "no",
         "hour ranges joined with ;",
         "18-24;0-2",
-        "Also accepted: 18:00-02:00, 6pm-2am, or bands morning;afternoon;evening;night.",
+        "Also accepted: 18:00-02:00, 6pm-2am, or bands morning;afternoon;evening;night. "
+        "Peak days name nights: Fri with 20-24;0-3 is Fri 20:00 to Sat 03:00; "
+        "early hours alone (0-4) are the listed day's own early hours.",
     ),
     Column(
         "hotspots",

@@ -38,7 +38,9 @@ def test_presence_grid_counts_people_at_peak_hours_and_spreads_unknown_spots():
     assert grid.shape == (7, 24)
     assert grid.loc["Fri", 21] == pytest.approx(40 + 40 / 7 / 24)
     assert grid.loc["Sat", 23] == pytest.approx(40 + 20 + 40 / 7 / 24)
-    assert grid.loc["Sat", 1] == pytest.approx(20 + 40 / 7 / 24)  # 22-2 wraps midnight
+    # Sat 22-2 is Saturday night: its early hours are on Sunday's calendar morning
+    assert grid.loc["Sun", 1] == pytest.approx(20 + 40 / 7 / 24)
+    assert grid.loc["Sat", 1] == pytest.approx(40 / 7 / 24)
     assert grid.loc["Mon", 10] == pytest.approx(40 / 7 / 24)
     assert grid.attrs["people_without_peak_info"] == 40.0
 
@@ -124,3 +126,61 @@ def test_slot_shares_add_up_to_at_most_one_and_grid_total_matches(seed, n):
     grid = presence_grid(spots)
     assert (grid.to_numpy() >= 0).all()
     assert grid.attrs["people_total"] == pytest.approx(spots["people"].sum())
+
+
+def _peak_hours(days: str, times: str) -> dict[str, tuple[int, ...]]:
+    """{calendar day: hours at peak} of one spot (days without a peak hour left out)."""
+    mask, _, _ = peak_mask(
+        pd.DataFrame({"hotspot_id": ["X"], "peak_days": [days], "peak_times": [times]})
+    )
+    days_of_week = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    return {
+        days_of_week[d]: tuple(int(h) for h in np.flatnonzero(mask[0, d]))
+        for d in range(7)
+        if mask[0, d].any()
+    }
+
+
+@pytest.mark.parametrize(
+    ("days", "times", "expected"),
+    [
+        # the issue's case: Fri and Sat nights, 19:00 to 03:00
+        (
+            "Fri;Sat",
+            "19-24;0-3",
+            {"Fri": (19, 20, 21, 22, 23), "Sat": (0, 1, 2, 19, 20, 21, 22, 23), "Sun": (0, 1, 2)},
+        ),
+        # a range that wraps midnight
+        ("Fri", "22-5", {"Fri": (22, 23), "Sat": (0, 1, 2, 3, 4)}),
+        ("Fri", "22-24;0-5", {"Fri": (22, 23), "Sat": (0, 1, 2, 3, 4)}),
+        ("Wed", "18-24;0-2", {"Wed": (18, 19, 20, 21, 22, 23), "Thu": (0, 1)}),
+        # early hours alone are the listed day's own early hours (the night before its morning)
+        ("Fri", "0-4", {"Fri": (0, 1, 2, 3)}),
+        ("Fri", "0-6", {"Fri": (0, 1, 2, 3, 4, 5)}),  # the band "night" alone
+        ("Fri", "18-24;0-6", {"Fri": (18, 19, 20, 21, 22, 23), "Sat": (0, 1, 2, 3, 4, 5)}),
+        # Sunday night runs into Monday morning
+        ("Sun", "20-24;0-2", {"Sun": (20, 21, 22, 23), "Mon": (0, 1)}),
+        # a daytime window stays on its day
+        ("Mon", "4-10", {"Mon": (4, 5, 6, 7, 8, 9)}),
+    ],
+)
+def test_peak_days_name_nights(days, times, expected):
+    assert _peak_hours(days, times) == expected
+
+
+def test_daily_nights_cover_every_early_morning():
+    every = "Mon;Tue;Wed;Thu;Fri;Sat;Sun"
+    hours = _peak_hours(every, "20-24;0-2")
+    assert set(hours) == {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+    assert all(h == (0, 1, 20, 21, 22, 23) for h in hours.values())
+
+
+def test_calendar_visits_fall_on_the_real_night():
+    """Fri;Sat 19-24;0-3: a visit after midnight is on Saturday or Sunday, never Friday."""
+    spots = pd.DataFrame(
+        {"hotspot_id": ["A"], "peak_days": ["Fri;Sat"], "peak_times": ["19-24;0-3"]}
+    )
+    assignments = pd.DataFrame({"hotspot_id": ["A"], "pe_id": ["PE-1"], "people": [400.0]})
+    calendar = weekly_calendar(assignments, spots)
+    early = calendar.visits[calendar.visits["start_h"] < 3]
+    assert len(early) and set(early["day"]) <= {"Sat", "Sun"}
