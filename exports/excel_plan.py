@@ -298,7 +298,9 @@ def write_plan_xlsx(
     return path
 
 
-def workbook_bytes(plan: Plan) -> bytes:
-    """The district-level workbook of ``plan`` (no Hotspots sheet) as bytes, for a download."""
+def workbook_bytes(plan: Plan, *, aggregate_only: bool = True) -> bytes:
+    """The workbook of ``plan`` as bytes, for a download (district level unless
+    ``aggregate_only`` is False)."""
     with tempfile.TemporaryDirectory(prefix="kp-plan-") as tmp:
-        return write_plan_xlsx(plan, Path(tmp) / "plan.xlsx", aggregate_only=True).read_bytes()
+        path = write_plan_xlsx(plan, Path(tmp) / "plan.xlsx", aggregate_only=aggregate_only)
+        return path.read_bytes()

@@ -576,6 +576,17 @@ def _hotspot_filter_options(
     )
 
 
+def _allowed_controls(
+    distance_km: float | None, filters: dict[str, Any] | None
+) -> tuple[float | None, MapFilters]:
+    """The catchment distance and filters this request may use: in the aggregate-only view the
+    hotspot controls are hidden, and whatever a request puts in them is ignored."""
+    chosen = MapFilters(**(filters or {}))
+    if _shared.hotspot_detail_allowed():
+        return distance_km, chosen
+    return DEFAULT_DISTANCE_KM, chosen.district_level()
+
+
 def _view_controls(dependency: type[Input] | type[State]) -> dict[str, Any]:
     """What the map and its HTML export both show, by callback argument: dataset, layers,
     metric, catchment distance and filters (as ``dependency``), and the page's scenario."""
@@ -614,11 +625,7 @@ def _update_map(
 ) -> tuple[dict[str, Any], html.P | dbc.Card, str]:
     if _shared.dataset_or_none(dataset_id) is None:
         raise dash.exceptions.PreventUpdate
-    chosen = MapFilters(**(filters or {}))
-    if not _shared.hotspot_detail_allowed():
-        # the hidden hotspot controls of aggregate mode: whatever a request carries is ignored
-        colour_by, distance_km = "typology", DEFAULT_DISTANCE_KM
-        chosen = chosen.district_level()
+    distance_km, chosen = _allowed_controls(distance_km, filters)
     started = time.perf_counter()
     view = build_map(
         dataset_id,
@@ -668,10 +675,8 @@ def _export_html(
 ) -> dict[str, str]:
     if not n_clicks or _shared.dataset_or_none(dataset_id) is None:
         raise dash.exceptions.PreventUpdate
-    chosen = MapFilters(**(filters or {}))
+    distance_km, chosen = _allowed_controls(distance_km, filters)
     detail = _shared.hotspot_detail_allowed()
-    if not detail:  # the hidden hotspot controls of aggregate mode are ignored
-        distance_km, chosen = DEFAULT_DISTANCE_KM, chosen.district_level()
     dataset = store.get_dataset(dataset_id)
     plan = _shared.get_plan(dataset_id, scenario_for(dataset_id, query))
     dist = plan.districts

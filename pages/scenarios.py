@@ -10,11 +10,9 @@ mode: the Excel plan and the plan itself are planner tools (DESIGN.md s.1, s.4).
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import fields
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,11 +25,12 @@ from components import scenario_figures as sf
 from components import ui
 from components.overview_figures import headline_cards
 from components.page_results import ScenarioResults
+from exports import excel_plan
 from pages import _shared
 from planning import compare as compare_mod
 from planning import coverage as coverage_mod
 from planning.parameters import PARAMETERS, in_group
-from planning.scenario import Scenario, ScenarioError
+from planning.scenario import COST_FIELDS, Scenario, ScenarioError
 
 dash.register_page(
     __name__,
@@ -79,7 +78,6 @@ FIELD_IDS: dict[str, str] = {
     if f.name not in ("max_pe", "budget_usd_month")
 }
 PERCENT_FIELDS = tuple(name for name in FIELD_IDS if PARAMETERS[name].percent)
-COST_FIELDS = tuple(p.name for p in in_group("costs"))
 LABELS: dict[str, str] = {name: PARAMETERS[name].label for name in FIELD_IDS}
 CAP_KINDS = [("none", "No cap")] + [(p.name, p.label) for p in in_group("cap")]
 
@@ -160,16 +158,10 @@ def results(dataset_id: str | None, query: dict[str, str]) -> ScenarioResults:
 def plan_xlsx_bytes(dataset_id: str | None, scenario: Scenario, aggregate_only: bool) -> bytes:
     """The Excel plan (exports.excel_plan) as bytes, cached per dataset, scenario and level of
     detail."""
-    from exports import excel_plan
-
     plan = _shared.get_plan(dataset_id, scenario)
     if aggregate_only:
         plan = plan.without_hotspots()
-    with tempfile.TemporaryDirectory(prefix="kp-plan-") as tmp:
-        path = excel_plan.write_plan_xlsx(
-            plan, Path(tmp) / "plan.xlsx", aggregate_only=aggregate_only
-        )
-        return path.read_bytes()
+    return excel_plan.workbook_bytes(plan, aggregate_only=aggregate_only)
 
 
 def comparison(

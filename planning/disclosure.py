@@ -37,7 +37,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from planning import priority
-from planning.plan import Plan, aggregate
+from planning.plan import Plan, aggregate, recompute_ratios, safe_ratio
 from planning.resources import RESOURCE_COLUMNS, resource_table
 from planning.scenario import Scenario
 
@@ -216,8 +216,8 @@ def access_bands(
     edges = np.asarray(list(distances_km), dtype="float64")
     distance = pd.to_numeric(hotspots["distance_km"], errors="coerce").to_numpy(dtype="float64")
     band = np.where(np.isnan(distance), len(edges), np.searchsorted(edges, distance, side="left"))
-    index = {name: i for i, name in enumerate(districts)}
-    row = np.array([index.get(str(d), -1) for d in hotspots["district"].astype(str)], dtype="int64")
+    index = pd.Series(np.arange(len(districts)), index=list(districts))
+    row = hotspots["district"].astype(str).map(index).fillna(-1).to_numpy(dtype="int64")
     keep = row >= 0
     shape = (len(districts), len(edges) + 1)
     counts = np.zeros(shape)
@@ -318,8 +318,7 @@ def publish_plan(plan: Plan, rule: DisclosureRule, people_floor: pd.Series | Non
     access = unpublished | main
 
     scenario = plan.scenario
-    districts = _published_rows(true, scenario, rule)
-    districts = _with_resources(districts, scenario)
+    districts = resource_table(_published_rows(true, scenario, rule), scenario)
     districts[SUPPRESSED] = main
     districts[ACCESS_SUPPRESSED] = access
     ranked = priority.rank_districts(districts[~main].reset_index(drop=True))
@@ -345,14 +344,11 @@ def publish_plan(plan: Plan, rule: DisclosureRule, people_floor: pd.Series | Non
     totals["districts"] = len(districts)
     totals["suppressed_districts"] = int(main.sum())
     return replace(
-        plan,
+        plan.without_hotspots(),
         districts=districts,
         regions=region_frame,
         national=national,
         totals=totals,
-        hotspots=plan.hotspots.iloc[0:0][["hotspot_id"]]
-        if "hotspot_id" in plan.hotspots
-        else plan.hotspots.iloc[0:0],
         allocation=None,
         allocation_totals=None,
         warnings=[*plan.warnings, rule.statement()],
@@ -370,7 +366,7 @@ def _published_rows(true: pd.DataFrame, scenario: Scenario, rule: DisclosureRule
     enrolled = out["enrolled"].astype("float64")
     target_population = out["planning_population"] * scenario.target
     out["gap"] = round_to(np.maximum(0.0, target_population - enrolled), base)
-    _ratios(out)
+    recompute_ratios(out)
     return out
 
 
@@ -379,26 +375,6 @@ def _round_counts(frame: pd.DataFrame, base: int) -> None:
     for column in ROUNDED_COLUMNS:
         if column in frame:
             frame[column] = round_to(frame[column], base)
-
-
-def _ratios(out: pd.DataFrame) -> None:
-    def ratio(num: pd.Series, den: pd.Series) -> npt.NDArray[np.float64]:
-        n, d = num.to_numpy(dtype="float64"), den.to_numpy(dtype="float64")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(d > 0, n / np.where(d > 0, d, 1.0), np.nan)
-
-    out["coverage_low"] = ratio(out["enrolled"], out["estimate_high"])
-    out["coverage_mid"] = ratio(out["enrolled"], out["estimate_mid"])
-    out["coverage_high"] = ratio(out["enrolled"], out["estimate_low"])
-    out["share_within_distance"] = ratio(
-        out["estimate_within_distance"], out["planning_population"]
-    )
-    if "area_km2" in out:
-        out["density_per_km2"] = ratio(out["estimate_mid"], out["area_km2"])
-
-
-def _with_resources(districts: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    return resource_table(districts, scenario)
 
 
 def _published_totals(
@@ -413,32 +389,21 @@ def _published_totals(
     out = true_totals.copy()
     base = rule.rounding_base
     _round_counts(out, base)
-    resources = RESOURCE_COLUMNS
-    grouped: pd.DataFrame
-    if by is None:
-        grouped = districts[list(resources)].sum(min_count=1).to_frame().T
-    else:
-        grouped = districts.groupby(by, sort=True)[list(resources)].sum(min_count=1).reset_index()
-        grouped = out[[by]].merge(grouped, on=by, how="left")
-    for column in resources:
-        out[column] = grouped[column].to_numpy()
-    district_gap = np.maximum(
+    resources = districts[list(RESOURCE_COLUMNS)]
+    gap = np.maximum(
         0.0, districts["planning_population"] * scenario.target - districts["enrolled"]
     )
     if by is None:
-        gap = np.array([district_gap.sum()])
+        summed = resources.sum(min_count=1).to_frame().T
+        gap = pd.Series([gap.sum()])
     else:
-        gap = (
-            out[[by]]
-            .merge(
-                district_gap.groupby(districts[by]).sum().rename("g").reset_index(),
-                on=by,
-                how="left",
-            )["g"]
-            .to_numpy()
-        )
-    out["gap"] = round_to(gap, base)
-    _ratios(out)
+        keys = districts[by]
+        summed = resources.groupby(keys).sum(min_count=1).reindex(out[by])
+        gap = gap.groupby(keys).sum().reindex(out[by])
+    for column in RESOURCE_COLUMNS:
+        out[column] = summed[column].to_numpy()
+    out["gap"] = round_to(gap.to_numpy(), base)
+    recompute_ratios(out)
     return out
 
 
@@ -456,17 +421,16 @@ def _access_totals(frame: pd.DataFrame, districts: pd.DataFrame, by: str | None)
         sums["access_districts"] = len(shown)
     else:
         grouped = shown.groupby(by)
-        sums = grouped[columns].sum()
-        sums["access_districts"] = grouped.size()
-        sums = frame[[by]].merge(sums.reset_index(), on=by, how="left")
+        sums = grouped[columns].sum().assign(access_districts=grouped.size()).reindex(frame[by])
     covered = sums["access_districts"].fillna(0).to_numpy(dtype="int64")
     frame["access_districts"] = covered
     frame["estimate_within_distance"] = sums["estimate_within_distance"].to_numpy(dtype="float64")
     frame["unserved_hotspots"] = sums["unserved_hotspots"].to_numpy(dtype="float64")
-    population = sums["planning_population"].to_numpy(dtype="float64")
-    within = frame["estimate_within_distance"].to_numpy(dtype="float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["share_within_distance"] = np.where(population > 0, within / population, np.nan)
+    # the share over the covered districts' planning population, not the region's
+    population = sums["planning_population"].reset_index(drop=True)
+    frame["share_within_distance"] = safe_ratio(
+        frame["estimate_within_distance"].reset_index(drop=True), population
+    )
     frame[ACCESS_SUPPRESSED] = covered == 0
 
 

@@ -83,16 +83,6 @@ class Parameter:
             return f"{sign} {_num(self.low)}" + (" (inf: no limit)" if self.allow_inf else "")
         return ""
 
-    def default_text(self) -> str:
-        """The default as shown in help and tooltips ("not set" for optional parameters)."""
-        if self.default is None:
-            return "not set"
-        if self.kind == "bool":
-            return "on" if self.default else "off"
-        if isinstance(self.default, float | int):
-            return f"{self.default * 100:g}%" if self.percent else _num(self.default)
-        return str(self.default)
-
     def help_text(self) -> str:
         """One line for ``--help``: label, allowed range and unit, default (shares as shares)."""
         allowed = self.allowed_text()
@@ -276,11 +266,6 @@ def parameter(name: str) -> Parameter:
         raise ParameterError(
             f"unknown parameter {name!r}; known: {', '.join(sorted(PARAMETERS))}"
         ) from None
-
-
-def default(name: str) -> Value:
-    """The default of the parameter ``name``."""
-    return parameter(name).default
 
 
 def default_number(name: str) -> float:

@@ -131,11 +131,25 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
+def safe_ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
+    """numerator ÷ denominator per row; NaN where the denominator is 0 or missing."""
     num = numerator.to_numpy(dtype="float64")
     den = denominator.to_numpy(dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def recompute_ratios(areas: pd.DataFrame) -> None:
+    """Coverage (low/mid/high), share within the access distance and density of ``areas``,
+    recomputed in place from its counts (NaN where a denominator is 0 or missing)."""
+    areas["coverage_low"] = safe_ratio(areas["enrolled"], areas["estimate_high"])
+    areas["coverage_mid"] = safe_ratio(areas["enrolled"], areas["estimate_mid"])
+    areas["coverage_high"] = safe_ratio(areas["enrolled"], areas["estimate_low"])
+    areas["share_within_distance"] = safe_ratio(
+        areas["estimate_within_distance"], areas["planning_population"]
+    )
+    if "area_km2" in areas:
+        areas["density_per_km2"] = safe_ratio(areas["estimate_mid"], areas["area_km2"])
 
 
 def aggregate(districts: pd.DataFrame, by: str | None) -> pd.DataFrame:
@@ -158,13 +172,7 @@ def aggregate(districts: pd.DataFrame, by: str | None) -> pd.DataFrame:
                 summed[c] = grouped[c].sum(min_count=1)
         summed.insert(0, "districts", grouped.size())
         summed = summed.reset_index()
-    summed["coverage_low"] = _ratio(summed["enrolled"], summed["estimate_high"])
-    summed["coverage_mid"] = _ratio(summed["enrolled"], summed["estimate_mid"])
-    summed["coverage_high"] = _ratio(summed["enrolled"], summed["estimate_low"])
-    summed["share_within_distance"] = _ratio(
-        summed["estimate_within_distance"], summed["planning_population"]
-    )
-    summed["density_per_km2"] = _ratio(summed["estimate_mid"], summed["area_km2"])
+    recompute_ratios(summed)
     for c in INT_COLUMNS & set(summed.columns):
         summed[c] = summed[c].astype("int64")
     for c in set(columns) - INT_COLUMNS:

@@ -37,9 +37,6 @@ RANGES: dict[str, tuple[float, float]] = {
     for name, p in _SCENARIO_PARAMETERS.items()
     if p.low is not None and p.high is not None
 }
-USUAL: dict[str, tuple[float, float]] = {
-    name: p.usual for name, p in _SCENARIO_PARAMETERS.items() if p.usual is not None
-}
 COST_FIELDS = tuple(p.name for p in in_group("costs"))
 
 

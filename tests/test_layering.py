@@ -124,13 +124,9 @@ def test_settings_are_read_from_the_environment_only_by_config() -> None:
     )
 
 
-def test_the_check_sees_a_violation() -> None:
+def test_the_check_sees_a_violation(tmp_path: Path) -> None:
     """Guard against the checks passing vacuously: a planted import is found."""
-    tree_text = "from pages.map import layout\nimport dash\n"
-    probe = ROOT / "tests" / "_layering_probe.py"
-    probe.write_text(tree_text, encoding="utf-8")
-    try:
-        found = _imported_modules(probe)
-    finally:
-        probe.unlink()
+    probe = tmp_path / "probe.py"  # not in the tree: a parallel run never sees it
+    probe.write_text("from pages.map import layout\nimport dash\n", encoding="utf-8")
+    found = _imported_modules(probe)
     assert {"pages.map", "pages.map.layout", "dash"} <= found
