@@ -232,6 +232,21 @@ def test_sweeping_every_parameter_recovers_no_spot(attacker: Attacker, truth: di
             "ov-map.figure", {"ov-scenario.data": query, "ov-metric.value": "gap"}
         )
         seen[("ov-map", key)].add(_normalise(body))
+        # the coverage trend of the small districts over every enrolment period
+        status, body = attacker.post(
+            "ov-trend.figure", {"ov-scenario.data": query, "ov-trend-districts.value": targets}
+        )
+        assert status == 200, body
+        seen[("ov-trend", key)].add(_normalise(body))
+        for trace in body["response"]["ov-trend"]["figure"]["data"]:
+            if trace.get("name") in targets and truth["sizes"][trace["name"]] < RULE.min_hotspots:
+                y = trace["y"]
+                values = (
+                    np.frombuffer(base64.b64decode(y["bdata"]), dtype="<f8")
+                    if isinstance(y, dict)
+                    else np.asarray(y, dtype="float64")
+                )
+                assert np.isnan(values).all(), (trace["name"], values)
     # sweeping anything off the menu changed nothing
     for key, bodies in seen.items():
         assert len(bodies) == 1, f"{key}: {len(bodies)} different answers to one menu choice"
