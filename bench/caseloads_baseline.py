@@ -1,8 +1,11 @@
-"""Naive caseload baseline (k-means on coordinates, then bin packing) and a seeded spot generator.
+"""Caseload baselines and a seeded spot generator.
+
+- ``kmeans_binpack_caseloads``: k-means on coordinates, then bin packing (issue 5's baseline);
+- ``hilbert_fill_caseloads``: a plain Hilbert-curve fill with a walking limit (issue 11's):
+  spots in curve order, a new PE whenever the next spot does not fit the cap or the limit.
 
 Used only to judge ``planning.caseloads`` (tests/planning/test_caseloads.py and
-bench/bench_caseloads.py): issue 5 asks that our caseloads be no worse than this baseline
-on PE count ÷ lower bound and on mean distance from a spot to its group's centre.
+bench/bench_caseloads.py).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import pandas as pd
 from scipy.cluster.vq import kmeans2
 
 from planning.caseloads import check_people_per_pe, lower_bound
+from planning.caseloads_pack import hilbert_index
 
 
 def kmeans_binpack_caseloads(
@@ -63,6 +67,43 @@ def kmeans_binpack_caseloads(
                 n_pe += 1
                 bins.append([p, f"BASE-{n_pe:04d}"])
                 rows.append((h, bins[-1][1], p))
+    return pd.DataFrame(rows, columns=["hotspot_id", "pe_id", "people"])
+
+
+def _items(frame: pd.DataFrame, cap: float) -> tuple[list[tuple[str, str, float]], pd.DataFrame]:
+    """Full-cap shares of spots above the cap (own PE each, as planning.caseloads does) as rows
+    [hotspot_id, pe_id, people], and the remaining items [hotspot_id, x_m, y_m, people]."""
+    rows, items = [], []
+    for h, x, y, p in zip(frame["hotspot_id"], frame["x_m"], frame["y_m"], frame["people"]):
+        n_full = math.floor(p / cap + 1e-9) if p > cap + 1e-9 else 0
+        rows += [(str(h), f"FULL-{h}-{k}", cap) for k in range(n_full)]
+        rest = p - n_full * cap
+        if rest > 1e-9 or n_full == 0:
+            items.append((str(h), float(x), float(y), float(rest)))
+    return rows, pd.DataFrame(items, columns=["hotspot_id", "x_m", "y_m", "people"])
+
+
+def hilbert_fill_caseloads(
+    spots: pd.DataFrame, *, people_per_pe: float = 60, walking_limit_km: float = 3.0
+) -> pd.DataFrame:
+    """Baseline assignments [hotspot_id, pe_id, people]: spots along a Hilbert curve, a new PE
+    whenever the next spot would take the caseload above the cap or put one of its spots
+    farther than the walking limit from the caseload's centre (next fit)."""
+    cap = check_people_per_pe(people_per_pe)
+    frame = spots.sort_values("hotspot_id", kind="stable").reset_index(drop=True)
+    rows, items = _items(frame, cap)
+    x, y = items["x_m"].to_numpy(), items["y_m"].to_numpy()
+    w = items["people"].to_numpy()
+    limit_m = walking_limit_km * 1000.0
+    n_pe, load, members = 0, 0.0, []
+    for i in np.lexsort((np.arange(len(items)), hilbert_index(x, y))):
+        trial = [*members, i]
+        spread = np.hypot(x[trial] - x[trial].mean(), y[trial] - y[trial].mean()).max()
+        if members and (load + w[i] > cap + 1e-9 or spread > limit_m):
+            n_pe, load, members = n_pe + 1, 0.0, []
+        members.append(i)
+        load += w[i]
+        rows.append((items["hotspot_id"][i], f"HILBERT-{n_pe:04d}", w[i]))
     return pd.DataFrame(rows, columns=["hotspot_id", "pe_id", "people"])
 
 

@@ -98,17 +98,17 @@ def run(args: argparse.Namespace) -> int:
     except (CaseloadError, KeepFileError, ValueError) as exc:
         print(f"cli.py caseloads: {exc}", file=sys.stderr)
         return 2
+    calendars = [weekly_calendar(r.assignments, r.spots) for r in results]
     if args.out:
-        result = results[0]
-        write_workbook(result, weekly_calendar(result.assignments, result.spots), args.out)
+        write_workbook(results[0], calendars[0], args.out)
         print(f"wrote {args.out} (confidential: contains hotspot locations)", file=sys.stderr)
     if args.json:
-        payload = [r.to_json_dict() for r in results]
+        payload = [r.to_json_dict(c.visits) for r, c in zip(results, calendars)]
         print(json.dumps(payload[0] if args.district else payload, ensure_ascii=False, indent=2))
     else:
         print(
             f"{'district':<20} {'people':>8} {'lower_bound':>11} "
-            f"{'PEs':>5} {'ratio':>6} {'ORWs':>5}"
+            f"{'PEs':>5} {'ratio':>6} {'ORWs':>5} {'isolated':>8}"
         )
         for r in results:
             people = float(r.assignments["people"].sum())
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
             ratio = f"{r.ratio_to_lower_bound:.2f}" if r.lower_bound else "-"
             print(
                 f"{r.district:<20} {people:>8.0f} {r.lower_bound:>11} "
-                f"{r.pe_count:>5} {ratio:>6} {orws:>5}"
+                f"{r.pe_count:>5} {ratio:>6} {orws:>5} {r.isolated_hotspots:>8}"
             )
     sys.stdout.flush()
     return 0

@@ -7,39 +7,35 @@ gets several PEs; caseloads are spatially compact and do not overlap. Sources: M
 programmatic-mapping-jmir-2019.txt); AMETHIST (caseload 50-80 per empowerment worker,
 non-overlapping hotspots, re-mapped every 6 months, amethist-trial-protocol.txt).
 
-Algorithm (``assign_caseloads``, maths on arrays in metres):
+Algorithm (``assign_caseloads``, maths on arrays in metres). Goal, in this order: every
+caseload within one walking limit, as few PEs as possible, then compact caseloads.
 
 1. A spot with more people than the cap is split first: ⌊p / cap⌋ PEs each get a full-cap
    share of it, the remainder is an ordinary item. Only such a split ever gives a PE part
    of a spot.
-2. Walking limits. A caseload's spots must lie within its walking limit of its centre: the
-   smaller of ``max_radius_km`` (1 km) and ``local_reach_factor`` (1.25) times the local
-   reach, the radius of the disc around a spot that holds one PE's worth of people
-   (``caseloads_refine.local_reach_m``; ~100 m in a busy town, kilometres in the
-   countryside). Both are assumptions with defaults, parameters of CaseloadParams.
-3. The other items are cut by recursive coordinate bisection with population-balanced
-   cuts: a set needing k = ⌈pop / cap⌉ PEs is cut by a straight line (the longer axis
-   first, then other directions) into parts needing ⌈k/2⌉ and ⌊k/2⌋ PEs, at the feasible
-   cut with the least within-part spread; when no straight cut keeps both parts within
-   their PEs' capacity (items are indivisible), the set gets one more PE. A cut across a
-   clean gap wider than ``area_gap_km`` may cost one more PE (separate areas of operation),
-   and a caseload wider than its walking limit is cut again.
-4. Refinement (``caseloads_refine``): spots move or swap between neighbouring caseloads
-   while that lowers the squared spread within capacity (capacitated Hartigan k-means);
-   neighbouring caseloads that one PE can take are merged when the merged caseload is within
-   its walking limit and no more spread out than the district's average; then refinement
-   again, and a last pass of moves and swaps judged on plain (not squared) distances.
-5. No overlap: a caseload with a spot strictly inside another caseload's convex hull is cut
-   again together with it by a straight bisection cut, until no such pair is left. So no
-   PE's spot lies inside another PE's group (tests/planning/test_caseloads.py checks it).
+2. One walking limit (``walking_limit_km``, default 3 km, an assumption): every spot of a
+   caseload lies within it of the caseload's centre (the mean of its spots). A spot farther
+   than the limit from every other spot gets its own caseload and is reported as isolated.
+3. Packing (``caseloads_pack``): the items in Hilbert-curve order are cut into runs that fill
+   a PE, first fit within a short window so that small spots fill the room a big one leaves;
+   then the emptiest caseloads are dissolved into neighbours with room (within the limit).
+4. Compactness at that PE count (``caseloads_refine``): spots move or swap between
+   neighbouring caseloads while that lowers the spread within capacity (squared, then plain
+   distances); the limit is enforced again (a caseload wider than it gives up its farthest
+   spots) and caseloads are dissolved again, up to three rounds.
+5. Overlap: a caseload with a spot strictly inside another's convex hull is re-cut with it by
+   one straight cut when that costs no PE and keeps the limit. Fewest PEs come first, so a
+   few overlapping pairs can remain (tests/planning/test_caseloads.py bounds them and checks
+   that no free cut was missed).
 6. Fixed assignments (a re-mapping): the kept PEs keep their spots (in hotspot_id order
    while they fit the cap; a spot that grew past the room is released), may take new spots
    that lie within their area (inside the circle around their centre through their
-   farthest spot) while room remains, and everything else gets new PEs as above.
+   farthest spot) while room remains, and everything else gets new PEs as above. Kept
+   caseloads are not trimmed to the walking limit (their ``radius_km`` shows it).
 
-Against k-means + first-fit-decreasing bin packing (``caseloads_baseline``), the seeded
-10,000-spot district and the demo data need fewer PEs and are more compact
-(bench/bench_caseloads.py; README "Measured").
+On the seeded 10,000-spot district: PEs within 5% of ⌈people ÷ cap⌉, fewer than k-means + bin
+packing and than a plain Hilbert-curve fill with the same limit (``bench/caseloads_baseline``;
+figures and the trade-off of PEs against the walking limit: bench/bench_caseloads.py).
 
 Deterministic: input sorted by hotspot_id, every sort stable with explicit tie-breaks.
 """
@@ -58,7 +54,7 @@ import numpy.typing as npt
 import pandas as pd
 from pyproj import Transformer
 
-from planning import caseloads_refine
+from planning import caseloads_pack, caseloads_refine
 from planning._frames import require_choice, require_columns, text_column
 from planning.caseloads_refine import FloatArray, IntArray
 from planning.estimates import hotspot_estimates
@@ -71,6 +67,7 @@ from planning.parameters import (
     default_whole,
     parameter,
 )
+from planning.resources import peer_educators_needed
 
 # Defaults of the caseload parameters, from their one definition (planning.parameters, which
 # gives each one's source or marks it as an assumption).
@@ -103,21 +100,12 @@ TYPOLOGY_GROUPS = ("venue", "street")
 _TOL = 1e-9
 # Sets up to this size try every straight separation before adding a PE.
 _PAIR_DIRECTIONS_MAX_POINTS = 12
-# DEFAULT: spots farther apart than this (a clean gap on a straight line) are separate areas
-# of operation; a cut there may cost one extra PE rather than make a PE walk across the gap.
-# An assumption (no source gives a figure); a parameter of CaseloadParams.
-AREA_GAP_KM_DEFAULT = default_number("area_gap_km")
-# DEFAULT: a caseload whose spots lie farther than this from its centre is cut again (one
-# more PE) so that a PE can walk her round. An assumption (no source gives a figure).
-MAX_RADIUS_KM_DEFAULT = default_number("max_radius_km")
-# DEFAULT: where spots are dense, a caseload's walking limit is this factor times the local
-# reach (the radius of the disc around a spot that holds people_per_pe people; ~100 m in a
-# busy town, kilometres in the countryside), capped by max_radius_km. It keeps town caseloads
-# as compact as the town allows while rural PEs still cover spread-out spots. An assumption
-# (no source gives a figure), set so that on both the demo data and the seeded 10k district
-# the plan needs fewer PEs and is more compact than k-means + bin packing
-# (bench/bench_caseloads.py); a parameter of CaseloadParams (inf: the fixed limit only).
-LOCAL_REACH_FACTOR_DEFAULT = default_number("local_reach_factor")
+# The bisection (supervision groups) may cut across a gap wider than this at the cost of one
+# more group; groups of PEs are never separated that way.
+AREA_GAP_KM_DEFAULT = math.inf
+# DEFAULT: every spot of a caseload lies within this distance (km) of the caseload's centre; an
+# assumption with its reason in planning/parameters.toml ("walking_limit_km").
+WALKING_LIMIT_KM_DEFAULT = default_number("walking_limit_km")
 # Directions (degrees) tried for a cut when the longer and shorter axes both fail.
 _EXTRA_ANGLES_DEG = (
     45.0,
@@ -137,7 +125,7 @@ _EXTRA_ANGLES_DEG = (
 )
 
 ASSIGNMENT_COLUMNS = ["hotspot_id", "pe_id", "people", "share", "split", "fixed", "typology_group"]
-PE_COLUMNS = ["pe_id", "people", "hotspots", "typology_group", "fixed", "x_m", "y_m"]
+PE_COLUMNS = ["pe_id", "people", "hotspots", "typology_group", "fixed", "x_m", "y_m", "radius_km"]
 
 
 class CaseloadError(ParameterError):
@@ -154,9 +142,7 @@ class CaseloadParams:
     basis: str = default_text("basis")
     level: str = default_text("level")
     duplication_rate: float = default_number("duplication")
-    area_gap_km: float = AREA_GAP_KM_DEFAULT
-    max_radius_km: float = MAX_RADIUS_KM_DEFAULT
-    local_reach_factor: float = LOCAL_REACH_FACTOR_DEFAULT
+    walking_limit_km: float = WALKING_LIMIT_KM_DEFAULT
 
     def __post_init__(self) -> None:
         # Each field against its one definition (planning.parameters): the same message as the
@@ -171,9 +157,9 @@ def check_people_per_pe(people_per_pe: float) -> float:
     return float(_checked_number("people_per_pe", people_per_pe))
 
 
-def check_local_reach_factor(factor: float) -> float:
-    """Return the local reach factor as float or raise CaseloadError (> 0; inf turns it off)."""
-    return float(_checked_number("local_reach_factor", factor))
+def check_walking_limit_km(walking_limit_km: float) -> float:
+    """Return the walking limit (km) as float or raise CaseloadError citing its range."""
+    return float(_checked_number("walking_limit_km", walking_limit_km))
 
 
 def check_pe_per_orw(pe_per_orw: int) -> int:
@@ -351,91 +337,108 @@ def caseload_groups(
     weight: npt.ArrayLike,
     capacity: float,
     *,
-    area_gap_km: float = AREA_GAP_KM_DEFAULT,
-    max_radius_km: float = MAX_RADIUS_KM_DEFAULT,
-    limit_m: npt.ArrayLike | None = None,
+    walking_limit_km: float = WALKING_LIMIT_KM_DEFAULT,
     refine: bool = True,
-) -> np.ndarray:
-    """Group labels for weighted points: the caseload method.
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """Group labels (0..m-1) for weighted points, and which points are isolated: the method.
 
-    Labels are 0..m-1, in the bisection's traversal order.
-
-    1. ``partition_points`` cuts the first caseloads (bisection with walking limits);
-    2. ``refine_labels`` moves and swaps spots between neighbouring caseloads while that lowers
-       their squared spread within capacity;
-    3. ``merge_labels`` joins neighbouring caseloads one PE can take (within the walking limit
-       and no more spread out than the district's average caseload), then 2. again and
-       ``polish_labels`` (moves and swaps judged on plain distances);
-    4. any caseload with a spot strictly inside another's convex hull is cut again with its
-       neighbour by the bisection (``_repair_overlaps``), so caseloads never overlap.
-    ``refine=False`` stops after 1.
+    1. An item farther than the walking limit from every other item is isolated: its own
+       caseload (``caseloads_pack.isolated_items``).
+    2. ``caseloads_pack.fill_labels`` packs the others along a Hilbert curve, each caseload
+       filled first-fit within a short window along the curve, within capacity and the
+       walking limit;
+       ``caseloads_pack.dissolve_labels`` then empties the emptiest caseloads into their
+       neighbours where capacity and the limit allow (fewest PEs first).
+    3. Compactness: ``caseloads_refine.refine_labels`` (moves and swaps that lower squared
+       spread within capacity) and ``polish_labels`` (plain distances), then
+       ``caseloads_pack.enforce_limit`` so that the limit holds on every caseload, and another
+       dissolve (compact caseloads leave room beside each other), up to three rounds; then
+       ``_repair_overlaps`` re-cuts pairs of caseloads where a spot lies inside the other's
+       hull when a straight cut separates them at no extra PE.
+    ``refine=False`` stops after 2.
     """
     x = np.asarray(x_m, dtype="float64")
     y = np.asarray(y_m, dtype="float64")
     w = np.asarray(weight, dtype="float64")
-    limit = (
-        np.full(x.size, max_radius_km * 1000.0)
-        if limit_m is None
-        else np.asarray(limit_m, dtype="float64")
-    )
-    groups = partition_points(
-        x, y, w, capacity, area_gap_km=area_gap_km, max_radius_km=max_radius_km, limit_m=limit
-    )
-    labels = np.empty(x.size, dtype="int64")
-    for g, idx in enumerate(groups):
-        labels[idx] = g
-    if not refine or len(groups) < 2:
-        return labels
-    traversal = labels.copy()
-    labels = caseloads_refine.refine_labels(x, y, w, labels, capacity)
-    labels = caseloads_refine.merge_labels(x, y, w, labels, capacity, limit)
-    labels = caseloads_refine.refine_labels(x, y, w, labels, capacity)
-    labels = caseloads_refine.polish_labels(x, y, w, labels, capacity)
-    labels = _repair_overlaps(x, y, w, labels, capacity)
-    # Number caseloads in the bisection's traversal order (neighbours get neighbouring ids).
-    m = int(labels.max()) + 1
-    first_rank = np.full(m, np.iinfo("int64").max)
-    np.minimum.at(first_rank, labels, traversal * (x.size + 1) + np.arange(x.size))
+    if w.size and float(w.max()) > capacity + _TOL:
+        raise CaseloadError(
+            f"caseload_groups: a weight of {float(w.max())} exceeds capacity {capacity}; "
+            "split large items first"
+        )
+    limit_m = check_walking_limit_km(walking_limit_km) * 1000.0
+    lone = caseloads_pack.isolated_items(x, y, limit_m)
+    labels = np.full(x.size, -1, dtype="int64")
+    rest = np.flatnonzero(~lone)
+    if rest.size:
+        xr, yr, wr = x[rest], y[rest], w[rest]
+        lab = caseloads_pack.fill_labels(xr, yr, wr, capacity, limit_m)
+        lab = caseloads_pack.dissolve_labels(xr, yr, wr, lab, capacity, limit_m)
+        if refine and int(lab.max()) >= 1:
+            # Compact caseloads free room next to each other, so more can be dissolved.
+            for _ in range(_IMPROVE_ROUNDS):
+                m = int(lab.max())
+                lab = caseloads_refine.refine_labels(xr, yr, wr, lab, capacity)
+                lab = caseloads_refine.polish_labels(xr, yr, wr, lab, capacity)
+                lab = caseloads_pack.enforce_limit(xr, yr, wr, lab, capacity, limit_m)
+                lab = caseloads_pack.dissolve_labels(xr, yr, wr, lab, capacity, limit_m)
+                if int(lab.max()) == m:
+                    break
+            lab = _repair_overlaps(xr, yr, wr, lab, capacity, limit_m)
+        labels[rest] = lab
+    lone_idx = np.flatnonzero(lone)
+    labels[lone_idx] = (int(labels.max()) + 1 if rest.size else 0) + np.arange(lone_idx.size)
+    # Number caseloads along the Hilbert curve of their centres (neighbours get neighbouring ids).
+    m = int(labels.max()) + 1 if labels.size else 0
+    cnt = np.maximum(np.bincount(labels, minlength=m), 1)
+    cx = np.bincount(labels, weights=x, minlength=m) / cnt
+    cy = np.bincount(labels, weights=y, minlength=m) / cnt
     rank = np.empty(m, dtype="int64")
-    rank[np.argsort(first_rank, kind="stable")] = np.arange(m)
-    return rank[labels]
+    rank[np.lexsort((np.arange(m), caseloads_pack.hilbert_index(cx, cy)))] = np.arange(m)
+    return rank[labels], lone
 
 
-_REPAIR_ROUNDS = 50
+_REPAIR_ROUNDS = 20
+# Rounds of compaction then dissolving (each stops early when no PE was saved).
+_IMPROVE_ROUNDS = 3
 
 
 def _repair_overlaps(
-    x: FloatArray, y: FloatArray, w: FloatArray, labels: IntArray, capacity: float
+    x: FloatArray, y: FloatArray, w: FloatArray, labels: IntArray, capacity: float, limit_m: float
 ) -> IntArray:
-    """Re-cut by bisection each pair of caseloads where one has a spot inside the other's hull.
+    """Re-cut pairs of caseloads where one has a spot inside the other's hull, at no cost.
 
-    A straight cut leaves the two (or, if capacity forces it, three) new caseloads with
-    disjoint hulls; rounds repeat until no pair overlaps.
+    The two are cut again by one straight, population-balanced cut (``partition_points``); the
+    cut is taken when it leaves two caseloads within capacity and the walking limit, so the
+    repair never adds a PE (fewest PEs come first; a few overlaps may stay where a
+    straight cut cannot separate the spots without one more PE). Rounds repeat while a repair
+    was made.
     """
     lab = labels.copy()
+    tried: set[tuple[bytes, bytes]] = set()
     for _ in range(_REPAIR_ROUNDS):
-        pairs = caseloads_refine.overlap_pairs(x, y, lab)
-        if not pairs:
-            return caseloads_refine.relabel(lab)
+        changed = False
         touched: set[int] = set()
-        for a, b in pairs:
+        for a, b in caseloads_refine.overlap_pairs(x, y, lab):
             if a in touched or b in touched:
                 continue
-            touched.update((a, b))
             idx = np.flatnonzero((lab == a) | (lab == b))
-            # Capacity only: both caseloads were within their walking limits, and a re-cut
-            # that adds a PE for a slightly wider spread would cost more than it saves.
+            key = (idx.tobytes(), np.flatnonzero(lab == a).tobytes())
+            if key in tried:
+                continue
+            tried.add(key)
             parts = partition_points(x[idx], y[idx], w[idx], capacity, area_gap_km=math.inf)
-            names = [a, b] + list(
-                range(int(lab.max()) + 1, int(lab.max()) + 1 + max(0, len(parts) - 2))
-            )
-            for name, part in zip(names, parts):
-                lab[idx[part]] = name
-        lab = caseloads_refine.relabel(lab)
-    raise CaseloadError(  # pragma: no cover - a safeguard; the bisection's straight cuts converge
-        f"caseload_groups: caseloads still overlap after {_REPAIR_ROUNDS} repair rounds; "
-        "please report this input"
-    )
+            if len(parts) != 2 or not all(
+                caseloads_pack.radius_m(x[idx[p]], y[idx[p]], np.zeros(p.size, "int64"), 1)[0]
+                <= limit_m + _TOL
+                for p in parts
+            ):
+                continue
+            touched.update((a, b))
+            lab[idx[parts[0]]], lab[idx[parts[1]]] = a, b
+            changed = True
+        if not changed:
+            break
+    return caseloads_refine.relabel(lab)
 
 
 # --- caseloads -------------------------------------------------------------------------
@@ -460,6 +463,8 @@ class CaseloadResult:
     assignments: pd.DataFrame
     peer_educators: pd.DataFrame
     spots: pd.DataFrame
+    walking_limit_km: float = WALKING_LIMIT_KM_DEFAULT
+    isolated: tuple[str, ...] = ()
 
     @property
     def pe_count(self) -> int:
@@ -467,14 +472,42 @@ class CaseloadResult:
         return len(self.peer_educators)
 
     @property
+    def plan_peer_educators(self) -> int:
+        """The plan's PE count for these people: ⌈people ÷ people per PE⌉ as
+        planning.resources.peer_educators_needed computes it (equal to the lower bound)."""
+        total = float(pd.to_numeric(self.spots["people"]).sum()) if len(self.spots) else 0.0
+        return int(peer_educators_needed(total, self.people_per_pe))
+
+    @property
+    def isolated_hotspots(self) -> int:
+        """Spots farther than the walking limit from every other spot (each its own caseload)."""
+        return len(self.isolated)
+
+    @property
     def ratio_to_lower_bound(self) -> float:
         """PE count ÷ lower bound (1.0 is optimal; NaN when the lower bound is 0)."""
         return self.pe_count / self.lower_bound if self.lower_bound else float("nan")
 
-    def to_json_dict(self) -> dict[str, Any]:
-        """The ``cli.py caseloads --json`` object of this district."""
+    def to_json_dict(self, visits: pd.DataFrame | None = None) -> dict[str, Any]:
+        """The ``cli.py caseloads --json`` object of this district.
+
+        ``visits`` [pe_id, hotspot_id, day, start_h, end_h] (planning.outreach.weekly_calendar)
+        gives each PE's ``visits``: the calendar day of each visit and its hours as "HH:MM"
+        ("24:00" for midnight at the end of a day).
+        """
         # Not dict(groupby): a GroupBy's ``keys`` attribute is not a mapping's keys() method.
         by_pe = {pe: g for pe, g in self.assignments.groupby("pe_id", sort=False)}  # noqa: C416
+        visits_of: dict[str, list[dict[str, str]]] = {}
+        if visits is not None:
+            for v in visits.itertuples(index=False):
+                visits_of.setdefault(str(v.pe_id), []).append(
+                    {
+                        "hotspot_id": str(v.hotspot_id),
+                        "day": str(v.day),
+                        "start": f"{int(v.start_h):02d}:00",
+                        "end": f"{int(v.end_h):02d}:00",
+                    }
+                )
         pes = []
         for row in self.peer_educators.itertuples(index=False):
             rows = by_pe.get(row.pe_id)
@@ -492,16 +525,21 @@ class CaseloadResult:
                     "people": _round_people(row.people),
                     "hotspots": spots,
                     "orw_group": str(getattr(row, "orw_group", "")),
+                    "radius_km": round(float(row.radius_km), 3),
+                    "visits": visits_of.get(str(row.pe_id), []),
                 }
             )
         return {
             "district": self.district,
             "people_per_pe": self.people_per_pe,
+            "walking_limit_km": self.walking_limit_km,
             "lower_bound": int(self.lower_bound),
+            "plan_peer_educators": self.plan_peer_educators,
             "pe_count": self.pe_count,
             "ratio_to_lower_bound": None
             if self.lower_bound == 0
             else round(self.ratio_to_lower_bound, 4),
+            "isolated_hotspots": self.isolated_hotspots,
             "peer_educators": pes,
         }
 
@@ -567,9 +605,7 @@ def assign_caseloads(
     fixed: FixedAssignments | None = None,
     pe_prefix: str = "PE-",
     district: str = "",
-    area_gap_km: float = AREA_GAP_KM_DEFAULT,
-    max_radius_km: float = MAX_RADIUS_KM_DEFAULT,
-    local_reach_factor: float = LOCAL_REACH_FACTOR_DEFAULT,
+    walking_limit_km: float = WALKING_LIMIT_KM_DEFAULT,
 ) -> CaseloadResult:
     """Assign spots (hotspot_id, x_m, y_m, people[, typology, pe_id]) to peer educators.
 
@@ -577,17 +613,14 @@ def assign_caseloads(
     ``fixed`` (frame with hotspot_id, pe_id; or a mapping hotspot_id -> pe_id or list of
     pe_ids; default: the spots' ``pe_id`` column when present) holds previous assignments
     fixed. ``keep_typology_apart`` puts venue-based and street-based spots
-    (STREET_TYPOLOGIES) in separate caseloads. ``area_gap_km``: a straight gap at least this
-    wide separates areas of operation, even at the cost of one more PE (AREA_GAP_KM_DEFAULT);
-    ``max_radius_km``: a caseload spread wider than this from its centre gets one more PE;
-    ``local_reach_factor``: where spots are dense, the walking limit is tighter: this factor
-    times the local reach (radius around a spot holding one PE's worth of people), see
-    LOCAL_REACH_FACTOR_DEFAULT.
-    See the module docstring for the method.
+    (STREET_TYPOLOGIES) in separate caseloads. ``walking_limit_km``: every spot of a new
+    caseload lies within this distance of its centre (WALKING_LIMIT_KM_DEFAULT); a spot
+    farther than that from every other spot gets its own caseload and is listed in
+    ``CaseloadResult.isolated``. See the module docstring for the method.
     """
     fn = "assign_caseloads"
     cap = check_people_per_pe(people_per_pe)
-    local_reach_factor = check_local_reach_factor(local_reach_factor)
+    limit_km = check_walking_limit_km(walking_limit_km)
     require_columns(spots, ["hotspot_id", "x_m", "y_m", "people"], argument="spots", function=fn)
     frame = spots.copy()
     frame["hotspot_id"] = text_column(frame, "hotspot_id")
@@ -700,23 +733,18 @@ def assign_caseloads(
     # 3. New PEs: full shares get their own PE; the rest is cut by bisection per typology group.
     next_id = _new_id_factory(pe_prefix, used_ids)
     free = item_pe == ""
+    isolated: set[str] = set()
     for g in sorted(set(grp[item_h[free]])):
         sel = np.flatnonzero(free & ~item_full & (grp[item_h] == g))
         if sel.size:
-            # Local reach over the items being placed (a full-cap share has its own PE already).
-            reach_m = caseloads_refine.local_reach_m(
-                xy[item_h[sel], 0], xy[item_h[sel], 1], item_p[sel], cap
-            )
-            limit_m = np.minimum(max_radius_km * 1000.0, local_reach_factor * reach_m)
-            labels = caseload_groups(
+            labels, lone = caseload_groups(
                 xy[item_h[sel], 0],
                 xy[item_h[sel], 1],
                 item_p[sel],
                 cap,
-                area_gap_km=area_gap_km,
-                max_radius_km=max_radius_km,
-                limit_m=limit_m,
+                walking_limit_km=limit_km,
             )
+            isolated.update(hid[item_h[sel[lone]]].tolist())
             names = [next_id() for _ in range(int(labels.max()) + 1)]
             item_pe[sel] = np.asarray(names, dtype=object)[labels]
         for j in np.flatnonzero(free & item_full & (grp[item_h] == g)):
@@ -752,6 +780,13 @@ def assign_caseloads(
         .reset_index()
     )
     pes = pes.sort_values("pe_id", key=_natural_key, kind="stable").reset_index(drop=True)
+    centre = assignments[["pe_id"]].join(pes.set_index("pe_id")[["x_m", "y_m"]], on="pe_id")
+    reach = (
+        np.hypot(assignments["x_m"] - centre["x_m"], assignments["y_m"] - centre["y_m"])
+        .groupby(assignments["pe_id"])
+        .max()
+    )
+    pes["radius_km"] = pes["pe_id"].map(reach).to_numpy(dtype="float64") / 1000.0
     order = {pe: i for i, pe in enumerate(pes["pe_id"])}
     assignments = (
         assignments.assign(_o=assignments["pe_id"].map(order))
@@ -767,6 +802,8 @@ def assign_caseloads(
         assignments=assignments[ASSIGNMENT_COLUMNS],
         peer_educators=pes[PE_COLUMNS],
         spots=spots_out,
+        walking_limit_km=limit_km,
+        isolated=tuple(sorted(isolated)),
     )
 
 
@@ -938,9 +975,7 @@ def district_caseloads(
         people_per_pe=params.people_per_pe,
         keep_typology_apart=params.keep_typology_apart,
         fixed=fixed,
-        area_gap_km=params.area_gap_km,
-        max_radius_km=params.max_radius_km,
-        local_reach_factor=params.local_reach_factor,
+        walking_limit_km=params.walking_limit_km,
         pe_prefix=f"PE-{slug}-",
         district=district or "",
     )
@@ -959,4 +994,6 @@ def district_caseloads(
         assignments=result.assignments,
         peer_educators=pes,
         spots=result.spots,
+        walking_limit_km=result.walking_limit_km,
+        isolated=result.isolated,
     )

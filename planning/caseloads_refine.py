@@ -1,20 +1,15 @@
-"""Improving a caseload partition: local walking limits, refinement, merging, overlap detection.
+"""Improving a caseload partition: refinement and overlap detection.
 
 Pure array functions (metres, people) used by ``planning.caseloads.assign_caseloads`` after the
-recursive bisection has cut the first caseloads. Groups are integer labels 0..m-1 over items.
+packing (``planning.caseloads_pack``) has made the first caseloads. Groups are integer labels
+0..m-1 over items.
 
-- ``local_reach_m``: for each spot, the radius of the smallest disc around it that holds
-  ``capacity`` people (a PE's worth), a local density scale: ~100 m in a dense town, several
-  km in the countryside.
 - ``refine_labels``: capacitated Hartigan k-means. A spot moves to a neighbouring caseload, or
   two spots in neighbouring caseloads swap, when that lowers the total squared distance of
   spots to their caseload centres and no caseload goes above capacity. PE count never rises.
 - ``polish_labels``: the same moves and swaps judged on the plain distances a PE walks
   (the sum of straight distances from spots to their centre), each candidate's exact change
   computed over the members of both caseloads.
-- ``merge_labels``: two neighbouring caseloads become one (one PE fewer) when they fit the
-  capacity, the merged caseload lies within its walking limit, and it is no more spread out
-  than the district's average shared caseload (mean distance from a spot to its centre).
 - ``overlap_pairs``: pairs of caseloads where a spot of one lies strictly inside the convex
   hull of the other, for the repair in ``planning.caseloads``.
 
@@ -23,8 +18,6 @@ Deterministic: every order is a stable sort with index tie-breaks; cKDTree queri
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Callable
 from typing import NamedTuple, TypeAlias, cast
 
@@ -61,31 +54,6 @@ _MERGE_CANDIDATES = 8
 # Spots looked at around each spot when measuring its local reach.
 _REACH_NEIGHBOURS = 32
 _MAX_PASSES = 60
-
-
-def local_reach_m(
-    x_m: npt.ArrayLike, y_m: npt.ArrayLike, people: npt.ArrayLike, capacity: float
-) -> FloatArray:
-    """Per spot: distance (m) to the nearest spot at which the disc around it holds ``capacity``.
-
-    ``capacity`` is in people. Counts the spot itself and up to 32 nearest spots; when those
-    hold fewer than ``capacity`` people, the distance to the farthest of them (or 0 for a lone
-    spot).
-    """
-    x = np.asarray(x_m, dtype="float64")
-    y = np.asarray(y_m, dtype="float64")
-    w = np.asarray(people, dtype="float64")
-    n = x.size
-    if n == 0:
-        return np.zeros(0)
-    k = min(_REACH_NEIGHBOURS, n)
-    dist: FloatArray
-    idx: npt.NDArray[np.intp]
-    dist, idx = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=k)
-    dist, idx = dist.reshape(n, k), idx.reshape(n, k)
-    reached = np.cumsum(w[idx], axis=1) >= capacity - _TOL
-    col = np.where(reached.any(axis=1), reached.argmax(axis=1), k - 1)
-    return dist[np.arange(n), col]
 
 
 def _group_stats(
@@ -246,84 +214,6 @@ def _local_search(
         if moved == 0 and swapped == 0:
             break
     return lab
-
-
-def merge_labels(
-    x_m: npt.ArrayLike, y_m: npt.ArrayLike, weight: npt.ArrayLike, labels: npt.ArrayLike,
-    capacity: float, limit_m: npt.ArrayLike,
-) -> IntArray:  # fmt: skip
-    """Merge neighbouring caseloads where one PE can take both; returns new labels (0..m'-1).
-
-    Pairs among each caseload's 8 nearest caseload centres are tried cheapest first (the
-    increase in squared spread, Ward's criterion). A merge is taken when the two fit
-    ``capacity``, every spot of the merged caseload lies within its walking limit (the median
-    of ``limit_m`` over its spots) of the merged centre, and the merged caseload's mean
-    distance from a spot to its centre is at most the mean over the spots of caseloads with
-    two or more spots before merging (so merging saves PEs where a lone or small caseload
-    has a neighbour close by, and leaves compact town caseloads alone).
-    """
-    x = np.asarray(x_m, dtype="float64")
-    y = np.asarray(y_m, dtype="float64")
-    w = np.asarray(weight, dtype="float64")
-    limit = np.asarray(limit_m, dtype="float64")
-    lab = np.asarray(labels, dtype="int64")
-    m = int(lab.max()) + 1 if lab.size else 0
-    if m < 2:
-        return lab.copy()
-    order = np.argsort(lab, kind="stable")
-    bounds = np.searchsorted(lab[order], np.arange(m + 1))
-    members = [order[bounds[g] : bounds[g + 1]] for g in range(m)]
-    n, load, cx, cy = _group_stats(x, y, w, lab, m)
-    # The district's average spread: mean distance spot -> centre over caseloads of 2+ spots
-    # (a lone spot has none); with none yet, only the walking limit applies.
-    shared = n[lab] > 1
-    mean_spread = (
-        float(np.hypot(x - cx[lab], y - cy[lab])[shared].mean()) if shared.any() else math.inf
-    )
-    alive = np.ones(m, dtype="bool")
-    version = np.zeros(m, dtype="int64")
-    k = min(_MERGE_CANDIDATES + 1, m)
-    _, near = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([cx, cy]), k=k)
-    neighbours = [{int(h) for h in row if h != g} for g, row in enumerate(near.reshape(m, k))]
-    # (cost, lo, hi, version of lo, version of hi)
-    heap: list[tuple[float, int, int, int, int]] = []
-
-    def push(g: int, h: int) -> None:
-        if g == h or not (alive[g] and alive[h]) or load[g] + load[h] > capacity + _TOL:
-            return
-        lo, hi = min(g, h), max(g, h)
-        cost = n[lo] * n[hi] / (n[lo] + n[hi]) * ((cx[lo] - cx[hi]) ** 2 + (cy[lo] - cy[hi]) ** 2)
-        heapq.heappush(heap, (float(cost), lo, hi, int(version[lo]), int(version[hi])))
-
-    for g in range(m):
-        for h in sorted(neighbours[g]):
-            if h > g:
-                push(g, h)
-    while heap:
-        _, g, h, vg, vh = heapq.heappop(heap)
-        if not (alive[g] and alive[h]) or version[g] != vg or version[h] != vh:
-            continue
-        joined = np.sort(np.concatenate([members[g], members[h]]))
-        mx, my = float(x[joined].mean()), float(y[joined].mean())
-        d = np.hypot(x[joined] - mx, y[joined] - my)
-        if d.mean() > mean_spread + _TOL or d.max() > float(np.median(limit[joined])) + _TOL:
-            continue
-        members[g], members[h] = joined, joined[:0]
-        alive[h] = False
-        load[g] += load[h]
-        n[g] = joined.size
-        cx[g], cy[g] = mx, my
-        version[g] += 1
-        neighbours[g] = (neighbours[g] | neighbours[h]) - {g, h}
-        for other in sorted(neighbours[g]):
-            if alive[other]:
-                neighbours[other].discard(h)
-                neighbours[other].add(g)
-                push(g, other)
-    out = np.empty(lab.size, dtype="int64")
-    for new, group in enumerate(np.flatnonzero(alive)):
-        out[members[group]] = new
-    return out
 
 
 def overlap_pairs(

@@ -54,7 +54,6 @@ class Parameter:
     low: float | None = None
     high: float | None = None
     low_exclusive: bool = False
-    allow_inf: bool = False
     choices: tuple[str, ...] = ()
     usual: tuple[float, float] | None = None
     assumption: bool = False
@@ -80,7 +79,7 @@ class Parameter:
             return f"{_num(self.low)}–{_num(self.high)}"
         if self.low is not None:
             sign = ">" if self.low_exclusive else "≥"
-            return f"{sign} {_num(self.low)}" + (" (inf: no limit)" if self.allow_inf else "")
+            return f"{sign} {_num(self.low)}"
         return ""
 
     def help_text(self) -> str:
@@ -123,8 +122,7 @@ class Parameter:
         where = (
             f"is outside {self.allowed_text()} ({self.unit})"
             if self.high is not None
-            else f"must be {self._range_phrase()} "
-            f"({self.unit}{'; inf: no limit' if self.allow_inf else ''})"
+            else f"must be {self._range_phrase()} ({self.unit})"
         )
         return (
             f"{self.name} {shown} {where}; "
@@ -164,8 +162,6 @@ class Parameter:
                 )
             return text
         number = self._number(value, error)
-        if math.isinf(number) and self.allow_inf and number > 0:
-            return number
         if not math.isfinite(number):
             raise error(
                 f"{self.name} {value!r} is not a finite number; "
