@@ -1,8 +1,13 @@
-"""Benchmark of planning.caseloads: time for 10,000 hotspots in one district, and PE count ÷ lower
-bound, mean distance from a spot to its PE's centre and mean walk around a PE's spots, against the
-naive baseline (k-means on coordinates, then first-fit-decreasing bin packing; issue 5).
+"""Benchmark of planning.caseloads on a seeded district and the demo data (issues 5 and 11).
+
+For each method: PE count ÷ lower bound ⌈people ÷ people per PE⌉, the caseload radius (largest
+distance from a caseload's centre to its spots: mean and largest over PEs), mean distance from a
+spot to its PE's centre, and time (one core). Methods: ours (planning.caseloads), k-means + bin
+packing and a plain Hilbert-curve fill with the same walking limit (bench/caseloads_baseline.py).
+Then the trade-off curve: our PEs against the walking limit.
 
     .venv/bin/python bench/bench_caseloads.py [--spots 10000] [--seed 3] [--no-demo]
+        [--limits 0.25,0.5,1,2,3,5]
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -17,95 +23,138 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 
-from bench.caseloads_baseline import kmeans_binpack_caseloads, synthetic_spots
+from bench.caseloads_baseline import (
+    hilbert_fill_caseloads,
+    kmeans_binpack_caseloads,
+    synthetic_spots,
+)
 from planning.caseloads import (
+    WALKING_LIMIT_KM_DEFAULT,
     CaseloadParams,
     assign_caseloads,
     district_caseloads,
     lower_bound,
     mean_distance_to_centre_km,
-    walking_km,
 )
 
 
-def compare(spots: pd.DataFrame, people_per_pe: float = 60) -> dict:
-    """Figures of ours and the baseline on one set of spots (hotspot_id, x_m, y_m, people)."""
+def radius_km(assignments: pd.DataFrame, spots: pd.DataFrame) -> pd.Series:
+    """Per PE: largest distance (km) from the caseload's centre (mean of its spots) to a spot."""
+    a = assignments.join(spots.set_index("hotspot_id")[["x_m", "y_m"]], on="hotspot_id")
+    c = a.groupby("pe_id")[["x_m", "y_m"]].transform("mean")
+    return np.hypot(a["x_m"] - c["x_m"], a["y_m"] - c["y_m"]).groupby(a["pe_id"]).max() / 1000
+
+
+def measure(
+    name: str, run: Callable[[], pd.DataFrame], spots: pd.DataFrame, people_per_pe: float
+) -> dict[str, float | str]:
+    """Figures of one method: its assignments [hotspot_id, pe_id, people] from ``run()``."""
     t0 = time.perf_counter()
-    ours = assign_caseloads(spots, people_per_pe=people_per_pe)
+    assignments = run()
     seconds = time.perf_counter() - t0
-    base = kmeans_binpack_caseloads(spots, people_per_pe=people_per_pe)
+    radius = radius_km(assignments, spots)
     lb = lower_bound(float(spots["people"].sum()), people_per_pe)
     return {
-        "spots": len(spots),
-        "lower_bound": lb,
+        "method": name,
         "seconds": seconds,
-        "ours_pes": ours.pe_count,
-        "base_pes": int(base["pe_id"].nunique()),
-        "ours_ratio": ours.pe_count / lb,
-        "base_ratio": base["pe_id"].nunique() / lb,
-        "ours_centre_km": mean_distance_to_centre_km(ours.assignments, spots),
-        "base_centre_km": mean_distance_to_centre_km(base, spots),
-        "ours_walk_km": float(walking_km(ours.assignments, spots).mean()),
-        "base_walk_km": float(walking_km(base, spots).mean()),
+        "pes": int(assignments["pe_id"].nunique()),
+        "ratio": assignments["pe_id"].nunique() / lb,
+        "mean_radius_km": float(radius.mean()),
+        "max_radius_km": float(radius.max()),
+        "centre_km": mean_distance_to_centre_km(assignments, spots),
     }
 
 
+def compare(spots: pd.DataFrame, people_per_pe: float = 60) -> pd.DataFrame:
+    """One row per method on one set of spots (hotspot_id, x_m, y_m, people)."""
+    limit = WALKING_LIMIT_KM_DEFAULT
+    return pd.DataFrame(
+        [
+            measure(
+                "ours",
+                lambda: assign_caseloads(spots, people_per_pe=people_per_pe).assignments,
+                spots,
+                people_per_pe,
+            ),
+            measure(
+                "k-means + bin packing",
+                lambda: kmeans_binpack_caseloads(spots, people_per_pe=people_per_pe),
+                spots,
+                people_per_pe,
+            ),
+            measure(
+                f"Hilbert fill, {limit:g} km",
+                lambda: hilbert_fill_caseloads(
+                    spots, people_per_pe=people_per_pe, walking_limit_km=limit
+                ),
+                spots,
+                people_per_pe,
+            ),
+        ]
+    )
+
+
+def show(table: pd.DataFrame) -> None:
+    """Print a method table."""
+    print(
+        f"  {'method':<24} {'PEs':>6} {'÷ bound':>8} {'radius mean':>12} {'largest':>8} "
+        f"{'spot→centre':>12} {'time':>7}"
+    )
+    for r in table.itertuples(index=False):
+        print(
+            f"  {r.method:<24} {r.pes:>6} {r.ratio:>8.3f} {r.mean_radius_km:>9.3f} km "
+            f"{r.max_radius_km:>5.2f} km {r.centre_km:>9.3f} km {r.seconds:>6.2f}s"
+        )
+
+
 def main() -> None:
-    """Print the figures (synthetic district, then the demo dataset summed over districts)."""
+    """Print the figures (seeded district, trade-off curve, then the demo dataset)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spots", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--limits", default="0.25,0.5,1,2,3,5")
     parser.add_argument("--no-demo", action="store_true")
     args = parser.parse_args()
     spots = synthetic_spots(args.spots, seed=args.seed)
-    f = compare(spots)
+    lb = lower_bound(float(spots["people"].sum()), 60)
     print(
-        f"synthetic district: {f['spots']} hotspots, {spots['people'].sum():.0f} people, "
-        f"seed {args.seed}"
+        f"seeded district: {len(spots)} hotspots, {spots['people'].sum():.0f} people, "
+        f"seed {args.seed}, lower bound {lb} PEs at 60 people each"
     )
-    print(f"  caseloads time (one core): {f['seconds']:.2f} s")
-    print(
-        f"  PE count / lower bound {f['lower_bound']}: "
-        f"ours {f['ours_pes']} = {f['ours_ratio']:.3f}, "
-        f"baseline {f['base_pes']} = {f['base_ratio']:.3f}"
-    )
-    print(
-        f"  mean distance spot -> PE centre: ours {f['ours_centre_km']:.3f} km, "
-        f"baseline {f['base_centre_km']:.3f} km"
-    )
-    print(
-        f"  mean walk around a PE's spots:   ours {f['ours_walk_km']:.3f} km, "
-        f"baseline {f['base_walk_km']:.3f} km"
-    )
+    show(compare(spots))
+    print("trade-off: our PEs against the walking limit")
+    for limit in (float(v) for v in args.limits.split(",")):
+        t0 = time.perf_counter()
+        r = assign_caseloads(spots, people_per_pe=60, walking_limit_km=limit)
+        print(
+            f"  limit {limit:>5g} km: {r.pe_count:>6} PEs = {r.ratio_to_lower_bound:.3f} × bound, "
+            f"{r.isolated_hotspots} isolated spots, largest radius "
+            f"{r.peer_educators['radius_km'].max():.2f} km, "
+            f"spot→centre {mean_distance_to_centre_km(r.assignments, spots):.3f} km, "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
     if args.no_demo:
         return
     from data_loaders.dataset import load_dataset
 
     ds = load_dataset(Path(__file__).resolve().parents[1] / "data" / "demo")
-    rows = []
+    tables = []
     for d in sorted(set(ds.hotspots["district"])):
         r = district_caseloads(ds.hotspots, ds.crs_projected, CaseloadParams(), district=d)
-        rows.append(compare(r.spots))
-    t = pd.DataFrame(rows)
-    n = t["spots"].sum()
-    print(f"demo dataset: {len(t)} districts, {n} hotspots")
-    print(f"  caseloads time, all districts: {t['seconds'].sum():.2f} s")
-    print(
-        f"  PE count / lower bound {t['lower_bound'].sum()}: ours {t['ours_pes'].sum()} = "
-        f"{t['ours_pes'].sum() / t['lower_bound'].sum():.3f}, baseline {t['base_pes'].sum()} = "
-        f"{t['base_pes'].sum() / t['lower_bound'].sum():.3f}"
+        tables.append(compare(r.spots).assign(spots=len(r.spots), bound=r.lower_bound))
+    t = pd.concat(tables)
+    total = t.groupby("method", sort=False).agg(
+        pes=("pes", "sum"), bound=("bound", "sum"), seconds=("seconds", "sum")
     )
-    w = t["spots"] / n
-    print(
-        f"  mean distance spot -> PE centre (spot-weighted): "
-        f"ours {np.sum(w * t['ours_centre_km']):.3f} km, "
-        f"baseline {np.sum(w * t['base_centre_km']):.3f} km"
-    )
-    wp_o, wp_b = t["ours_pes"] / t["ours_pes"].sum(), t["base_pes"] / t["base_pes"].sum()
-    print(
-        f"  mean walk around a PE's spots: ours {np.sum(wp_o * t['ours_walk_km']):.3f} km, "
-        f"baseline {np.sum(wp_b * t['base_walk_km']):.3f} km"
-    )
+    print(f"demo dataset: {ds.hotspots.shape[0]} hotspots in {len(tables)} districts")
+    for method, row in total.iterrows():
+        g = t[t["method"] == method]
+        w = g["spots"] / g["spots"].sum()
+        print(
+            f"  {method:<24} {row['pes']:>6} PEs = {row['pes'] / row['bound']:.3f} × bound, "
+            f"spot→centre {np.sum(w * g['centre_km']):.3f} km, "
+            f"largest radius {g['max_radius_km'].max():.2f} km, {row['seconds']:.2f} s"
+        )
 
 
 if __name__ == "__main__":
