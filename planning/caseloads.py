@@ -5,7 +5,7 @@ caseloads whose planning population is at most ``people_per_pe``; a hotspot larg
 gets several PEs; caseloads are spatially compact and do not overlap. Sources: Mombasa
 ("location, spot size, and typology were used to allocate spots to PEs", 1 PE per 60-75 FSW,
 programmatic-mapping-jmir-2019.txt); AMETHIST (caseload 50-80 per empowerment worker,
-non-overlapping hotspots, re-mapped every 6 months, amethist-trial-protocol.txt).
+each hotspot with one worker, re-mapped every 6 months, amethist-trial-protocol.txt).
 
 Algorithm (``assign_caseloads``, maths on arrays in metres). Goal, in this order: every
 caseload within one walking limit, as few PEs as possible, then compact caseloads.
@@ -271,18 +271,14 @@ def partition_points(
     capacity: float,
     *,
     area_gap_km: float = AREA_GAP_KM_DEFAULT,
-    max_radius_km: float = math.inf,
-    limit_m: npt.ArrayLike | None = None,
 ) -> list[np.ndarray]:
     """Cut weighted points into convex-separated groups of total weight ≤ capacity.
 
     Pure array function (metres, any weight unit): recursive coordinate bisection with
     straight cuts (see ``_best_cut``; a cut across a gap wider than ``area_gap_km`` may
-    cost one extra group); a group whose points lie farther than ``max_radius_km`` from its
-    centre is cut again (one more group); with ``limit_m`` (metres, one per point) the limit of
-    a group is the smaller of that and the median of its points' limits. Every weight must be
-    ≤ capacity. Returns index arrays in traversal order (neighbouring groups come one after
-    another).
+    cost one extra group). Every weight must be ≤ capacity. Used for supervision groups and
+    for re-cutting two overlapping caseloads. Returns index arrays in traversal order
+    (neighbouring groups come one after another).
     """
     x = np.asarray(x_m, dtype="float64")
     y = np.asarray(y_m, dtype="float64")
@@ -296,30 +292,14 @@ def partition_points(
             f"partition_points: a weight of {float(w.max())} exceeds capacity {capacity}; "
             "split large items first"
         )
-    limit = None if limit_m is None else np.asarray(limit_m, dtype="float64")
-    if limit is not None and limit.shape != x.shape:
-        raise CaseloadError(
-            f"partition_points: limit_m has {limit.size} values for {x.size} points"
-        )
-    max_radius_m = max_radius_km * 1000.0
     groups: list[np.ndarray] = []
     stack = [np.arange(x.size)] if x.size else []
     while stack:
         idx = stack.pop()
         k = max(1, lower_bound(float(w[idx].sum()), capacity))
-        if idx.size == 1:
+        if idx.size == 1 or k == 1:
             groups.append(idx)
             continue
-        if k == 1:
-            cx, cy = x[idx].mean(), y[idx].mean()
-            radius_m = float(np.sqrt((x[idx] - cx) ** 2 + (y[idx] - cy) ** 2).max())
-            allowed_m = (
-                max_radius_m if limit is None else min(max_radius_m, float(np.median(limit[idx])))
-            )
-            if radius_m <= allowed_m:
-                groups.append(idx)
-                continue
-            k = 2  # too spread out for one PE to walk: one more PE
         while True:
             cut = _best_cut(idx, x, y, w, k, capacity, area_gap_km * 1000.0)
             if cut is not None:

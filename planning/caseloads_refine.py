@@ -50,9 +50,6 @@ _TOL = 1e-9
 # Neighbouring caseload centres considered for a move, and neighbouring spots for a swap.
 _MOVE_CANDIDATES = 8
 _SWAP_CANDIDATES = 10
-_MERGE_CANDIDATES = 8
-# Spots looked at around each spot when measuring its local reach.
-_REACH_NEIGHBOURS = 32
 _MAX_PASSES = 60
 
 

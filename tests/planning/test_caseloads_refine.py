@@ -1,4 +1,4 @@
-"""Tests of planning/caseloads_refine.py: local reach, capacitated refinement, merging, overlaps."""
+"""Tests of planning/caseloads_refine.py: capacitated refinement, overlaps, caseload groups."""
 
 from __future__ import annotations
 
@@ -46,9 +46,6 @@ def bisected_random_spots(seed: int, n: int, cap: float):
     for g, idx in enumerate(partition_points(x, y, w, cap, area_gap_km=math.inf)):
         labels[idx] = g
     return x, y, w, labels
-
-
-# --- local reach ---------------------------------------------------------------------
 
 
 def test_refine_moves_a_spot_to_the_caseload_it_sits_in():
