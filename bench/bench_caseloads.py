@@ -122,16 +122,20 @@ def main() -> None:
         f"seed {args.seed}, lower bound {lb} PEs at 60 people each"
     )
     show(compare(spots))
-    print("trade-off: our PEs against the walking limit")
+    print("trade-off: PEs against the walking limit, ours and the Hilbert fill at the same limit")
     for limit in (float(v) for v in args.limits.split(",")):
         t0 = time.perf_counter()
         r = assign_caseloads(spots, people_per_pe=60, walking_limit_km=limit)
+        seconds = time.perf_counter() - t0
+        h = hilbert_fill_caseloads(spots, people_per_pe=60, walking_limit_km=limit)
         print(
-            f"  limit {limit:>5g} km: {r.pe_count:>6} PEs = {r.ratio_to_lower_bound:.3f} × bound, "
-            f"{r.isolated_hotspots} isolated spots, largest radius "
-            f"{r.peer_educators['radius_km'].max():.2f} km, "
+            f"  limit {limit:>5g} km: ours {r.pe_count:>5} PEs = {r.ratio_to_lower_bound:.3f} × "
+            f"bound, radius mean {radius_km(r.assignments, spots).mean():.3f} km, "
             f"spot→centre {mean_distance_to_centre_km(r.assignments, spots):.3f} km, "
-            f"{time.perf_counter() - t0:.1f} s"
+            f"{r.isolated_hotspots} isolated, {seconds:.1f} s | Hilbert "
+            f"{h['pe_id'].nunique() / lb:.3f} × bound, radius mean "
+            f"{radius_km(h, spots).mean():.3f} km, "
+            f"spot→centre {mean_distance_to_centre_km(h, spots):.3f} km"
         )
     if args.no_demo:
         return

@@ -363,6 +363,7 @@ def caseload_groups(
                 lab = caseloads_pack.dissolve_labels(xr, yr, wr, lab, capacity, limit_m)
                 if int(lab.max()) == m:
                     break
+            lab = caseloads_refine.shrink_radii(xr, yr, wr, lab, capacity, limit_m)
             lab = _repair_overlaps(xr, yr, wr, lab, capacity, limit_m)
         labels[rest] = lab
     lone_idx = np.flatnonzero(lone)

@@ -18,6 +18,7 @@ Deterministic: every order is a stable sort with index tie-breaks; cKDTree queri
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple, TypeAlias, cast
 
@@ -349,3 +350,92 @@ def _plain_swap_gain(g: _Groups, a: IntArray, b: IntArray, near: IntArray) -> Fl
     )
     new_b = _sum_dist(x, y, members[b], bx, by, skip=near, extra_x=x[:, None], extra_y=y[:, None])
     return cur[a][:, None] + cur[b] - new_a - new_b
+
+
+def _radius(x: list[float], y: list[float], items: list[int]) -> float:
+    """Largest distance from the mean of the items to one of them (0 for none)."""
+    if not items:
+        return 0.0
+    mx = sum(x[i] for i in items) / len(items)
+    my = sum(y[i] for i in items) / len(items)
+    return max(math.hypot(x[i] - mx, y[i] - my) for i in items)
+
+
+def shrink_radii(
+    x_m: npt.ArrayLike, y_m: npt.ArrayLike, weight: npt.ArrayLike, labels: npt.ArrayLike,
+    capacity: float, limit_m: float, *, max_rounds: int = 5,
+) -> IntArray:  # fmt: skip
+    """Moves and swaps of each caseload's farthest spot that lower the sum of caseload radii.
+
+    A caseload's radius (the largest distance from its centre to a spot) is set by its
+    farthest spot; for the widest caseloads first, that spot moves to one of the 8 caseloads
+    with the nearest centres, or swaps with one of its spots, when the two radii together
+    shrink, capacity holds and both stay within ``limit_m``. The number of caseloads never
+    changes; rounds repeat while something changed (at most ``max_rounds``).
+    """
+    lab = np.asarray(labels, dtype="int64").copy()
+    m = int(lab.max()) + 1 if lab.size else 0
+    if m < 2:
+        return lab
+    x: list[float] = np.asarray(x_m, dtype="float64").tolist()
+    y: list[float] = np.asarray(y_m, dtype="float64").tolist()
+    w: list[float] = np.asarray(weight, dtype="float64").tolist()
+    members: list[list[int]] = [[] for _ in range(m)]
+    for i, g in enumerate(lab.tolist()):
+        members[g].append(i)
+    load = [sum(w[i] for i in group) for group in members]
+    radius = [_radius(x, y, group) for group in members]
+    k = min(_MOVE_CANDIDATES + 1, m)
+    for _ in range(max_rounds):
+        cx = np.asarray([sum(x[i] for i in g) / len(g) for g in members])
+        cy = np.asarray([sum(y[i] for i in g) / len(g) for g in members])
+        _, near = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([cx, cy]), k=k)
+        changes = 0
+        for a in np.lexsort((np.arange(m), -np.asarray(radius))).tolist():
+            group = members[a]
+            if len(group) < 2:
+                continue
+            far = max(group, key=lambda i: (math.hypot(x[i] - cx[a], y[i] - cy[a]), -i))
+            rest = [i for i in group if i != far]
+            best: tuple[float, int, int, float, float] | None = None  # gain, b, partner, ra, rb
+            for b in near[a].tolist():
+                if b == a:
+                    continue
+                before = radius[a] + radius[b]
+                options = [(-1, rest, [*members[b], far])] if (
+                    load[b] + w[far] <= capacity + _TOL
+                ) else []  # fmt: skip
+                options += [
+                    (j, [*rest, j], [*(i for i in members[b] if i != j), far])
+                    for j in members[b]
+                    if load[a] - w[far] + w[j] <= capacity + _TOL
+                    and load[b] - w[j] + w[far] <= capacity + _TOL
+                ]
+                for partner, new_a, new_b in options:
+                    ra, rb = _radius(x, y, new_a), _radius(x, y, new_b)
+                    gain = before - ra - rb
+                    if (
+                        gain > 1e-6
+                        and max(ra, rb) <= limit_m + _TOL
+                        and (best is None or gain > best[0])
+                    ):
+                        best = (gain, b, partner, ra, rb)
+            if best is None:
+                continue
+            _, b, partner, ra, rb = best
+            members[a].remove(far)
+            members[b].append(far)
+            load[a] -= w[far]
+            load[b] += w[far]
+            if partner >= 0:
+                members[b].remove(partner)
+                members[a].append(partner)
+                load[b] -= w[partner]
+                load[a] += w[partner]
+            radius[a], radius[b] = ra, rb
+            changes += 1
+        if changes == 0:
+            break
+    for g, group in enumerate(members):
+        lab[group] = g
+    return lab

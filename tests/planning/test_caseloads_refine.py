@@ -16,6 +16,7 @@ from planning.caseloads_refine import (
     polish_labels,
     refine_labels,
     relabel,
+    shrink_radii,
 )
 
 
@@ -130,3 +131,31 @@ def test_overlap_pairs_ignores_a_split_spots_share_at_the_same_place_as_the_case
     y = np.array([0.0, 0.0, 100.0, 30.0, 30.0])
     assert overlap_pairs(x, y, np.array([0, 0, 0, 1, 0])) == []
     assert overlap_pairs(x, y, np.array([0, 0, 0, 1, 1])) == [(1, 0)]
+
+
+def test_shrink_radii_moves_a_far_spot_to_the_caseload_beside_it():
+    # caseload 0: three spots near 0 and one at 900 m; caseload 1: spots near 1,000 m with room
+    x = np.array([0.0, 10.0, 20.0, 900.0, 1000.0, 1010.0])
+    y = np.zeros(6)
+    w = np.array([10.0, 10.0, 10.0, 10.0, 10.0, 10.0])
+    labels = shrink_radii(x, y, w, np.array([0, 0, 0, 0, 1, 1]), 60.0, 3000.0)
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1]
+    # no room in caseload 1 (40 of 50) and no swap that helps: nothing changes
+    w = np.array([10.0, 10.0, 10.0, 20.0, 20.0, 20.0])
+    full = shrink_radii(x, y, w, np.array([0, 0, 0, 0, 1, 1]), 50.0, 3000.0)
+    assert full.tolist() == [0, 0, 0, 0, 1, 1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 80))
+def test_shrink_radii_never_raises_the_radius_sum_or_breaks_capacity_or_the_limit(seed, n):
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 3000, n), rng.uniform(0, 3000, n)
+    w = rng.integers(1, 30, n).astype(float)
+    labels, _ = caseload_groups(x, y, w, 60.0, walking_limit_km=2.0, refine=False)
+    out = shrink_radii(x, y, w, labels, 60.0, 2000.0)
+    m = int(labels.max()) + 1
+    assert np.bincount(out, minlength=m).min() >= 1
+    assert np.bincount(out, weights=w).max() <= 60.0 + 1e-9
+    assert radius_m(x, y, out, m).max() <= 2000.0 + 1e-6
+    assert radius_m(x, y, out, m).sum() <= radius_m(x, y, labels, m).sum() + 1e-6
