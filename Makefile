@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8050
 DATA ?= data/demo
 
-.PHONY: run test lint chromium bench demo clean
+.PHONY: run test lint chromium services bench demo clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ chromium:
 		echo "Chromium is missing: run 'sudo apt-get install -y chromium chromium-driver', then 'make test' again."; exit 1; \
 	fi
 
+# Tests start real PostgreSQL/PostGIS and Redis servers on free loopback ports (tests/services_fixtures.py).
+services:
+	@if ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 && command -v redis-server >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing PostgreSQL/PostGIS and Redis with apt-get ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 redis-server) >/dev/null; \
+	else \
+		echo "PostGIS or Redis is missing: run 'sudo apt-get install -y postgresql-15-postgis-3 redis-server', then 'make test' again."; exit 1; \
+	fi
+
 run: $(VENV)/.runtime
 	$(PY) app.py --data $(DATA) --port $(PORT)
 
@@ -38,7 +48,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint chromium
+test: lint chromium services
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(VENV)/.dev
