@@ -330,11 +330,12 @@ def caseload_groups(
        ``caseloads_pack.dissolve_labels`` then empties the emptiest caseloads into their
        neighbours where capacity and the limit allow (fewest PEs first).
     3. Compactness: ``caseloads_refine.refine_labels`` (moves and swaps that lower squared
-       spread within capacity) and ``polish_labels`` (plain distances), then
-       ``caseloads_pack.enforce_limit`` so that the limit holds on every caseload, and another
-       dissolve (compact caseloads leave room beside each other), up to three rounds; then
-       ``_repair_overlaps`` re-cuts pairs of caseloads where a spot lies inside the other's
-       hull when a straight cut separates them at no extra PE.
+       spread within capacity), ``caseloads_pack.enforce_limit`` so that the limit holds on
+       every caseload, and another dissolve (compact caseloads leave room beside each other),
+       up to three rounds; then ``polish_labels`` (plain distances) and ``shrink_radii`` (each
+       caseload's farthest spot), the limit enforced once more, and ``_repair_overlaps``
+       re-cuts pairs of caseloads where a spot lies inside the other's hull when a straight cut
+       separates them at no extra PE.
     ``refine=False`` stops after 2.
     """
     x = np.asarray(x_m, dtype="float64")
@@ -358,12 +359,13 @@ def caseload_groups(
             for _ in range(_IMPROVE_ROUNDS):
                 m = int(lab.max())
                 lab = caseloads_refine.refine_labels(xr, yr, wr, lab, capacity)
-                lab = caseloads_refine.polish_labels(xr, yr, wr, lab, capacity)
                 lab = caseloads_pack.enforce_limit(xr, yr, wr, lab, capacity, limit_m)
                 lab = caseloads_pack.dissolve_labels(xr, yr, wr, lab, capacity, limit_m)
                 if int(lab.max()) == m:
                     break
+            lab = caseloads_refine.polish_labels(xr, yr, wr, lab, capacity)
             lab = caseloads_refine.shrink_radii(xr, yr, wr, lab, capacity, limit_m)
+            lab = caseloads_pack.enforce_limit(xr, yr, wr, lab, capacity, limit_m)
             lab = _repair_overlaps(xr, yr, wr, lab, capacity, limit_m)
         labels[rest] = lab
     lone_idx = np.flatnonzero(lone)
