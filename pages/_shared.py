@@ -6,12 +6,13 @@ than one page uses, so that no page imports another page.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from typing import Any
 
 from dash import html
 
-from components.overview_figures import boundaries_geojson
+from components.overview_figures import Headline, boundaries_geojson
 from components.shell import DATASET_STORE_ID, not_available_view, synthetic_banner
 from planning.plan import Plan
 from planning.scenario import Scenario
@@ -47,6 +48,8 @@ __all__ = [
     "level_note",
     "not_available_view",
     "page_header",
+    "pe_rule_column_defs",
+    "pe_rule_headlines",
     "require_hotspot_detail",
     "synthetic_banner",
 ]
@@ -96,6 +99,33 @@ def disclosure_note() -> str | None:
 def district_geojson(dataset_id: str | None) -> dict[str, Any]:
     """Simplified district polygons of a dataset (cached per dataset id; district level only)."""
     return boundaries_geojson(get_dataset_for(dataset_id).boundaries)
+
+
+def pe_rule_headlines(
+    headlines: list[Headline], scenario: Scenario, detail: str | None = None
+) -> list[Headline]:
+    """The headlines with the PE card ("pe") saying which rule gave its count: ``detail`` (default:
+    the rule and "summed over districts") and the rule's formula as its tooltip."""
+    return [
+        dataclasses.replace(
+            h,
+            detail=detail or f"{scenario.pe_count_rule()}, summed over districts",
+            tooltip=f"{scenario.pe_count_formula()} Regions and the nation sum their districts.",
+        )
+        if h.key == "pe"
+        else h
+        for h in headlines
+    ]
+
+
+def pe_rule_column_defs(column_defs: list[dict[str, Any]], scenario: Scenario) -> list[dict]:
+    """Grid column definitions with the PE column's header tooltip giving the scenario's rule."""
+    return [
+        {**c, "headerTooltip": scenario.pe_count_formula()}
+        if c.get("field") == "peer_educators"
+        else c
+        for c in column_defs
+    ]
 
 
 def page_header(title: str, subtitle: str = "") -> html.Div:

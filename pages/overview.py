@@ -4,7 +4,10 @@ coverage trend.
 Everything on this page is built on the server from district-level frames (the plan's
 ``districts`` and ``national`` frames, the district coverage trend), so it is safe in the
 aggregate-only view: no hotspot id, name or coordinate is ever sent (DESIGN.md s.4).
-The page accepts the scenario query string (``/?people_per_pe=50``) like Scenarios does.
+The page accepts the scenario query string (``/?people_per_pe=50``) like Scenarios does; a
+scenario counting PEs from caseloads shows the same PE count as Scenarios (one cached plan), and
+the page says which rule gave it. The aggregate-only view always counts at the ratio rule
+(services.plans.get_published_plan).
 """
 
 # No `from __future__ import annotations` here: Dash executes page modules before they are in
@@ -111,6 +114,20 @@ def staff_ranges(
     return (pes[0], pes[1]), (orws[0], orws[1])
 
 
+def caseload_staff_ranges(
+    dataset_id: str | None, scenario: Scenario
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """National PEs and ORWs needed on the low and the high estimate when PEs are counted from
+    caseloads: the totals of the same scenario's plans at those levels (caseloads of the low
+    and the high estimate, each computed once on the server)."""
+    pes, orws = [], []
+    for level in ("low", "high"):
+        totals = _shared.get_plan(dataset_id, scenario.replace(level=level)).totals
+        pes.append(int(totals["peer_educators"]))
+        orws.append(int(totals["outreach_workers"]))
+    return (pes[0], pes[1]), (orws[0], orws[1])
+
+
 def scenario_from(query: Query | None) -> tuple[Scenario, str | None]:
     """The scenario of a query dict, or the default scenario and the error message when invalid."""
     try:
@@ -145,7 +162,11 @@ def overview_content(dataset_id: str | None, query: Query | None) -> OverviewCon
         )
     districts = plan.districts
     national = national_row(plan)
-    pe_range, orw_range = staff_ranges(districts, scenario)
+    pe_range, orw_range = (
+        caseload_staff_ranges(dataset_id, scenario)
+        if scenario.pe_from_caseloads
+        else staff_ranges(districts, scenario)
+    )
     heads = of.headline_figures(
         national,
         basis=scenario.basis,
@@ -156,7 +177,13 @@ def overview_content(dataset_id: str | None, query: Query | None) -> OverviewCon
         pe_range=pe_range,
         orw_range=orw_range,
     )
+    heads = _shared.pe_rule_headlines(
+        heads,
+        scenario,
+        detail=f"{of.fmt_range(*pe_range)} on the low–high estimate · {scenario.pe_count_rule()}",
+    )
     grid = of.district_grid(districts, grid_id=Ids.GRID)
+    grid.columnDefs = _shared.pe_rule_column_defs(grid.columnDefs, scenario)
     cum = priority_mod.cumulative_share(districts, value="estimate_mid")
     n_districts = len(districts)
     try:
@@ -352,7 +379,7 @@ def show_overview(
     caption = (
         f"Basis: {'peak-day' if s.basis == 'peak' else 'typical-day'} mapping counts "
         f"(min–max ranges), planning level {s.level}, target {s.target:.0%}; "
-        f"enrolment period {c.period or 'latest'}. " + of.ESTIMATE_CAPTION
+        f"enrolment period {c.period or 'latest'}; {s.pe_count_rule()}. " + of.ESTIMATE_CAPTION
     )
     query_str = urlencode(s.to_query())
     aggregate = not _shared.hotspot_detail_allowed()
@@ -380,8 +407,7 @@ def show_overview(
         if query_str
         else html.Span(
             [
-                f"Default scenario (1 PE per {s.people_per_pe:g} people, {s.basis}-day "
-                f"{s.level} estimate). ",
+                f"Default scenario ({s.pe_count_rule()}, {s.basis}-day {s.level} estimate). ",
                 dcc.Link("Change it in Scenarios", href=dash.get_relative_path("/scenarios")),
             ]
         )
@@ -494,6 +520,7 @@ __all__ = [
     "SCENARIO_SESSION_ID",
     "Ids",
     "OverviewContent",
+    "caseload_staff_ranges",
     "effective_query",
     "layout",
     "national_row",

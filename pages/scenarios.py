@@ -4,7 +4,10 @@ allocation.
 The browser holds only the scenario's parameters (a small query dict); plans are built and
 memoised on the server (pages._shared.get_plan). The scenario lives in the URL query string
 so a plan can be shared as a link; saved scenarios are parameter dicts in the browser's
-local storage, compared server-side with planning.compare. Not served in aggregate-only
+local storage, compared server-side with planning.compare. "Count peer educators from"
+(pe_count_from) switches every PE figure (totals, map, grid, allocation, Excel) between the
+people-per-PE ratio and the districts' caseload counts (services.caseload_counts), and the page
+says which rule gave the count. Not served in aggregate-only
 mode: the Excel plan and the plan itself are planner tools (DESIGN.md s.1, s.4).
 """
 
@@ -69,6 +72,7 @@ class Ids:
     DOWNLOAD = "scn-download"
     CAP_KIND = "scn-cap-kind"
     CAP_VALUE = "scn-cap-value"
+    PE_RULE = "scn-pe-rule"
 
 
 # Scenario field -> control id. Percent fields are shown as 0-100 and stored as shares.
@@ -80,6 +84,8 @@ FIELD_IDS: dict[str, str] = {
 PERCENT_FIELDS = tuple(name for name in FIELD_IDS if PARAMETERS[name].percent)
 LABELS: dict[str, str] = {name: PARAMETERS[name].label for name in FIELD_IDS}
 CAP_KINDS = [("none", "No cap")] + [(p.name, p.label) for p in in_group("cap")]
+# The choices of pe_count_from (planning/parameters.toml) as the radio buttons say them.
+PE_COUNT_LABELS = {"ratio": "People per PE", "caseloads": "Caseloads (as on Outreach)"}
 
 
 # --- pure helpers (tested without a browser) --------------------------------------------------
@@ -126,16 +132,30 @@ def search_string(scenario: Scenario) -> str:
     return "?" + urlencode(query) if query else ""
 
 
+def pe_rule_sentence(scenario: Scenario) -> str:
+    """Which rule gave the PE count, as the page says it under the totals."""
+    if scenario.pe_from_caseloads:
+        return (
+            f"{scenario.pe_count_rule()}: each district's caseloads of at most "
+            f"{scenario.people_per_pe:g} people, as the Outreach page makes them"
+            + (f", × target {scenario.target:.0%} rounded up." if scenario.target < 1 else ".")
+        )
+    return f"{scenario.pe_count_rule()}, rounded up per district."
+
+
 def results(dataset_id: str | None, query: dict[str, str]) -> ScenarioResults:
     """Totals, PE map, district grid and allocation of one scenario (district-level frames only)."""
     scenario = Scenario.from_query(query)
     plan = _shared.get_plan(dataset_id, scenario)
     totals = dict(plan.totals)
-    heads = sf.scenario_totals(
-        totals,
-        people_per_pe=scenario.people_per_pe,
-        pe_per_orw=scenario.pe_per_orw,
-        costed=scenario.costed,
+    heads = _shared.pe_rule_headlines(
+        sf.scenario_totals(
+            totals,
+            people_per_pe=scenario.people_per_pe,
+            pe_per_orw=scenario.pe_per_orw,
+            costed=scenario.costed,
+        ),
+        scenario,
     )
     allocation_text = allocation_figure = None
     if plan.allocation is not None and plan.allocation_totals:
@@ -143,11 +163,13 @@ def results(dataset_id: str | None, query: dict[str, str]) -> ScenarioResults:
             plan.allocation_totals, people_per_pe=scenario.people_per_pe
         )
         allocation_figure = sf.allocation_figure(plan.allocation)
+    grid = sf.plan_grid(plan.districts, grid_id=Ids.GRID)
+    grid.columnDefs = _shared.pe_rule_column_defs(grid.columnDefs, scenario)
     return ScenarioResults(
         scenario=scenario,
         plan=plan,
         headlines=heads,
-        grid=sf.plan_grid(plan.districts, grid_id=Ids.GRID),
+        grid=grid,
         map_figure=sf.pe_choropleth(plan.districts, _shared.district_geojson(dataset_id)),
         allocation_text=allocation_text,
         allocation_figure=allocation_figure,
@@ -285,6 +307,7 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
             ),
             spacing="mb-3",
         ),
+        _radio("pe_count_from", s.pe_count_from, PE_COUNT_LABELS),
         _number("pe_per_orw", v["pe_per_orw"]),
         _radio("basis", s.basis, {"peak": "Peak day", "typical": "Typical day"}),
         _radio("level", s.level, {x: x.capitalize() for x in ("low", "mid", "high")}),
@@ -572,10 +595,13 @@ def show_results(query: dict | None, dataset_id: str | None):
     cards = headline_cards(r.headlines, id_prefix=Ids.TOTALS_PREFIX, xl=True)
     basis = "peak-day" if s.basis == "peak" else "typical-day"
     caption = html.P(
-        f"Plan on the {s.level} {basis} estimate, target {s.target:.0%}, "
-        f"1 PE per {s.people_per_pe:g} people, 1 ORW per {s.pe_per_orw:g} PEs, enrolment period "
-        f"{r.plan.parameters.get('period') or 'latest'}. Each control's info icon gives the "
-        "source of its default (DESIGN.md s.3).",
+        [
+            f"Plan on the {s.level} {basis} estimate, target {s.target:.0%}. ",
+            html.Span(pe_rule_sentence(s), id=Ids.PE_RULE),
+            f" 1 ORW per {s.pe_per_orw:g} PEs, enrolment period "
+            f"{r.plan.parameters.get('period') or 'latest'}. Each control's info icon gives the "
+            "source of its default (DESIGN.md s.3).",
+        ],
         className="small text-muted mt-1 mb-0",
     )
     return [cards, caption], r.map_figure, r.grid.rowData, r.grid.columnDefs, alloc, warn

@@ -2,10 +2,12 @@
 
 build_plan chains the pure steps: hotspot estimates (basis, duplication) → district roll-up →
 enrolment and coverage (level, target, period) → geographic access (distance_km, service) →
-resources (PEs, ORWs, commodities, costs) → priority rank → allocation under a cap. Regions and
-the nation are SUMS of their districts (PEs and ORWs are hired district by district; gaps do
-not cancel across districts); ratios (coverage, density, share within distance) are recomputed
-from the summed numerators and denominators.
+resources (PEs, ORWs, commodities, costs) → priority rank → allocation under a cap. PEs per
+district follow the scenario's ``pe_count_from``: the ratio rule, or the district's caseload
+count (``caseload_counts``: the caseloads planning.caseloads makes, as the Outreach page does).
+Regions and the nation are SUMS of their districts (PEs and ORWs are hired district by
+district; gaps do not cancel across districts); ratios (coverage, density, share within
+distance) are recomputed from the summed numerators and denominators.
 
 ``Plan.hotspots`` holds hotspot locations: it never goes into ``to_json_dict`` or an
 aggregate-only export (DESIGN.md s.4).
@@ -14,6 +16,7 @@ aggregate-only export (DESIGN.md s.4).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 from planning import access, coverage, estimates, priority
+from planning._frames import text_column
 from planning.allocation import allocate, allocation_summary, pe_cap
+from planning.caseloads import CaseloadParams, district_caseloads
 from planning.coverage import COVERAGE_COLUMNS
 from planning.estimates import ESTIMATE_COLUMNS
 from planning.resources import RESOURCE_COLUMNS, resource_table
@@ -180,12 +185,60 @@ def aggregate(districts: pd.DataFrame, by: str | None) -> pd.DataFrame:
     return summed.reset_index(drop=True)
 
 
-def build_plan(dataset: Dataset, scenario: Scenario) -> Plan:
+def caseload_counts(
+    dataset: Dataset,
+    *,
+    people_per_pe: float,
+    basis: str,
+    level: str,
+    duplication: float,
+) -> pd.Series:
+    """Caseloads per district: ``district_caseloads(...).pe_count`` of each district's hotspots
+    at these people per PE, basis, level and duplication and the default walking limit (what the
+    Outreach page makes). Indexed by district name (the hotspots' district column), int64; a
+    district without hotspots is absent (it needs 0)."""
+    hotspots = dataset.hotspots
+    params = CaseloadParams(
+        people_per_pe=people_per_pe, basis=basis, level=level, duplication_rate=duplication
+    )
+    names = sorted(set(text_column(hotspots, "district")))
+    counts = {
+        name: district_caseloads(hotspots, dataset.crs_projected, params, district=name).pe_count
+        for name in names
+    }
+    return pd.Series(counts, dtype="int64", name="caseloads").rename_axis("district")
+
+
+def scenario_caseload_counts(dataset: Dataset, scenario: Scenario) -> pd.Series:
+    """``caseload_counts`` at the scenario's people per PE, basis, level and duplication."""
+    return caseload_counts(
+        dataset,
+        people_per_pe=scenario.people_per_pe,
+        basis=scenario.basis,
+        level=scenario.level,
+        duplication=scenario.duplication,
+    )
+
+
+def build_plan(
+    dataset: Dataset,
+    scenario: Scenario,
+    *,
+    caseloads: Mapping[str, int] | pd.Series | None = None,
+) -> Plan:
     """The full plan of ``scenario`` on ``dataset`` (pure: the dataset is not modified).
 
-    Raises ScenarioError when a parameter does not fit the data (e.g. a period with no records).
+    When the scenario counts PEs from caseloads, ``caseloads`` (district -> caseload count, as
+    ``scenario_caseload_counts`` gives; a cache passes it) is used, else computed here; it is
+    refused for a scenario on the ratio rule. Raises ScenarioError when a parameter does not fit
+    the data (e.g. a period with no records).
     """
     s = scenario
+    if caseloads is not None and not s.pe_from_caseloads:
+        raise ScenarioError(
+            "build_plan: caseload counts given but the scenario counts PEs at "
+            f"1 per {s.people_per_pe:g} people; set pe_count_from to 'caseloads' to use them."
+        )
     hotspot_est = estimates.hotspot_estimates(
         dataset.hotspots, basis=s.basis, duplication_rate=s.duplication
     )
@@ -216,7 +269,16 @@ def build_plan(dataset: Dataset, scenario: Scenario) -> Plan:
     districts["estimate_within_distance"] = districts["estimate_within_distance"].fillna(0.0)
     districts["unserved_hotspots"] = districts["unserved_hotspots"].fillna(0).astype("int64")
 
-    districts = resource_table(districts, s)
+    district_caseload_counts = None
+    if s.pe_from_caseloads:
+        found = pd.Series(
+            caseloads if caseloads is not None else scenario_caseload_counts(dataset, s),
+            dtype="float64",
+        )
+        district_caseload_counts = (
+            districts["district"].map(found).fillna(0.0).to_numpy(dtype="float64")
+        )
+    districts = resource_table(districts, s, caseloads=district_caseload_counts)
     districts = priority.rank_districts(districts)
 
     cap = pe_cap(s)
@@ -247,6 +309,7 @@ def build_plan(dataset: Dataset, scenario: Scenario) -> Plan:
     parameters = s.to_dict()
     parameters["period"] = used_period
     parameters["cap_peer_educators"] = cap
+    parameters["pe_count_rule"] = s.pe_count_rule()
     parameters["cost_usd_per_pe_month"] = s.cost_usd_per_pe_month() if s.costed else None
     parameters["not_costed"] = [
         c
@@ -271,4 +334,13 @@ def build_plan(dataset: Dataset, scenario: Scenario) -> Plan:
     )
 
 
-__all__ = ["CAP_COLUMNS", "DISTRICT_COLUMNS", "RESOURCE_COLUMNS", "Plan", "aggregate", "build_plan"]
+__all__ = [
+    "CAP_COLUMNS",
+    "DISTRICT_COLUMNS",
+    "RESOURCE_COLUMNS",
+    "Plan",
+    "aggregate",
+    "build_plan",
+    "caseload_counts",
+    "scenario_caseload_counts",
+]

@@ -3,7 +3,9 @@
 Formulas (DESIGN.md s.3), per district (a region or the nation is the SUM of its districts,
 never recomputed, because PEs and ORWs are whole people hired district by district):
 
-- peer_educators      = ⌈planning_population × target ÷ people_per_pe⌉
+- peer_educators      = ⌈planning_population × target ÷ people_per_pe⌉ (pe_count_from "ratio"),
+                        or ⌈caseloads × target⌉ (pe_count_from "caseloads": the district's
+                        caseload count from planning.caseloads, given by the caller)
 - outreach_workers    = ⌈peer_educators ÷ pe_per_orw⌉           (Mombasa: ⌈68 ÷ 6⌉ = 12)
 - condoms_per_month   = planning_population × target × condoms_per_person_month
                         × (1 + buffer_stock_pct/100)
@@ -52,6 +54,20 @@ def peer_educators_needed(
     return ceil_people(np.asarray(planning_population, dtype="float64") * target / people_per_pe)
 
 
+def peer_educators_from_caseloads(
+    caseloads: npt.ArrayLike, target: float = 1.0
+) -> npt.NDArray[np.int64]:
+    """⌈caseloads × target⌉ per area: the caseloads of all mapped spots at a 100% target, the
+    same share of them as of people below it (parameter pe_count_from)."""
+    counts = np.asarray(caseloads, dtype="float64")
+    if (counts < 0).any() or not np.isfinite(counts).all():
+        raise ValueError(
+            f"caseloads {counts[(counts < 0) | ~np.isfinite(counts)][:3].tolist()} are not "
+            "counts; give whole numbers >= 0 (one per district, from planning.caseloads)."
+        )
+    return ceil_people(counts * target)
+
+
 def outreach_workers_needed(
     peer_educators: npt.ArrayLike, pe_per_orw: float
 ) -> npt.NDArray[np.int64]:
@@ -82,10 +98,14 @@ def condoms_per_month(
     )
 
 
-def resource_table(areas: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def resource_table(
+    areas: pd.DataFrame, scenario: Scenario, *, caseloads: npt.ArrayLike | None = None
+) -> pd.DataFrame:
     """A copy of ``areas`` (needs ``planning_population``) plus RESOURCE_COLUMNS computed per row.
 
-    Use it on district rows; aggregate upward with ``sum_resources`` rather than recomputing.
+    ``caseloads`` (one count per row) is required when the scenario counts PEs from caseloads
+    and refused otherwise. Use it on district rows; aggregate upward with ``sum_resources``
+    rather than recomputing.
     """
     if "planning_population" not in areas.columns:
         raise KeyError(
@@ -95,7 +115,26 @@ def resource_table(areas: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     s = scenario
     out = areas.copy()
     pop = out["planning_population"].astype("float64").fillna(0.0).to_numpy()
-    pes = peer_educators_needed(pop, s.people_per_pe, s.target)
+    if s.pe_from_caseloads:
+        if caseloads is None:
+            raise ValueError(
+                "resource_table: the scenario counts PEs from caseloads (pe_count_from "
+                "'caseloads') but no caseload counts were given; pass caseloads=, one per row."
+            )
+        counts = np.asarray(caseloads, dtype="float64")
+        if counts.shape != (len(out),):
+            raise ValueError(
+                f"resource_table: {counts.size} caseload counts for {len(out)} rows; "
+                "give one count per row, in the rows' order."
+            )
+        pes = peer_educators_from_caseloads(counts, s.target)
+    elif caseloads is not None:
+        raise ValueError(
+            "resource_table: caseload counts given but the scenario counts PEs at "
+            f"1 per {s.people_per_pe:g} people; set pe_count_from='caseloads' to use them."
+        )
+    else:
+        pes = peer_educators_needed(pop, s.people_per_pe, s.target)
     orws = outreach_workers_needed(pes, s.pe_per_orw)
     condoms = condoms_per_month(pop, s.condoms_per_person_month, s.target, s.buffer_stock_pct)
     lubricant = condoms * s.lubricant_per_condom

@@ -3,7 +3,9 @@ default.
 
 A scenario is what a planner changes in a what-if: ratios (people per peer educator,
 PEs per outreach worker), which estimate to plan on (basis and level), the coverage
-target, commodity needs, optional costs and an optional cap (PEs or a monthly budget).
+target, how PEs are counted (``pe_count_from``: the people-per-PE ratio, or each district's
+caseloads as the Outreach page makes them), commodity needs, optional costs and an optional cap
+(PEs or a monthly budget).
 Every field is defined once in planning.parameters (label, unit, default, allowed range,
 source), shown in the Excel parameters sheet, the CLI help and the app's tooltips.
 ``to_query``/``from_query`` turn a scenario into URL query strings and back so a plan can be
@@ -67,6 +69,7 @@ class Scenario:
     distance_km: float = default_number("distance_km")
     service: str | None = None
     period: str | None = None
+    pe_count_from: str = default_text("pe_count_from")
     max_pe: int | None = None
     budget_usd_month: float | None = None
 
@@ -107,6 +110,30 @@ class Scenario:
         if self.budget_usd_month is not None:
             return "budget_usd_month"
         return None
+
+    @property
+    def pe_from_caseloads(self) -> bool:
+        """True when each district's PEs are its caseload count (``pe_count_from="caseloads"``)."""
+        return self.pe_count_from == "caseloads"
+
+    def pe_count_rule(self) -> str:
+        """Which rule gave the PE count, in words: "PEs counted from caseloads (walking limit
+        3 km)" or "PEs at 1 per 60 people" (pages, captions and headline details)."""
+        if self.pe_from_caseloads:
+            limit = default_number("walking_limit_km")
+            return f"PEs counted from caseloads (walking limit {limit:g} km)"
+        return f"PEs at 1 per {self.people_per_pe:g} people"
+
+    def pe_count_formula(self) -> str:
+        """The PE rule as a formula for tooltips (per district; regions and the nation sum)."""
+        if self.pe_from_caseloads:
+            limit = default_number("walking_limit_km")
+            return (
+                "⌈caseloads × target⌉ per district: the caseloads the Outreach page makes of the "
+                f"district's hotspots, at most {self.people_per_pe:g} people each, every spot "
+                f"within {limit:g} km of its caseload's centre (planning.caseloads)."
+            )
+        return "⌈planning population × target ÷ people per PE⌉ per district (DESIGN.md s.3)."
 
     def commodity_cost_usd_per_person_month(self) -> float:
         """USD of commodities for one person reached for one month (unset unit costs count as 0)."""

@@ -2,7 +2,9 @@
 
 Large frames stay on the server: the browser holds only a dataset id and scenario parameters;
 pages ask ``get_plan(dataset_id, scenario)`` and send back figures and small tables
-(STYLE.md, "Callbacks stay thin").
+(STYLE.md, "Callbacks stay thin"). A scenario that counts PEs from caseloads takes them from
+services.caseload_counts (computed once per dataset, people per PE, basis, level and
+duplication); the published (aggregate-only) plan always counts PEs at the ratio rule.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from planning.disclosure import DisclosureRule, publish_plan, publishable_scenar
 from planning.plan import Plan, build_plan
 from planning.scenario import Scenario
 from planning.schema import Dataset
-from services import datasets
+from services import caseload_counts, datasets
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,10 @@ _PLAN_LOCKS_GUARD = threading.Lock()
 def _plan_cached(dataset_key: str, scenario: Scenario) -> Plan:
     started = time.perf_counter()
     dataset = datasets.get_dataset(dataset_key)
-    plan = build_plan(dataset, scenario)
+    counts = (
+        caseload_counts.get_counts(dataset_key, scenario) if scenario.pe_from_caseloads else None
+    )
+    plan = build_plan(dataset, scenario, caseloads=counts)
     log.info(
         "plan built for dataset %s in %.0f ms (%d districts)",
         dataset_key,
@@ -96,10 +101,16 @@ def get_published_plan(
     dataset_id: str | None, requested: Scenario | None, rule: DisclosureRule
 ) -> Plan:
     """The aggregate-only view of a plan: the request's menu choices on the dataset's default
-    scenario, rounded and suppressed (planning.disclosure); memoised."""
+    scenario, rounded and suppressed (planning.disclosure); memoised.
+
+    PEs are always counted at the ratio rule here, whatever the request or dataset.toml says:
+    caseload counts derive from hotspot geometry, so they never reach a published figure.
+    """
     key = datasets.resolve_id(dataset_id)
     default = default_scenario(key)
-    scenario = publishable_scenario(requested or default, default, rule)
+    scenario = publishable_scenario(requested or default, default, rule).replace(
+        pe_count_from="ratio"
+    )
     return _published_cached(key, scenario, rule)
 
 
@@ -107,3 +118,4 @@ def clear_cache() -> None:
     """Forget every memoised plan (tests; a changed default dataset)."""
     _plan_cached.cache_clear()
     _published_cached.cache_clear()
+    caseload_counts.clear_cache()

@@ -199,3 +199,45 @@ def test_scenario_follows_the_planner_to_the_overview_and_back(app_server, page,
     wait_pe(page, expected_pes[60])
     page.wait_for_function("() => !location.search.includes('people_per_pe')", timeout=30000)
     assert page.console_errors == []
+
+
+def test_counting_pes_from_caseloads_turns_the_total_into_the_caseload_total(
+    app_server, page, expected_pes
+):
+    from data_loaders.dataset import load_dataset
+    from planning.plan import caseload_counts
+
+    demo = load_dataset(DEMO_DIR)
+    caseloads = int(
+        caseload_counts(demo, people_per_pe=60, basis="peak", level="mid", duplication=0).sum()
+    )
+    assert cli_total_pes("--pe-count-from", "caseloads") == caseloads  # the CLI agrees
+    # a caseload holds at most 60 people: never fewer PEs than at 1 per 60, district by district
+    assert caseloads >= expected_pes[60]
+
+    page.goto(app_server + "/scenarios")
+    page.wait_for_selector(PE_TOTAL, timeout=30000)
+    wait_pe(page, expected_pes[60])
+    expect(page.locator("#scn-pe-rule")).to_contain_text("PEs at 1 per 60 people")
+    page.locator("#scn-pe-count-from label", has_text="Caseloads").click()
+    wait_pe(page, caseloads)
+    assert "pe_count_from=caseloads" in page.url
+    expect(page.locator("#scn-pe-rule")).to_contain_text(
+        "PEs counted from caseloads (walking limit 3 km)"
+    )
+    # the PE map shows the same numbers: its hover values add up to the total
+    traces = wait_for_graph(page, "scn-map")
+    assert sum(int(str(c[1]).replace(",", "")) for c in traces[0]["customdata"]) == caseloads
+    wait_for_maps_drawn(page)
+
+    # the Overview shows the same number for the session's scenario and says which rule gave it
+    page.click("#nav-overview")
+    page.wait_for_function(
+        "([want]) => { const el = document.getElementById('ov-pe');"
+        " return el && el.innerText.replace(/,/g, '') === String(want); }",
+        arg=[caseloads],
+        timeout=60000,
+    )
+    expect(page.locator("#ov-caption")).to_contain_text("PEs counted from caseloads")
+    wait_for_maps_drawn(page)
+    assert page.console_errors == []

@@ -57,9 +57,11 @@ def test_out_of_range_values_are_refused_with_the_range(sc):
     basis=st.sampled_from(["peak", "typical"]),
     level=st.sampled_from(["low", "mid", "high"]),
     cap=st.one_of(st.none(), st.integers(0, 2000)),
+    count=st.sampled_from(["ratio", "caseloads"]),
 )
-def test_controls_and_url_round_trip(sc, ppe, orw, target, dup, basis, level, cap):
+def test_controls_and_url_round_trip(sc, ppe, orw, target, dup, basis, level, cap, count):
     s = Scenario(
+        pe_count_from=count,
         people_per_pe=ppe,
         pe_per_orw=orw,
         target=target / 100,
