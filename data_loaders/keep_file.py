@@ -8,6 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 KEEP_COLUMNS = ("hotspot_id", "pe_id")
+# The headings of the field sheets' "assignments" sheet (exports/field_sheets.py), read as the
+# keep columns so that the downloaded workbook can be given back as it is.
+HEADING_ALIASES = {"spot": "hotspot_id", "peer educator": "pe_id"}
 
 
 class KeepFileError(ValueError):
@@ -17,8 +20,9 @@ class KeepFileError(ValueError):
 def read_keep_file(path: str | Path) -> pd.DataFrame:
     """Read a CSV or XLSX of previous assignments: columns hotspot_id, pe_id (others ignored).
 
-    The output of ``cli.py caseloads --out`` (sheet "assignments") or any table with these two
-    columns. Rows with an empty hotspot_id or pe_id are refused with their row number.
+    The output of ``cli.py caseloads --out`` (sheet "assignments", headed "Spot" and "Peer
+    educator", read as hotspot_id and pe_id) or any table with these two columns. Rows with an
+    empty hotspot_id or pe_id are refused with their row number.
     """
     path = Path(path)
     if not path.is_file():
@@ -36,6 +40,8 @@ def read_keep_file(path: str | Path) -> pd.DataFrame:
             f"keep file {path.name!r}: type {path.suffix!r} is not .csv or .xlsx; save it as CSV"
         )
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if not set(KEEP_COLUMNS) & set(frame.columns):
+        frame = frame.rename(columns=HEADING_ALIASES)
     missing = [c for c in KEEP_COLUMNS if c not in frame.columns]
     if missing:
         raise KeepFileError(

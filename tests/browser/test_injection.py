@@ -382,8 +382,8 @@ def test_field_sheets_run_no_script_or_formula(page, dialogs, full_url, tmp_path
     wb = openpyxl.load_workbook(path)
     pe_sheets = [ws for ws in wb.worksheets if ws.title not in ("summary", "assignments")]
     assert pe_sheets
-    assert_numbers(column(pe_sheets[0], "latitude"), negative=True)
-    assert_numbers(column(pe_sheets[0], "people"))
+    assert_numbers(column(pe_sheets[0], "Latitude"), negative=True)
+    assert_numbers(column(pe_sheets[0], "Your people"))
     html_path = download(page, "#out-download-html", tmp_path / "sheets.html")
     open_exported_html(page, dialogs, html_path)
     assert OUTREACH_DISTRICT in page.inner_text("h1")
