@@ -6,8 +6,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8050
 DATA ?= data/demo
+WORKERS ?= 4
 
-.PHONY: run test lint chromium services bench demo clean
+.PHONY: run serve test lint chromium services bench demo clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +29,11 @@ chromium:
 	else \
 		echo "Chromium is missing: run 'sudo apt-get install -y chromium chromium-driver', then 'make test' again."; exit 1; \
 	fi
+
+# Production: gunicorn with WORKERS processes on 127.0.0.1:PORT (gunicorn.conf.py; KP_* settings
+# in config.py: KP_HOST for another interface, refused in full-detail mode).
+serve: $(VENV)/.runtime
+	KP_DATA_DIR=$(DATA) KP_PORT=$(PORT) KP_WORKERS=$(WORKERS) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:server
 
 # Tests start real PostgreSQL/PostGIS and Redis servers on free loopback ports (tests/services_fixtures.py).
 services:

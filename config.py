@@ -67,11 +67,13 @@ class Settings:
     disclosure_rounding: int = 10
     disclosure_min_hotspots: int = 5
     disclosure_min_people: int = 20
+    # make serve: gunicorn worker processes (gunicorn.conf.py).
+    workers: int = 4
 
 
 def load_settings() -> Settings:
     """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_UPLOAD_DIR, KP_MAX_UPLOAD_MB,
-    KP_DEBUG, KP_ALLOWED_HOSTS (comma-separated) and KP_DISCLOSURE_*."""
+    KP_DEBUG, KP_ALLOWED_HOSTS (comma-separated), KP_DISCLOSURE_* and KP_WORKERS."""
     return Settings(
         data_dir=Path(os.environ.get("KP_DATA_DIR", str(DEMO_DATA_DIR))),
         host=os.environ.get("KP_HOST", "127.0.0.1"),
@@ -84,4 +86,5 @@ def load_settings() -> Settings:
         disclosure_rounding=_env_int("KP_DISCLOSURE_ROUNDING", 10),
         disclosure_min_hotspots=_env_int("KP_DISCLOSURE_MIN_HOTSPOTS", 5),
         disclosure_min_people=_env_int("KP_DISCLOSURE_MIN_PEOPLE", 20),
+        workers=_env_int("KP_WORKERS", 4),
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import flask
 
-from config import LOOPBACK_HOSTS
+from config import LOOPBACK_HOSTS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -120,3 +120,22 @@ def install(
 
     server.before_request(refuse_foreign_host)
     server.after_request(add_headers)
+
+
+class ListenAddressRefused(ValueError):
+    """Serving hotspot detail on an address other machines can reach, with no accounts."""
+
+
+def check_listen_address(settings: Settings) -> None:
+    """Refuse a non-loopback listen address while every visitor would get hotspot detail.
+
+    Full-detail mode serves hotspot locations of a criminalised population to anyone who can
+    reach the port; until accounts exist (issue 13) that is allowed on this machine only.
+    """
+    if is_loopback(settings.host) or settings.aggregate_only:
+        return
+    raise ListenAddressRefused(
+        f"KP_HOST={settings.host!r} would serve hotspot locations to every machine that can "
+        "reach it. Serve on 127.0.0.1 (the default), or set KP_AGGREGATE=1 to serve district "
+        "aggregates only."
+    )
