@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from commands.flags import add_parameter_flags
+from commands.flags import add_data_argument, add_parameter_flags
 from data_loaders.dataset import load_dataset
 from data_loaders.keep_file import KeepFileError, read_keep_file
 from data_loaders.validation import DatasetLoadError
@@ -48,7 +48,7 @@ def params_from_args(args: argparse.Namespace, defaults: Mapping[str, Any]) -> C
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options: --data, --district, the caseload parameters (planning.parameters), --keep, --json,
     --out."""
-    parser.add_argument("--data", required=True, metavar="DIR", help="dataset folder")
+    add_data_argument(parser)
     parser.add_argument("--district", metavar="NAME", help="one district (default: every district)")
     add_parameter_flags(
         parser.add_argument_group(

@@ -7,6 +7,17 @@ from collections.abc import Iterable
 
 from planning.parameters import Parameter
 
+DATA_METAVAR = "DIR|URL"
+DATA_HELP = (
+    "dataset folder (hotspots, sites, enrolment, boundaries, dataset.toml), or a dataset "
+    "written by `cli.py import`: postgresql://USER@HOST:PORT/DB?schema=NAME"
+)
+
+
+def add_data_argument(parser: argparse.ArgumentParser) -> None:
+    """The --data option every command shares: a folder or a postgresql:// URL."""
+    parser.add_argument("--data", required=True, metavar=DATA_METAVAR, help=DATA_HELP)
+
 
 def add_parameter_flags(
     group: argparse._ActionsContainer,

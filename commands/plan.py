@@ -17,19 +17,18 @@ import math
 import sys
 from typing import Any
 
-from commands.flags import add_parameter_flags
+from commands.flags import add_data_argument, add_parameter_flags
+from data_loaders.source_url import redact_url
 from planning.parameters import in_group
 from planning.plan import Plan, build_plan
 from planning.scenario import SCENARIO_GROUPS, Scenario, ScenarioError
 
-HELP = "resource plan (PEs, ORWs, commodities, costs, allocation under a cap) for a dataset folder"
+HELP = "resource plan (PEs, ORWs, commodities, costs, allocation under a cap) for a dataset"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `cli.py plan`, generated from planning.parameters (checked by Scenario)."""
-    parser.add_argument(
-        "--data", required=True, help="dataset folder (hotspots, sites, enrolment, boundaries)"
-    )
+    add_data_argument(parser)
     g = parser.add_argument_group("scenario (defaults and sources: planning/parameters.py)")
     add_parameter_flags(g, in_group("scenario"))
     add_parameter_flags(parser.add_argument_group("costs (optional; USD)"), in_group("costs"))
@@ -223,7 +222,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         Scenario.from_query(defaults, strict=True)
     except ScenarioError as error:
-        print(f"error: dataset.toml [parameters] in {args.data}: {error}", file=sys.stderr)
+        where = redact_url(args.data)
+        print(f"error: dataset.toml [parameters] in {where}: {error}", file=sys.stderr)
         return 2
     try:
         scenario = scenario_from_args(args, defaults)

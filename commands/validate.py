@@ -7,20 +7,17 @@ import argparse
 import json
 import sys
 
+from commands.flags import add_data_argument
 from data_loaders.dataset import load_dataset
-from data_loaders.validation import DatasetLoadError
+from data_loaders.source_url import redact_url
+from data_loaders.validation import DatasetLoadError, ValidationReport
 
-HELP = "check a dataset folder and list every problem with its file, row and a fix"
+HELP = "check a dataset (folder or database) and list every problem with its file, row and a fix"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `cli.py validate`: --data DIR, --json, --strict."""
-    parser.add_argument(
-        "--data",
-        required=True,
-        metavar="DIR",
-        help="dataset folder (hotspots, sites, enrolment, boundaries, dataset.toml)",
-    )
+    """Options of `cli.py validate`: --data DIR|URL, --json, --strict."""
+    add_data_argument(parser)
     parser.add_argument(
         "--json",
         action="store_true",
@@ -40,12 +37,17 @@ def run(args: argparse.Namespace) -> int:
         report = load_dataset(args.data, strict=args.strict).report
     except DatasetLoadError as exc:
         report, fatal = exc.report, True
-    if args.json:
+    print_report(args.data, report, fatal=fatal, as_json=args.json)
+    return 2 if (fatal or report.has_errors) else 0
+
+
+def print_report(data: str, report: ValidationReport, *, fatal: bool, as_json: bool) -> None:
+    """Print the report of dataset ``data`` (a URL without its password) as text or JSON."""
+    if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(f"Dataset: {args.data}")
+        print(f"Dataset: {redact_url(data)}")
         print(report.summary_text())
         if fatal:
             print("The dataset cannot be loaded until the errors above are fixed.")
     sys.stdout.flush()
-    return 2 if (fatal or report.has_errors) else 0

@@ -41,6 +41,12 @@ from data_loaders.readers import (
     read_boundaries_file,
     read_table_text,
 )
+from data_loaders.source_url import (
+    DatabaseSourceError,
+    is_database_url,
+    is_folded_url,
+    redact_url,
+)
 from data_loaders.validation import DatasetLoadError, FileCounts, ValidationReport
 from planning.schema import (
     ENROLMENT_COLUMNS,
@@ -159,6 +165,7 @@ class _Rows:
         rejected["reasons"] = ["; ".join(r) for r, b in zip(self.reasons, bad) if b]
         self.report.rejected[self.file] = rejected.reset_index(drop=True)
         self.report.files[self.file] = FileCounts(self.n, int((~bad).sum()), int(bad.sum()))
+        self.report.accepted_rows[self.file] = [int(r) for r in self.row_numbers[~bad]]
         return ~bad
 
 
@@ -300,21 +307,44 @@ def _find_files(folder: Path, report: ValidationReport) -> dict[str, Path | None
     return found
 
 
+def _settings_path(folder: Path) -> Path | None:
+    return next((p for p in folder.iterdir() if p.name.lower() == "dataset.toml"), None)
+
+
+def settings_text(path: str | Path) -> str:
+    """The text of a dataset folder's dataset.toml ("" when the folder has none)."""
+    found = _settings_path(Path(path))
+    return found.read_text(encoding="utf-8-sig") if found is not None else ""
+
+
 def _read_settings(folder: Path, report: ValidationReport) -> dict[str, Any]:
     """dataset.toml as a dict ({} when absent); a malformed file is a fatal error."""
-    path = next((p for p in folder.iterdir() if p.name.lower() == "dataset.toml"), None)
+    path = _settings_path(folder)
     if path is None:
         return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        report.add_file_problem(
-            "dataset",
-            "error",
-            f"{path.name} is not valid TOML ({exc}); fix the line named or remove the file",
-            value=path.name,
-        )
-        return {}
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return _settings_problem(path.name, exc, report)
+    return _parse_settings(text, path.name, report)
+
+
+def _parse_settings(text: str, name: str, report: ValidationReport) -> dict[str, Any]:
+    """dataset.toml text as a dict; malformed text is a fatal error naming ``name``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return _settings_problem(name, exc, report)
+
+
+def _settings_problem(name: str, exc: Exception, report: ValidationReport) -> dict[str, Any]:
+    report.add_file_problem(
+        "dataset",
+        "error",
+        f"{name} is not valid TOML ({exc}); fix the line named or remove the file",
+        value=name,
+    )
+    return {}
 
 
 # ---------------------------------------------------------------------- boundaries
@@ -396,20 +426,32 @@ def _load_boundaries(
 ) -> tuple[gpd.GeoDataFrame | None, str]:
     """Validated district polygons (district, region, area_km2, geometry in WGS84) and the projected
     CRS."""
-    file = "boundaries"
-    report.source[file] = path.name
+    report.source["boundaries"] = path.name
     try:
         raw = read_boundaries_file(path)
     except ReadError as exc:
-        report.add_file_problem(file, "error", str(exc), value=path.name)
+        report.add_file_problem("boundaries", "error", str(exc), value=path.name)
         return None, ""
+    return _check_boundaries(raw, path.name, settings, report)
+
+
+def _check_boundaries(
+    raw: gpd.GeoDataFrame,
+    name: str,
+    settings: dict[str, Any],
+    report: ValidationReport,
+    feature_rows: list[int] | None = None,
+) -> tuple[gpd.GeoDataFrame | None, str]:
+    """Validate boundary features read from ``name`` (a file, or a database table whose
+    ``feature_rows`` are its source rows; default 1..n)."""
+    file = "boundaries"
     n = len(raw)
     if n == 0:
         report.add_file_problem(
             file,
             "error",
-            f"{path.name} holds no features: export the district polygons again",
-            value=path.name,
+            f"{name} holds no features: export the district polygons again",
+            value=name,
         )
         report.files[file] = FileCounts(0, 0, 0)
         return None, ""
@@ -420,7 +462,7 @@ def _load_boundaries(
             report.add_file_problem(
                 file,
                 "warning",
-                f"{path.name} declares no CRS; its coordinates look like degrees and are "
+                f"{name} declares no CRS; its coordinates look like degrees and are "
                 "read as WGS84 (EPSG:4326); save it with a .prj / CRS to be sure",
             )
             raw = raw.set_crs(WGS84)
@@ -428,7 +470,7 @@ def _load_boundaries(
             report.add_file_problem(
                 file,
                 "error",
-                f"{path.name} declares no CRS and its coordinates are not degrees; save "
+                f"{name} declares no CRS and its coordinates are not degrees; save "
                 "it again with its CRS (a .prj file for a Shapefile)",
                 value=f"{minx:.0f},{miny:.0f},{maxx:.0f},{maxy:.0f}",
             )
@@ -455,7 +497,7 @@ def _load_boundaries(
         columns, bounds_cfg.get("region_column"), REGION_CANDIDATES, "region", report, exclude=dcol
     )
 
-    feature_rows = np.arange(1, n + 1)
+    feature_rows = list(range(1, n + 1)) if feature_rows is None else feature_rows
     text_frame = pd.DataFrame(
         {"district": raw[dcol].astype(object).fillna("").map(str).str.strip()}
     )
@@ -469,7 +511,7 @@ def _load_boundaries(
         names.eq(""),
         "district",
         lambda i: (
-            f"feature {i + 1} has no district name in "
+            f"feature {feature_rows[i]} has no district name in "
             f'column "{dcol}": fill it in or remove the feature'
         ),
     )
@@ -480,7 +522,7 @@ def _load_boundaries(
         missing,
         "geometry",
         lambda i: (
-            f'feature {i + 1} ("{names.iat[i]}") has no geometry: '
+            f'feature {feature_rows[i]} ("{names.iat[i]}") has no geometry: '
             "draw the polygon or remove the feature"
         ),
         values=names,
@@ -506,7 +548,7 @@ def _load_boundaries(
         not_polygon,
         "geometry",
         lambda i: (
-            f'feature {i + 1} ("{names.iat[i]}") is a '
+            f'feature {feature_rows[i]} ("{names.iat[i]}") is a '
             f"{geoms[i].geom_type}, not a polygon: districts must be polygons"
         ),
         values=names,
@@ -527,7 +569,8 @@ def _load_boundaries(
         "district",
         lambda i: (
             f'duplicate district "{names.iat[i]}": features '
-            f"{first_of[folded.iat[i]] + 1} and {i + 1} have the same name; merge them into one "
+            f"{feature_rows[first_of[folded.iat[i]]]} and {feature_rows[i]} have the same name; "
+            "merge them into one "
             "(multi)polygon or rename one"
         ),
     )
@@ -574,7 +617,7 @@ def _load_boundaries(
         )
     metric = good.to_crs(projected)
     good["area_km2"] = metric.geometry.area.to_numpy() / 1e6
-    _warn_overlaps(metric, np.flatnonzero(accepted) + 1, report)
+    _warn_overlaps(metric, np.asarray(feature_rows, dtype="int64")[accepted], report)
     for col in ("district", "region"):
         good[col] = good[col].astype(str)
     return good[["district", "region", "area_km2", "geometry"]].reset_index(drop=True), projected
@@ -1111,6 +1154,13 @@ def _load_enrolment(
 
 
 # ---------------------------------------------------------------------------- main
+REQUIRED_COLUMNS = {
+    "hotspots": HOTSPOT_REQUIRED,
+    "sites": SITE_REQUIRED,
+    "enrolment": ENROLMENT_REQUIRED,
+}
+
+
 def _read(
     file: str,
     path: Path | None,
@@ -1132,13 +1182,21 @@ def _read(
     else:
         how = f"{table.encoding}, {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
     report.source[file] = f"{path.name} ({how})"
+    return _check_table(file, table, path.name, required, report)
+
+
+def _check_table(
+    file: str, table: TextTable, name: str, required: list[str], report: ValidationReport
+) -> TextTable | None:
+    """Check a table read from ``name`` (a file or a database table) has its required columns;
+    None when it is unusable (fatal)."""
     if not table.original_headers:
         report.add_file_problem(
             file,
             "error",
-            f"{path.name} is empty: it needs a header row ({', '.join(required)}, ...) and "
+            f"{name} is empty: it needs a header row ({', '.join(required)}, ...) and "
             "one row per record (see data/templates)",
-            value=path.name,
+            value=name,
         )
         report.files[file] = FileCounts(0, 0, 0)
         report.rejected[file] = pd.DataFrame(columns=["row", "reasons"])
@@ -1164,7 +1222,7 @@ def _read(
         return None
     if len(table.frame) == 0:
         report.add_file_problem(
-            file, "warning", f"{path.name} has a header but no data rows", value=path.name
+            file, "warning", f"{name} has a header but no data rows", value=name
         )
     return table
 
@@ -1178,20 +1236,33 @@ def _empty_geo(columns: list[str]) -> gpd.GeoDataFrame:
 
 
 def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
-    """Load and validate a dataset folder; raise DatasetLoadError (with ``.report``) when it cannot
-    be used.
+    """Load and validate a dataset folder, or a dataset stored in PostgreSQL/PostGIS by
+    ``cli.py import`` (``path`` a ``postgresql://...[?schema=NAME]`` URL, data_loaders.postgis);
+    raise DatasetLoadError (with ``.report``) when it cannot be used.
 
-    Non-strict (default): rows with errors are rejected and kept in ``report.rejected``.
-    Strict: any error refuses the dataset (DatasetLoadError with the full report).
+    Both are validated the same way and give the same frames. Non-strict (default): rows with
+    errors are rejected and kept in ``report.rejected``. Strict: any error refuses the dataset
+    (DatasetLoadError with the full report).
     """
+    if is_database_url(path):
+        return _load_database(str(path), strict=strict)
     report = ValidationReport()
+    if is_folded_url(path):
+        report.add_file_problem(
+            "dataset",
+            "error",
+            f"{redact_url(str(path))} looks like a postgresql:// URL whose // was folded into / "
+            "by a file path: pass the URL as text (the caller must not wrap it in Path)",
+            value=redact_url(str(path)),
+        )
+        raise DatasetLoadError(report)
     folder = Path(path)
     if not folder.is_dir():
         report.add_file_problem(
             "dataset",
             "error",
             f"{folder} is not a folder: give the folder holding hotspots, sites, enrolment "
-            "and boundaries files",
+            "and boundaries files (or a postgresql:// URL written by cli.py import)",
             value=str(folder),
         )
         raise DatasetLoadError(report)
@@ -1202,16 +1273,86 @@ def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
     boundaries, projected = (None, "")
     if files["boundaries"] is not None:
         boundaries, projected = _load_boundaries(files["boundaries"], settings, report)
-    fatal = fatal or boundaries is None
+    tables = {f: _read(f, files[f], settings, REQUIRED_COLUMNS[f], report) for f in TABLE_FILES}
+    return _validated(
+        report,
+        settings,
+        boundaries,
+        projected,
+        tables,
+        fatal=fatal,
+        strict=strict,
+        name=folder.resolve().name,
+        source=str(folder.resolve()),
+    )
 
-    required = {
-        "hotspots": HOTSPOT_REQUIRED,
-        "sites": SITE_REQUIRED,
-        "enrolment": ENROLMENT_REQUIRED,
-    }
-    tables = {f: _read(f, files[f], settings, required[f], report) for f in TABLE_FILES}
-    fatal = fatal or any(t is None for t in tables.values())
 
+def _load_database(url: str, *, strict: bool) -> Dataset:
+    """Load and validate the dataset a schema holds (see load_dataset)."""
+    # imported here: the database driver costs ~70 ms to import, folders do not need it
+    from data_loaders.postgis import read_dataset
+
+    report = ValidationReport()
+    try:
+        stored = read_dataset(url)
+    except DatabaseSourceError as exc:
+        for table, message in exc.problems:
+            report.add_file_problem(table, "error", message)
+        raise DatasetLoadError(report) from None
+    schema = stored.schema
+    settings = _parse_settings(
+        stored.settings_text, f"table {schema}.dataset settings_toml", report
+    )
+    fatal = report.has_errors
+    # The stored boundaries carry the canonical column names, whatever dataset.toml said of
+    # the original file's columns.
+    columns = {"district_column": "district"}
+    if "region" in stored.boundaries.columns:
+        columns["region_column"] = "region"
+    report.source["boundaries"] = f"{schema}.boundaries (PostGIS)"
+    boundaries, projected = _check_boundaries(
+        stored.boundaries,
+        f"table {schema}.boundaries",
+        {**settings, "boundaries": columns},
+        report,
+        stored.boundary_rows,
+    )
+    tables: dict[str, TextTable | None] = {}
+    for file in TABLE_FILES:
+        report.source[file] = f"{schema}.{file} (PostGIS)"
+        tables[file] = _check_table(
+            file, stored.tables[file], f"table {schema}.{file}", REQUIRED_COLUMNS[file], report
+        )
+    return _validated(
+        report,
+        settings,
+        boundaries,
+        projected,
+        tables,
+        fatal=fatal,
+        strict=strict,
+        name=stored.name,
+        source=stored.label,
+    )
+
+
+def _validated(
+    report: ValidationReport,
+    settings: dict[str, Any],
+    boundaries: gpd.GeoDataFrame | None,
+    projected: str,
+    tables: dict[str, TextTable | None],
+    *,
+    fatal: bool,
+    strict: bool,
+    name: str,
+    source: str,
+) -> Dataset:
+    """Validate the rows of the tables against the boundaries; the Dataset, or DatasetLoadError.
+
+    ``name`` is used when dataset.toml names no dataset; ``source`` is where it came from.
+    """
+    fatal = fatal or boundaries is None or any(t is None for t in tables.values())
     hotspots = (
         _load_hotspots(tables["hotspots"], boundaries, report)
         if tables["hotspots"] is not None
@@ -1231,7 +1372,7 @@ def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
 
     meta = settings.get("dataset", {}) if isinstance(settings.get("dataset"), dict) else {}
     return Dataset(
-        name=str(meta.get("name") or folder.resolve().name),
+        name=str(meta.get("name") or name),
         hotspots=hotspots if hotspots is not None else _empty_geo(HOTSPOT_COLUMNS),
         sites=sites if sites is not None else _empty_geo(SITE_COLUMNS),
         enrolment=enrolment,
@@ -1240,8 +1381,8 @@ def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
         synthetic=bool(meta.get("synthetic", False)),
         settings=settings,
         report=report,
-        source_dir=str(folder.resolve()),
+        source_dir=source,
     )
 
 
-__all__ = ["DatasetLoadError", "load_dataset", "utm_crs_of"]
+__all__ = ["DatasetLoadError", "is_database_url", "load_dataset", "settings_text", "utm_crs_of"]

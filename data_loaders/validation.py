@@ -65,6 +65,9 @@ class ValidationReport:
     problems: list[Problem] = field(default_factory=list)
     rejected: dict[str, pd.DataFrame] = field(default_factory=dict)
     source: dict[str, str] = field(default_factory=dict)
+    # The source row (spreadsheet row, feature number) of each accepted row, in the order of the
+    # canonical frame: what `cli.py import` stores so later problems still name the file's row.
+    accepted_rows: dict[str, list[int]] = field(default_factory=dict)
 
     def add(
         self, file: str, row: int | None, column: str, value: Any, severity: str, message: str

@@ -1,9 +1,13 @@
-"""Thread-safe cache of loaded datasets by id: the app's default folder and uploaded folders.
+"""Thread-safe cache of loaded datasets by id: the app's default dataset and uploaded folders.
 
 Pages never read files themselves: they ask ``get_dataset(dataset_id)`` with the id kept in
 the browser session (``dcc.Store("dataset-id")``; None = the app's default dataset). An
 uploaded dataset is written to its own folder and named by a hash of its content, so the
 same files always give the same id and a browser can only name folders the server made.
+
+The default dataset is a folder or a ``postgresql://...?schema=NAME`` URL (a dataset written
+by ``cli.py import``); a URL is kept as text (a Path would fold its ``//``) and is only ever
+shown or logged without its password.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 from pathlib import Path
 
 from data_loaders.dataset import load_dataset
+from data_loaders.source_url import DatabaseSourceError, is_database_url, redact_url
 from data_loaders.validation import DatasetLoadError
 from planning.schema import Dataset
 from services.context import current_settings
@@ -24,33 +29,61 @@ log = logging.getLogger(__name__)
 DEFAULT_ID = "default"
 
 _lock = threading.RLock()
-_folders: dict[str, Path] = {}
+# A dataset source: a folder, or the text of a postgresql:// URL.
+Source = Path | str
+
+_folders: dict[str, Source] = {}
 _results: dict[str, Dataset | DatasetLoadError] = {}
-_default_folder: list[Path] = []
+_default_folder: list[Source] = []
 
 
 class UnknownDatasetError(KeyError):
     """A dataset id that this server never registered (stale browser session or forged id)."""
 
 
+def as_source(path: str | Path) -> Source:
+    """A folder as a Path; a postgresql:// URL kept as its text."""
+    return path.strip() if isinstance(path, str) and is_database_url(path) else Path(path)
+
+
+def source_label(path: str | Path) -> str:
+    """What to show or log of a source: a folder's name, a URL without its password."""
+    source = as_source(path)
+    return redact_url(source) if isinstance(source, str) else source.name
+
+
 def set_default_folder(path: str | Path) -> None:
-    """Set the folder served as the default dataset (app.py --data); clears its cached load."""
+    """Set the dataset served as the default (app.py --data): a folder or a postgresql:// URL;
+    clears its cached load."""
     with _lock:
-        _default_folder[:] = [Path(path)]
-        _folders[DEFAULT_ID] = Path(path)
+        _default_folder[:] = [as_source(path)]
+        _folders[DEFAULT_ID] = as_source(path)
         _results.pop(DEFAULT_ID, None)
 
 
-def default_folder() -> Path:
-    """The default dataset folder: the one set by the app factory, else the settings' data_dir."""
+def default_folder() -> Source:
+    """The default dataset (folder or URL): the one set by the app factory, else the settings'
+    data_dir."""
     with _lock:
         if _default_folder:
             return _default_folder[0]
-    return current_settings().data_dir
+    return as_source(current_settings().data_dir)
 
 
 def folder_content_hash(path: str | Path) -> str:
-    """A short sha256 over the names and bytes of the files directly inside ``path``."""
+    """A short sha256 over the names and bytes of the files directly inside ``path``.
+
+    For a postgresql:// URL: data_loaders.postgis.content_id (the URL without its password and
+    a checksum of the tables). FileNotFoundError when the folder or the database's dataset
+    cannot be read (the message says why, without a password).
+    """
+    if isinstance(path, str) and is_database_url(path):
+        from data_loaders.postgis import content_id  # the database driver only for a database
+
+        try:
+            return content_id(path)
+        except DatabaseSourceError as exc:
+            raise FileNotFoundError(str(exc)) from None
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(
@@ -106,8 +139,8 @@ def resolve_id(dataset_id: str | None) -> str:
     )
 
 
-def folder_of(dataset_id: str | None) -> Path:
-    """The folder a dataset id was loaded from."""
+def folder_of(dataset_id: str | None) -> Source:
+    """The folder (or postgresql:// URL) a dataset id was loaded from."""
     key = resolve_id(dataset_id)
     if key == DEFAULT_ID:
         return default_folder()
@@ -133,8 +166,9 @@ def load_result(dataset_id: str | None) -> Dataset | DatasetLoadError:
             result = exc
             # counts only: a problem line can quote a hotspot's value (never logged)
             log.warning(
-                "dataset %s refused after %.2f s: %d errors, %d warnings",
+                "dataset %s (%s) refused after %.2f s: %d errors, %d warnings",
                 key,
+                source_label(folder),
                 time.perf_counter() - started,
                 len(exc.report.errors()),
                 len(exc.report.problems) - len(exc.report.errors()),
