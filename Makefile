@@ -33,7 +33,7 @@ chromium:
 # Production: gunicorn with WORKERS processes on 127.0.0.1:PORT (gunicorn.conf.py; KP_* settings
 # in config.py: KP_HOST for another interface, refused in full-detail mode).
 serve: $(VENV)/.runtime
-	KP_DATA_DIR=$(DATA) KP_PORT=$(PORT) KP_WORKERS=$(WORKERS) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:server
+	KP_DATA_DIR="$(DATA)" KP_PORT=$(PORT) KP_WORKERS=$(WORKERS) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:server
 
 # Tests start real PostgreSQL/PostGIS and Redis servers on free loopback ports (tests/services_fixtures.py).
 services:
@@ -46,7 +46,7 @@ services:
 	fi
 
 run: $(VENV)/.runtime
-	$(PY) app.py --data $(DATA) --port $(PORT)
+	$(PY) app.py --data "$(DATA)" --port $(PORT)
 
 # Lint and type checks first (rules and files in pyproject.toml), then every test.
 lint: $(VENV)/.dev

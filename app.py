@@ -12,13 +12,14 @@ import argparse
 import dataclasses
 import logging
 from pathlib import Path
+from typing import Any
 
 import dash
 import flask
 
 from config import Settings, load_settings
-from services import context, datasets, security
-from services.access import HotspotDetailRefused
+from services import background, context, datasets, security
+from services.access import HotspotDetailRefused, require_hotspot_detail
 from services.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def create_app(settings: Settings) -> dash.Dash:
         assets_ignore=r".*leaflet-export.*",
         serve_locally=True,
         update_title="",  # falsy: the tab title stays put while callbacks run
+        background_callback_manager=HotspotDetailManager(background.job_cache(settings)),
     )
     dash_app.server.config[context.SETTINGS_KEY] = settings
     dash_app.server.register_error_handler(HotspotDetailRefused, _refused)
@@ -49,9 +51,26 @@ def create_app(settings: Settings) -> dash.Dash:
     log.info(
         "app created: %s view, data %s",
         "aggregate-only" if settings.aggregate_only else "full-detail",
-        settings.data_dir.name,
+        datasets.source_label(settings.data_dir),
     )
     return dash_app
+
+
+class HotspotDetailManager(dash.DiskcacheManager):
+    """Dash's diskcache manager of background callbacks (services.background), which serve
+    hotspot-level pages only: it starts a job only when hotspot detail is allowed, checked in
+    the request that asks for it, before a process is forked (a refusal is a 403)."""
+
+    def call_job_fn(self, key: str, job_fn: Any, args: Any, dash_context: Any) -> Any:
+        """Refuse (HotspotDetailRefused), or start the job as Dash does."""
+        require_hotspot_detail("a background computation")
+        return super().call_job_fn(key, job_fn, args, dash_context)
+
+
+def _data_source(data: str) -> Path | str:
+    """--data as a resolved folder, or a postgresql:// URL kept as text (a Path folds its //)."""
+    source = datasets.as_source(data)
+    return source.resolve() if isinstance(source, Path) else source
 
 
 def _refused(error: HotspotDetailRefused) -> tuple[dict[str, str], int]:
@@ -74,7 +93,8 @@ def parse_args(argv: list[str] | None = None, defaults: Settings | None = None) 
     parser.add_argument(
         "--data",
         default=str(base.data_dir),
-        help="dataset folder (default: the synthetic demo, data/demo)",
+        help="dataset folder, or postgresql://USER@HOST:PORT/DB?schema=NAME written by "
+        "cli.py import (default: the synthetic demo, data/demo)",
     )
     parser.add_argument(
         "--host", default=base.host, help="interface to listen on (default 127.0.0.1)"
@@ -98,7 +118,7 @@ def parse_args(argv: list[str] | None = None, defaults: Settings | None = None) 
         )
     return dataclasses.replace(
         base,
-        data_dir=Path(args.data).resolve(),
+        data_dir=_data_source(args.data),
         host=args.host,
         port=args.port,
         aggregate_only=args.aggregate,

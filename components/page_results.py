@@ -53,6 +53,18 @@ class OutreachArgs:
     people_per_pe: float
     hours_per_day: float
     keep_apart: bool
+    walking_limit_km: float
+
+    def memo_key(self) -> tuple[str, Area, float, float, bool, float]:
+        """The arguments of ``pages.outreach.compute`` (its memo key), in its order."""
+        return (
+            self.dataset_key,
+            self.area,
+            self.people_per_pe,
+            self.hours_per_day,
+            self.keep_apart,
+            self.walking_limit_km,
+        )
 
 
 @dataclass(frozen=True)

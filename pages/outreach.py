@@ -1,12 +1,15 @@
 """Outreach page (/outreach), for site managers: caseloads of peer educators, peak-time heat map,
 best outreach slots, weekly calendar and field sheets of one district or of one service site's
-catchment (issues 4 and 5). The choice is kept in the URL query (district=, site=, people_per_pe=,
-...) so a site manager can share the page as a link.
+catchment (issues 4, 5 and 11). The choice is kept in the URL query (district=, site=,
+people_per_pe=, walking_limit_km=, ...) so a site manager can share the page as a link.
 
 Hotspot-level page: registered only when hotspot detail is allowed (not in ``--aggregate``
 mode), and every callback also checks ``_shared.require_hotspot_detail()`` on the server, so
 no request gets spot data in an aggregate-only deployment. Heavy work (caseloads, calendar)
-is memoised per (dataset, area, parameters); the browser holds only ids and parameters.
+is memoised per (dataset, area, parameters), in this process and in the deployment's shared
+cache (services.background); the browser holds only ids and parameters. An area of more than
+BACKGROUND_MIN_SPOTS spots is planned in a background callback (progress bar, cancel button);
+a smaller one, or one already planned, in the request itself.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import outreach_figures as figs
@@ -29,8 +33,7 @@ from exports.field_sheets import CONFIDENTIAL, render_html, write_workbook
 from pages import _shared
 from planning.access import DEFAULT_DISTANCE_KM, site_catchment
 from planning.caseloads import (
-    LOCAL_REACH_FACTOR_DEFAULT,
-    MAX_RADIUS_KM_DEFAULT,
+    WALKING_LIMIT_KM_DEFAULT,
     CaseloadError,
     CaseloadParams,
     district_caseloads,
@@ -45,6 +48,7 @@ from planning.outreach import (
 from planning.parameters import ParameterError, default_number, parameter
 from planning.schema import Dataset
 from services import datasets as store
+from services.background import SharedMemo, jobs_enabled
 
 dash.register_page(
     __name__,
@@ -63,20 +67,22 @@ class ID:
 
     url = "out-url"
     area_kind = "out-area-kind"
-    district_box = "out-district-box"
     district = "out-district"
     site_box = "out-site-box"
     site = "out-site"
     distance_km = "out-distance-km"
     area_note = "out-area-note"
     people_per_pe = "out-people-per-pe"
+    walking_limit_km = "out-walking-limit-km"
     hours_per_day = "out-hours-per-day"
     keep_apart = "out-keep-typology-apart"
     summary = "out-summary"
     slots = "out-best-slots"
     map = "out-caseload-map"
     heatmap = "out-heatmap"
-    pe_table = "out-pe-table"
+    grid = "out-pe-grid"
+    grid_export = "out-pe-grid-export"
+    load_tip = "out-load-tip"
     pe_select = "out-pe-select"
     calendar = "out-calendar"
     download_xlsx = "out-download-xlsx"
@@ -84,13 +90,26 @@ class ID:
     download = "out-download"
     alert = "out-alert"
     timing = "out-timing"
+    job = "out-job"  # the choice a background plan is asked for (None: none)
+    progress_box = "out-progress-box"
+    progress = "out-progress"
+    cancel = "out-cancel"
 
 
 HOURS_PER_DAY_DEFAULT = default_number("hours_per_day")
 DISTRICT, SITE = "district", "site"
+# The district list's first choice while a site is chosen: sites of every district.
+ALL_DISTRICTS = "__all__"
+# Areas with more spots than this are planned in a background callback: a background job
+# costs a forked process and at least one polling interval (BACKGROUND_POLL_MS), about half a
+# second, while an area of 2,000 spots plans in about a second in the request (bench/
+# bench_outreach_page.py); beyond that the page would hang without progress or a way to cancel.
+BACKGROUND_MIN_SPOTS = 2000
+BACKGROUND_POLL_MS = 500
 TIPS = {
-    "tip-out-district": "The district whose hotspots are planned. "
-    "Caseloads never cross district borders.",
+    "tip-out-district": "The district whose hotspots are planned; while a service site is "
+    "planned, the district whose sites the site list offers. Caseloads never cross district "
+    "borders.",
     "tip-out-site": "A service site's catchment: the hotspots whose nearest site "
     "(straight line, any service) is this one and that lie within the access distance. "
     "Hotspots nearer to another site belong to that site, so catchments never overlap.",
@@ -98,6 +117,8 @@ TIPS = {
     + parameter("distance_km").tooltip(),
     "tip-out-ppe": "Caseload cap: the most people one peer educator (PE) serves. "
     + parameter("people_per_pe").tooltip(),
+    "tip-out-walk": "Every spot of a caseload lies within this distance of the caseload's "
+    "centre (the mean of its spots). " + parameter("walking_limit_km").tooltip(),
     "tip-out-hours": "Working hours a PE spends at spots per day; with the days a week and "
     "minutes a contact this sets the contact capacity. " + parameter("hours_per_day").tooltip(),
     "tip-out-apart": "Keep venue-based spots (bar, lodge, nightclub, brothel, home, ...) and "
@@ -107,17 +128,10 @@ TIPS = {
     "peak-day range) to each hour of its peak times on each peak day; spots without peak "
     "information are spread evenly. Peak days name nights: a spot busy Fri 20-24;0-3 is "
     "counted Friday 20:00 to Saturday 03:00, so the early hours show on Saturday's row.",
-    "tip-out-load": "Contacts a month from the risk mix (30% high risk seen weekly, 40% medium "
-    "twice a month, 30% low monthly: AMETHIST frequencies; the mix is an assumption) against "
-    "the PE's capacity (hours a day × 5 days × 4 contacts an hour × 4.33 weeks).",
+    "tip-out-load": figs.load_definition(OutreachParams()),
 }
 # dict[str, Any]: dash's typed signatures list only the named props, not aria-*.
 _ARIA_LIVE: dict[str, Any] = {"aria-live": "polite"}
-
-
-def _aria_label(text: str) -> dict[str, Any]:
-    """An aria-label prop to unpack into a component (typed, like ``_ARIA_LIVE``)."""
-    return {"aria-label": text}
 
 
 def _tip_label(text: str, tip_id: str, target_for: str | None = None) -> list[Any]:
@@ -133,7 +147,10 @@ def _tip_label(text: str, tip_id: str, target_for: str | None = None) -> list[An
 
 def _checked(name: str, raw: Any) -> tuple[float, str | None]:
     """A page parameter's value from a control or the URL, checked against its one definition
-    (planning.parameters): (value, None), or (the default, the parameter's refusal message)."""
+    (planning.parameters): (value, None), or (the default, the parameter's refusal message).
+    A value not given (None, blank) is the default, without a message."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return default_number(name), None
     p = parameter(name)
     try:
         value = p.check(raw)
@@ -155,12 +172,13 @@ def share_search(
     hours_per_day: Any = None,
     keep_apart: list[str] | None = None,
     distance_km: Any = None,
+    walking_limit_km: Any = None,
 ) -> str:
     """The URL query ("?site=SITE-028&people_per_pe=60") of the page's choice; ``layout`` reads it
     back.
 
-    Only the chosen area goes in (district= or site=); hours, typology and distance only when not
-    the default, so a link stays short. "" while nothing is chosen yet.
+    Only the chosen area goes in (district= or site=); hours, walking limit, typology and
+    distance only when not the default, so a link stays short. "" while nothing is chosen yet.
     """
     query: dict[str, Any] = {}
     if area_kind == SITE and site:
@@ -168,39 +186,20 @@ def share_search(
         distance = _number("distance_km", distance_km)
         if distance != DEFAULT_DISTANCE_KM:
             query["distance_km"] = f"{distance:g}"
-    elif area_kind != SITE and district:
+    elif area_kind != SITE and district and district != ALL_DISTRICTS:
         query["district"] = district
     else:
         return ""
     query["people_per_pe"] = f"{_number('people_per_pe', people_per_pe):g}"
+    walk = _number("walking_limit_km", walking_limit_km)
+    if walk != WALKING_LIMIT_KM_DEFAULT:
+        query["walking_limit_km"] = f"{walk:g}"
     hours = _number("hours_per_day", hours_per_day)
     if hours != HOURS_PER_DAY_DEFAULT:
         query["hours_per_day"] = f"{hours:g}"
     if "apart" in (keep_apart or []):
         query["keep_apart"] = "1"
     return "?" + urlencode(query)
-
-
-# The area choices: (label, tooltip id, dropdown id, box id, placeholder) by area kind.
-_AREA_CONTROLS = {
-    DISTRICT: ("District", "tip-out-district", ID.district, ID.district_box, "Choose a district"),
-    SITE: ("Service site", "tip-out-site", ID.site, ID.site_box, "Choose a site"),
-}
-
-
-def _area_box(
-    area_kind: str, chosen_kind: str, value: str | None, spacing: str, *more: Any
-) -> html.Div:
-    """The labelled dropdown of one area kind (and ``more`` controls), shown while it is chosen."""
-    label, tip_id, dropdown_id, box_id, placeholder = _AREA_CONTROLS[area_kind]
-    dropdown = dcc.Dropdown(
-        id=dropdown_id, value=value, clearable=False, placeholder=placeholder, className=spacing
-    )
-    return html.Div(
-        id=box_id,
-        hidden=chosen_kind != area_kind,
-        children=[*_tip_label(label, tip_id, dropdown_id), dropdown, *more],
-    )
 
 
 def _parameter_range(name: str) -> dict[str, Any]:
@@ -221,6 +220,82 @@ def _number_input(input_id: str, name: str, value: float, **props: Any) -> dbc.I
     )
 
 
+def _seed_options(value: str | None) -> list[str]:
+    """A dropdown's options until its filler answers: the link's value alone. A Dropdown drops a
+    value its options do not offer, so with none the link's choice would be lost."""
+    return [value] if value else []
+
+
+def _area_controls(kind: str, district: str | None, site: str | None, distance: float) -> list:
+    """Plan for (district or site), the district list (first), then the site list of that
+    district and the access distance (shown while a site is planned)."""
+    return [
+        html.Label("Plan for", htmlFor=ID.area_kind, className="form-label small fw-semibold mb-1"),
+        dbc.RadioItems(
+            id=ID.area_kind,
+            value=kind,
+            inline=True,
+            className="mb-2",
+            options=[
+                {"label": "District", "value": DISTRICT},
+                {"label": "Service site", "value": SITE},
+            ],
+        ),
+        *_tip_label("District", "tip-out-district", ID.district),
+        dcc.Dropdown(
+            id=ID.district,
+            value=district,
+            options=_seed_options(district),
+            clearable=False,
+            placeholder="Choose a district",
+            className="mb-3",
+        ),
+        html.Div(
+            id=ID.site_box,
+            hidden=kind != SITE,
+            children=[
+                *_tip_label("Service site", "tip-out-site", ID.site),
+                dcc.Dropdown(
+                    id=ID.site,
+                    value=site,
+                    options=_seed_options(site),
+                    clearable=False,
+                    placeholder="Choose a site",
+                    className="mb-2",
+                ),
+                *_tip_label("Access distance (km)", "tip-out-distance", ID.distance_km),
+                _number_input(ID.distance_km, "distance_km", distance, debounce=True),
+            ],
+        ),
+    ]
+
+
+def _progress_box() -> html.Div:
+    """Progress bar and cancel button of a background plan (shown while one runs)."""
+    return html.Div(
+        id=ID.progress_box,
+        hidden=True,
+        className="mb-2",
+        children=[
+            html.Div(
+                "Planning a large area in the background; the page stays usable.",
+                className="small mb-1",
+            ),
+            dbc.Progress(
+                id=ID.progress,
+                value=0,
+                label="",
+                striped=True,
+                animated=True,
+                className="mb-1",
+                style={"height": "1.2rem"},
+            ),
+            ui.button("Cancel", ID.cancel, icon="bi-x-circle", outline=True),
+        ],
+        **_ARIA_LIVE,
+    )
+
+
 def layout(
     district: str | None = None,
     site: str | None = None,
@@ -228,6 +303,7 @@ def layout(
     hours_per_day: str | None = None,
     keep_apart: str | None = None,
     distance_km: str | None = None,
+    walking_limit_km: str | None = None,
     **_query: str,
 ) -> Any:
     """The page; ``?district=Lilongwe&people_per_pe=60`` or ``?site=SITE-028`` preselects
@@ -240,6 +316,7 @@ def layout(
             ("people_per_pe", people_per_pe),
             ("hours_per_day", hours_per_day),
             ("distance_km", distance_km),
+            ("walking_limit_km", walking_limit_km),
         )
     }
     problems = [problem for _, problem in checked.values() if problem]
@@ -247,32 +324,12 @@ def layout(
     kind = SITE if site else DISTRICT
     hours = checked["hours_per_day"][0]
     distance = checked["distance_km"][0]
+    walk = checked["walking_limit_km"][0]
     apart = ["apart"] if str(keep_apart or "").lower() in ("1", "true", "yes", "apart") else []
     controls = dbc.Card(
         dbc.CardBody(
             [
-                html.Label(
-                    "Plan for", htmlFor=ID.area_kind, className="form-label small fw-semibold mb-1"
-                ),
-                dbc.RadioItems(
-                    id=ID.area_kind,
-                    value=kind,
-                    inline=True,
-                    className="mb-2",
-                    options=[
-                        {"label": "District", "value": DISTRICT},
-                        {"label": "Service site", "value": SITE},
-                    ],
-                ),
-                _area_box(DISTRICT, kind, district, "mb-3"),
-                _area_box(
-                    SITE,
-                    kind,
-                    site,
-                    "mb-2",
-                    *_tip_label("Access distance (km)", "tip-out-distance", ID.distance_km),
-                    _number_input(ID.distance_km, "distance_km", distance, debounce=True),
-                ),
+                *_area_controls(kind, district, site, distance),
                 *_tip_label("People per peer educator", "tip-out-ppe"),
                 dcc.Slider(
                     id=ID.people_per_pe,
@@ -282,6 +339,8 @@ def layout(
                     tooltip={"placement": "bottom", "always_visible": False},
                 ),
                 html.Div(className="mb-3"),
+                *_tip_label("Walking limit (km)", "tip-out-walk", ID.walking_limit_km),
+                _number_input(ID.walking_limit_km, "walking_limit_km", walk, debounce=True),
                 *_tip_label("Outreach hours per PE per day", "tip-out-hours", ID.hours_per_day),
                 _number_input(ID.hours_per_day, "hours_per_day", hours),
                 dbc.Checklist(
@@ -319,8 +378,11 @@ def layout(
             dcc.Location(
                 id=ID.url,
                 refresh=False,
-                search=share_search(kind, district, site, ppe, hours, apart, distance),
+                search=share_search(kind, district, site, ppe, hours, apart, distance, walk),
             ),
+            # no data= at all: a Store mounted with data=None sets its data (to undefined) and would
+            # fire the background callback on every page load
+            dcc.Store(id=ID.job),
             *[
                 dbc.Alert(
                     f"The link's value was not used: {problem}", color="warning", className="py-2"
@@ -340,13 +402,14 @@ def layout(
                     dbc.Col(
                         [
                             html.Div(id=ID.area_note, className="mb-1 small", **_ARIA_LIVE),
+                            _progress_box(),
                             html.Div(id=ID.summary, className="mb-2", **_ARIA_LIVE),
                             html.Div(id=ID.slots, className="mb-2 fw-semibold", **_ARIA_LIVE),
                             dcc.Loading(
                                 dcc.Graph(
                                     id=ID.map,
                                     config={"displaylogo": False},
-                                    style={"height": "480px"},
+                                    style={"height": "640px"},
                                 )
                             ),
                             html.Div(
@@ -363,17 +426,28 @@ def layout(
                     ),
                 ]
             ),
-            html.H2(
-                ["Peer educators ", ui.info_icon("tip-out-load", "about the contact load")],
-                className="h5 mt-3",
+            dbc.Row(
+                [
+                    dbc.Col(
+                        html.H2(
+                            [
+                                "Peer educators ",
+                                ui.info_icon("tip-out-load", "about the contact load"),
+                            ],
+                            className="h5 mt-3",
+                        )
+                    ),
+                    dbc.Col(
+                        ui.button("CSV", ID.grid_export, icon="bi-download", className="mt-3"),
+                        width="auto",
+                    ),
+                ]
             ),
-            dbc.Tooltip(TIPS["tip-out-load"], target="tip-out-load"),
-            html.Div(
-                id=ID.pe_table,
-                style={"maxHeight": "360px", "overflowY": "auto"},
-                tabIndex=0,
-                **_aria_label("table of peer educators"),
+            dbc.Tooltip(TIPS["tip-out-load"], id=ID.load_tip, target="tip-out-load"),
+            html.P(
+                "Click a row to see that peer educator's week below.", className="small text-muted"
             ),
+            figs.pe_grid(ID.grid),
             html.H2("Weekly calendar", className="h5 mt-3"),
             html.Label(
                 "Peer educator", htmlFor=ID.pe_select, className="form-label small fw-semibold"
@@ -393,7 +467,7 @@ def layout(
 # Dash executes page modules outside sys.modules, where @dataclass fails.
 
 
-def site_options(sites) -> list[dict[str, str]]:
+def site_options(sites: pd.DataFrame | None) -> list[dict[str, str]]:
     """Site dropdown options "<name> — <district>" (value site_id), by district then name."""
     if sites is None or len(sites) == 0:
         return []
@@ -410,15 +484,62 @@ def site_options(sites) -> list[dict[str, str]]:
     ]
 
 
+def _site_district(dataset: Dataset, site: str | None) -> str | None:
+    """The district of service site ``site`` (None when unknown)."""
+    if not site:
+        return None
+    found = dataset.sites.loc[dataset.sites["site_id"].astype(str) == str(site), "district"]
+    return str(found.iloc[0]) if len(found) and pd.notna(found.iloc[0]) else None
+
+
+def district_choices(
+    dataset: Dataset, area_kind: str | None, current: str | None, site: str | None
+) -> tuple[list[dict[str, str]], str | None]:
+    """(options, value) of the district list.
+
+    Planning a district: the districts with hotspots; the current one while offered, else the
+    chosen site's, else the one with most hotspots. Planning a site: "All districts" first, then
+    every district with hotspots or sites; the current one while offered, else the site's.
+    """
+    counts = dataset.hotspots["district"].astype(str).value_counts()
+    names = sorted(d for d in counts.index if d)
+    site_district = _site_district(dataset, site)
+    if area_kind == SITE:
+        with_sites = set(dataset.sites["district"].dropna().astype(str)) - {""}
+        names = sorted(set(names) | with_sites)
+        options = [{"label": "All districts", "value": ALL_DISTRICTS}]
+        offered = [*names, ALL_DISTRICTS]
+        fallback = site_district if site_district in names else ALL_DISTRICTS
+    else:
+        options = []
+        offered = names
+        fallback = site_district if site_district in names else (counts.index[0] if names else None)
+    options += [{"label": n, "value": n} for n in names]
+    return options, (current if current in offered else fallback)
+
+
+def site_choices(
+    dataset: Dataset, district: str | None, current: str | None
+) -> tuple[list[dict[str, str]], str | None]:
+    """(options, value) of the site list: the sites of ``district`` (every site for "All
+    districts"); the current one while offered, else the first."""
+    sites = dataset.sites
+    if district and district != ALL_DISTRICTS:
+        sites = sites[sites["district"].astype(str) == str(district)]
+    options = site_options(sites)
+    values = [o["value"] for o in options]
+    return options, (current if current in values else (values[0] if values else None))
+
+
 @lru_cache(maxsize=128)
-def area_hotspots(dataset_key: str, area: Area):
+def area_hotspots(dataset_key: str, area: Area) -> tuple[pd.DataFrame, AreaInfo]:
     """(hotspots of the area, AreaInfo); a site's are planning.access.site_catchment. Memoised."""
     dataset = store.get_dataset(dataset_key)
     if area.kind != SITE:
         frame = dataset.hotspots[dataset.hotspots["district"].astype(str) == area.key]
         return frame, AreaInfo(
             label=area.key,
-            note=f"District {area.key}: {len(frame)} hotspots.",
+            note=f"District {area.key}: {len(frame):,} hotspots.",
             hotspots=len(frame),
             site=None,
             slug=area.key,
@@ -440,7 +561,7 @@ def area_hotspots(dataset_key: str, area: Area):
         "distance_km": area.distance_km,
     }
     note = (
-        f"Catchment of {name}: {len(frame)} hotspots whose nearest site it is, "
+        f"Catchment of {name}: {len(frame):,} hotspots whose nearest site it is, "
         f"within {area.distance_km:g} km."
     )
     return frame, AreaInfo(
@@ -448,9 +569,29 @@ def area_hotspots(dataset_key: str, area: Area):
     )
 
 
+@lru_cache(maxsize=128)
+def area_map_layers(
+    dataset_key: str, area: Area
+) -> tuple[tuple[list[float | None], list[float | None]] | None, pd.DataFrame | None]:
+    """(the district's boundary as lon/lat polylines, the district's service sites) for the
+    caseload map; (None, None) for a site's catchment (its circle and site are drawn instead)."""
+    if area.kind == SITE:
+        return None, None
+    dataset = store.get_dataset(dataset_key)
+    sites = dataset.sites[dataset.sites["district"].astype(str) == area.key]
+    return figs.area_outline_lonlat(dataset.boundaries, area.key), pd.DataFrame(
+        sites.drop(columns="geometry", errors="ignore")
+    )
+
+
 def catchment_caseloads(
-    catchment, crs_projected: str, params: CaseloadParams, *, site_id: str, label: str
-):
+    catchment: pd.DataFrame,
+    crs_projected: str,
+    params: CaseloadParams,
+    *,
+    site_id: str,
+    label: str,
+) -> Any:
     """Caseloads of a site's catchment as one unit, PEs named after the site (PE-SITE-028-001).
 
     district_caseloads names PEs and ORW groups after the district it plans, so the catchment is
@@ -467,31 +608,45 @@ def catchment_caseloads(
     return dataclasses.replace(result, district=label, spots=spots)
 
 
-@lru_cache(maxsize=64)
-def compute(
-    dataset_key: str, area: Area, people_per_pe: float, hours_per_day: float, keep_apart: bool
-) -> OutreachResult:
+# A progress report: (percent done, what is being done).
+Progress = Callable[[int, str], None]
+
+
+def _no_progress(_percent: int, _label: str) -> None:
+    """Progress reports go nowhere (a plan in the request)."""
+
+
+def plan_area(args: OutreachArgs, progress: Progress = _no_progress) -> OutreachResult:
     """Caseloads, calendar, presence grid, best slots and AreaInfo of a district or a site's
-    catchment; memoised per parameters. CaseloadError when the area has no hotspots."""
-    dataset = store.get_dataset(dataset_key)
-    frame, info = area_hotspots(dataset_key, area)
-    params = CaseloadParams(people_per_pe=people_per_pe, keep_typology_apart=keep_apart)
-    if area.kind == SITE:
+    catchment (not memoised: see ``compute``). CaseloadError when the area has no hotspots."""
+    progress(2, "reading the area's spots")
+    dataset = store.get_dataset(args.dataset_key)
+    frame, info = area_hotspots(args.dataset_key, args.area)
+    params = CaseloadParams(
+        people_per_pe=args.people_per_pe,
+        keep_typology_apart=args.keep_apart,
+        walking_limit_km=args.walking_limit_km,
+    )
+    progress(10, f"caseloads of {info.hotspots:,} spots")
+    if args.area.kind == SITE:
         if frame.empty:
             raise CaseloadError(
-                f"No hotspot has {info.site['name']} as its nearest site within "
-                f"{area.distance_km:g} km: raise the access distance or choose another site."
+                f"No hotspot has {info.site['name'] if info.site else args.area.key} as its "
+                f"nearest site within {args.area.distance_km:g} km: raise the access distance "
+                "or choose another site."
             )
         result = catchment_caseloads(
-            frame, dataset.crs_projected, params, site_id=area.key, label=info.label
+            frame, dataset.crs_projected, params, site_id=args.area.key, label=info.label
         )
     else:
         result = district_caseloads(
-            dataset.hotspots, dataset.crs_projected, params, district=area.key
+            dataset.hotspots, dataset.crs_projected, params, district=args.area.key
         )
+    progress(80, f"weekly calendars of {result.pe_count:,} peer educators")
     calendar = weekly_calendar(
-        result.assignments, result.spots, OutreachParams(hours_per_day=hours_per_day)
+        result.assignments, result.spots, OutreachParams(hours_per_day=args.hours_per_day)
     )
+    progress(95, "peak times")
     return OutreachResult(
         caseloads=result,
         calendar=calendar,
@@ -501,22 +656,52 @@ def compute(
     )
 
 
-def _compute(args: OutreachArgs) -> OutreachResult:
-    """``compute`` of the page's checked choice (memoised there)."""
-    return compute(
-        args.dataset_key, args.area, args.people_per_pe, args.hours_per_day, args.keep_apart
+def _plan_memoised(
+    dataset_key: str,
+    area: Area,
+    people_per_pe: float,
+    hours_per_day: float,
+    keep_apart: bool,
+    walking_limit_km: float = WALKING_LIMIT_KM_DEFAULT,
+) -> OutreachResult:
+    return plan_area(
+        OutreachArgs(
+            dataset_key, area, people_per_pe, hours_per_day, keep_apart, float(walking_limit_km)
+        )
     )
 
 
+# compute(dataset_key, area, people_per_pe, hours_per_day, keep_apart, walking_limit_km):
+# plan_area memoised here and in the deployment's shared cache (a background job's result is
+# read by the callbacks that follow it).
+compute: SharedMemo[OutreachResult] = SharedMemo(_plan_memoised, namespace="outreach-v2")
+
+
+def _compute(args: OutreachArgs) -> OutreachResult:
+    """``compute`` of the page's checked choice (memoised there)."""
+    return compute(*args.memo_key())
+
+
+def compute_with_progress(args: OutreachArgs, progress: Progress) -> OutreachResult:
+    """``_compute`` reporting its steps to ``progress`` (a background job); memoised alike."""
+    found = compute.lookup(*args.memo_key())
+    if found is not None:
+        return found
+    out = plan_area(args, progress)
+    compute.store(out, *args.memo_key())
+    return out
+
+
 def _args(
-    dataset_id,
-    district,
-    people_per_pe,
-    hours_per_day,
-    keep_apart,
-    area_kind=DISTRICT,
-    site=None,
-    distance_km=None,
+    dataset_id: str | None,
+    district: str | None,
+    people_per_pe: Any,
+    hours_per_day: Any,
+    keep_apart: list[str] | None,
+    area_kind: str | None = DISTRICT,
+    site: str | None = None,
+    distance_km: Any = None,
+    walking_limit_km: Any = None,
 ) -> OutreachArgs:
     """Checked parameters for ``compute`` (raises PreventUpdate when nothing is chosen yet)."""
     _shared.require_hotspot_detail()
@@ -527,7 +712,7 @@ def _args(
             raise dash.exceptions.PreventUpdate
         area = Area(SITE, str(site), _number("distance_km", distance_km))
     else:
-        if not district:
+        if not district or district == ALL_DISTRICTS:
             raise dash.exceptions.PreventUpdate
         area = Area(DISTRICT, str(district))
     return OutreachArgs(
@@ -536,12 +721,13 @@ def _args(
         people_per_pe=_number("people_per_pe", people_per_pe),
         hours_per_day=_number("hours_per_day", hours_per_day),
         keep_apart="apart" in (keep_apart or []),
+        walking_limit_km=_number("walking_limit_km", walking_limit_km),
     )
 
 
 def _only_hidden_controls_changed(area_kind: str | None) -> bool:
-    """True when the only controls that changed are those of the other area kind (hidden), e.g. the
-    district list loading while a site is planned: nothing to recompute or resend."""
+    """True when the only controls that changed do not choose the area planned, e.g. the
+    district list (a filter of the site list) while a site is planned: nothing to recompute."""
     try:
         changed = set(dash.ctx.triggered_prop_ids.values())
     except dash.exceptions.MissingCallbackContextException:
@@ -550,86 +736,138 @@ def _only_hidden_controls_changed(area_kind: str | None) -> bool:
     return bool(changed) and changed <= hidden
 
 
-def summary_children(result, calendar) -> list[Any]:
-    """The headline numbers: PEs vs lower bound, ORWs, overloaded PEs."""
+def summary_children(result: Any, calendar: Any) -> list[Any]:
+    """The headline: the caseloads' PE count next to the plan's, why they differ, ORWs and
+    overloaded PEs."""
     orws = result.peer_educators["orw_group"].nunique()
     over = int(calendar.load["overloaded"].sum())
     people = float(result.assignments["people"].sum())
     return [
         html.Span(
-            f"{result.pe_count} peer educators", id="out-pe-count", className="fs-5 fw-bold me-2"
+            f"{result.pe_count:,} peer educators", id="out-pe-count", className="fs-5 fw-bold me-1"
+        ),
+        html.Span("in the caseloads; ", className="me-1"),
+        html.Span(
+            f"{result.plan_peer_educators:,} in the plan",
+            id="out-plan-pe-count",
+            className="fs-5 fw-bold me-1",
         ),
         html.Span(
-            f"for {people:,.0f} people at {len(result.spots)} spots "
-            f"(at most {result.people_per_pe:g} each); "
-            f"lower bound ⌈people ÷ cap⌉ = {result.lower_bound}, ratio "
-            f"{result.ratio_to_lower_bound:.2f}; {orws} outreach-worker group(s); "
-            f"{over} PE(s) overloaded."
+            f"(⌈people ÷ people per PE⌉, as Overview and Scenarios count). {people:,.0f} people "
+            f"at {len(result.spots):,} spots, at most {result.people_per_pe:g} people and "
+            f"{result.walking_limit_km:g} km from the centre per caseload; {orws:,} "
+            f"outreach-worker group(s); {over:,} PE(s) overloaded."
         ),
-        html.Div(
-            "PEs above the lower bound: spots are whole (only a spot above the cap is split) and a "
-            "PE's spots lie within her walking limit of the caseload centre, the smaller of "
-            f"{MAX_RADIUS_KM_DEFAULT:g} km and {LOCAL_REACH_FACTOR_DEFAULT:g} × the radius that "
-            f"holds {result.people_per_pe:g} people around a spot "
-            "(assumptions; no source gives a figure).",
-            className="small text-muted",
-            id="out-pe-note",
-        ),
+        html.Div(figs.plan_difference_text(result), className="small text-muted", id="out-pe-note"),
     ]
 
 
+# The outputs that show one plan, in ``_view``'s order.
+_VIEW_OUTPUTS = [
+    (ID.area_note, "children"), (ID.summary, "children"), (ID.slots, "children"),
+    (ID.map, "figure"), (ID.heatmap, "figure"), (ID.grid, "rowData"),
+    (ID.grid, "csvExportParams"), (ID.load_tip, "children"), (ID.pe_select, "options"),
+    (ID.pe_select, "value"), (ID.alert, "children"), (ID.alert, "is_open"), (ID.timing, "children"),
+]  # fmt: skip
+
+
+def _view(out: OutreachResult, args: OutreachArgs, current_pe: str | None, started: float) -> list:
+    """The page's outputs (``_VIEW_OUTPUTS``) for one plan: ids, figures and compact grid rows."""
+    result, calendar, info = out.caseloads, out.calendar, out.info
+    outline, sites = area_map_layers(args.dataset_key, args.area)
+    pes = result.peer_educators["pe_id"].astype(str).tolist()
+    slug = "-".join(info.slug.split()).lower()
+    return [
+        info.note,
+        summary_children(result, calendar),
+        "Best outreach slots: " + describe_best_slots(out.slots),
+        figs.caseload_map_figure(
+            result, note=_shared.level_note(), site=info.site, area_outline=outline, sites=sites
+        ),
+        figs.presence_heatmap_figure(
+            out.presence, title=f"People at peak by day and hour, {result.district}"
+        ),
+        figs.pe_grid_rows(figs.pe_table_frame(result, calendar)),
+        {"fileName": f"peer-educators-{slug}.csv"},
+        figs.load_definition(OutreachParams(hours_per_day=args.hours_per_day)),
+        pes,
+        current_pe if current_pe in pes else (pes[0] if pes else None),
+        "",
+        False,
+        f"{(time.perf_counter() - started) * 1000:.0f} ms",
+    ]
+
+
+def _error_view(note: str | None, message: str, started: float) -> list:
+    """The outputs when the area cannot be planned: the reason in the alert, nothing drawn."""
+    ms = (time.perf_counter() - started) * 1000
+    return [
+        note, None, None, {}, {}, [], dash.no_update, dash.no_update, [], None, message, True,
+        f"{ms:.0f} ms",
+    ]  # fmt: skip
+
+
+def _pending_view(info: AreaInfo, started: float) -> list:
+    """The outputs while a background job plans the area: its note and what is happening."""
+    ms = (time.perf_counter() - started) * 1000
+    summary = f"Planning caseloads for {info.hotspots:,} spots in the background (progress above)."
+    return [
+        info.note, summary, None, {}, {}, [], dash.no_update, dash.no_update, [], None, "", False,
+        f"{ms:.0f} ms",
+    ]  # fmt: skip
+
+
 clientside_callback(
-    f"""function(kind) {{ return [kind === "{SITE}", kind !== "{SITE}"]; }}""",
-    Output(ID.district_box, "hidden"),
+    f"""function(kind) {{ return kind !== "{SITE}"; }}""",
     Output(ID.site_box, "hidden"),
     Input(ID.area_kind, "value"),
 )
 
 
-def _district_choices(dataset: Dataset) -> tuple[list[Any], str | None]:
-    """District names (sorted) and the default choice: the district with most hotspots."""
-    counts = dataset.hotspots["district"].astype(str).value_counts()
-    return sorted(d for d in counts.index if d), (counts.index[0] if len(counts) else None)
+@callback(
+    Output(ID.district, "options"),
+    Output(ID.district, "value"),
+    Input(_shared.DATASET_STORE_ID, "data"),
+    Input(ID.area_kind, "value"),
+    State(ID.district, "value"),
+    State(ID.site, "value"),
+)
+def _districts(
+    dataset_id: str | None,
+    area_kind: str | None = DISTRICT,
+    current: str | None = None,
+    site: str | None = None,
+) -> tuple[list[dict[str, str]], str | None]:
+    """Fill the district list from the session's dataset (``district_choices``)."""
+    _shared.require_hotspot_detail()
+    dataset = _shared.dataset_or_none(dataset_id)
+    if dataset is None:
+        return [], None
+    return district_choices(dataset, area_kind, current, site)
 
 
-def _site_choices(dataset: Dataset) -> tuple[list[Any], str | None]:
-    """Site options (site_options) and the default choice: the first."""
-    options = site_options(dataset.sites)
-    return options, (options[0]["value"] if options else None)
-
-
-def _dropdown_filler(
-    dropdown_id: str, choices: Callable[[Dataset], tuple[list[Any], str | None]]
-) -> Callable[..., Any]:
-    """The callback that fills a dropdown from the session's dataset: ``choices(dataset)`` gives
-    (options, default); the current value stays while it is still offered."""
-
-    @callback(
-        Output(dropdown_id, "options"),
-        Output(dropdown_id, "value"),
-        Input(_shared.DATASET_STORE_ID, "data"),
-        State(dropdown_id, "value"),
-    )
-    def fill(dataset_id: str | None, current: str | None):
-        _shared.require_hotspot_detail()
-        dataset = _shared.dataset_or_none(dataset_id)
-        if dataset is None:
-            return [], None
-        options, default = choices(dataset)
-        values = [o["value"] if isinstance(o, dict) else o for o in options]
-        return options, (current if current in values else default)
-
-    return fill
-
-
-_districts = _dropdown_filler(ID.district, _district_choices)
-_sites = _dropdown_filler(ID.site, _site_choices)
+@callback(
+    Output(ID.site, "options"),
+    Output(ID.site, "value"),
+    Input(_shared.DATASET_STORE_ID, "data"),
+    Input(ID.district, "value"),
+    State(ID.site, "value"),
+)
+def _sites(
+    dataset_id: str | None, district: str | None = None, current: str | None = None
+) -> tuple[list[dict[str, str]], str | None]:
+    """Fill the site list with the chosen district's sites (``site_choices``)."""
+    _shared.require_hotspot_detail()
+    dataset = _shared.dataset_or_none(dataset_id)
+    if dataset is None:
+        return [], None
+    return site_choices(dataset, district, current)
 
 
 # The page's choice: its controls in the order ``_args`` takes them (after the dataset id).
 _CHOICE = (
     ID.district, ID.people_per_pe, ID.hours_per_day, ID.keep_apart,
-    ID.area_kind, ID.site, ID.distance_km,
+    ID.area_kind, ID.site, ID.distance_km, ID.walking_limit_km,
 )  # fmt: skip
 
 
@@ -646,59 +884,134 @@ def _choice(dependency: type[Input] | type[State]) -> list[Any]:
     *[Input(control, "value") for control in _CHOICE],
 )
 def _share_url(
-    search, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km
-):
+    search, district, people_per_pe, hours_per_day, keep_apart, area_kind, site, distance_km,
+    walking_limit_km=None,
+):  # fmt: skip
     """Keep the choice in the address bar (no reload) so the page can be shared as a link."""
     _shared.require_hotspot_detail()
     new = share_search(
-        area_kind, district, site, people_per_pe, hours_per_day, keep_apart, distance_km
+        area_kind,
+        district,
+        site,
+        people_per_pe,
+        hours_per_day,
+        keep_apart,
+        distance_km,
+        walking_limit_km,
     )
     if not new or new == (search or ""):
         raise dash.exceptions.PreventUpdate
     return new
 
 
+def _hand_over(job: list[Any] | None) -> None:
+    """Set the job store (``_update_in_background``'s input) as a side update, not as an output:
+    an output of ``_update``, which runs on page load, would start a background job on every
+    page load (Dash runs the callbacks downstream of an initial call, prevent_initial_call or
+    not)."""
+    dash.set_props(ID.job, {"data": job})
+
+
 @callback(
-    Output(ID.area_note, "children"), Output(ID.summary, "children"), Output(ID.slots, "children"),
-    Output(ID.map, "figure"), Output(ID.heatmap, "figure"), Output(ID.pe_table, "children"),
-    Output(ID.pe_select, "options"), Output(ID.pe_select, "value"), Output(ID.alert, "children"),
-    Output(ID.alert, "is_open"), Output(ID.timing, "children"),
-    State(ID.pe_select, "value"), *_choice(Input),
-)  # fmt: skip
-def _update(current_pe, *choice):
+    *[Output(i, p) for i, p in _VIEW_OUTPUTS],
+    State(ID.pe_select, "value"),
+    State(ID.job, "data"),
+    *_choice(Input),
+)
+def _update(current_pe, job, *choice):
+    """Plan the chosen area in the request (small, or planned before), or hand it to the
+    background job (``_update_in_background``) through the job store."""
     started = time.perf_counter()
     args = _args(*choice)
     if _only_hidden_controls_changed(args.area.kind):
         raise dash.exceptions.PreventUpdate
     note = None
     try:
-        note = area_hotspots(args.dataset_key, args.area)[1].note
+        info = area_hotspots(args.dataset_key, args.area)[1]
+        note = info.note
+        if (
+            info.hotspots > BACKGROUND_MIN_SPOTS
+            and compute.lookup(*args.memo_key()) is None
+            and jobs_enabled()
+        ):
+            _hand_over(list(choice))
+            return _pending_view(info, started)
+        if job is not None:
+            _hand_over(None)  # a newer choice: Dash cancels the running job as it re-triggers it
         out = _compute(args)
     except (CaseloadError, ValueError) as exc:
-        ms = (time.perf_counter() - started) * 1000
-        return note, None, None, {}, {}, None, [], None, str(exc), True, f"{ms:.0f} ms"
-    result, calendar, info = out.caseloads, out.calendar, out.info
-    table = figs.pe_table_frame(result, calendar)
-    pes = list(result.peer_educators["pe_id"])
-    pe_value = current_pe if current_pe in pes else (pes[0] if pes else None)
-    ms = (time.perf_counter() - started) * 1000
-    return (
-        info.note,
-        summary_children(result, calendar),
-        "Best outreach slots: " + describe_best_slots(out.slots),
-        figs.caseload_map_figure(result, note=_shared.level_note(), site=info.site),
-        figs.presence_heatmap_figure(
-            out.presence, title=f"People at peak by day and hour, {result.district}"
-        ),
-        dbc.Table.from_dataframe(
-            table, striped=True, bordered=False, hover=True, size="sm", className="small"
-        ),
-        pes,
-        pe_value,
-        "",
-        False,
-        f"{ms:.0f} ms",
-    )
+        return _error_view(note, str(exc), started)
+    return _view(out, args, current_pe, started)
+
+
+@callback(
+    *[Output(i, p, allow_duplicate=True) for i, p in _VIEW_OUTPUTS],
+    Input(ID.job, "data"),
+    State(ID.pe_select, "value"),
+    background=True,
+    interval=BACKGROUND_POLL_MS,
+    progress=[Output(ID.progress, "value"), Output(ID.progress, "label")],
+    progress_default=[0, ""],
+    running=[(Output(ID.progress_box, "hidden"), False, True)],
+    prevent_initial_call=True,
+)
+def _update_in_background(set_progress, job, current_pe):
+    """Plan a large area in a background process, reporting progress; ``job`` is the choice
+    ``_update`` handed over (checked again here, hotspot detail included)."""
+    if not job:
+        raise dash.exceptions.PreventUpdate
+    started = time.perf_counter()
+    args = _args(*job)
+
+    def progress(percent: int, label: str) -> None:
+        set_progress((percent, f"{label} ({percent}%)"))
+
+    try:
+        out = compute_with_progress(args, progress)
+    except (CaseloadError, ValueError) as exc:
+        return _error_view(None, str(exc), started)
+    return _view(out, args, current_pe, started)
+
+
+clientside_callback(
+    # Cancel empties the job store: Dash stops the running job as it starts the (empty) new one.
+    # Not Dash's cancel= option, whose server callback would answer any client, aggregate-only
+    # deployments included (tests/test_privacy_attack.py allows none).
+    """function(n) {
+        if (!n) { return window.dash_clientside.no_update; }
+        return [null, "Planning stopped. Change any control to plan again."];
+    }""",
+    Output(ID.job, "data"),
+    Output(ID.summary, "children", allow_duplicate=True),
+    Input(ID.cancel, "n_clicks"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    # a row clicked in the grid chooses that PE's calendar; a PE chosen in the list selects her
+    # row (one callback for both directions, so the two never chase each other)
+    f"""function(rows, pe) {{
+        const none = window.dash_clientside.no_update;
+        const ctx = window.dash_clientside.callback_context;
+        const fromGrid = ctx.triggered.length && ctx.triggered[0].prop_id.startsWith("{ID.grid}.");
+        const selected = rows && rows.length ? rows[0].pe_id : null;
+        if (fromGrid) {{ return [selected && selected !== pe ? selected : none, none]; }}
+        return [none, pe && pe !== selected ? {{"ids": [pe]}} : none];
+    }}""",
+    Output(ID.pe_select, "value", allow_duplicate=True),
+    Output(ID.grid, "selectedRows"),
+    Input(ID.grid, "selectedRows"),
+    Input(ID.pe_select, "value"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    # the grid's rows as sorted and filtered, exported in the browser (no server round trip)
+    """function(n) { return n ? true : window.dash_clientside.no_update; }""",
+    Output(ID.grid, "exportDataAsCsv"),
+    Input(ID.grid_export, "n_clicks"),
+    prevent_initial_call=True,
+)
 
 
 def _result_or_prevent(*choice: Any) -> OutreachResult:
@@ -713,6 +1026,7 @@ def _result_or_prevent(*choice: Any) -> OutreachResult:
 
 @callback(Output(ID.calendar, "children"), Input(ID.pe_select, "value"), *_choice(State))
 def _calendar(pe_id, *choice):
+    """One PE's week, on demand (only the chosen PE's calendar is sent)."""
     if not pe_id:
         raise dash.exceptions.PreventUpdate
     out = _result_or_prevent(*choice)
@@ -738,6 +1052,7 @@ def _calendar(pe_id, *choice):
                 flag,
             ],
             className="small",
+            id="out-calendar-head",
         ),
         dbc.Table.from_dataframe(frame, striped=True, size="sm", className="small"),
     ]

@@ -1,27 +1,42 @@
-"""Outreach page in Chromium with the network blocked: pick a district, caseloads drawn, change
-people per PE and see the PE count change, download a PE sheet and open it; pick a service site,
-see its catchment drawn, share the link and open it in a fresh browser; refused when aggregate."""
+"""Outreach page in Chromium with the network blocked: pick a district, read the plan next to the
+caseloads, sort the PE grid, pick a PE and read her week, tighten the walking limit, change people
+per PE, download the field sheets and open them; pick a service site of a district, see its
+catchment drawn, share the link and open it in a fresh browser; a large area is planned in the
+background with a progress bar; refused when aggregate."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import urllib.request
 
 import openpyxl
+import pytest
 
 from config import Settings
 from services import context
-from tests.browser.conftest import is_local, screenshot, wait_for_graph
+from tests.browser.conftest import (
+    is_local,
+    screenshot,
+    start_app,
+    stop_app,
+    wait_for_dash_idle,
+    wait_for_graph,
+)
 from tests.helpers import import_page
 
 MAP = "out-caseload-map"
 SLIDER_HANDLE = "#out-people-per-pe [role=slider]"
 PE_COUNT = "#out-pe-count"
+# The grid's rows as displayed (sorted and filtered), from its API; null until it has rows.
+GRID_ROWS = """() => { try { const rows = [];
+    dash_ag_grid.getApi('out-pe-grid').forEachNodeAfterFilterAndSort(n => rows.push(n.data));
+    return rows.length ? rows : null; } catch (e) { return null; } }"""
 
 
-def expected_pe_count(district: str, people_per_pe: int) -> int:
-    """PE count computed in the test process from the demo files (same engine, independent of the
-    app)."""
+def expected_plan(district: str, people_per_pe: int, walking_limit_km: float = 3.0):
+    """The caseload plan computed in the test process from the demo files (same engine,
+    independent of the app)."""
     from data_loaders.dataset import load_dataset
     from planning.caseloads import CaseloadParams, district_caseloads
     from tests.browser.conftest import DEMO_DIR
@@ -30,9 +45,9 @@ def expected_pe_count(district: str, people_per_pe: int) -> int:
     return district_caseloads(
         ds.hotspots,
         ds.crs_projected,
-        CaseloadParams(people_per_pe=people_per_pe),
+        CaseloadParams(people_per_pe=people_per_pe, walking_limit_km=walking_limit_km),
         district=district,
-    ).pe_count
+    )
 
 
 def expected_catchment(site_id: str, distance_km: float = 5.0) -> set[str]:
@@ -50,56 +65,118 @@ def expected_catchment(site_id: str, distance_km: float = 5.0) -> set[str]:
 
 
 def pe_count(page) -> int:
-    return int(re.match(r"\d+", page.inner_text(PE_COUNT)).group(0))
+    return int(re.match(r"[\d,]+", page.inner_text(PE_COUNT)).group(0).replace(",", ""))
 
 
-def choose_district(page, name: str) -> None:
-    page.click("#out-district")
+def choose(page, dropdown: str, name: str) -> None:
+    page.click(dropdown)
     page.get_by_role("option", name=name, exact=True).click()
 
 
-def test_outreach_journey_district_slider_and_field_sheet(page, app_server, tmp_path):
+def grid_rows(page, count: int) -> list[dict]:
+    """The grid's displayed rows once it shows ``count`` of them."""
+    page.wait_for_function(
+        f"() => {{ const r = ({GRID_ROWS})(); return r && r.length === {count}; }}", timeout=30000
+    )
+    return page.evaluate(GRID_ROWS)
+
+
+def test_outreach_journey_district_grid_walking_limit_and_field_sheet(page, app_server, tmp_path):
     page.goto(app_server + "/outreach")
     page.wait_for_selector(PE_COUNT, timeout=30000)
-    choose_district(page, "Blantyre")
-    page.wait_for_function(
-        "() => document.querySelector('#out-summary').innerText.includes('lower bound')"
-    )
+    choose(page, "#out-district", "Blantyre")
     page.wait_for_function(
         "() => { const gd = document.querySelector('#out-caseload-map .js-plotly-plot');"
         " return gd && gd.layout && gd.layout.title"
-        " && gd.layout.title.text.includes('Blantyre'); }",
+        " && gd.layout.title.text.endsWith(' in Blantyre'); }",
         timeout=30000,
     )
-    data = wait_for_graph(page, MAP, min_traces=2)
-    at_60 = expected_pe_count("Blantyre", 60)
-    assert pe_count(page) == at_60
+    at_60 = expected_plan("Blantyre", 60)
+    pes = at_60.peer_educators["pe_id"].tolist()
+    assert pe_count(page) == at_60.pe_count
+    # the plan's count next to the caseloads', and why they differ, in words
+    plan_shown = page.inner_text("#out-plan-pe-count")
+    assert plan_shown.startswith(f"{at_60.plan_peer_educators} ")
+    note = page.inner_text("#out-pe-note")
+    assert f"= {at_60.plan_peer_educators} PEs" in note
+    assert f"the caseloads need {at_60.pe_count}" in note and "whole spots" in note
+
+    # the map: one outline trace with a ring per caseload, a centre marker per PE
+    data = wait_for_graph(page, MAP, min_traces=4)
+    outlines = [t for t in data if t["meta"] == "outlines"]
+    assert len(outlines) == 1 and outlines[0]["lat"].count(None) == at_60.pe_count
+    centres = next(t for t in data if t["meta"] == "centres")
+    assert [c[0] for c in centres["customdata"]] == pes
     spots = next(t for t in data if t["meta"] == "caseloads")
-    assert len(set(spots["customdata"])) == at_60  # a colour group per PE drawn
-    assert any(t["meta"] == "outlines" for t in data)
+    assert {c[0] for c in spots["customdata"]} == set(pes)
+    assert any(t["meta"] == "area" for t in data)  # the district's boundary
     assert "reach" in page.inner_text("#out-best-slots")
+
+    # the grid: one row per PE; sorting by people as a user does (click the header)
+    rows = grid_rows(page, at_60.pe_count)
+    assert sorted(r["pe_id"] for r in rows) == sorted(pes)
+    page.locator('#out-pe-grid .ag-header-cell[col-id="people"] .ag-header-cell-label').click()
+    page.wait_for_function(
+        f"() => {{ const r = ({GRID_ROWS})(); return r && r[0].people <= r[r.length - 1].people"
+        " && r[0].people < r[r.length - 1].people; }",
+        timeout=10000,
+    )
+    rows = page.evaluate(GRID_ROWS)
+    assert [r["people"] for r in rows] == sorted(r["people"] for r in rows)
+    first_cell = page.locator('#out-pe-grid .ag-row[row-index="0"] [col-id="people"]').first
+    assert first_cell.inner_text() == str(min(r["people"] for r in rows))
+    # selecting a row shows that PE's week (on demand)
+    chosen = rows[1]["pe_id"]
+    page.locator('#out-pe-grid .ag-row[row-index="1"] [col-id="people"]').first.click()
+    page.wait_for_function(
+        "(pe) => (document.querySelector('#out-calendar-head') || {}).innerText?.startsWith(pe)",
+        arg=chosen,
+        timeout=30000,
+    )
+    assert chosen in page.inner_text("#out-pe-select")
+
+    # a walking limit of 0.5 km: the plan of the test process, every radius within it
+    limit = page.locator("#out-walking-limit-km")
+    limit.fill("0.5")
+    limit.press("Enter")
+    page.wait_for_function("() => location.search.includes('walking_limit_km=0.5')", timeout=30000)
+    tight = expected_plan("Blantyre", 60, walking_limit_km=0.5)
+    assert tight.pe_count > at_60.pe_count
+    rows = grid_rows(page, tight.pe_count)
+    assert max(r["radius_km"] for r in rows) <= 0.5
+    assert max(at_60.peer_educators["radius_km"]) > 0.5  # the limit changed something
+    assert "0.5 km" in page.inner_text("#out-summary")
+    limit.fill("3")
+    limit.press("Enter")
+    page.wait_for_function(
+        f"() => document.querySelector('{PE_COUNT}').innerText.startsWith('{at_60.pe_count} ')",
+        timeout=30000,
+    )
 
     # keyboard: End moves the slider to 90 people per PE (the top of the allowed range) -> fewer PEs
     page.locator(SLIDER_HANDLE).first.focus()
     page.keyboard.press("End")
-    at_90 = expected_pe_count("Blantyre", 90)
-    assert at_90 < at_60
+    at_90 = expected_plan("Blantyre", 90)
+    assert at_90.pe_count < at_60.pe_count
     page.wait_for_function(
-        f"() => document.querySelector('{PE_COUNT}').innerText.startsWith('{at_90} ')",
+        f"() => document.querySelector('{PE_COUNT}').innerText.startsWith('{at_90.pe_count} ')",
         timeout=30000,
     )
 
-    # download the field sheets and open them: one sheet per PE, marked confidential
+    # download the field sheets and open them: one sheet per PE, marked confidential, naming
+    # the PE's spots
     with page.expect_download(timeout=60000) as info:
         page.click("#out-download-xlsx")
     path = tmp_path / "sheets.xlsx"
     info.value.save_as(path)
     wb = openpyxl.load_workbook(path, read_only=True)
     pe_sheets = [s for s in wb.sheetnames if s.startswith("PE-BLANTYRE-")]
-    assert len(pe_sheets) == at_90
+    assert len(pe_sheets) == at_90.pe_count
     first = list(wb[pe_sheets[0]].iter_rows(values_only=True))
     assert "Confidential" in str(first[0][0])
-    assert any("hotspot_id" in (row or ()) for row in first)
+    first_pe = at_90.assignments[at_90.assignments["pe_id"] == pe_sheets[0]]
+    cells = {str(v) for row in first for v in (row or ()) if v is not None}
+    assert any(h in " ".join(cells) for h in first_pe["hotspot_id"])
 
     with page.expect_download(timeout=60000) as info:
         page.click("#out-download-html")
@@ -111,7 +188,7 @@ def test_outreach_journey_district_slider_and_field_sheet(page, app_server, tmp_
         and "http" not in text.split("<body>", 1)[1].split("Peer educator", 1)[0]
     )
     page.goto(html_path.as_uri())  # opens offline
-    assert page.locator("h2").count() == at_90
+    assert page.locator("h2").count() == at_90.pe_count
     assert page.console_errors == []
     assert page.blocked_requests == []
 
@@ -131,14 +208,18 @@ def drawn_site_map(pg) -> tuple[set[str], list]:
     data = wait_for_graph(pg, MAP, min_traces=2)
     spots = next(t for t in data if t["meta"] == "caseloads")
     site = next(t for t in data if t["meta"] == "site")
-    return {i.split("|")[0] for i in spots["ids"]}, site["customdata"]
+    return {c[1] for c in spots["customdata"]}, site["customdata"]
 
 
 def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_path):
     page.goto(app_server + "/outreach")
     page.wait_for_selector(PE_COUNT, timeout=30000)
+    # district first, then a site of that district
+    choose(page, "#out-district", "Blantyre")
     page.get_by_role("radio", name="Service site").check()
     page.click("#out-site")
+    offered = page.get_by_role("option").all_inner_texts()
+    assert offered and all(o.endswith(" — Blantyre") for o in offered)
     page.keyboard.type("Clinic 046")
     page.get_by_role("option", name=f"{SITE_NAME} — Blantyre").click()
     expected = expected_catchment(SITE_ID)
@@ -151,8 +232,8 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
     assert site == [SITE_ID]
     assert "Best outreach slots" in page.inner_text("#out-best-slots")
     assert page.inner_text("#out-pe-select").startswith("PE-SITE-046-")  # PEs named after the site
-    # why the PE count is above the lower bound, with its assumptions
-    assert "walking limit" in page.inner_text("#out-pe-note") and "1 km" in page.inner_text(
+    # why the caseloads need more PEs than the plan, with the walking limit
+    assert "walking limit" in page.inner_text("#out-pe-note") and "3 km" in page.inner_text(
         "#out-pe-note"
     )
 
@@ -162,7 +243,7 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
     page.wait_for_function("() => location.search.includes('people_per_pe=90')", timeout=30000)
     page.wait_for_function(
         "() => document.querySelector('#out-pe-count') && document.querySelector('#out-summary')"
-        ".innerText.includes('at most 90 each')",
+        ".innerText.includes('at most 90 people')",
         timeout=30000,
     )
     shared_url = page.url
@@ -182,7 +263,8 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
     wb = openpyxl.load_workbook(path, read_only=True)
     assert len([s for s in wb.sheetnames if s.startswith("PE-SITE-046-")]) == count
     rows = list(wb["assignments"].iter_rows(values_only=True))
-    assert {r[rows[0].index("hotspot_id")] for r in rows[1:]} == expected
+    spot = next(i for i, h in enumerate(rows[0]) if h in ("hotspot_id", "Spot"))
+    assert {r[spot] for r in rows[1:]} == expected
 
     # a colleague opens the link in a fresh browser context (no session): same site, same plan
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -198,7 +280,7 @@ def test_outreach_site_catchment_and_shared_link(page, app_server, browser, tmp_
         other.wait_for_function(NOTE_SHOWS, arg=note, timeout=30000)
         other.wait_for_selector(PE_COUNT, timeout=30000)
         assert other.get_by_role("radio", name="Service site").is_checked()
-        assert other.is_hidden("#out-district")
+        assert other.inner_text("#out-district").strip() == "Blantyre"  # the site's district
         assert SITE_NAME in other.inner_text("#out-site")
         assert other.locator(SLIDER_HANDLE).first.get_attribute("aria-valuenow") == "90"
         assert pe_count(other) == count
@@ -241,8 +323,6 @@ def test_every_outreach_callback_refuses_in_aggregate_mode():
 
 
 def _every_outreach_callback_refuses() -> None:
-    import pytest
-
     from pages import _shared
 
     outreach = import_page("outreach")
@@ -250,7 +330,9 @@ def _every_outreach_callback_refuses() -> None:
     with pytest.raises(_shared.HotspotDetailRefused):
         outreach._districts(None, None)
     with pytest.raises(_shared.HotspotDetailRefused):
-        outreach._update(None, None, "Blantyre", 60, 6, [])
+        outreach._update(None, None, None, "Blantyre", 60, 6, [])
+    with pytest.raises(_shared.HotspotDetailRefused):  # the background job checks again
+        outreach._update_in_background(lambda _: None, [None, "Blantyre", 60, 6, []], None)
     with pytest.raises(_shared.HotspotDetailRefused):
         outreach._calendar("PE-BLANTYRE-001", None, "Blantyre", 60, 6, [])
     with pytest.raises(_shared.HotspotDetailRefused):
@@ -261,7 +343,7 @@ def _every_outreach_callback_refuses() -> None:
         outreach._share_url("", None, 60, 6, [], "site", "SITE-046", 5)
     for kind, area in (("site", "SITE-046"), ("district", None)):
         with pytest.raises(_shared.HotspotDetailRefused):
-            outreach._update(None, None, "Blantyre", 60, 6, [], kind, area, 5)
+            outreach._update(None, None, None, "Blantyre", 60, 6, [], kind, area, 5, 1)
         with pytest.raises(_shared.HotspotDetailRefused):
             outreach._calendar("PE-SITE-046-001", None, "Blantyre", 60, 6, [], kind, area, 5)
         with pytest.raises(_shared.HotspotDetailRefused):
@@ -274,8 +356,11 @@ def test_share_link_round_trip():
 
     outreach = import_page("outreach")
 
-    search = outreach.share_search("site", "Blantyre", SITE_ID, 70, 8, ["apart"], 3)
-    assert search == f"?site={SITE_ID}&distance_km=3&people_per_pe=70&hours_per_day=8&keep_apart=1"
+    search = outreach.share_search("site", "Blantyre", SITE_ID, 70, 8, ["apart"], 3, 1.5)
+    assert search == (
+        f"?site={SITE_ID}&distance_km=3&people_per_pe=70&walking_limit_km=1.5&hours_per_day=8"
+        "&keep_apart=1"
+    )
     assert (
         outreach.share_search("district", "Nkhata Bay", SITE_ID, 60, 6, [], 3)
         == "?district=Nkhata+Bay&people_per_pe=60"
@@ -303,4 +388,82 @@ def test_share_link_round_trip():
         values[ids.people_per_pe],
         values[ids.hours_per_day],
         values[ids.keep_apart],
-    ) == ("site", SITE_ID, 3.0, 70, 8.0, ["apart"])
+        values[ids.walking_limit_km],
+    ) == ("site", SITE_ID, 3.0, 70, 8.0, ["apart"], 1.5)
+
+
+def test_site_list_follows_the_district():
+    """Server side: district first, then the sites of that district; "All districts" while a
+    site is planned; a shared site link picks the site's district."""
+    outreach = import_page("outreach")
+    dataset = outreach.store.get_dataset(None)
+    options, value = outreach.district_choices(dataset, "district", None, None)
+    counts = dataset.hotspots["district"].value_counts()
+    assert value == counts.index[0] and len(options) == len(counts)
+    assert outreach.ALL_DISTRICTS not in [o["value"] for o in options]
+    options, value = outreach.district_choices(dataset, "site", None, SITE_ID)
+    assert options[0]["value"] == outreach.ALL_DISTRICTS and value == "Blantyre"
+    sites, site = outreach.site_choices(dataset, "Blantyre", SITE_ID)
+    blantyre = set(dataset.sites.loc[dataset.sites["district"] == "Blantyre", "site_id"])
+    assert {o["value"] for o in sites} == blantyre and site == SITE_ID
+    sites, site = outreach.site_choices(dataset, "Lilongwe", SITE_ID)  # not offered: the first
+    assert SITE_ID not in {o["value"] for o in sites} and site == sites[0]["value"]
+    everywhere, _ = outreach.site_choices(dataset, outreach.ALL_DISTRICTS, None)
+    assert len(everywhere) == len(dataset.sites)
+    # back to planning a district: "All districts" gives way to the site's district
+    assert outreach.district_choices(dataset, "district", outreach.ALL_DISTRICTS, SITE_ID)[1] == (
+        "Blantyre"
+    )
+
+
+@pytest.fixture(scope="module")
+def large_area_server(tmp_path_factory):
+    """The app on a synthetic district of 2,500 spots (above BACKGROUND_MIN_SPOTS), its shared
+    result cache emptied (an earlier run's plan would be served without a background job)."""
+    from bench.synthetic import synthetic_dataset, write_dataset_folder
+    from services.background import cache_folder
+
+    folder = write_dataset_folder(
+        synthetic_dataset(2_500, 20, 1, boundaries="grid", seed=5),
+        tmp_path_factory.mktemp("large-area"),
+    )
+    shutil.rmtree(cache_folder(Settings(data_dir=folder)))
+    proc, url, log = start_app(data_dir=folder)
+    try:
+        yield url, log
+    finally:
+        stop_app(proc)
+
+
+# Records whether the progress bar was ever shown (it may be on screen for a second only).
+PROGRESS_SEEN = """
+window.__progressSeen = false;
+new MutationObserver(() => {
+    const box = document.getElementById('out-progress-box');
+    if (box && !box.hidden) window.__progressSeen = true;
+}).observe(document, {subtree: true, childList: true, attributes: true});
+"""
+
+
+def test_a_large_area_is_planned_in_the_background(page, large_area_server):
+    url, log = large_area_server
+    outreach = import_page("outreach")
+    page.add_init_script(PROGRESS_SEEN)
+    page.goto(url + "/outreach")
+    page.wait_for_function("() => window.__progressSeen", timeout=60000)
+    page.wait_for_selector(PE_COUNT, timeout=120000)
+    count = pe_count(page)
+    rows = grid_rows(page, count)
+    assert len(rows) > 2_500 / 90  # every PE, at most 90 people each
+    assert page.is_hidden("#out-progress-box")
+    assert "2,500 spots" in page.inner_text("#out-summary")
+    assert outreach.BACKGROUND_MIN_SPOTS < 2_500
+    # the calendar is computed by the server from the job's result, read from the shared cache
+    page.wait_for_function(
+        "(pe) => (document.querySelector('#out-calendar-head') || {}).innerText?.startsWith(pe)",
+        arg=rows[0]["pe_id"],
+        timeout=30000,
+    )
+    wait_for_dash_idle(page)
+    assert "read from the shared cache" in log.read_text(encoding="utf-8")
+    assert page.console_errors == []
