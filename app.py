@@ -16,9 +16,11 @@ from typing import Any
 
 import dash
 import flask
+import plotly.io
+from flask_compress import Compress
 
 from config import Settings, load_settings
-from services import background, context, datasets, security
+from services import background, context, datasets, health, security
 from services.access import HotspotDetailRefused, require_hotspot_detail
 from services.logs import configure_logging
 
@@ -44,6 +46,13 @@ def create_app(settings: Settings) -> dash.Dash:
         background_callback_manager=HotspotDetailManager(background.job_cache(settings)),
     )
     dash_app.server.config[context.SETTINGS_KEY] = settings
+    # A request body is refused (413) from its Content-Length, before it is read or decoded.
+    dash_app.server.config["MAX_CONTENT_LENGTH"] = settings.max_request_mb * 1024 * 1024
+    dash_app.server.register_error_handler(413, _too_large)
+    # JSON responses compressed (gzip/brotli, as the browser accepts), figures encoded by orjson.
+    plotly.io.json.config.default_engine = "orjson"
+    Compress(dash_app.server)
+    health.install(dash_app.server)
     dash_app.server.register_error_handler(HotspotDetailRefused, _refused)
     dash_app.server.register_error_handler(KeyError, _malformed)
     security.install(dash_app.server, dash_app.csp_hashes, settings.allowed_hosts)
@@ -71,6 +80,15 @@ def _data_source(data: str) -> Path | str:
     """--data as a resolved folder, or a postgresql:// URL kept as text (a Path folds its //)."""
     source = datasets.as_source(data)
     return source.resolve() if isinstance(source, Path) else source
+
+
+def _too_large(_error: Exception) -> tuple[dict[str, str], int]:
+    """A request body above settings.max_request_mb: 413 with what to do, never a 500."""
+    limit = context.current_settings().max_request_mb
+    return {
+        "message": f"the request is larger than this server accepts ({limit} MB); upload fewer "
+        "or smaller files at once, or ask the administrator to raise KP_MAX_REQUEST_MB"
+    }, 413
 
 
 def _refused(error: HotspotDetailRefused) -> tuple[dict[str, str], int]:

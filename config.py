@@ -40,6 +40,29 @@ def _env_int(name: str, default: int) -> int:
         ) from None
 
 
+def _env_optional_positive_int(name: str, unset_means: str) -> int | None:
+    """Variable ``name`` as a whole number >= 1, or None when unset or empty."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise SettingsError(
+            f"{name}={value!r} is not a whole number of at least 1; "
+            f"unset it ({unset_means}) or give e.g. 90"
+        )
+    return number
+
+
+def _data_source(value: str) -> Path | str:
+    """KP_DATA_DIR as a folder, or a postgresql:// URL kept as text (a Path folds its //)."""
+    text = value.strip()
+    return text if text.lower().startswith(("postgresql://", "postgres://")) else Path(text)
+
+
 def _env_list(name: str) -> tuple[str, ...]:
     """The comma-separated items of variable ``name``, stripped, empty ones dropped."""
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
@@ -53,9 +76,13 @@ class Settings:
     aggregates only; uploads are saved under upload_dir, each at most max_upload_mb.
     allowed_hosts are the host names (or addresses) a request's Host header may name besides
     the loopback ones (services.security refuses any other with 400).
+    The server state (services.state: stored datasets, saved scenarios) lives under state_dir:
+    a SQLite file state_dir/state.db, or the PostgreSQL database of database_url when it is set
+    (dataset files stay under state_dir/datasets either way); datasets are purged
+    retention_days after they were stored (None: kept until deleted).
     """
 
-    data_dir: Path = DEMO_DATA_DIR
+    data_dir: Path | str = DEMO_DATA_DIR  # a folder, or a postgresql://...?schema= URL (text)
     host: str = "127.0.0.1"
     port: int = 8050
     aggregate_only: bool = False
@@ -67,15 +94,24 @@ class Settings:
     disclosure_rounding: int = 10
     disclosure_min_hotspots: int = 5
     disclosure_min_people: int = 20
+    # Server state (services.state, issue 12).
+    state_dir: Path = ROOT_DIR / "state"
+    database_url: str | None = None
+    retention_days: int | None = None
     # make serve: gunicorn worker processes (gunicorn.conf.py).
     workers: int = 4
+    # Loaded datasets kept in memory per process, in MB (least recently used dropped first; the
+    # default dataset always stays). One request body at most max_request_mb (uploads included).
+    dataset_cache_mb: int = 1024
+    max_request_mb: int = 120
 
 
 def load_settings() -> Settings:
     """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_UPLOAD_DIR, KP_MAX_UPLOAD_MB,
-    KP_DEBUG, KP_ALLOWED_HOSTS (comma-separated), KP_DISCLOSURE_* and KP_WORKERS."""
+    KP_DEBUG, KP_ALLOWED_HOSTS (comma-separated), KP_DISCLOSURE_*, KP_WORKERS, KP_DATASET_CACHE_MB,
+    KP_MAX_REQUEST_MB, KP_STATE_DIR, DATABASE_URL and KP_RETENTION_DAYS."""
     return Settings(
-        data_dir=Path(os.environ.get("KP_DATA_DIR", str(DEMO_DATA_DIR))),
+        data_dir=_data_source(os.environ.get("KP_DATA_DIR", str(DEMO_DATA_DIR))),
         host=os.environ.get("KP_HOST", "127.0.0.1"),
         port=_env_int("KP_PORT", 8050),
         aggregate_only=_env_bool("KP_AGGREGATE", False),
@@ -87,4 +123,9 @@ def load_settings() -> Settings:
         disclosure_min_hotspots=_env_int("KP_DISCLOSURE_MIN_HOTSPOTS", 5),
         disclosure_min_people=_env_int("KP_DISCLOSURE_MIN_PEOPLE", 20),
         workers=_env_int("KP_WORKERS", 4),
+        dataset_cache_mb=_env_int("KP_DATASET_CACHE_MB", 1024),
+        max_request_mb=_env_int("KP_MAX_REQUEST_MB", 120),
+        state_dir=Path(os.environ.get("KP_STATE_DIR") or str(ROOT_DIR / "state")),
+        database_url=os.environ.get("DATABASE_URL", "").strip() or None,
+        retention_days=_env_optional_positive_int("KP_RETENTION_DAYS", "datasets are kept"),
     )

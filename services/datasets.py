@@ -33,7 +33,11 @@ _lock = threading.RLock()
 Source = Path | str
 
 _folders: dict[str, Source] = {}
+# Loaded datasets in least-recently-used order (dicts keep insertion order), their sizes, and a
+# lock per dataset id (held while that one loads).
 _results: dict[str, Dataset | DatasetLoadError] = {}
+_sizes: dict[str, int] = {}
+_key_locks: dict[str, threading.Lock] = {}
 _default_folder: list[Source] = []
 
 
@@ -148,22 +152,69 @@ def folder_of(dataset_id: str | None) -> Source:
         return _folders[key]
 
 
+def dataset_bytes(dataset: Dataset) -> int:
+    """Memory a loaded dataset holds (its frames, deep), for the cache's byte bound."""
+    return int(
+        sum(
+            frame.memory_usage(deep=True, index=True).sum()
+            for frame in (dataset.hotspots, dataset.sites, dataset.enrolment, dataset.boundaries)
+        )
+    )
+
+
+def _key_lock(key: str) -> threading.Lock:
+    """The lock of one dataset id: loading one dataset never blocks users of another."""
+    with _lock:
+        lock = _key_locks.get(key)
+        if lock is None:
+            lock = _key_locks[key] = threading.Lock()
+        return lock
+
+
+def _remember(key: str, result: Dataset | DatasetLoadError) -> None:
+    """Cache ``result`` (most recent last) and drop the least recently used loads beyond the
+    byte bound (settings.dataset_cache_mb); the default dataset is always kept."""
+    size = dataset_bytes(result) if isinstance(result, Dataset) else 0
+    limit = current_settings().dataset_cache_mb * 1024 * 1024
+    with _lock:
+        _results.pop(key, None)
+        _results[key] = result
+        _sizes[key] = size
+        total = sum(_sizes.values())
+        for old in list(_results):
+            if total <= limit:
+                break
+            if old in (key, DEFAULT_ID):
+                continue
+            total -= _sizes.pop(old, 0)
+            _results.pop(old)
+            log.info("dataset %s dropped from the cache (bound %d MB)", old, limit >> 20)
+
+
 def load_result(dataset_id: str | None) -> Dataset | DatasetLoadError:
     """The cached load of a dataset: a planning.schema.Dataset, or the DatasetLoadError it raised.
 
-    Loads once per id (under a lock, so two callbacks never load the same folder twice).
+    Loads once per id: a lock per dataset id, so two callbacks never load the same dataset
+    twice and loading one never blocks users of another. Loads are cached up to
+    settings.dataset_cache_mb (least recently used dropped first).
     """
     key = resolve_id(dataset_id)
     with _lock:
         if key in _results:
-            return _results[key]
+            result = _results.pop(key)
+            _results[key] = result  # most recently used
+            return result
+    with _key_lock(key):
+        with _lock:
+            if key in _results:
+                return _results[key]
         folder = folder_of(key)
         started = time.perf_counter()
-        result: Dataset | DatasetLoadError
+        result_now: Dataset | DatasetLoadError
         try:
-            result = load_dataset(folder)
+            result_now = load_dataset(folder)
         except DatasetLoadError as exc:
-            result = exc
+            result_now = exc
             # counts only: a problem line can quote a hotspot's value (never logged)
             log.warning(
                 "dataset %s (%s) refused after %.2f s: %d errors, %d warnings",
@@ -176,16 +227,31 @@ def load_result(dataset_id: str | None) -> Dataset | DatasetLoadError:
         else:
             log.info(
                 "dataset %s loaded in %.2f s: %d hotspots, %d sites, %d enrolment rows, "
-                "%d districts",
+                "%d districts, %.0f MB",
                 key,
                 time.perf_counter() - started,
-                len(result.hotspots),
-                len(result.sites),
-                len(result.enrolment),
-                len(result.boundaries),
+                len(result_now.hotspots),
+                len(result_now.sites),
+                len(result_now.enrolment),
+                len(result_now.boundaries),
+                dataset_bytes(result_now) / 2**20,
             )
-        _results[key] = result
-        return result
+        _remember(key, result_now)
+        return result_now
+
+
+def cache_status() -> dict[str, object]:
+    """What /healthz shows of the cache: ids loaded (or refused), their MB and the bound."""
+    with _lock:
+        return {
+            "loaded": {
+                key: (
+                    "refused" if isinstance(r, Exception) else round(_sizes.get(key, 0) / 2**20, 1)
+                )
+                for key, r in _results.items()
+            },
+            "bound_mb": current_settings().dataset_cache_mb,
+        }
 
 
 def get_dataset(dataset_id: str | None) -> Dataset:
@@ -204,3 +270,4 @@ def clear_cache() -> None:
     """Forget every cached load (tests; a changed default folder)."""
     with _lock:
         _results.clear()
+        _sizes.clear()
