@@ -104,3 +104,59 @@ def test_an_upload_saved_by_another_process_is_found_by_its_id(tmp_path):
         assert store.folder_of(expected) == folder.resolve()
         with pytest.raises(store.UnknownDatasetError):
             store.resolve_id("up-" + "0" * 16)
+
+
+def test_loading_one_dataset_does_not_block_users_of_another(tmp_path, monkeypatch):
+    """A slow load (a big upload) holds its own dataset's lock only: another dataset, already
+    cached or not, is served meanwhile (issue 12: one upload froze every user for 15 s)."""
+    slow = store.register_folder(copy_dataset(DEMO, tmp_path / "slow"))
+    (tmp_path / "other").mkdir()
+    other_folder = copy_dataset(DEMO, tmp_path / "other" / "d")
+    (other_folder / "sites.csv").write_text(
+        (other_folder / "sites.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
+    other = store.register_folder(other_folder)
+    started, release = threading.Event(), threading.Event()
+    real = data_loaders.dataset.load_dataset
+
+    def held(path, **kwargs):
+        if Path(path) == (tmp_path / "slow").resolve():
+            started.set()
+            assert release.wait(60)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(store, "load_dataset", held)
+    loader = threading.Thread(target=lambda: store.get_dataset(slow))
+    loader.start()
+    try:
+        assert started.wait(30)
+        # the slow load is in progress: another dataset loads and the default is served
+        assert len(store.get_dataset(other).boundaries) == 28
+        assert store.get_dataset(None).synthetic
+        assert loader.is_alive()
+    finally:
+        release.set()
+        loader.join(60)
+    assert len(store.get_dataset(slow).hotspots) == 1500
+
+
+def test_the_cache_keeps_within_its_byte_bound_and_always_keeps_the_default(tmp_path):
+    store.clear_cache()
+    ids = []
+    for i in range(3):
+        folder = copy_dataset(DEMO, tmp_path / f"d{i}")
+        (folder / "sites.csv").write_text(
+            (folder / "sites.csv").read_text(encoding="utf-8") + "\n" * (i + 1), encoding="utf-8"
+        )
+        ids.append(store.register_folder(folder))
+    one_mb = store.dataset_bytes(store.get_dataset(None)) / 2**20
+    bound = int(one_mb * 2.5) + 1  # room for the default and one more dataset
+    with context.using(Settings(dataset_cache_mb=bound)):
+        for dataset_id in ids:
+            store.get_dataset(dataset_id)
+        loaded = store.cache_status()["loaded"]
+        assert store.DEFAULT_ID in loaded and ids[-1] in loaded
+        assert ids[0] not in loaded
+        assert sum(v for v in loaded.values() if isinstance(v, float)) <= bound
+        # a dropped dataset loads again on demand
+        assert len(store.get_dataset(ids[0]).hotspots) == 1500
