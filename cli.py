@@ -3,6 +3,10 @@
     python cli.py validate  --data DIR [--json]
     python cli.py plan      --data DIR [options]   (see --help)
     python cli.py caseloads --data DIR [--district NAME] ...
+    python cli.py import    --data DIR --to postgresql://USER@HOST:PORT/DB[?schema=NAME]
+    python cli.py scenarios save NAME [plan flags] [--data DIR] | list [--json] | delete NAME
+
+--data takes a folder or a dataset written by `cli.py import` (postgresql://...?schema=NAME).
 
 Exit codes: 0 success, 2 bad data or bad parameters (with a message, never a traceback).
 """
@@ -13,13 +17,18 @@ import argparse
 import sys
 
 from commands import caseloads as caseloads_command
+from commands import import_db as import_command
 from commands import plan as plan_command
+from commands import scenarios as scenarios_command
 from commands import validate as validate_command
+from config import SettingsError, load_settings
 
 COMMANDS = {
     "validate": validate_command,
     "plan": plan_command,
     "caseloads": caseloads_command,
+    "import": import_command,
+    "scenarios": scenarios_command,
 }
 
 
@@ -33,7 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return COMMANDS[args.command].run(args)
+    module = COMMANDS[args.command]
+    if getattr(module, "USES_SETTINGS", False):  # the app's settings (KP_*, DATABASE_URL)
+        try:
+            args.settings = load_settings()
+        except SettingsError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    return module.run(args)
 
 
 if __name__ == "__main__":
