@@ -20,7 +20,7 @@ import plotly.io
 from flask_compress import Compress
 
 from config import Settings, load_settings
-from services import background, context, datasets, health, security
+from services import background, context, datasets, health, security, state
 from services.access import HotspotDetailRefused, require_hotspot_detail
 from services.logs import configure_logging
 
@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
             settings.host,
             ", ".join(settings.allowed_hosts) or "none set",
         )
+    state.store_for(settings)  # the server state's schema upgraded before the first request
     # The dev tools' version check calls plotly.com: the app stays offline (and its CSP says so).
     create_app(settings).run(
         host=settings.host,

@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from config import load_settings
 from services.security import ListenAddressRefused, check_listen_address
+from services.state import StateError, open_store
 
 _settings = load_settings()
 try:
     check_listen_address(_settings)
 except ListenAddressRefused as exc:
     raise SystemExit(f"make serve: {exc}") from None
+
+
+def on_starting(_server: object) -> None:
+    """Before any worker starts: open the server state once (folders made, schema upgraded,
+    leftovers of a crash swept, expired datasets purged), so workers never race to do it."""
+    try:
+        open_store(_settings).close()
+    except StateError as exc:
+        raise SystemExit(f"make serve: {exc}") from None
+
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.workers

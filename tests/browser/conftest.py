@@ -56,7 +56,13 @@ def start_app(
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"kp-app-{port}.log"
     log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115  (closed with the process)
     upload_dir = tempfile.mkdtemp(prefix="kp-uploads-")
-    proc_env = {**os.environ, "PYTHONUNBUFFERED": "1", "KP_UPLOAD_DIR": upload_dir, **(env or {})}
+    proc_env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "KP_UPLOAD_DIR": upload_dir,
+        "KP_STATE_DIR": str(Path(upload_dir) / "state"),  # removed with the uploads
+        **(env or {}),
+    }
     proc_env.pop("KP_AGGREGATE", None)
     proc = subprocess.Popen(
         [sys.executable, "app.py", "--port", str(port), "--data", str(data_dir), *extra_args],
