@@ -43,7 +43,7 @@ def create_app(settings: Settings) -> dash.Dash:
         assets_ignore=r".*leaflet-export.*",
         serve_locally=True,
         update_title="",  # falsy: the tab title stays put while callbacks run
-        background_callback_manager=HotspotDetailManager(background.job_cache(settings)),
+        background_callback_manager=_background_manager(settings),
     )
     dash_app.server.config[context.SETTINGS_KEY] = settings
     # A request body is refused (413) from its Content-Length, before it is read or decoded.
@@ -65,15 +65,33 @@ def create_app(settings: Settings) -> dash.Dash:
     return dash_app
 
 
-class HotspotDetailManager(dash.DiskcacheManager):
-    """Dash's diskcache manager of background callbacks (services.background), which serve
-    hotspot-level pages only: it starts a job only when hotspot detail is allowed, checked in
-    the request that asks for it, before a process is forked (a refusal is a 403)."""
+class _RefusedWithoutDetail:
+    """Background callbacks serve hotspot-level pages only: a job starts only when hotspot detail
+    is allowed, checked in the request that asks for it, before a process or task is started (a
+    refusal is a 403)."""
 
     def call_job_fn(self, key: str, job_fn: Any, args: Any, dash_context: Any) -> Any:
         """Refuse (HotspotDetailRefused), or start the job as Dash does."""
         require_hotspot_detail("a background computation")
-        return super().call_job_fn(key, job_fn, args, dash_context)
+        return super().call_job_fn(key, job_fn, args, dash_context)  # type: ignore[misc]
+
+
+class HotspotDetailManager(_RefusedWithoutDetail, dash.DiskcacheManager):
+    """Dash's diskcache manager (forked processes; services.background), refusing as above."""
+
+
+class CeleryHotspotDetailManager(_RefusedWithoutDetail, dash.CeleryManager):
+    """Dash's Celery manager (workers fed through Redis), refusing as above."""
+
+
+def _background_manager(settings: Settings) -> dash.DiskcacheManager | dash.CeleryManager:
+    """Celery with Redis when settings.redis_url is set, else diskcache. The diskcache folder
+    also holds the result cache the pages share (services.background.SharedMemo) in both."""
+    jobs = background.job_cache(settings)
+    celery = background.celery_app(settings)
+    if celery is not None:
+        return CeleryHotspotDetailManager(celery)
+    return HotspotDetailManager(jobs)
 
 
 def _data_source(data: str) -> Path | str:

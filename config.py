@@ -104,12 +104,15 @@ class Settings:
     # default dataset always stays). One request body at most max_request_mb (uploads included).
     dataset_cache_mb: int = 1024
     max_request_mb: int = 120
+    # Background callbacks on Celery workers with Redis as broker and result store (make serve
+    # starts a worker); None: forked processes with a diskcache folder (services.background).
+    redis_url: str | None = None
 
 
 def load_settings() -> Settings:
     """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_UPLOAD_DIR, KP_MAX_UPLOAD_MB,
     KP_DEBUG, KP_ALLOWED_HOSTS (comma-separated), KP_DISCLOSURE_*, KP_WORKERS, KP_DATASET_CACHE_MB,
-    KP_MAX_REQUEST_MB, KP_STATE_DIR, DATABASE_URL and KP_RETENTION_DAYS."""
+    KP_MAX_REQUEST_MB, KP_STATE_DIR, DATABASE_URL, KP_RETENTION_DAYS and REDIS_URL."""
     return Settings(
         data_dir=_data_source(os.environ.get("KP_DATA_DIR", str(DEMO_DATA_DIR))),
         host=os.environ.get("KP_HOST", "127.0.0.1"),
@@ -125,6 +128,7 @@ def load_settings() -> Settings:
         workers=_env_int("KP_WORKERS", 4),
         dataset_cache_mb=_env_int("KP_DATASET_CACHE_MB", 1024),
         max_request_mb=_env_int("KP_MAX_REQUEST_MB", 120),
+        redis_url=os.environ.get("REDIS_URL", "").strip() or None,
         state_dir=Path(os.environ.get("KP_STATE_DIR") or str(ROOT_DIR / "state")),
         database_url=os.environ.get("DATABASE_URL", "").strip() or None,
         retention_days=_env_optional_positive_int("KP_RETENTION_DAYS", "datasets are kept"),

@@ -8,6 +8,10 @@ it (services.security.check_listen_address).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from config import load_settings
 from services.security import ListenAddressRefused, check_listen_address
 from services.state import StateError, open_store
@@ -19,13 +23,44 @@ except ListenAddressRefused as exc:
     raise SystemExit(f"make serve: {exc}") from None
 
 
+_celery_worker: list[subprocess.Popen[bytes]] = []
+
+
 def on_starting(_server: object) -> None:
     """Before any worker starts: open the server state once (folders made, schema upgraded,
-    leftovers of a crash swept, expired datasets purged), so workers never race to do it."""
+    leftovers of a crash swept, expired datasets purged), so workers never race to do it; with
+    REDIS_URL, start the Celery worker of the background callbacks (stopped in on_exit)."""
     try:
         open_store(_settings).close()
     except StateError as exc:
         raise SystemExit(f"make serve: {exc}") from None
+    if _settings.redis_url:
+        _celery_worker.append(
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "celery"),
+                    "-A",
+                    "wsgi:celery_app",
+                    "worker",
+                    "--concurrency",
+                    str(max(1, min(_settings.workers, 2))),
+                    "--loglevel",
+                    "INFO",
+                ],
+                cwd=Path(__file__).resolve().parent,
+            )
+        )
+
+
+def on_exit(_server: object) -> None:
+    """Stop the Celery worker with the server."""
+    for proc in _celery_worker:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 bind = f"{_settings.host}:{_settings.port}"

@@ -31,7 +31,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import diskcache
 
@@ -46,6 +46,7 @@ RESULTS_CACHE_BYTES = 1024 * 2**20  # SharedMemo entries
 RESULTS_EXPIRE_S = 24 * 3600.0  # an entry not read for a day is dropped
 
 _results: list[diskcache.Cache] = []  # the deployment's result cache, once the app made one
+_celery: list[Any] = []  # the Celery application, once the app made one (REDIS_URL set)
 # The packages whose code shapes a memoised result (its computation and its pickled classes).
 CODE_PACKAGES = ("planning", "services", "components", "pages")
 
@@ -98,6 +99,31 @@ def job_cache(settings: Settings) -> diskcache.Cache:
         code_version(),
     )
     return jobs
+
+
+def celery_app(settings: Settings) -> Any:
+    """The Celery application of background callbacks when ``settings.redis_url`` is set (Redis
+    as broker and result store), else None. ``make serve`` starts a worker for it
+    (gunicorn.conf.py); ``wsgi.celery_app`` is what the worker loads."""
+    if not settings.redis_url:
+        return None
+    from celery import Celery  # only a deployment with Redis needs Celery
+
+    app = Celery("kp_planner", broker=settings.redis_url, backend=settings.redis_url)
+    app.conf.update(
+        result_expires=3600,  # a job's result is read by the poll that follows it
+        task_track_started=True,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+    )
+    log.info("background jobs on Celery workers (Redis)")
+    _celery[:] = [app]
+    return app
+
+
+def made_celery_app() -> Any:
+    """The Celery application ``celery_app`` made for the app of this process, or None."""
+    return _celery[0] if _celery else None
 
 
 def jobs_enabled() -> bool:

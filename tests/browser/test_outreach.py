@@ -6,9 +6,13 @@ background with a progress bar; refused when aggregate."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -16,6 +20,7 @@ import pytest
 from config import Settings
 from services import context
 from tests.browser.conftest import (
+    ROOT,
     is_local,
     screenshot,
     start_app,
@@ -466,4 +471,50 @@ def test_a_large_area_is_planned_in_the_background(page, large_area_server):
     )
     wait_for_dash_idle(page)
     assert "read from the shared cache" in log.read_text(encoding="utf-8")
+    assert page.console_errors == []
+
+
+@pytest.fixture(scope="module")
+def celery_area_server(tmp_path_factory, redis_url):
+    """The app on the 2,500-spot district with REDIS_URL set, and a Celery worker (as make serve
+    starts one): background callbacks run as Celery tasks through a real Redis."""
+    from bench.synthetic import synthetic_dataset, write_dataset_folder
+    from services.background import cache_folder
+
+    folder = write_dataset_folder(
+        synthetic_dataset(2_500, 20, 1, boundaries="grid", seed=6),
+        tmp_path_factory.mktemp("celery-area"),
+    )
+    shutil.rmtree(cache_folder(Settings(data_dir=folder)), ignore_errors=True)
+    env = {"REDIS_URL": redis_url, "KP_DATA_DIR": str(folder)}
+    worker_log = tmp_path_factory.mktemp("celery-log") / "worker.log"
+    with open(worker_log, "w", encoding="utf-8") as out:
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "wsgi:celery_app", "worker",
+             "--concurrency", "1", "--loglevel", "INFO"],
+            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    proc, url, log = start_app(data_dir=folder, env=env)
+    try:
+        yield url, log, worker_log
+    finally:
+        stop_app(proc)
+        worker.terminate()
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def test_with_redis_a_large_area_is_planned_by_a_celery_worker(page, celery_area_server):
+    url, log, worker_log = celery_area_server
+    page.add_init_script(PROGRESS_SEEN)
+    page.goto(url + "/outreach")
+    page.wait_for_function("() => window.__progressSeen", timeout=90000)
+    page.wait_for_selector(PE_COUNT, timeout=180000)
+    assert len(grid_rows(page, pe_count(page))) > 2_500 / 90
+    assert "background jobs on Celery workers" in log.read_text(encoding="utf-8")
+    worker = worker_log.read_text(encoding="utf-8")
+    assert "succeeded" in worker, worker[-2000:]
     assert page.console_errors == []
