@@ -374,7 +374,7 @@ def test_field_sheets_run_no_script_or_formula(page, dialogs, full_url, tmp_path
     page.goto(full_url + PAGES[3])
     page.wait_for_function(
         "() => (document.querySelector('#out-summary') || {innerText: ''})"
-        ".innerText.includes('lower bound')",
+        ".innerText.includes('in the plan')",
         timeout=60000,
     )
     path = download(page, "#out-download-xlsx", tmp_path / "sheets.xlsx")
