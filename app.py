@@ -20,7 +20,7 @@ import plotly.io
 from flask_compress import Compress
 
 from config import Settings, load_settings
-from services import background, context, datasets, health, security, state
+from services import background, context, datasets, health, response_cache, security, state
 from services.access import HotspotDetailRefused, require_hotspot_detail
 from services.logs import configure_logging
 
@@ -53,6 +53,7 @@ def create_app(settings: Settings) -> dash.Dash:
     plotly.io.json.config.default_engine = "orjson"
     Compress(dash_app.server)
     health.install(dash_app.server)
+    response_cache.install(dash_app.server, settings)
     dash_app.server.register_error_handler(HotspotDetailRefused, _refused)
     dash_app.server.register_error_handler(KeyError, _malformed)
     security.install(dash_app.server, dash_app.csp_hashes, settings.allowed_hosts)

@@ -28,6 +28,7 @@ from planning.plan import Plan
 from planning.scenario import Scenario, ScenarioError
 from planning.schema import Dataset
 from services import datasets as store
+from services import response_cache
 
 # Served in both modes: district-only in aggregate mode.
 dash.register_page(
@@ -605,6 +606,12 @@ _MAP_INPUTS = dict(
     selected=Input(ID.selected, "data"),
     colour_by=Input(ID.colour_by, "value"),
 )
+
+
+# The map is a pure callback (inputs, dataset and level of detail decide it): answered from the
+# shared response cache when the same request was answered before (services.response_cache);
+# the timing shown is then the first computation's.
+response_cache.mark_pure(ID.graph, ID.summary, ID.timing)
 
 
 @callback(

@@ -35,6 +35,7 @@ from planning import priority as priority_mod
 from planning import resources
 from planning.plan import Plan
 from planning.scenario import Scenario, ScenarioError
+from services import response_cache
 
 dash.register_page(
     __name__, path="/", name="Overview", title="Overview · KP coverage planner", order=0
@@ -70,6 +71,14 @@ class Ids:
     DISCLOSURE = "ov-disclosure"
     DOWNLOAD_BUTTON = "ov-download-plan"
     DOWNLOAD = "ov-download"
+
+
+# Pure callbacks (inputs, dataset and level of detail decide their answer): served from the
+# shared response cache when the same request was answered before (services.response_cache).
+response_cache.mark_pure(
+    Ids.HEADLINE, Ids.CAPTION, Ids.GRID, Ids.PARETO, Ids.PARETO_TEXT, Ids.TREND_DISTRICTS,
+    Ids.ALERT, Ids.SCENARIO_NOTE, Ids.MAP, Ids.TREND,
+)  # fmt: skip
 
 
 def national_row(plan: Plan) -> dict[str, Any]:
