@@ -58,6 +58,7 @@ def create_app(settings: Settings) -> dash.Dash:
     dash_app.server.register_error_handler(KeyError, _malformed)
     security.install(dash_app.server, dash_app.csp_hashes, settings.allowed_hosts)
     dash_app.layout = shell_layout
+    _register_front_end_paths(dash_app)
     log.info(
         "app created: %s view, data %s",
         "aggregate-only" if settings.aggregate_only else "full-detail",
@@ -93,6 +94,19 @@ def _background_manager(settings: Settings) -> dash.DiskcacheManager | dash.Cele
     if celery is not None:
         return CeleryHotspotDetailManager(celery)
     return HotspotDetailManager(jobs)
+
+
+def _register_front_end_paths(dash_app: dash.Dash) -> None:
+    """Render the index page once, in this process, before serving.
+
+    Dash learns which of its JavaScript files it may serve while rendering the index page. Under
+    several worker processes the browser can fetch the page from one worker and the scripts from
+    another, which would otherwise answer 500 ("dash is not a registered library").
+    """
+    with dash_app.server.test_client() as client:
+        status = client.get("/", headers={"Host": "127.0.0.1"}).status_code
+    if status != 200:
+        log.warning("index page warm-up answered %d", status)
 
 
 def _data_source(data: str) -> Path | str:
