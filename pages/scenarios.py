@@ -3,8 +3,11 @@ allocation.
 
 The browser holds only the scenario's parameters (a small query dict); plans are built and
 memoised on the server (pages._shared.get_plan). The scenario lives in the URL query string
-so a plan can be shared as a link; saved scenarios are parameter dicts in the browser's
-local storage, compared server-side with planning.compare. "Count peer educators from"
+so a plan can be shared as a link. Saved scenarios live in the server store
+(services.scenarios_store over services.state), shared by every browser, worker and
+`cli.py scenarios`: the page lists them (polling every SAVED_POLL_MS, answered with no_update
+while nothing changed), opens one by its link, deletes one after a confirmation and compares
+the ticked ones server-side with planning.compare. "Count peer educators from"
 (pe_count_from) switches every PE figure (totals, map, grid, allocation, Excel) between the
 people-per-PE ratio and the districts' caseload counts (services.caseload_counts), and the page
 says which rule gave the count. Not served in aggregate-only
@@ -13,16 +16,16 @@ mode: the Excel plan and the plan itself are planner tools (DESIGN.md s.1, s.4).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from components import scenario_figures as sf
 from components import ui
@@ -34,6 +37,8 @@ from planning import compare as compare_mod
 from planning import coverage as coverage_mod
 from planning.parameters import PARAMETERS, in_group
 from planning.scenario import COST_FIELDS, Scenario, ScenarioError
+from services import scenarios_store
+from services.state import ScenarioRecord, StateError
 
 dash.register_page(
     __name__,
@@ -64,9 +69,16 @@ class Ids:
     RESET = "scn-reset"
     SAVE_NAME = "scn-save-name"
     SAVE = "scn-save"
-    SAVED = "scn-saved"
+    SAVE_STATUS = "scn-save-status"
+    SAVED = "scn-saved"  # the saved scenarios as the store listed them (saved_rows)
+    SAVED_POLL = "scn-saved-poll"
+    SAVED_ALERT = "scn-saved-alert"
+    SAVED_COUNT = "scn-saved-count"
     SAVED_PICK = "scn-saved-pick"
-    SAVED_CLEAR = "scn-saved-clear"
+    DELETE = "scn-delete"  # pattern: {"type": DELETE, "name": scenario name}
+    DELETE_TARGET = "scn-delete-target"
+    DELETE_CONFIRM = "scn-delete-confirm"
+    REPLACE_CONFIRM = "scn-replace-confirm"
     COMPARE = "scn-compare"
     DOWNLOAD_BUTTON = "scn-download-xlsx"
     DOWNLOAD = "scn-download"
@@ -86,6 +98,10 @@ LABELS: dict[str, str] = {name: PARAMETERS[name].label for name in FIELD_IDS}
 CAP_KINDS = [("none", "No cap")] + [(p.name, p.label) for p in in_group("cap")]
 # The choices of pe_count_from (planning/parameters.toml) as the radio buttons say them.
 PE_COUNT_LABELS = {"ratio": "People per PE", "caseloads": "Caseloads (as on Outreach)"}
+# How often an open page asks the store for the team's saved scenarios. A colleague's save shows
+# within seconds without a click; each poll is one small indexed read answered with no_update
+# while nothing changed, so 50 open pages cost 10 tiny requests a second.
+SAVED_POLL_MS = 5000
 
 
 # --- pure helpers (tested without a browser) --------------------------------------------------
@@ -196,6 +212,156 @@ def comparison(
         if name in saved
     }
     return compare_mod.compare_totals(plans), compare_mod.compare_plans(plans)
+
+
+def parameter_summary(parameters: Mapping[str, str]) -> str:
+    """A saved scenario's non-default parameters in words ("People per peer educator 50 ·
+    Coverage target 80%"), "default parameters" when there are none."""
+    try:
+        scenario = Scenario.from_query(parameters)
+    except ScenarioError:  # saved under older ranges: show the text as saved
+        return " · ".join(f"{k} {v}" for k, v in parameters.items())
+    parts = []
+    for name in scenario.to_query():
+        p = PARAMETERS[name]
+        value = getattr(scenario, name)
+        if p.percent:  # "Coverage target 80%": the label's "(% of ...)" is said by the value
+            parts.append(f"{p.label.split(' (')[0]} {value * 100:g}%")
+        else:
+            parts.append(
+                f"{p.label} {value:g}" if isinstance(value, float | int) else f"{p.label} {value}"
+            )
+    return " · ".join(parts) or "default parameters"
+
+
+def saved_rows(records: Sequence[ScenarioRecord]) -> list[dict[str, Any]]:
+    """What the browser keeps of the team's saved scenarios (Ids.SAVED): name, parameters, link
+    query, who saved it last and when (UTC), and the dataset's name (None: the default)."""
+    return [
+        {
+            "name": r.name,
+            "query": r.parameters,
+            "search": r.search,
+            "saved_by": r.saved_by,
+            "updated_at": r.updated_at.isoformat(),
+            "dataset": r.dataset_name,
+        }
+        for r in records
+    ]
+
+
+def saved_options(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Tick boxes of the saved scenarios: name, an "open" link (the share link), a delete
+    button, the parameters, who saved it and when."""
+    options = []
+    for row in rows:
+        name = row["name"]
+        when = row["updated_at"][:16].replace("T", " ")
+        meta = f"saved by {row['saved_by']}, {when} UTC"
+        if row.get("dataset"):
+            meta += f", on dataset {row['dataset']}"
+        # dict: dash's typed signatures list only the named props, not aria-*
+        delete_label: dict[str, Any] = {"aria-label": f"Delete {name}"}
+        label = html.Span(
+            [
+                html.Strong(name),
+                " ",
+                dcc.Link(
+                    "open",
+                    href=dash.get_relative_path("/scenarios") + row["search"],
+                    className="small",
+                    title=f"Open {name}",
+                ),
+                " ",
+                html.Button(
+                    html.I(className="bi bi-trash"),
+                    id={"type": Ids.DELETE, "name": name},
+                    n_clicks=0,
+                    title=f"Delete {name}",
+                    className="btn btn-link btn-sm p-0 align-baseline text-danger",
+                    **delete_label,
+                ),
+                html.Span(parameter_summary(row["query"]), className="d-block small"),
+                html.Span(meta, className="d-block small text-muted"),
+            ]
+        )
+        options.append({"label": label, "value": name})
+    return options
+
+
+def _alert(message: str, color: str, alert_id: str) -> dbc.Alert:
+    return dbc.Alert(message, color=color, className="py-2 small", id=alert_id, dismissable=True)
+
+
+def team_rows() -> tuple[list[dict[str, Any]], dbc.Alert | None]:
+    """The team's saved scenarios (saved_rows), or [] and an alert with the store's message."""
+    try:
+        return saved_rows(scenarios_store.list_saved()), None
+    except StateError as exc:
+        return [], _alert(f"Saved scenarios cannot be listed: {exc}", "danger", "scn-list-error")
+
+
+class SaveOutcome(NamedTuple):
+    """What pressing "Save scenario" gives: the new list and ticks (None when nothing was
+    saved), an alert, or the question to ask before replacing a scenario of the same name.
+
+    (A NamedTuple: Dash imports page modules outside sys.modules, where dataclasses fail.)
+    """
+
+    rows: list[dict[str, Any]] | None = None
+    ticked: list[str] | None = None
+    status: dbc.Alert | None = None
+    ask_replace: str | None = None
+
+
+def save_for_team(
+    name: str | None,
+    query: Mapping[str, Any] | None,
+    dataset_id: str | None,
+    ticked: Sequence[str] | None,
+    *,
+    replace: bool = False,
+) -> SaveOutcome:
+    """Save scenario ``query`` as ``name`` in the server store (saved by the local user, on the
+    session's dataset); the saved one comes ticked for the comparison."""
+    try:
+        saved = scenarios_store.save(name or "", query or {}, dataset_id, replace=replace)
+    except scenarios_store.NameInUseError as exc:
+        old = exc.existing
+        return SaveOutcome(
+            ask_replace=f"{old.name!r} was saved by {old.saved_by} on "
+            f"{old.updated_at:%Y-%m-%d %H:%M} UTC with other parameters "
+            f"({parameter_summary(old.parameters)}). Replace it for everyone with the current "
+            "ones? (Cancel keeps it: choose another name.)"
+        )
+    except (StateError, ScenarioError) as exc:
+        return SaveOutcome(status=_alert(f"Not saved: {exc}", "danger", "scn-save-error"))
+    record = saved.record
+    message = f"Saved {record.name!r} for the team: {parameter_summary(record.parameters)}."
+    status = _alert(
+        message + (f" {saved.note}" if saved.note else ""),
+        "warning" if saved.note else "success",
+        "scn-save-done",
+    )
+    rows, problem = team_rows()
+    ticks = list(ticked or [])
+    return SaveOutcome(
+        rows=rows if problem is None else None,
+        ticked=ticks if record.name in ticks else [*ticks, record.name],
+        status=status if problem is None else problem,
+    )
+
+
+def delete_for_team(name: str | None) -> tuple[list[dict[str, Any]] | None, dbc.Alert]:
+    """Delete saved scenario ``name`` from the server store; the new list (None when nothing
+    changed) and an alert saying what happened."""
+    try:
+        scenarios_store.delete(name or "")
+    except StateError as exc:
+        return None, _alert(f"Not deleted: {exc}", "danger", "scn-delete-error")
+    rows, problem = team_rows()
+    done = _alert(f"Deleted {name!r} for everyone.", "success", "scn-delete-done")
+    return (None, problem) if problem is not None else (rows, done)
 
 
 # --- layout -----------------------------------------------------------------------------------
@@ -368,15 +534,21 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
 
 
 def _saved_scenarios() -> list[Any]:
-    """Body of the "Saved scenarios" card: name and save, tick to compare, forget."""
+    """Body of the "Saved scenarios" card: name and save, the team's list (tick to compare, open,
+    delete), the comparison."""
     return [
+        dcc.Store(id=Ids.SAVED),
+        dcc.Interval(id=Ids.SAVED_POLL, interval=SAVED_POLL_MS),
+        dcc.Store(id=Ids.DELETE_TARGET),
+        dcc.ConfirmDialog(id=Ids.DELETE_CONFIRM),
+        dcc.ConfirmDialog(id=Ids.REPLACE_CONFIRM),
         html.Label("Scenario name", htmlFor=Ids.SAVE_NAME, className="visually-hidden"),
         dbc.InputGroup(
             [
                 dbc.Input(
                     id=Ids.SAVE_NAME,
                     placeholder="Name this scenario, e.g. 'lean 75'",
-                    maxLength=40,
+                    maxLength=scenarios_store.MAX_NAME_CHARS,
                     size="sm",
                 ),
                 ui.button("Save scenario", Ids.SAVE, color="primary"),
@@ -384,13 +556,18 @@ def _saved_scenarios() -> list[Any]:
             size="sm",
             className="mb-2",
         ),
+        html.Div(id=Ids.SAVE_STATUS),
         html.Div(
-            "Saved in this browser only (parameters, not data). "
-            "Tick two or more to compare; the first ticked is the base.",
+            [
+                "Saved on the server for everyone using this planner (parameters, not data; ",
+                html.Code("cli.py scenarios list"),
+                " lists the same ones). Tick two or more to compare; the first ticked is the base.",
+            ],
             className="form-text mb-1",
         ),
-        dbc.Checklist(id=Ids.SAVED_PICK, options=[], value=[], inline=True, className="small mb-2"),
-        ui.button("Forget saved scenarios", Ids.SAVED_CLEAR, color="link", className="p-0 mb-2"),
+        html.Div(id=Ids.SAVED_ALERT),
+        html.Div(id=Ids.SAVED_COUNT, className="small text-muted mb-1"),
+        dbc.Checklist(id=Ids.SAVED_PICK, options=[], value=[], className="small mb-2"),
         html.Div(id=Ids.COMPARE),
     ]
 
@@ -412,13 +589,13 @@ def layout(**query: Any) -> html.Div:
             dcc.Location(id=Ids.NAV, refresh="callback-nav"),
             dcc.Store(id=_shared.SCENARIO_SESSION_ID, storage_type="session"),
             dcc.Store(id=Ids.SCENARIO, data=scenario.to_query()),
-            dcc.Store(id=Ids.SAVED, storage_type="local"),
             dcc.Download(id=Ids.DOWNLOAD),
             _shared.page_header(
                 "Scenarios",
                 "Change the assumptions on the left; totals, the map and the district plan "
                 "update at once. "
-                "Share the link, save scenarios to compare them, or download the plan as Excel.",
+                "Share the link, save scenarios for the team and compare them, or download the "
+                "plan as Excel.",
             ),
             html.Div(
                 dbc.Alert(problem, color="warning", className="py-2") if problem else None,
@@ -628,57 +805,118 @@ def export_grid(n_clicks: int | None) -> bool:
 
 
 @callback(
-    Output(Ids.SAVED, "data"), Output(Ids.SAVE_NAME, "value"),
-    Input(Ids.SAVE, "n_clicks"), Input(Ids.SAVED_CLEAR, "n_clicks"), State(Ids.SAVE_NAME, "value"),
-    State(Ids.SCENARIO, "data"), State(Ids.SAVED, "data"), prevent_initial_call=True,
+    Output(Ids.SAVED, "data"), Output(Ids.SAVED_ALERT, "children"),
+    Input(Ids.SAVED_POLL, "n_intervals"), State(Ids.SAVED, "data"),
+    State(Ids.SAVED_ALERT, "children"),
 )  # fmt: skip
-def save_scenario(
-    _save: int | None, _clear: int | None, name: str | None, query: dict | None, saved: dict | None
-):
-    """Add the current scenario's parameters to the browser's saved scenarios under ``name``."""
+def refresh_saved(_n: int | None, shown: list | None, alert: Any):
+    """The team's saved scenarios from the store; no_update while they are what the page shows."""
     _shared.require_hotspot_detail("the Scenarios page")
-    if dash.ctx.triggered_id == Ids.SAVED_CLEAR:
-        return {}, no_update
-    saved = dict(saved or {})
-    label = (name or "").strip()[:40] or f"Scenario {len(saved) + 1}"
-    saved[label] = dict(query or {})
-    return saved, ""
+    rows, problem = team_rows()
+    if problem is not None:
+        return no_update, problem
+    return (no_update if rows == shown else rows), (None if alert else no_update)
 
 
 @callback(
-    Output(Ids.SAVED_PICK, "options"),
-    Output(Ids.SAVED_PICK, "value"),
-    Input(Ids.SAVED, "data"),
-    State(Ids.SAVED_PICK, "value"),
-)
-def list_saved(saved: dict | None, ticked: list[str] | None):
-    """Tick boxes of the saved scenarios, each with a link that opens it; new ones come ticked."""
+    Output(Ids.SAVED, "data", allow_duplicate=True), Output(Ids.SAVE_NAME, "value"),
+    Output(Ids.SAVE_STATUS, "children"), Output(Ids.SAVED_PICK, "value", allow_duplicate=True),
+    Output(Ids.REPLACE_CONFIRM, "displayed"), Output(Ids.REPLACE_CONFIRM, "message"),
+    Input(Ids.SAVE, "n_clicks"), Input(Ids.SAVE_NAME, "n_submit"),
+    Input(Ids.REPLACE_CONFIRM, "submit_n_clicks"), State(Ids.SAVE_NAME, "value"),
+    State(Ids.SCENARIO, "data"), State(_shared.DATASET_STORE_ID, "data"),
+    State(Ids.SAVED_PICK, "value"), prevent_initial_call=True,
+)  # fmt: skip
+def save_scenario(
+    _save: int | None,
+    _submit: int | None,
+    _replace: int | None,
+    name: str | None,
+    query: dict | None,
+    dataset_id: str | None,
+    ticked: list[str] | None,
+):
+    """Save the current scenario for the team under ``name``; the confirmation to replace another
+    scenario of that name saves it again with ``replace``."""
     _shared.require_hotspot_detail("the Scenarios page")
-    saved = saved or {}
-    options = []
-    for name, q in saved.items():
-        href = dash.get_relative_path("/scenarios") + ("?" + urlencode(q) if q else "")
-        options.append(
-            {
-                "label": html.Span([name, " ", dcc.Link("open", href=href, className="small")]),
-                "value": name,
-            }
-        )
-    ticked = [t for t in (ticked or []) if t in saved]
-    new = [n for n in saved if n not in ticked]
-    return options, ticked + new
+    replace = dash.ctx.triggered_id == Ids.REPLACE_CONFIRM
+    out = save_for_team(name, query, dataset_id, ticked, replace=replace)
+    if out.ask_replace is not None:
+        return no_update, no_update, None, no_update, True, out.ask_replace
+    saved = out.rows is not None
+    return (
+        out.rows if saved else no_update,
+        "" if saved else no_update,
+        out.status,
+        out.ticked if saved else no_update,
+        False,
+        no_update,
+    )
+
+
+@callback(
+    Output(Ids.DELETE_CONFIRM, "displayed"), Output(Ids.DELETE_CONFIRM, "message"),
+    Output(Ids.DELETE_TARGET, "data"),
+    Input({"type": Ids.DELETE, "name": ALL}, "n_clicks"), prevent_initial_call=True,
+)  # fmt: skip
+def ask_delete(_clicks: list[int | None]):
+    """Ask before deleting the scenario whose delete button was pressed (it goes for everyone)."""
+    _shared.require_hotspot_detail("the Scenarios page")
+    target = dash.ctx.triggered_id
+    if not isinstance(target, Mapping) or not dash.ctx.triggered[0].get("value"):
+        raise dash.exceptions.PreventUpdate  # the list was (re)drawn, no button was pressed
+    name = str(target["name"])
+    return (
+        True,
+        f"Delete the saved scenario {name!r} for everyone? This cannot be undone.",
+        name,
+    )
+
+
+@callback(
+    Output(Ids.SAVED, "data", allow_duplicate=True),
+    Output(Ids.SAVE_STATUS, "children", allow_duplicate=True),
+    Input(Ids.DELETE_CONFIRM, "submit_n_clicks"), State(Ids.DELETE_TARGET, "data"),
+    prevent_initial_call=True,
+)  # fmt: skip
+def delete_scenario(_confirmed: int | None, name: str | None):
+    """Delete the confirmed scenario from the store; the new list."""
+    _shared.require_hotspot_detail("the Scenarios page")
+    rows, status = delete_for_team(name)
+    return (no_update if rows is None else rows), status
+
+
+@callback(
+    Output(Ids.SAVED_PICK, "options"), Output(Ids.SAVED_PICK, "value"),
+    Output(Ids.SAVED_COUNT, "children"),
+    Input(Ids.SAVED, "data"), State(Ids.SAVED_PICK, "value"),
+)  # fmt: skip
+def list_saved(rows: list[dict] | None, ticked: list[str] | None):
+    """Tick boxes of the team's saved scenarios (open link and delete button each); ticks of
+    scenarios deleted meanwhile are dropped."""
+    _shared.require_hotspot_detail("the Scenarios page")
+    rows = rows or []
+    names = {row["name"] for row in rows}
+    kept = [t for t in (ticked or []) if t in names]
+    count = (
+        f"{len(rows)} saved scenario{'s' if len(rows) != 1 else ''}"
+        if rows
+        else "No saved scenarios yet: name the current one above and save it."
+    )
+    return saved_options(rows), (kept if kept != (ticked or []) else no_update), count
 
 
 @callback(
     Output(Ids.COMPARE, "children"),
     Input(Ids.SAVED_PICK, "value"),
     Input(_shared.DATASET_STORE_ID, "data"),
-    State(Ids.SAVED, "data"),
+    Input(Ids.SAVED, "data"),
 )
-def show_comparison(names: list[str] | None, dataset_id: str | None, saved: dict | None):
+def show_comparison(names: list[str] | None, dataset_id: str | None, rows: list[dict] | None):
     """Side-by-side totals (and per district) of the ticked saved scenarios, built on the server."""
     _shared.require_hotspot_detail("the Scenarios page")
-    names = [n for n in (names or []) if n in (saved or {})]
+    saved = {row["name"]: row["query"] for row in rows or []}
+    names = [n for n in (names or []) if n in saved]
     if len(names) < 2:
         return html.P(
             "Tick two or more saved scenarios to compare them.", className="small text-muted mb-0"
@@ -686,7 +924,7 @@ def show_comparison(names: list[str] | None, dataset_id: str | None, saved: dict
     if _shared.dataset_or_none(dataset_id) is None:
         return None
     try:
-        totals, per_district = comparison(dataset_id, saved or {}, names)
+        totals, per_district = comparison(dataset_id, saved, names)
     except (ScenarioError, ValueError) as exc:
         return dbc.Alert(f"Cannot compare: {exc}", color="danger")
     return html.Div(

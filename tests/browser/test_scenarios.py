@@ -1,17 +1,32 @@
 """Browser journey on /scenarios: move people per PE, share the link, download the Excel plan,
-save and compare."""
+save and compare; a scenario saved in one browser opens in another and in `cli.py scenarios`.
+
+The app of this module keeps its server state in a temporary KP_STATE_DIR.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_DIR, ROOT, screenshot, wait_for_graph, wait_for_maps_drawn
+from tests.browser.conftest import (
+    DEMO_DIR,
+    ROOT,
+    is_local,
+    screenshot,
+    start_app,
+    stop_app,
+    wait_for_graph,
+    wait_for_maps_drawn,
+)
 
 PE_TOTAL = "#scn-pe"
 SLIDER_HANDLE = "#scn-people-per-pe [role=slider]"
@@ -40,6 +55,41 @@ def wait_pe(page, expected: int) -> None:
         " return el && el.innerText.replace(/,/g, '') === String(want); }",
         arg=[PE_TOTAL, expected],
         timeout=30000,
+    )
+
+
+def saved_item(page, name: str):
+    """The saved scenario ``name`` in the page's list (its tick box, link, button and details)."""
+    return page.locator("#scn-saved-pick .form-check", has_text=name)
+
+
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory) -> Path:
+    """The server state folder of this module's app (and of the CLI runs next to it)."""
+    return tmp_path_factory.mktemp("kp-state")
+
+
+@pytest.fixture(scope="module")
+def app_server(state_dir: Path) -> Iterator[str]:
+    """The app on the demo with its state in ``state_dir`` (overrides the session's server)."""
+    proc, url, _ = start_app(env={"KP_STATE_DIR": str(state_dir)})
+    try:
+        yield url
+    finally:
+        stop_app(proc)
+
+
+def cli_scenarios(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`cli.py scenarios ARGS` on the store of ``state_dir`` (as the app's)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "cli.py", "scenarios", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**env, "KP_STATE_DIR": str(state_dir)},
     )
 
 
@@ -98,8 +148,6 @@ def test_people_per_pe_slider_share_link_and_excel(
 
 def test_save_two_scenarios_and_compare(app_server, page, expected_pes):
     page.goto(app_server + "/scenarios")
-    page.evaluate("() => window.localStorage.clear()")
-    page.reload()
     page.wait_for_selector(PE_TOTAL, timeout=30000)
     wait_pe(page, expected_pes[60])
     page.fill("#scn-save-name", "base 60")
@@ -136,10 +184,11 @@ def test_save_two_scenarios_and_compare(app_server, page, expected_pes):
         expected_pes[50] - expected_pes[60],
     )
 
-    # saved scenarios survive a reload (browser local storage)
+    screenshot(page, "scenarios")
+
+    # saved scenarios survive a reload (the server store)
     page.reload()
     page.wait_for_selector("#scn-saved-pick label:has-text('lean 50')", timeout=30000)
-    screenshot(page, "scenarios")
     assert page.console_errors == []
 
 
@@ -241,3 +290,72 @@ def test_counting_pes_from_caseloads_turns_the_total_into_the_caseload_total(
     expect(page.locator("#ov-caption")).to_contain_text("PEs counted from caseloads")
     wait_for_maps_drawn(page)
     assert page.console_errors == []
+
+
+def test_a_scenario_saved_in_one_browser_opens_in_another_and_in_the_cli(
+    app_server, page, browser, state_dir, expected_pes
+):
+    # A second browser: its own context (no shared storage), the same network rule.
+    other_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    other_context.route(
+        "**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort()
+    )
+    other = other_context.new_page()
+    other_errors: list[str] = []
+    other.on("console", lambda m: other_errors.append(m.text) if m.type == "error" else None)
+    other.on("pageerror", lambda exc: other_errors.append(f"pageerror: {exc}"))
+    try:
+        other.goto(app_server + "/scenarios")
+        wait_pe(other, expected_pes[60])
+
+        page.goto(app_server + "/scenarios")
+        wait_pe(page, expected_pes[60])
+        page.locator(SLIDER_HANDLE).first.focus()
+        page.keyboard.press("Home")  # 50 people per PE
+        wait_pe(page, expected_pes[50])
+        page.fill("#scn-save-name", "district push")
+        page.click("#scn-save")
+        expect(page.locator("#scn-save-done")).to_contain_text(
+            "Saved 'district push' for the team: People per peer educator 50."
+        )
+
+        # The other browser's list shows it without a reload (the list polls the store).
+        item = saved_item(other, "district push")
+        expect(item).to_contain_text("saved by local user", timeout=30000)
+        expect(item).to_contain_text("People per peer educator 50")
+        assert other.locator(SLIDER_HANDLE).first.get_attribute("aria-valuenow") == "60"
+        item.get_by_role("link", name="open").click()
+        other.wait_for_function("() => location.search === '?people_per_pe=50'", timeout=30000)
+        wait_pe(other, expected_pes[50])
+        expect(other.locator(SLIDER_HANDLE).first).to_have_attribute(
+            "aria-valuenow", "50", timeout=30000
+        )
+        expect(other.locator("#scn-share-url")).to_have_value(
+            app_server + "/scenarios?people_per_pe=50", timeout=30000
+        )
+
+        # The CLI reads the same store.
+        listed = json.loads(cli_scenarios(state_dir, "list", "--json").stdout)
+        [row] = [r for r in listed if r["name"] == "district push"]
+        assert row["saved_by"] == "local user" and row["dataset"] is None
+        assert row["parameters"] == {"people_per_pe": "50"}
+        assert row["link"] == "/scenarios?people_per_pe=50"
+
+        # ... and a scenario saved with the CLI appears on the page.
+        cli_scenarios(
+            state_dir, "save", "cli lean 75", "--people-per-pe", "75", "--saved-by", "amina"
+        )
+        expect(saved_item(page, "cli lean 75")).to_contain_text("saved by amina", timeout=30000)
+
+        # Deleting asks first (the browser's confirm), then it goes from every browser.
+        other.once("dialog", lambda dialog: dialog.accept())
+        other.get_by_role("button", name="Delete district push").click()
+        expect(other.locator("#scn-delete-done")).to_contain_text(
+            "Deleted 'district push' for everyone.", timeout=30000
+        )
+        expect(saved_item(page, "district push")).to_have_count(0, timeout=30000)
+        listed = json.loads(cli_scenarios(state_dir, "list", "--json").stdout)
+        assert "district push" not in {r["name"] for r in listed}
+        assert page.console_errors == [] and other_errors == []
+    finally:
+        other_context.close()
