@@ -37,7 +37,7 @@ from planning import compare as compare_mod
 from planning import coverage as coverage_mod
 from planning.parameters import PARAMETERS, in_group
 from planning.scenario import COST_FIELDS, Scenario, ScenarioError
-from services import scenarios_store
+from services import response_cache, scenarios_store
 from services.state import ScenarioRecord, StateError
 
 dash.register_page(
@@ -716,6 +716,11 @@ def update_scenario(*args: Any):
         )
     new_search = search_string(scenario)
     return scenario.to_query(), (new_search if new_search != (search or "") else no_update), None
+
+
+# The results are a pure callback (scenario, dataset and level of detail decide them): answered
+# from the shared response cache when the same request was answered before.
+response_cache.mark_pure(Ids.TOTALS, Ids.MAP, Ids.GRID, Ids.ALLOCATION, Ids.WARNINGS)
 
 
 @callback(
