@@ -363,7 +363,9 @@ def caseload_groups(
                 lab = caseloads_pack.dissolve_labels(xr, yr, wr, lab, capacity, limit_m)
                 if int(lab.max()) == m:
                     break
-            lab = caseloads_refine.polish_labels(xr, yr, wr, lab, capacity)
+            lab = caseloads_refine.polish_labels(
+                xr, yr, wr, lab, capacity, max_passes=_POLISH_PASSES
+            )
             lab = caseloads_refine.shrink_radii(xr, yr, wr, lab, capacity, limit_m)
             lab = caseloads_pack.enforce_limit(xr, yr, wr, lab, capacity, limit_m)
             lab = _repair_overlaps(xr, yr, wr, lab, capacity, limit_m)
@@ -383,6 +385,9 @@ def caseload_groups(
 _REPAIR_ROUNDS = 20
 # Rounds of compaction then dissolving (each stops early when no PE was saved).
 _IMPROVE_ROUNDS = 3
+# Passes of the plain-distance polish: 3 passes give nearly all of its gain (seeded 10k: mean
+# spot -> centre 0.297 km against 0.295 km after 60 passes) in a third of the time.
+_POLISH_PASSES = 3
 
 
 def _repair_overlaps(
