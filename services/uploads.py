@@ -1,23 +1,38 @@
-"""Save uploaded dataset files safely: checked before parsing (size, type, zip contents), never
-executed.
+"""Check uploaded dataset files before anyone parses them (size, type, zip contents; never
+executed), then store them in the server state (services.state) under a name the team sees.
 
 DESIGN.md section 4: "Uploaded files are checked before parsing (size, type, zip contents) and
 never executed". Accepts several files, or one .zip holding the dataset folder. Zip members are
 read one by one with size limits (no extractall), names are reduced to their base name, and only
-the dataset's own file names are written. The only nested archive allowed is a zipped Shapefile
+the dataset's own file names are kept. The only nested archive allowed is a zipped Shapefile
 named boundaries.zip. XLSX files (zip archives themselves) are checked for their uncompressed size.
+
+``store_upload`` stores the checked files with ``StateStore.store_dataset``: deduplicated by
+content (the same files give the same id, which the browser keeps), durable before it returns,
+shared with every worker process and the team. Validation (loading) is the caller's next step.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import logging
-import secrets
+import tomllib
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
 
 from data_loaders.readers import BOUNDARY_SUFFIXES, TABLE_SUFFIXES
+from services.state import (
+    MAX_NAME_CHARS,
+    DatasetRecord,
+    NameTakenError,
+    NotStoredError,
+    StateStore,
+    dataset_content_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -189,15 +204,15 @@ def _unpack_dataset_zip(name: str, data: bytes, limits: UploadLimits) -> list[tu
     return members
 
 
-def save_upload_files(
-    files: list[tuple[str, bytes]], dest_dir: str | Path, *, limits: UploadLimits = UploadLimits()
-) -> Path:
-    """Check uploaded (name, bytes) pairs and write them to a new folder under ``dest_dir``; return
-    it.
+def check_upload_files(
+    files: list[tuple[str, bytes]], *, limits: UploadLimits = UploadLimits()
+) -> dict[str, bytes]:
+    """The checked dataset files of an upload of (name, bytes) pairs, keyed by their dataset
+    file name (hotspots.csv, boundaries.geojson, ...).
 
     One .zip not named boundaries.zip is treated as the whole dataset and unpacked (checked
     first); otherwise each file must be hotspots/sites/enrolment/boundaries/dataset.toml with an
-    allowed extension. Raises UploadError (nothing written) when anything is refused.
+    allowed extension. Raises UploadError when anything is refused.
     """
     if (
         len(files) == 1
@@ -212,7 +227,7 @@ def save_upload_files(
             )
         files = _unpack_dataset_zip(name, data, limits)
     try:
-        checked = _checked_files(files, limits)
+        return _checked_files(files, limits)
     except UploadError as exc:
         log.warning(
             "upload refused (%d files, %.1f MB): %s",
@@ -221,14 +236,124 @@ def save_upload_files(
             exc,
         )
         raise
-    folder = Path(dest_dir) / f"upload-{secrets.token_hex(8)}"
-    folder.mkdir(parents=True, exist_ok=False)
-    for target, data in checked.items():
-        (folder / target).write_bytes(data)
-    log.info(
-        "upload saved: %d files, %.1f MB (%s)",
-        len(checked),
-        sum(len(d) for d in checked.values()) / 1e6,
-        ", ".join(sorted(checked)),
+
+
+def decode_data_urls(
+    names: list[str], contents: list[str], *, limits: UploadLimits = UploadLimits()
+) -> list[tuple[str, bytes]]:
+    """The (name, bytes) of files a browser sent as data URLs ("data:...;base64,...", what
+    dcc.Upload gives); a file above the size limit is refused from its encoded length, before
+    it is decoded."""
+    if len(names) != len(contents):
+        raise UploadError("the upload arrived incomplete (names and files differ); upload again")
+    if len(contents) > limits.max_files:
+        raise UploadError(
+            f"{len(contents)} files uploaded (limit {limits.max_files}): "
+            "upload only the dataset files"
+        )
+    files = []
+    for name, content in zip(names, contents):
+        _header, comma, encoded = content.partition(",")
+        if not comma:
+            raise UploadError(f"{name} arrived damaged (no data); upload it again")
+        at_least = len(encoded) // 4 * 3 - 2  # base64: 4 characters per 3 bytes, at most 2 pad
+        if at_least > limits.max_file_bytes:
+            raise UploadError(
+                f"{name} is {at_least / 1e6:.1f} MB (limit "
+                f"{limits.max_file_bytes / 1e6:.0f} MB): upload a smaller file"
+            )
+        try:
+            files.append((name, base64.b64decode(encoded, validate=True)))
+        except (ValueError, binascii.Error) as exc:
+            raise UploadError(f"{name} arrived damaged ({exc}); upload it again") from exc
+    return files
+
+
+# Who stores an upload until planner accounts exist (issue 13).
+LOCAL_USER = "local user"
+# A taken name gets " (2)", " (3)", ... up to this number before the upload is refused.
+MAX_NAME_SUFFIX = 20
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """An upload stored in the server state.
+
+    ``new`` is False when the same files were stored already (``record`` is that dataset, under
+    its existing name); ``asked_name`` is the name asked for (``record.name`` differs when it was
+    taken, or the files were stored before).
+    """
+
+    record: DatasetRecord
+    new: bool
+    asked_name: str
+
+
+def dataset_toml_name(files: dict[str, bytes]) -> str | None:
+    """The ``[dataset] name`` of an uploaded dataset.toml, if it has a readable one."""
+    data = files.get("dataset.toml")
+    if data is None:
+        return None
+    try:
+        meta = tomllib.loads(data.decode("utf-8-sig")).get("dataset", {})
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # the loader reports the problem with the file
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return name.strip() if isinstance(name, str) and name.strip() else None
+
+
+def _name_candidates(name: str) -> list[str]:
+    """``name``, then ``name (2)`` ... ``name (MAX_NAME_SUFFIX)``, each within MAX_NAME_CHARS."""
+    out = [name]
+    for n in range(2, MAX_NAME_SUFFIX + 1):
+        suffix = f" ({n})"
+        out.append(name[: MAX_NAME_CHARS - len(suffix)].rstrip() + suffix)
+    return out
+
+
+def store_upload(
+    files: list[tuple[str, bytes]],
+    name: str | None,
+    created_by: str,
+    store: StateStore,
+    *,
+    limits: UploadLimits = UploadLimits(),
+) -> StoredUpload:
+    """Check an upload (``check_upload_files``) and store it in ``store``, durably, as dataset
+    ``name`` (blank: the dataset.toml name, else "upload <date time> UTC"; a name another
+    dataset holds gets " (2)", " (3)", ...).
+
+    The same files give the same id: when they are stored already, that dataset is returned
+    (``new`` False). Raises UploadError for refused files or when every candidate name is
+    taken, services.state.StateError for a bad name or a store that cannot be written.
+    """
+    checked = check_upload_files(files, limits=limits)
+    asked = (name or "").strip() or dataset_toml_name(checked) or _upload_name()
+    try:
+        existing: DatasetRecord | None = store.get_dataset(dataset_content_id(checked))
+    except NotStoredError:
+        existing = None
+    if existing is not None:
+        record = store.store_dataset(checked, existing.name, created_by)
+        log.info("upload already stored as dataset %s", record.id[:12])
+        return StoredUpload(record, new=False, asked_name=asked)
+    for candidate in _name_candidates(asked):
+        try:
+            record = store.store_dataset(checked, candidate, created_by)
+        except NameTakenError:
+            continue
+        log.info(
+            "upload stored as dataset %s: %d files, %.1f MB",
+            record.id[:12],
+            len(checked),
+            record.size_bytes / 1e6,
+        )
+        return StoredUpload(record, new=True, asked_name=asked)
+    raise UploadError(
+        f'the dataset names "{asked}" to "{_name_candidates(asked)[-1]}" are all taken: '
+        "choose another name, or delete or rename datasets the team no longer needs"
     )
-    return folder
+
+
+def _upload_name() -> str:
+    return f"upload {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"

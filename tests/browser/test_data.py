@@ -1,15 +1,70 @@
-"""Data page in Chromium: upload a dataset with a bad row, read the report, download the rejected
-rows, switch the session to the upload; a bad file gets a report, never a crash."""
+"""Data page in Chromium: upload a dataset with a bad row, read the report (checked in a
+background job with a progress bar), download the rejected rows, switch the session to the
+upload; a bad file gets a report, never a crash; a dataset uploaded in one browser is listed,
+opened, renamed and deleted in another; a cancelled upload stores nothing. Every Data callback
+refuses in aggregate-only mode.
+
+The page's server (its own temporary state folder) is started for this module.
+"""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import shutil
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.browser.conftest import DEMO_DIR, screenshot, wait_for_graph
+import pandas as pd
+import pytest
+
+from config import Settings
+from services import context
+from tests.browser.conftest import (
+    DEMO_DIR,
+    screenshot,
+    start_app,
+    stop_app,
+    wait_for_dash_idle,
+    wait_for_graph,
+)
+from tests.helpers import import_page
+
+DEMO_FILES = ("boundaries.geojson", "dataset.toml", "enrolment.csv", "hotspots.csv", "sites.csv")
+FATAL = Path(__file__).resolve().parents[1] / "fixtures" / "faulty_fatal"
+# Records whether the check's progress bar was ever shown (it may be on screen for a moment).
+PROGRESS_SEEN = """
+window.__progressSeen = false;
+new MutationObserver(() => {
+    const box = document.getElementById('data-progress-box');
+    if (box && !box.hidden) window.__progressSeen = true;
+}).observe(document, {subtree: true, childList: true, attributes: true});
+"""
+
+
+@pytest.fixture(scope="module")
+def data_server() -> Iterator[str]:
+    """The app on the demo with its own (empty) server state."""
+    proc, url, _ = start_app()
+    try:
+        yield url
+    finally:
+        stop_app(proc)
+
+
+def dataset_row(page, name: str):
+    """The row of the team's datasets whose name cell is ``name``."""
+    return page.locator("#data-datasets tbody tr").filter(
+        has=page.locator("td:first-child", has_text=name)
+    )
+
+
+def listed_names(page) -> list[str]:
+    wait_for_dash_idle(page)
+    return page.locator("#data-datasets tbody tr td:first-child").all_inner_texts()
+
 
 BAD_ROW = 17  # spreadsheet row number: header = 1, so data index 15
 BAD_LATITUDE = "93.1"
@@ -37,8 +92,10 @@ def bad_hotspot_id() -> str:
         return list(csv.DictReader(fh))[BAD_ROW - 2]["hotspot_id"]
 
 
-def test_upload_bad_row_report_download_and_switch(page, app_server, tmp_path: Path):
+def test_upload_bad_row_report_download_and_switch(page, data_server, tmp_path: Path):
+    app_server = data_server
     folder = dataset_with_bad_row(tmp_path / "upload")
+    page.add_init_script(PROGRESS_SEEN)
     page.goto(app_server + "/data")
     page.locator("#data-current-report").get_by_text("In use").wait_for(timeout=30000)
     page.locator("#data-upload input[type=file]").set_input_files(
@@ -46,6 +103,11 @@ def test_upload_bad_row_report_download_and_switch(page, app_server, tmp_path: P
     )
     result = page.locator("#data-upload-result")
     result.get_by_text("Uploaded: Upload test").wait_for(timeout=60000)
+    assert page.evaluate("window.__progressSeen")  # checked in a background job
+    assert page.is_hidden("#data-progress-box")
+    # no name given: the team sees the name in dataset.toml
+    assert "Stored as “Upload test”" in result.locator("#upload-stored").inner_text()
+    dataset_row(page, "Upload test").wait_for(timeout=30000)
     problems = result.locator("#validation-problems tr", has_text="latitude")
     assert problems.count() >= 1
     cells = problems.first.locator("td").all_inner_texts()
@@ -81,7 +143,8 @@ def test_upload_bad_row_report_download_and_switch(page, app_server, tmp_path: P
     assert page.console_errors == []
 
 
-def test_bad_file_gets_a_report_not_a_crash(page, app_server, tmp_path: Path):
+def test_bad_file_gets_a_report_not_a_crash(page, data_server, tmp_path: Path):
+    app_server = data_server
     notes = tmp_path / "notes.txt"
     notes.write_text("not a dataset", encoding="utf-8")
     page.goto(app_server + "/data")
@@ -97,12 +160,14 @@ def test_bad_file_gets_a_report_not_a_crash(page, app_server, tmp_path: Path):
     summary = page.locator("#data-upload-result #validation-summary")
     summary.wait_for(timeout=30000)
     assert "could not be loaded" in summary.inner_text()
+    assert "Not stored" in page.inner_text("#upload-not-stored")
     assert page.locator("#data-use-upload").is_disabled()
+    assert "partial" not in " ".join(listed_names(page))  # an unusable upload is not kept
     assert page.console_errors == []
 
 
-def test_download_a_template(page, app_server, tmp_path: Path):
-    page.goto(app_server + "/data")
+def test_download_a_template(page, data_server, tmp_path: Path):
+    page.goto(data_server + "/data")
     button = page.get_by_role("button", name="hotspots_template.csv")
     with page.expect_download(timeout=30000) as info:
         button.click()
@@ -111,3 +176,161 @@ def test_download_a_template(page, app_server, tmp_path: Path):
     header = saved.read_text(encoding="utf-8-sig").splitlines()[0]
     for column in ("hotspot_id", "latitude", "longitude", "typology", "peak_min", "peak_max"):
         assert column in header
+
+
+def test_a_dataset_uploaded_in_one_browser_is_opened_in_another(page, browser, data_server):
+    page.goto(data_server + "/data")
+    assert listed_names(page)[0] == "Malawi (synthetic demo)"  # the default, first
+    assert dataset_row(page, "Malawi (synthetic demo)").get_by_role("button").count() == 0
+    page.fill("#data-upload-name", "team demo")
+    page.locator("#data-upload input[type=file]").set_input_files(
+        [str(DEMO_DIR / name) for name in DEMO_FILES]
+    )
+    page.locator("#upload-stored").get_by_text("Stored as “team demo”").wait_for(timeout=60000)
+    row = dataset_row(page, "team demo")
+    row.wait_for(timeout=30000)
+    cells = row.locator("td").all_inner_texts()
+    assert cells[1] == "local user" and cells[2].endswith("UTC") and cells[3].endswith("KB")
+    row.get_by_role("button", name="Open").click()
+    row.get_by_text("in use").wait_for(timeout=30000)
+    page.locator("#data-current-report").get_by_text("team dataset “team demo”").wait_for()
+    page.locator("#synthetic-banner").wait_for(timeout=30000)
+    wait_for_dash_idle(page)
+    assert dataset_row(page, "team demo").locator("td").nth(4).inner_text() == "1,500"
+
+    # another browser (its own session storage) sees the team's dataset and opens it
+    other_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        other = other_context.new_page()
+        other.goto(data_server + "/data")
+        other_row = dataset_row(other, "team demo")
+        other_row.wait_for(timeout=30000)
+        assert "in use" not in other_row.inner_text()  # this browser still uses the default
+        other_row.get_by_role("button", name="Open").click()
+        other_row.get_by_text("in use").wait_for(timeout=30000)
+        other.locator("#data-current-report").get_by_text("team dataset “team demo”").wait_for()
+
+        # renamed there, the new name shows here after a refresh
+        other_row.get_by_role("button", name="Rename").click()
+        other.fill("#data-rename-name", "team demo 2025")
+        other.click("#data-rename-save")
+        dataset_row(other, "team demo 2025").wait_for(timeout=30000)
+        page.click("#data-datasets-refresh")
+        dataset_row(page, "team demo 2025").wait_for(timeout=30000)
+
+        # deleted there after a confirmation: gone from both lists, that session back on the
+        # default, this one told
+        other_row = dataset_row(other, "team demo 2025")
+        other_row.get_by_role("button", name="Delete").click()
+        assert "team demo 2025" in other.inner_text("#data-delete-text")
+        other.click("#data-delete-cancel")
+        other.wait_for_selector("#data-delete-modal", state="detached", timeout=10000)
+        assert other_row.count() == 1  # kept
+        other_row.get_by_role("button", name="Delete").click()
+        other.click("#data-delete-confirm")
+        other_row.wait_for(state="detached", timeout=30000)
+        dataset_row(other, "Malawi (synthetic demo)").get_by_text("in use").wait_for()
+        page.reload()
+        assert "team demo 2025" not in listed_names(page)
+        assert "was deleted" in page.inner_text("#unknown-dataset")
+    finally:
+        other_context.close()
+    assert page.console_errors == []
+
+
+def big_dataset(folder: Path, copies: int = 40) -> Path:
+    """The demo with its hotspots repeated ``copies`` times (60,000 spots, about 8 MB, some
+    seconds to check)."""
+    folder.mkdir(parents=True)
+    for name in DEMO_FILES:
+        shutil.copy(DEMO_DIR / name, folder / name)
+    hotspots = pd.read_csv(DEMO_DIR / "hotspots.csv", dtype=str)
+    big = pd.concat([hotspots] * copies, ignore_index=True)
+    big["hotspot_id"] = [f"HS-{i:06d}" for i in range(len(big))]
+    big.to_csv(folder / "hotspots.csv", index=False)
+    return folder
+
+
+def test_a_cancelled_upload_stores_nothing(page, data_server, tmp_path: Path):
+    folder = big_dataset(tmp_path / "big")
+    page.goto(data_server + "/data")
+    page.fill("#data-upload-name", "too big to wait for")
+    page.locator("#data-upload input[type=file]").set_input_files(
+        [str(p) for p in sorted(folder.iterdir())]
+    )
+    page.wait_for_selector("#data-progress-box:not([hidden])", timeout=60000)
+    page.wait_for_function(
+        "() => document.querySelector('#data-progress').innerText.includes('MB of files')",
+        timeout=30000,
+    )
+    page.click("#data-cancel")
+    page.locator("#upload-cancelled").get_by_text("nothing was stored").wait_for(timeout=30000)
+    page.wait_for_selector("#data-progress-box[hidden]", state="attached", timeout=30000)
+    assert "too big to wait for" not in listed_names(page)
+    assert page.locator("#data-use-upload").is_disabled()
+    assert page.console_errors == []
+
+
+def test_every_data_callback_refuses_in_aggregate_mode():
+    """Server side: even a crafted request gets nothing when hotspot detail is not allowed."""
+    from pages import _shared
+
+    data = import_page("data")
+    job = {"id": "0" * 64, "new": True, "note": ""}
+    calls = [
+        lambda: data._current_report(None),
+        lambda: data._list(None, None, None, None),
+        lambda: data._uploaded(["data:text/csv;base64,YQ=="], ["hotspots.csv"], "x"),
+        lambda: data._check_in_background(lambda _: None, job),
+        lambda: data._cancelled(job),
+        lambda: data._switch_dataset(1, None, [], "0" * 64, None),
+        lambda: data._ask_rename([1]),
+        lambda: data._rename(1, None, "0" * 64, "x"),
+        lambda: data._ask_delete([1]),
+        lambda: data._delete(1, "0" * 64, None),
+        lambda: data._download_rejected([1]),
+        lambda: data._download_template([1]),
+    ]
+    with context.using(Settings(aggregate_only=True)):
+        for call in calls:
+            with pytest.raises(_shared.HotspotDetailRefused):
+                call()
+
+
+def _data_urls(folder: Path) -> tuple[list[str], list[str]]:
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    contents = [
+        "data:application/octet-stream;base64," + base64.b64encode(p.read_bytes()).decode()
+        for p in files
+    ]
+    return [p.name for p in files], contents
+
+
+def test_upload_store_and_check_in_process(tmp_path: Path):
+    """The page's steps without a browser: store an upload (the id is all the browser keeps),
+    check it, list it; an unusable new upload is deleted again."""
+    from services import datasets
+
+    data = import_page("data")
+    datasets.clear_cache()
+    with context.using(Settings(state_dir=tmp_path / "state")):
+        folder = tmp_path / "demo"
+        folder.mkdir()
+        for name in DEMO_FILES:
+            shutil.copy(DEMO_DIR / name, folder / name)
+        job = data.store_uploaded(*_data_urls(folder), "team demo")
+        assert job.new and job.note == "Stored as “team demo”, shared with your team."
+        view, ok = data.check_upload(job)
+        assert ok and "Uploaded: Malawi (synthetic demo)" in str(view)
+        rows = data.team_datasets()
+        assert [r.name for r in rows] == ["Malawi (synthetic demo)", "team demo"]
+        assert rows[1].key == job.dataset_id and rows[1].stored_by == "local user"
+        assert not rows[0].deletable and rows[1].deletable
+        again = data.store_uploaded(*_data_urls(folder), "other name")
+        assert not again.new and "stored already, as “team demo”" in again.note
+
+        fatal = data.store_uploaded(*_data_urls(FATAL), "")
+        view, ok = data.check_upload(fatal)
+        assert not ok and "Not stored" in str(view)
+        assert [r.name for r in data.team_datasets()] == ["Malawi (synthetic demo)", "team demo"]
+    datasets.clear_cache()

@@ -1,16 +1,44 @@
-"""Upload checks: names, extensions, sizes, zip contents (traversal, nesting, bombs); then it
-loads."""
+"""Upload checks: names, extensions, sizes, zip contents (traversal, nesting, bombs); then the
+upload is stored in a real server state (SQLite under a temporary folder), deduplicated and
+named, and opens through services.datasets."""
 
 from __future__ import annotations
 
+import base64
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
+from config import Settings
 from data_loaders.dataset import load_dataset
-from services.uploads import UploadError, UploadLimits, save_upload_files
+from services import context
+from services import datasets as store
+from services.state import StateStore, dataset_content_id
+from services.uploads import (
+    LOCAL_USER,
+    MAX_NAME_SUFFIX,
+    UploadError,
+    UploadLimits,
+    check_upload_files,
+    decode_data_urls,
+    store_upload,
+)
 from tests.data_loaders.builders import write_boundaries, write_dataset
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+DEMO_FILES = ("boundaries.geojson", "dataset.toml", "enrolment.csv", "hotspots.csv", "sites.csv")
+
+
+def save_upload_files(files, dest, *, limits=None) -> Path:
+    """The checked files written to a new folder under ``dest`` (to load them)."""
+    checked = check_upload_files(files, limits=limits or UploadLimits())
+    folder = Path(dest) / "upload"
+    folder.mkdir(parents=True)
+    for name, data in checked.items():
+        (folder / name).write_bytes(data)
+    return folder
 
 
 def dataset_files(tmp_path, boundaries_fmt="geojson"):
@@ -26,9 +54,8 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def test_separate_files_are_saved_and_load(tmp_path):
+def test_separate_files_are_checked_and_load(tmp_path):
     folder = save_upload_files(dataset_files(tmp_path), tmp_path / "uploads")
-    assert folder.parent == tmp_path / "uploads"
     assert sorted(p.name for p in folder.iterdir()) == [
         "boundaries.geojson",
         "enrolment.csv",
@@ -59,7 +86,6 @@ def test_one_zip_with_a_folder_and_a_zipped_shapefile(tmp_path):
 def test_names_and_extensions_are_checked(tmp_path, name, pattern):
     with pytest.raises(UploadError, match=pattern):
         save_upload_files([(name, b"a,b\n1,2\n")], tmp_path / "uploads")
-    assert not (tmp_path / "uploads").exists()  # nothing written
 
 
 def test_path_in_a_name_is_reduced_to_the_base_name(tmp_path):
@@ -117,3 +143,111 @@ def test_two_files_for_one_table_are_refused(tmp_path):
 def test_xlsx_that_is_not_a_zip_is_refused(tmp_path):
     with pytest.raises(UploadError, match=r"hotspots.xlsx is not a readable zip/xlsx"):
         save_upload_files([("hotspots.xlsx", b"not a workbook")], tmp_path)
+
+
+# --- data URLs (what dcc.Upload sends) --------------------------------------------------------
+
+
+def data_url(data: bytes) -> str:
+    return "data:text/csv;base64," + base64.b64encode(data).decode()
+
+
+def test_data_urls_are_decoded_and_a_large_one_refused_before_decoding(monkeypatch):
+    assert decode_data_urls(["hotspots.csv"], [data_url(b"a,b\n1,2\n")]) == [
+        ("hotspots.csv", b"a,b\n1,2\n")
+    ]
+    limits = UploadLimits(max_file_bytes=1000)
+    decoded = []
+    monkeypatch.setattr(base64, "b64decode", lambda *a, **k: decoded.append(a) or b"")
+    with pytest.raises(UploadError, match=r"hotspots.csv is 0.0 MB \(limit 0 MB\)"):
+        decode_data_urls(["hotspots.csv"], [data_url(b"x" * 1003)], limits=limits)
+    assert decoded == []  # refused from the encoded length
+
+
+def test_damaged_data_urls_are_refused():
+    with pytest.raises(UploadError, match=r"sites\.csv arrived damaged"):
+        decode_data_urls(["sites.csv"], ["data:text/csv;base64,@@@"])
+    with pytest.raises(UploadError, match=r"sites\.csv arrived damaged"):
+        decode_data_urls(["sites.csv"], ["no comma"])
+
+
+# --- stored in the server state ----------------------------------------------------------------
+
+
+def demo_files(**changes: bytes) -> list[tuple[str, bytes]]:
+    files = {name: (DEMO / name).read_bytes() for name in DEMO_FILES}
+    files.update(changes)
+    return sorted(files.items())
+
+
+@pytest.fixture
+def state(tmp_path) -> StateStore:
+    """A real server state in a temporary folder, also the one services.datasets looks ids up in
+    (context settings), closed afterwards."""
+    settings = Settings(state_dir=tmp_path / "state")
+    store.clear_cache()  # ids another test's state resolved (the same files, the same id)
+    with context.using(settings):
+        opened = StateStore.open(settings.state_dir)
+        try:
+            yield opened
+        finally:
+            opened.close()
+            store.clear_cache()
+
+
+def test_an_upload_is_stored_named_and_opens_by_its_id(state):
+    stored = store_upload(demo_files(), "team demo", LOCAL_USER, state)
+    record = stored.record
+    assert stored.new and record.name == stored.asked_name == "team demo"
+    assert record.created_by == "local user" and record.file_count == 5
+    assert record.id == dataset_content_id(dict(demo_files()))
+    assert [r.name for r in state.list_datasets()] == ["team demo"]
+    folder = state.get_dataset_folder(record.id)
+    assert sorted(p.name for p in folder.iterdir()) == list(DEMO_FILES)
+    # the id is all a browser keeps: it resolves to the stored folder and loads
+    assert store.resolve_id(record.id) == record.id
+    dataset = store.get_dataset(record.id)
+    assert len(dataset.hotspots) == 1500 and dataset.synthetic
+    assert dataset.source_dir == str(folder.resolve())
+
+
+def test_the_same_files_again_give_the_stored_dataset(state):
+    first = store_upload(demo_files(), "team demo", LOCAL_USER, state)
+    again = store_upload(demo_files(), "another name", "someone else", state)
+    assert not again.new and again.record == first.record
+    assert again.asked_name == "another name" and again.record.name == "team demo"
+    assert len(state.list_datasets()) == 1
+
+
+def test_a_taken_name_gets_a_number(state):
+    store_upload(demo_files(), "team demo", LOCAL_USER, state)
+    other = store_upload(demo_files(**{"sites.csv": b"site_id\n"}), "team demo", LOCAL_USER, state)
+    assert other.new and other.record.name == "team demo (2)"
+    assert sorted(r.name for r in state.list_datasets()) == ["team demo", "team demo (2)"]
+
+
+def test_every_candidate_name_taken_is_refused(state):
+    for n in range(1, MAX_NAME_SUFFIX + 1):
+        files = demo_files(**{"sites.csv": f"site_id\nS-{n}\n".encode()})
+        stored = store_upload(files, "x", LOCAL_USER, state)
+        assert stored.record.name == ("x" if n == 1 else f"x ({n})")
+    with pytest.raises(UploadError, match=r'"x" to "x \(20\)" are all taken'):
+        store_upload(demo_files(**{"sites.csv": b"site_id\n"}), "x", LOCAL_USER, state)
+
+
+def test_a_blank_name_takes_the_dataset_toml_name_or_the_time(state):
+    toml = b'[dataset]\nname = "Mapping round 2"\n'
+    named = store_upload(demo_files(**{"dataset.toml": toml}), "  ", LOCAL_USER, state)
+    assert named.record.name == "Mapping round 2"
+    files = [f for f in demo_files() if f[0] != "dataset.toml"]
+    unnamed = store_upload(files, None, LOCAL_USER, state)
+    assert unnamed.record.name.startswith("upload 20") and unnamed.record.name.endswith(" UTC")
+    # with no dataset.toml name the loaded dataset shows the team's name, not its id
+    assert store.get_dataset(unnamed.record.id).name == unnamed.record.name
+
+
+def test_a_refused_upload_stores_nothing(state):
+    with pytest.raises(UploadError, match=r"mapping\.csv"):
+        store_upload([("mapping.csv", b"a\n")], "bad", LOCAL_USER, state)
+    assert state.list_datasets() == []
+    assert [p.name for p in state.datasets_dir.iterdir()] == [".lock"]
