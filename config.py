@@ -73,7 +73,8 @@ class Settings:
     """Run-time settings of the app and the CLI.
 
     host/port/debug are what ``python app.py`` serves on; aggregate_only serves district
-    aggregates only; uploads are saved under upload_dir, each at most max_upload_mb.
+    aggregates only; an uploaded file is at most max_upload_mb (uploads are stored in the
+    server state, below).
     allowed_hosts are the host names (or addresses) a request's Host header may name besides
     the loopback ones (services.security refuses any other with 400).
     The server state (services.state: stored datasets, saved scenarios) lives under state_dir:
@@ -86,7 +87,6 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     aggregate_only: bool = False
-    upload_dir: Path = ROOT_DIR / "uploads"
     max_upload_mb: int = 50
     debug: bool = False
     allowed_hosts: tuple[str, ...] = ()
@@ -110,7 +110,7 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_UPLOAD_DIR, KP_MAX_UPLOAD_MB,
+    """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_MAX_UPLOAD_MB,
     KP_DEBUG, KP_ALLOWED_HOSTS (comma-separated), KP_DISCLOSURE_*, KP_WORKERS, KP_DATASET_CACHE_MB,
     KP_MAX_REQUEST_MB, KP_STATE_DIR, DATABASE_URL, KP_RETENTION_DAYS and REDIS_URL."""
     return Settings(
@@ -118,7 +118,6 @@ def load_settings() -> Settings:
         host=os.environ.get("KP_HOST", "127.0.0.1"),
         port=_env_int("KP_PORT", 8050),
         aggregate_only=_env_bool("KP_AGGREGATE", False),
-        upload_dir=Path(os.environ.get("KP_UPLOAD_DIR", str(ROOT_DIR / "uploads"))),
         max_upload_mb=_env_int("KP_MAX_UPLOAD_MB", 50),
         debug=_env_bool("KP_DEBUG", False),
         allowed_hosts=_env_list("KP_ALLOWED_HOSTS"),

@@ -43,7 +43,6 @@ def _env(port: int, state_dir: Path) -> dict[str, str]:
         "KP_WORKERS": "2",
         "KP_DATA_DIR": str(ROOT / "data" / "demo"),
         "KP_STATE_DIR": str(state_dir),
-        "KP_UPLOAD_DIR": str(state_dir / "uploads"),
     }
 
 

@@ -38,7 +38,6 @@ def _env(port: int, state_dir: str, **extra: str) -> dict[str, str]:
         "KP_WORKERS": "2",
         "KP_DATA_DIR": str(ROOT / "data" / "demo"),
         "KP_STATE_DIR": state_dir,
-        "KP_UPLOAD_DIR": str(Path(state_dir) / "uploads"),
         "KP_MAX_REQUEST_MB": "5",
         **extra,
     }

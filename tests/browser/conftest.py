@@ -59,8 +59,7 @@ def start_app(
     proc_env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        "KP_UPLOAD_DIR": upload_dir,
-        "KP_STATE_DIR": str(Path(upload_dir) / "state"),  # removed with the uploads
+        "KP_STATE_DIR": str(Path(upload_dir) / "state"),  # removed by stop_app
         **(env or {}),
     }
     proc_env.pop("KP_AGGREGATE", None)
