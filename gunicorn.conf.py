@@ -69,8 +69,8 @@ worker_class = "gthread"
 threads = 4
 timeout = 120  # a first load of a 100k-hotspot dataset takes seconds, not minutes
 graceful_timeout = 30
-max_requests = 2000  # a worker is replaced now and then: memory returns to its baseline
-max_requests_jitter = 200
+max_requests = 20000  # a worker is replaced now and then: memory returns to its baseline
+max_requests_jitter = 2000
 # No access log: request lines can carry ids in their query strings (services.logs logs what
 # happened and how long it took, never a hotspot id).
 accesslog = None
