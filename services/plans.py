@@ -13,7 +13,6 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from functools import lru_cache
 
 import pandas as pd
 
@@ -22,6 +21,7 @@ from planning.plan import Plan, build_plan
 from planning.scenario import Scenario
 from planning.schema import Dataset
 from services import caseload_counts, datasets
+from services.memo import ByteBoundedMemo
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,7 @@ _PLAN_LOCKS: defaultdict[tuple[str, Scenario], threading.Lock] = defaultdict(thr
 _PLAN_LOCKS_GUARD = threading.Lock()
 
 
-@lru_cache(maxsize=64)
-def _plan_cached(dataset_key: str, scenario: Scenario) -> Plan:
+def _build_plan(dataset_key: str, scenario: Scenario) -> Plan:
     started = time.perf_counter()
     dataset = datasets.get_dataset(dataset_key)
     counts = (
@@ -46,6 +45,11 @@ def _plan_cached(dataset_key: str, scenario: Scenario) -> Plan:
         len(plan.districts),
     )
     return plan
+
+
+# Plans kept per process within PLAN_CACHE_BYTES (a 100k-hotspot plan holds its hotspot table).
+PLAN_CACHE_BYTES = 512 * 2**20
+_plan_cached: ByteBoundedMemo[Plan] = ByteBoundedMemo(_build_plan, PLAN_CACHE_BYTES)
 
 
 def default_scenario(dataset_id: str | None) -> Scenario:
@@ -83,8 +87,7 @@ def people_floor(dataset: Dataset) -> pd.Series:
     return pd.Series(low.to_numpy(dtype="float64"), index=hs["hotspot_id"].astype(str))
 
 
-@lru_cache(maxsize=64)
-def _published_cached(dataset_key: str, scenario: Scenario, rule: DisclosureRule) -> Plan:
+def _build_published(dataset_key: str, scenario: Scenario, rule: DisclosureRule) -> Plan:
     plan = get_plan(dataset_key, scenario)
     started = time.perf_counter()
     published = publish_plan(plan, rule, people_floor(datasets.get_dataset(dataset_key)))
@@ -95,6 +98,9 @@ def _published_cached(dataset_key: str, scenario: Scenario, rule: DisclosureRule
         published.totals["suppressed_districts"],
     )
     return published
+
+
+_published_cached: ByteBoundedMemo[Plan] = ByteBoundedMemo(_build_published, PLAN_CACHE_BYTES // 4)
 
 
 def get_published_plan(
