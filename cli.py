@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from commands import caseloads as caseloads_command
 from commands import import_db as import_command
 from commands import plan as plan_command
 from commands import scenarios as scenarios_command
 from commands import validate as validate_command
+from commands.flags import stored_dataset_folder
 from config import SettingsError, load_settings
 
 COMMANDS = {
@@ -43,12 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     module = COMMANDS[args.command]
-    if getattr(module, "USES_SETTINGS", False):  # the app's settings (KP_*, DATABASE_URL)
+    data = getattr(args, "data", None)
+    needs_settings = getattr(module, "USES_SETTINGS", False) or (
+        isinstance(data, str) and not Path(data).exists()  # perhaps a stored dataset's name
+    )
+    if needs_settings:  # the app's settings (KP_*, DATABASE_URL)
         try:
             args.settings = load_settings()
         except SettingsError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
+        if isinstance(data, str) and not getattr(module, "USES_SETTINGS", False):
+            args.data = stored_dataset_folder(data, args.settings) or data
     return module.run(args)
 
 

@@ -9,7 +9,10 @@ import contextlib
 import csv
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -259,3 +262,32 @@ def test_unreachable_server_and_bad_urls_are_exit_2():
     assert (
         "cannot connect to postgresql://kp:***@127.0.0.1:" in cli_run("plan", "--data", url).stderr
     )
+
+
+def test_the_same_plan_from_a_folder_the_server_state_and_postgis(demo_url, tmp_path):
+    """Issue 12: `cli.py plan --json` equal from the folder, from the dataset stored in the
+    SQLite-backed server state (by its name, as the Data page stored it) and from PostGIS."""
+    from services.state import StateStore
+
+    state = tmp_path / "state"
+    store = StateStore.open(state)
+    record = store.store_dataset(DEMO_DIR, "team demo", "local user")
+    store.close()
+    env = {**os.environ, "KP_STATE_DIR": str(state)}
+    env.pop("DATABASE_URL", None)
+    plans = {}
+    for label, data in (("folder", str(DEMO_DIR)), ("state", "team demo"),
+                        ("state id", record.id), ("postgis", demo_url)):  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "cli.py", "plan", "--data", data, "--json"],
+            cwd=helpers.ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, (label, done.stderr)
+        plans[label] = done.stdout
+    assert plans["state"] == plans["folder"] == plans["postgis"] == plans["state id"]
+    # a name the store does not hold is still reported as a missing folder, exit 2
+    missing = subprocess.run(
+        [sys.executable, "cli.py", "plan", "--data", "no such dataset", "--json"],
+        cwd=helpers.ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "no such dataset" in missing.stderr
