@@ -105,7 +105,5 @@ def test_bad_parameters_exit_2_with_a_message(capsys):
     assert out.returncode == 2 and "keep file" in out.stderr
     out = run_cli(capsys, "--district", "Lilongwe", "--walking-limit-km", "0")
     assert (
-        out.returncode == 2
-        and "walking_limit_km" in out.stderr
-        and "Traceback" not in out.stderr
+        out.returncode == 2 and "walking_limit_km" in out.stderr and "Traceback" not in out.stderr
     )
