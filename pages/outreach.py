@@ -1058,10 +1058,17 @@ def _calendar(pe_id, *choice):
     ]
 
 
+# Field sheets of a large area take seconds to write (10,000 spots: about 5 s for the workbook):
+# a background callback writes them off the request; the buttons are disabled until the file
+# arrives. The job reads the area's plan from the shared result cache.
 @callback(
     Output(ID.download, "data"),
     Input(ID.download_xlsx, "n_clicks"), Input(ID.download_html, "n_clicks"), *_choice(State),
-    prevent_initial_call=True,
+    prevent_initial_call=True, background=True,
+    running=[
+        (Output(ID.download_xlsx, "disabled"), True, False),
+        (Output(ID.download_html, "disabled"), True, False),
+    ],
 )  # fmt: skip
 def _download(_xlsx, _html, *choice):
     out = _result_or_prevent(*choice)

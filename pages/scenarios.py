@@ -948,10 +948,13 @@ def show_comparison(names: list[str] | None, dataset_id: str | None, rows: list[
     )
 
 
+# A background callback (services.background): a national plan's workbook takes seconds to
+# write, so it is written off the request; the button is disabled until the file arrives.
 @callback(
     Output(Ids.DOWNLOAD, "data"),
     Input(Ids.DOWNLOAD_BUTTON, "n_clicks"), State(Ids.SCENARIO, "data"),
-    State(_shared.DATASET_STORE_ID, "data"), prevent_initial_call=True,
+    State(_shared.DATASET_STORE_ID, "data"), prevent_initial_call=True, background=True,
+    running=[(Output(Ids.DOWNLOAD_BUTTON, "disabled"), True, False)],
 )  # fmt: skip
 def download_plan(n_clicks: int | None, query: dict | None, dataset_id: str | None):
     """The Excel plan of the current scenario (exports.excel_plan); hotspot sheet only where
