@@ -17,11 +17,18 @@ from typing import Any
 import dash
 import flask
 import plotly.io
+from dash import _callback_context as dash_callback_context
 from flask_compress import Compress
 
 from config import Settings, load_settings
-from services import background, context, datasets, health, response_cache, security, state
-from services.access import HotspotDetailRefused, require_hotspot_detail
+from services import auth, background, context, datasets, health, response_cache, security, state
+from services.access import (
+    VIEWER_KEY,
+    HotspotDetailRefused,
+    current_viewer,
+    require_hotspot_detail,
+    set_job_context_reader,
+)
 from services.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,8 @@ def create_app(settings: Settings) -> dash.Dash:
     from components.shell import shell_layout
 
     context.configure(settings)
+    set_job_context_reader(_job_context)
+    auth.check_startup(settings)
     datasets.set_default_folder(settings.data_dir)
     dash_app = dash.Dash(
         __name__,
@@ -52,11 +61,13 @@ def create_app(settings: Settings) -> dash.Dash:
     # JSON responses compressed (gzip/brotli, as the browser accepts), figures encoded by orjson.
     plotly.io.json.config.default_engine = "orjson"
     Compress(dash_app.server)
+    # Order matters: the Host check, then the accounts gate, then the response cache.
+    security.install(dash_app.server, dash_app.csp_hashes, settings.allowed_hosts)
+    auth.install(dash_app.server, settings)
     health.install(dash_app.server)
     response_cache.install(dash_app.server, settings)
     dash_app.server.register_error_handler(HotspotDetailRefused, _refused)
     dash_app.server.register_error_handler(KeyError, _malformed)
-    security.install(dash_app.server, dash_app.csp_hashes, settings.allowed_hosts)
     dash_app.layout = shell_layout
     _register_front_end_paths(dash_app)
     log.info(
@@ -70,12 +81,24 @@ def create_app(settings: Settings) -> dash.Dash:
 class _RefusedWithoutDetail:
     """Background callbacks serve hotspot-level pages only: a job starts only when hotspot detail
     is allowed, checked in the request that asks for it, before a process or task is started (a
-    refusal is a 403)."""
+    refusal is a 403). The job runs for the request's viewer: her role and district scope travel
+    in the job's callback context (services.access reads them there)."""
 
     def call_job_fn(self, key: str, job_fn: Any, args: Any, dash_context: Any) -> Any:
-        """Refuse (HotspotDetailRefused), or start the job as Dash does."""
+        """Refuse (HotspotDetailRefused), or start the job as Dash does, for this viewer."""
         require_hotspot_detail("a background computation")
-        return super().call_job_fn(key, job_fn, args, dash_context)  # type: ignore[misc]
+        context = dict(dash_context or {})
+        context[VIEWER_KEY] = current_viewer().to_dict()
+        return super().call_job_fn(key, job_fn, args, context)  # type: ignore[misc]
+
+
+def _job_context() -> dict[str, Any] | None:
+    """The callback context of the running background job (dash sets it in the job)."""
+    try:
+        found = dash_callback_context.context_value.get()
+    except LookupError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 class HotspotDetailManager(_RefusedWithoutDetail, dash.DiskcacheManager):
@@ -104,7 +127,9 @@ def _register_front_end_paths(dash_app: dash.Dash) -> None:
     another, which would otherwise answer 500 ("dash is not a registered library").
     """
     with dash_app.server.test_client() as client:
-        status = client.get("/", headers={"Host": "127.0.0.1"}).status_code
+        status = client.get(
+            "/", headers={"Host": "127.0.0.1"}, environ_base={auth.WARM_UP_ENVIRON: True}
+        ).status_code
     if status != 200:
         log.warning("index page warm-up answered %d", status)
 
@@ -161,11 +186,15 @@ def parse_args(argv: list[str] | None = None, defaults: Settings | None = None) 
         "--debug", action="store_true", default=base.debug, help="Dash debug mode (dev tools)"
     )
     args = parser.parse_args(argv)
-    if not args.aggregate and not security.is_loopback(args.host):
+    if (
+        not args.aggregate
+        and not security.is_loopback(args.host)
+        and not auth.accounts_enabled(base)
+    ):
         parser.error(
             f"--host {args.host} would serve full hotspot detail (where a criminalised "
             "population can be found) to the network; serve on 127.0.0.1, or add --aggregate "
-            "for district aggregates only (planner accounts will come later)"
+            "for district aggregates only, or add user accounts (cli.py users add)"
         )
     return dataclasses.replace(
         base,
@@ -181,6 +210,10 @@ def main(argv: list[str] | None = None) -> None:
     """Parse options and serve with Flask's server on the settings' host and port."""
     configure_logging()
     settings = parse_args(argv)
+    try:
+        auth.check_startup(settings)
+    except auth.AccountsWithoutKeyError as exc:
+        raise SystemExit(f"app.py: {exc}") from None
     if not security.is_loopback(settings.host):
         log.warning(
             "aggregate-only view listening on %s, reachable from the network; only requests "

@@ -5,6 +5,8 @@
     python cli.py caseloads --data DIR [--district NAME] ...
     python cli.py import    --data DIR --to postgresql://USER@HOST:PORT/DB[?schema=NAME]
     python cli.py scenarios save NAME [plan flags] [--data DIR] | list [--json] | delete NAME
+    python cli.py users add NAME --role ROLE [--districts "A,B"] --password-stdin | list | remove
+    python cli.py audit [--json]
 
 --data takes a folder or a dataset written by `cli.py import` (postgresql://...?schema=NAME).
 
@@ -17,10 +19,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from commands import audit as audit_command
 from commands import caseloads as caseloads_command
 from commands import import_db as import_command
 from commands import plan as plan_command
 from commands import scenarios as scenarios_command
+from commands import users as users_command
 from commands import validate as validate_command
 from commands.flags import stored_dataset_folder
 from config import SettingsError, load_settings
@@ -31,6 +35,8 @@ COMMANDS = {
     "caseloads": caseloads_command,
     "import": import_command,
     "scenarios": scenarios_command,
+    "users": users_command,
+    "audit": audit_command,
 }
 
 

@@ -107,12 +107,19 @@ class Settings:
     # Background callbacks on Celery workers with Redis as broker and result store (make serve
     # starts a worker); None: forked processes with a diskcache folder (services.background).
     redis_url: str | None = None
+    # Accounts (services.auth, issue 13): session cookies are signed with secret_key (required
+    # once any user exists); marked Secure when https (or when the request came over HTTPS);
+    # a session lasts session_hours.
+    secret_key: str | None = None
+    https: bool = False
+    session_hours: int = 12
 
 
 def load_settings() -> Settings:
     """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_MAX_UPLOAD_MB,
     KP_DEBUG, KP_ALLOWED_HOSTS (comma-separated), KP_DISCLOSURE_*, KP_WORKERS, KP_DATASET_CACHE_MB,
-    KP_MAX_REQUEST_MB, KP_STATE_DIR, DATABASE_URL, KP_RETENTION_DAYS and REDIS_URL."""
+    KP_MAX_REQUEST_MB, KP_STATE_DIR, DATABASE_URL, KP_RETENTION_DAYS, REDIS_URL, KP_SECRET_KEY,
+    KP_HTTPS and KP_SESSION_HOURS."""
     return Settings(
         data_dir=_data_source(os.environ.get("KP_DATA_DIR", str(DEMO_DATA_DIR))),
         host=os.environ.get("KP_HOST", "127.0.0.1"),
@@ -131,4 +138,7 @@ def load_settings() -> Settings:
         state_dir=Path(os.environ.get("KP_STATE_DIR") or str(ROOT_DIR / "state")),
         database_url=os.environ.get("DATABASE_URL", "").strip() or None,
         retention_days=_env_optional_positive_int("KP_RETENTION_DAYS", "datasets are kept"),
+        secret_key=os.environ.get("KP_SECRET_KEY", "").strip() or None,
+        https=_env_bool("KP_HTTPS", False),
+        session_hours=_env_int("KP_SESSION_HOURS", 12),
     )

@@ -3,7 +3,8 @@
 Everything comes from config.load_settings() (KP_* variables, set by the Makefile from
 PORT, WORKERS and DATA): the listen address is KP_HOST:KP_PORT, 127.0.0.1 unless told
 otherwise; another interface is refused while hotspot detail is served to anyone who can reach
-it (services.security.check_listen_address).
+it with no accounts (services.security.check_listen_address); with accounts KP_SECRET_KEY
+must be set (services.auth.check_startup).
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import sys
 from pathlib import Path
 
 from config import load_settings
+from services.auth import AccountsWithoutKeyError, accounts_enabled, check_startup
 from services.security import ListenAddressRefused, check_listen_address
 from services.state import StateError, open_store
 
 _settings = load_settings()
 try:
-    check_listen_address(_settings)
-except ListenAddressRefused as exc:
+    check_startup(_settings)
+    check_listen_address(_settings, accounts_on=accounts_enabled(_settings))
+except (ListenAddressRefused, AccountsWithoutKeyError, StateError) as exc:
     raise SystemExit(f"make serve: {exc}") from None
 
 

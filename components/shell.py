@@ -16,7 +16,8 @@ from dash import Input, Output, dcc, html
 from components.validation_view import load_error_view
 from planning.schema import Dataset
 from services import datasets as store
-from services.access import aggregate_mode, hotspot_detail_allowed
+from services.access import aggregate_mode, current_viewer, hotspot_detail_allowed
+from services.accounts import ROLE_LABELS
 
 DATASET_STORE_ID = "dataset-id"
 STATUS_ID = "dataset-status"
@@ -45,22 +46,75 @@ def synthetic_banner(dataset: Dataset | None) -> dbc.Alert | None:
 
 def visible_pages() -> list[dict[str, Any]]:
     """The registered pages this request may open, in their ``order`` (pages registered with
-    ``detail="hotspot"`` need hotspot detail)."""
+    ``detail="hotspot"`` need hotspot detail; with ``roles=(...)`` one of those roles)."""
     detail = hotspot_detail_allowed()
-    pages = [p for p in dash.page_registry.values() if detail or p.get("detail") != "hotspot"]
+    role = current_viewer().role
+    pages = [
+        p
+        for p in dash.page_registry.values()
+        if (detail or p.get("detail") != "hotspot") and role in p.get("roles", (role,))
+    ]
     return sorted(pages, key=lambda p: (p.get("order") or 0, p["path"]))
 
 
-def not_available_view(page_name: str) -> dbc.Alert:
-    """What a page that needs hotspot detail shows in the aggregate-only view: why, and where to
+def account_item() -> dbc.NavItem | None:
+    """Who is signed in (name, role, districts) and a sign-out link; None without accounts."""
+    viewer = current_viewer()
+    if not viewer.authenticated:
+        return None
+    scope = f" · {', '.join(viewer.districts)}" if viewer.districts else ""
+    return dbc.NavItem(
+        html.Span(
+            [
+                html.Span(
+                    [
+                        html.I(className="bi bi-person-circle me-1", **ARIA_HIDDEN),
+                        viewer.name,
+                        html.Small(f" · {ROLE_LABELS[viewer.role]}{scope}", className="ms-1"),
+                    ],
+                    className="navbar-text me-2",
+                    id="account-name",
+                ),
+                html.A("Sign out", href="/logout", className="nav-link d-inline", id="logout"),
+            ],
+            className="d-flex align-items-center ms-lg-3",
+        )
+    )
+
+
+def local_banner() -> html.Div | None:
+    """Without accounts: say who the visitor is taken to be (the local planner, this machine
+    only) and how to share the server."""
+    viewer = current_viewer()
+    if viewer.authenticated:
+        return None
+    return html.Div(
+        [
+            html.I(className="bi bi-person-lock me-1", **ARIA_HIDDEN),
+            "No user accounts on this server: you are the local "
+            f"{'viewer' if aggregate_mode() else 'planner'}, on this machine only (127.0.0.1). "
+            "To share it with a team, add accounts (README: a shared server with accounts).",
+        ],
+        className="text-muted small mb-1",
+        id="local-banner",
+    )
+
+
+def not_available_view(page_name: str, for_role: bool = False) -> dbc.Alert:
+    """What a page shows to a viewer who may not use it: in the aggregate-only view (a page
+    that needs hotspot detail), or to a role it is not for (``for_role``): why, and where to
     go."""
+    why = (
+        "This page is for planners and administrators: your account sees the plans, maps and "
+        "outreach of its districts."
+        if for_role
+        else "This server shows district aggregates only: pages with hotspot-level detail are "
+        "not served here. Ask the programme for a planner account if you need them."
+    )
     return dbc.Alert(
         [
             html.H1(f"{page_name} is not available in this view", className="h5"),
-            html.P(
-                "This server shows district aggregates only: pages with hotspot-level detail are "
-                "not served here. Ask the programme for a planner account if you need them."
-            ),
+            html.P(why),
             html.Div(
                 ["Go to ", html.A("Overview", href="/"), " or ", html.A("Map", href="/map"), "."]
             ),
@@ -73,7 +127,7 @@ def not_available_view(page_name: str) -> dbc.Alert:
 def navbar() -> dbc.Navbar:
     """A navbar with one link per page this request may open, in the pages' ``order``."""
     pages = [p for p in visible_pages() if p.get("nav", True)]
-    links = [
+    links: list[Any] = [
         dbc.NavItem(
             dbc.NavLink(
                 p["name"],
@@ -84,6 +138,9 @@ def navbar() -> dbc.Navbar:
         )
         for p in pages
     ]
+    account = account_item()
+    if account is not None:
+        links.append(account)
     mode = (
         dbc.Badge("aggregate-only view", color="info", className="ms-2", id="mode-badge")
         if aggregate_mode()
@@ -127,6 +184,7 @@ def shell_layout() -> html.Div:
             navbar(),
             dbc.Container(
                 [
+                    local_banner(),
                     html.Div(id=STATUS_ID, role="status"),
                     html.Main(dash.page_container, id="main"),
                 ],

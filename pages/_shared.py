@@ -21,9 +21,12 @@ from services import datasets, plans
 from services.access import (
     HotspotDetailRefused,
     aggregate_mode,
+    audit,
+    data_manager_allowed,
     disclosure_rule,
     hotspot_detail_allowed,
     level_note,
+    require_data_manager,
     require_hotspot_detail,
 )
 from services.plans import default_scenario
@@ -36,6 +39,8 @@ __all__ = [
     "SCENARIO_SESSION_ID",
     "HotspotDetailRefused",
     "aggregate_mode",
+    "audit",
+    "data_manager_allowed",
     "dataset_or_none",
     "default_scenario",
     "disclosure_note",
@@ -50,6 +55,7 @@ __all__ = [
     "page_header",
     "pe_rule_column_defs",
     "pe_rule_headlines",
+    "require_data_manager",
     "require_hotspot_detail",
     "synthetic_banner",
 ]
@@ -62,6 +68,12 @@ def get_dataset_for(dataset_id: str | None) -> Dataset:
     validation summary) and datasets.UnknownDatasetError for an id the server does not know.
     """
     return datasets.get_dataset(dataset_id)
+
+
+def dataset_key(dataset_id: str | None) -> str:
+    """The key of the session's dataset for this viewer (services.datasets.resolve_id: a site
+    manager's key names her districts); what page-level caches must be keyed on."""
+    return datasets.resolve_id(dataset_id)
 
 
 def dataset_or_none(dataset_id: str | None) -> Dataset | None:
@@ -95,10 +107,15 @@ def disclosure_note() -> str | None:
     return None if hotspot_detail_allowed() else disclosure_rule().statement()
 
 
-@lru_cache(maxsize=16)
 def district_geojson(dataset_id: str | None) -> dict[str, Any]:
-    """Simplified district polygons of a dataset (cached per dataset id; district level only)."""
-    return boundaries_geojson(get_dataset_for(dataset_id).boundaries)
+    """Simplified district polygons of a dataset (district level only), cut to the viewer's
+    districts (cached per dataset key: services.datasets.resolve_id)."""
+    return _district_geojson(datasets.resolve_id(dataset_id))
+
+
+@lru_cache(maxsize=16)
+def _district_geojson(dataset_key: str) -> dict[str, Any]:
+    return boundaries_geojson(get_dataset_for(dataset_key).boundaries)
 
 
 def pe_rule_headlines(

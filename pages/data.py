@@ -53,6 +53,7 @@ dash.register_page(
     title="Data · KP coverage planner",
     description="The team's datasets: upload, check, open, rename, delete; download templates",
     detail="hotspot",
+    roles=("planner", "admin"),
 )
 
 TEMPLATE_SUFFIXES = (".csv", ".xlsx", ".toml", ".md")
@@ -115,6 +116,8 @@ def layout(**_query: Any) -> html.Div:
     layout: the callbacks fill it)."""
     if not _shared.hotspot_detail_allowed():
         return _shared.not_available_view("Data")
+    if not _shared.data_manager_allowed():
+        return _shared.not_available_view("Data", for_role=True)
     max_mb = current_settings().max_upload_mb
     in_use = [
         html.H2("Dataset in use", className="h5"),
@@ -585,7 +588,7 @@ def _version() -> int:
     Input(_shared.DATASET_STORE_ID, "data"),
 )
 def _current_report(dataset_id: str | None) -> tuple[dbc.Card | dbc.Alert, str | None]:
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     try:
         return report_view(dataset_id, title="In use"), dataset_id
     except store.UnknownDatasetError as exc:
@@ -604,7 +607,7 @@ def _list(
 ) -> dbc.Table | dbc.Alert:
     """The team's datasets, read from the server state on every page load and change (and
     again once the dataset in use is loaded, to count its hotspots)."""
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     try:
         rows = team_datasets()
     except StateError as exc:
@@ -627,7 +630,7 @@ def _uploaded(
 ) -> tuple[Any, str | None, bool, Any]:
     """Store the upload (its id is the acknowledgement), then check it: in the background when
     jobs run, else here."""
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     if not contents:
         raise dash.exceptions.PreventUpdate
     try:
@@ -665,7 +668,7 @@ def _uploaded(
 )
 def _check_in_background(set_progress, data):
     """Load and validate a stored upload in a background process, reporting progress."""
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     job = Job.from_data(data)
     if job is None:
         raise dash.exceptions.PreventUpdate
@@ -704,7 +707,7 @@ clientside_callback(
 )
 def _cancelled(data: Any) -> tuple[Any, Any, bool, Any]:
     """After a cancelled check: a new upload is deleted again, an earlier one stays."""
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     job = Job.from_data(data)
     if job is None:
         raise dash.exceptions.PreventUpdate
@@ -734,7 +737,7 @@ def _switch_dataset(
     current: str | None,
 ) -> str | None:
     """Open a dataset in this browser session (the session keeps its id only)."""
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     # Returns the current id (not PreventUpdate) when nothing was clicked: Dash may run this on
     # page load, and a prevented update would stop the callbacks that read the dataset id.
     trigger = ctx.triggered_id
@@ -768,7 +771,7 @@ def _switch_dataset(
 )
 def _ask_rename(_clicks: list[int | None]) -> tuple[bool, str, str, str]:
     """Open the rename dialog for the dataset whose Rename was clicked."""
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0].get("value")):
         raise dash.exceptions.PreventUpdate
@@ -792,7 +795,7 @@ def _ask_rename(_clicks: list[int | None]) -> tuple[bool, str, str, str]:
 )
 def _rename(_save: int | None, _submit: int | None, dataset_id: str | None, name: str | None):
     """Rename the dataset for the whole team; a taken or empty name is said in the dialog."""
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     if not dataset_id:
         raise dash.exceptions.PreventUpdate
     try:
@@ -811,7 +814,7 @@ def _rename(_save: int | None, _submit: int | None, dataset_id: str | None, name
 )
 def _ask_delete(_clicks: list[int | None]) -> tuple[bool, str, str]:
     """Ask for confirmation before a dataset is deleted."""
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0].get("value")):
         raise dash.exceptions.PreventUpdate
@@ -841,7 +844,7 @@ def _ask_delete(_clicks: list[int | None]) -> tuple[bool, str, str]:
 def _delete(confirmed: int | None, dataset_id: str | None, current: str | None):
     """Delete the dataset (files and cached load); a session using it goes back to the
     default."""
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     if not confirmed or not dataset_id:
         raise dash.exceptions.PreventUpdate
     _delete_quietly(dataset_id)
@@ -869,7 +872,7 @@ clientside_callback(
     prevent_initial_call=True,
 )
 def _download_rejected(clicks: list[int | None]) -> dict[str, str]:
-    _shared.require_hotspot_detail()
+    _shared.require_data_manager("the Data page")
     trigger = ctx.triggered_id
     if not trigger or not any(clicks):
         raise dash.exceptions.PreventUpdate
@@ -881,6 +884,7 @@ def _download_rejected(clicks: list[int | None]) -> dict[str, str]:
     if frame is None:
         raise dash.exceptions.PreventUpdate
     text = frame_to_csv(frame)
+    _shared.audit(f"rejected rows of {trigger['file']}"[:200], None, str(trigger["dataset"]))
     return dict(content=text, filename=f"rejected_{trigger['file']}.csv", type="text/csv")
 
 
@@ -890,7 +894,7 @@ def _download_rejected(clicks: list[int | None]) -> dict[str, str]:
     prevent_initial_call=True,
 )
 def _download_template(clicks: list[int | None]) -> dict[str, Any]:
-    _shared.require_hotspot_detail("the Data page")
+    _shared.require_data_manager("the Data page")
     trigger = ctx.triggered_id
     if not trigger or not any(clicks or []):
         raise dash.exceptions.PreventUpdate

@@ -707,6 +707,8 @@ def _export_html(
         level_note=_shared.level_note(not detail),
         synthetic=bool(dataset.synthetic),
     )
+    if detail and hs is not None:
+        _shared.audit("Map HTML export with hotspots", None, dataset_id)
     return dict(content=html_text, filename="map.html", type="text/html")
 
 

@@ -1074,6 +1074,8 @@ def _download(_xlsx, _html, *choice):
     out = _result_or_prevent(*choice)
     result, calendar = out.caseloads, out.calendar
     stem = "field-sheets-" + "-".join(out.info.slug.split()).lower()
+    fmt = "HTML" if dash.ctx.triggered_id == ID.download_html else "Excel"
+    _shared.audit(f"Outreach field sheets ({fmt}): {out.info.label}"[:200], None, choice[0])
     if dash.ctx.triggered_id == ID.download_html:
         return dict(
             content=render_html(result, calendar), filename=f"{stem}.html", type="text/html"

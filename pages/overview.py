@@ -480,7 +480,9 @@ def _trend_content(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     scenario, _ = scenario_from(query)
     plan = _shared.get_plan(dataset_id, scenario)
-    trend = _trend_cached(dataset_id, plan.scenario, _shared.hotspot_detail_allowed())
+    trend = _trend_cached(
+        _shared.dataset_key(dataset_id), plan.scenario, _shared.hotspot_detail_allowed()
+    )
     return of.national_trend(trend, national_row(plan)), trend
 
 

@@ -962,10 +962,11 @@ def download_plan(n_clicks: int | None, query: dict | None, dataset_id: str | No
     _shared.require_hotspot_detail("the Scenarios Excel plan")
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
-    data = plan_xlsx_bytes(dataset_id, Scenario.from_query(query or {}), False)
+    data = plan_xlsx_bytes(_shared.dataset_key(dataset_id), Scenario.from_query(query or {}), False)
     name = "kp_plan" + (
         "_" + "_".join(f"{k}-{v}" for k, v in sorted((query or {}).items())) if query else ""
     )
+    _shared.audit("Scenarios Excel plan (hotspot sheet included)", None, dataset_id)
     return dcc.send_bytes(data, filename=f"{name[:120]}.xlsx")
 
 

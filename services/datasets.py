@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -28,13 +29,15 @@ from pathlib import Path
 
 from data_loaders.dataset import load_dataset
 from data_loaders.source_url import DatabaseSourceError, is_database_url, redact_url
-from data_loaders.validation import DatasetLoadError
+from data_loaders.validation import DatasetLoadError, ValidationReport
 from planning.schema import Dataset
+from services.access import district_scope
 from services.context import current_settings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ID = "default"
+SCOPE_SEP = "#scope:"  # a site manager's key: dataset id + SCOPE_SEP + token of her districts
 LOCAL_PREFIX = "dir-"  # a folder registered in this process only (register_folder)
 STORE_ID_LENGTH = 64  # services.state ids: the sha256 of the dataset's files, in hex
 # A stored dataset is looked up in the server state again after this many seconds: a dataset
@@ -57,6 +60,7 @@ _default_folder: list[Source] = []
 _checked: dict[str, float] = {}
 _names: dict[str, str] = {}
 _named_by_store: set[str] = set()
+_scopes: dict[str, tuple[str, ...]] = {}  # scope token -> districts
 _pruned = [0.0]  # when _prune_deleted last asked the server state (time.monotonic)
 
 
@@ -177,7 +181,38 @@ def _look_up_stored(dataset_id: str) -> None:
             _results[dataset_id] = dataclasses.replace(cached, name=record.name)
 
 
+def _split_scope(key: str) -> tuple[str, str | None]:
+    """(dataset id, scope token or None) of a resolved key."""
+    base, sep, token = key.partition(SCOPE_SEP)
+    return base, (token if sep else None)
+
+
+def base_id(dataset_id: str | None) -> str | None:
+    """``dataset_id`` without a district scope (None stays None)."""
+    return _split_scope(dataset_id)[0] if dataset_id else dataset_id
+
+
+def _with_scope(key: str) -> str:
+    """``key`` cut to this request's district scope (services.access.district_scope): the key
+    itself for a viewer of every district, else key + SCOPE_SEP + a token of the districts."""
+    scope = district_scope()
+    if scope is None:
+        return key
+    districts = tuple(sorted(set(scope)))
+    token = hashlib.sha256(json.dumps(districts).encode()).hexdigest()[:16]
+    with _lock:
+        _scopes[token] = districts
+    return f"{key}{SCOPE_SEP}{token}"
+
+
 def resolve_id(dataset_id: str | None) -> str:
+    """The canonical key of a dataset for this request: ``_resolve_base`` cut to the viewer's
+    district scope (a site manager's key names her districts, so every cache keyed on it keeps
+    her view apart; a scope written into the id by a client is ignored and replaced)."""
+    return _with_scope(_resolve_base(base_id(dataset_id)))
+
+
+def _resolve_base(dataset_id: str | None) -> str:
     """The canonical id: DEFAULT_ID for None/"", else the id itself when this process registered
     it or the server state holds it (looked up again after STORE_CHECK_S, so a dataset stored
     by another worker opens here, and one deleted there stops being served here).
@@ -230,7 +265,7 @@ def stored_name(dataset_id: str) -> str | None:
 
 def folder_of(dataset_id: str | None) -> Source:
     """The folder (or postgresql:// URL) a dataset id was loaded from."""
-    key = resolve_id(dataset_id)
+    key = _resolve_base(base_id(dataset_id))
     if key == DEFAULT_ID:
         return default_folder()
     with _lock:
@@ -339,9 +374,52 @@ def load_result(dataset_id: str | None) -> Dataset | DatasetLoadError:
     twice and loading one never blocks users of another. Loads are cached up to
     settings.dataset_cache_mb (least recently used dropped first); stored datasets deleted
     through another worker are dropped within STORE_CHECK_S of the next load asked for.
+    A site manager's request gets the dataset cut to her districts (``scoped_dataset``).
     """
     _prune_deleted()
     key = resolve_id(dataset_id)
+    base, token = _split_scope(key)
+    if token is None:
+        return _load_base(base)
+    with _lock:
+        if key in _results:
+            result = _results.pop(key)
+            _results[key] = result
+            return result
+        districts = _scopes[token]
+    full = _load_base(base)
+    scoped: Dataset | DatasetLoadError
+    if isinstance(full, Dataset):
+        scoped = scoped_dataset(full, districts)
+    else:
+        # the report quotes rows of every district: a scoped viewer gets the verdict only
+        scoped = DatasetLoadError(
+            ValidationReport(),
+            "this dataset cannot be loaded; a planner can see why on the Data page",
+        )
+    _remember(key, scoped)
+    return scoped
+
+
+def scoped_dataset(dataset: Dataset, districts: tuple[str, ...]) -> Dataset:
+    """``dataset`` with only the hotspots, enrolment rows and boundaries of ``districts``.
+
+    Service sites are kept (they are public places, and a hotspot's nearest site may lie across
+    a district border, so coverage in her districts is the same number a planner sees); the
+    validation report is dropped (it quotes rows of every district).
+    """
+    keep = set(districts)
+    return dataclasses.replace(
+        dataset,
+        hotspots=dataset.hotspots[dataset.hotspots["district"].isin(keep)].copy(),
+        enrolment=dataset.enrolment[dataset.enrolment["district"].isin(keep)].copy(),
+        boundaries=dataset.boundaries[dataset.boundaries["district"].isin(keep)].copy(),
+        report=ValidationReport(),
+    )
+
+
+def _load_base(key: str) -> Dataset | DatasetLoadError:
+    """The cached load of the whole dataset ``key`` (a resolved id with no scope)."""
     with _lock:
         if key in _results:
             result = _results.pop(key)

@@ -9,9 +9,11 @@ callback with a side effect (saving a scenario, a download, an upload, a backgro
 never marked and never cached.
 
 Key: sha256 of the level of detail, the default dataset's content hash, the code version
-(services.background.code_version) and the request body. Uploaded datasets are named by their
-content in the body, so changed data never meets an old response. (With accounts, issue 13, the
-key must also carry the user's role and district scope.)
+(services.background.code_version), the viewer's role and district scope
+(services.access.current_viewer: a donor, a site manager of Lilongwe and a planner never share
+an answer) and the request body. Uploaded datasets are named by their content in the body, so
+changed data never meets an old response. services.auth's gate runs before the lookup, so a
+request without a valid session never reaches the cache.
 
 Store: flask-caching's FileSystemCache under ``<state_dir>/cache/responses`` (shared by the
 workers of one machine) or RedisCache when ``settings.redis_url`` is set. Bounded in bytes:
@@ -29,6 +31,7 @@ import orjson
 from flask_caching import Cache
 
 from config import Settings
+from services.access import current_viewer
 from services.background import code_version
 from services.datasets import folder_content_hash
 
@@ -96,7 +99,8 @@ def install(server: flask.Flask, settings: Settings) -> Cache:
         ids = _output_ids(body) if isinstance(body, dict) else []
         if not ids or not set(ids) <= _pure_ids:
             return None
-        key = hashlib.sha256(prefix.encode() + b"\0" + raw).hexdigest()
+        viewer = current_viewer().cache_key()
+        key = hashlib.sha256(prefix.encode() + b"\0" + viewer.encode() + b"\0" + raw).hexdigest()
         flask.g.response_cache_key = key
         cached = cache.get(key)
         if cached is None:

@@ -126,16 +126,18 @@ class ListenAddressRefused(ValueError):
     """Serving hotspot detail on an address other machines can reach, with no accounts."""
 
 
-def check_listen_address(settings: Settings) -> None:
+def check_listen_address(settings: Settings, accounts_on: bool = False) -> None:
     """Refuse a non-loopback listen address while every visitor would get hotspot detail.
 
-    Full-detail mode serves hotspot locations of a criminalised population to anyone who can
-    reach the port; until accounts exist (issue 13) that is allowed on this machine only.
+    Full-detail mode with no accounts serves hotspot locations of a criminalised population to
+    anyone who can reach the port: that is allowed on this machine only. With accounts
+    (``accounts_on``: users exist in the server state) every request needs a session.
     """
-    if is_loopback(settings.host) or settings.aggregate_only:
+    if is_loopback(settings.host) or settings.aggregate_only or accounts_on:
         return
     raise ListenAddressRefused(
         f"KP_HOST={settings.host!r} would serve hotspot locations to every machine that can "
-        "reach it. Serve on 127.0.0.1 (the default), or set KP_AGGREGATE=1 to serve district "
+        "reach it. Serve on 127.0.0.1 (the default), add user accounts (`cli.py users add`, "
+        "README: a shared server with accounts), or set KP_AGGREGATE=1 to serve district "
         "aggregates only."
     )

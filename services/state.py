@@ -14,7 +14,8 @@ instead of failing). Dataset folders are guarded by a file lock under ``<state_d
 writers share it, deleting and sweeping take it alone, so a sweep never removes a folder whose
 row is about to be committed.
 
-Users and the audit log (issue 13) will be added by a later migration.
+Users, the audit log and failed logins (issue 13, migration 0002) are read and written by
+services.accounts through ``read()``/``write()``.
 """
 
 from __future__ import annotations
@@ -109,6 +110,39 @@ SCENARIOS = sa.Table(
     sa.Column("saved_by", sa.String(MAX_NAME_CHARS), nullable=False),
     sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Users, the audit log and failed logins (issue 13; services.accounts reads and writes them).
+USERS = sa.Table(
+    "users",
+    METADATA,
+    sa.Column("name", sa.String(MAX_NAME_CHARS), primary_key=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("districts", sa.Text, nullable=False),  # JSON list; [] = every district
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("session_epoch", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+AUDIT = sa.Table(
+    "audit_log",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_name", sa.String(MAX_NAME_CHARS), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(200), nullable=False),
+    sa.Column("districts", sa.Text, nullable=False),  # JSON list of the districts it covered
+    sa.Column("dataset_id", sa.String(64), nullable=True),
+    sa.Column("address", sa.String(64), nullable=True),
+)
+LOGIN_FAILURES = sa.Table(
+    "login_failures",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("user_name", sa.String(MAX_NAME_CHARS), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
 )
 
 
@@ -476,6 +510,18 @@ class StateStore:
         return self._engine.url.render_as_string(hide_password=True)
 
     # --- transactions and locks -------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read transaction (for services.accounts)."""
+        with self._read() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (for services.accounts); see _write."""
+        with self._write() as conn:
+            yield conn
+
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         with self._engine.connect() as conn, conn.begin():

@@ -85,10 +85,17 @@ def boundary_vertex_numbers() -> set[str]:
     return out
 
 
-def leaks(bodies: dict[str, str], hotspots: list[dict[str, str]]) -> list[str]:
-    """Where a hotspot id, name or coordinate appears in the captured bodies (empty = none)."""
+def leaks(
+    bodies: dict[str, str],
+    hotspots: list[dict[str, str]],
+    public_numbers: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Where a hotspot id, name or coordinate appears in the captured bodies (empty = none).
+
+    ``public_numbers``: numbers the viewer may receive besides district vertices (e.g. service
+    site coordinates for a site manager), which can equal a hotspot's coordinate by chance."""
     found = []
-    public = boundary_vertex_numbers()
+    public = boundary_vertex_numbers() | public_numbers
     ids = {h["hotspot_id"] for h in hotspots}
     names = {h["name"] for h in hotspots if h.get("name")}
     for url, raw in bodies.items():

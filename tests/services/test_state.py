@@ -101,7 +101,7 @@ def test_dataset_round_trip_survives_reopening(location, store):
         assert _folder_files(again.get_dataset_folder(record.id)) == FILES
         assert again.status() == {
             "backend": "sqlite" if location[1] is None else "postgresql",
-            "schema_revision": "0001",
+            "schema_revision": "0002",
             "datasets": 1,
             "scenarios": 0,
         }
@@ -418,7 +418,7 @@ def test_processes_saving_at_once_all_land(location):
         names = {s.name for s in store.list_scenarios()}
         assert names == {f"w{w}-{i}" for w in range(workers) for i in range(count)} | {"shared"}
         assert store.get_scenario("w2-9").query == "people_per_pe=59"
-        assert store.schema_revision() == "0001"
+        assert store.schema_revision() == "0002"
     finally:
         store.close()
 
