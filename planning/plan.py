@@ -25,7 +25,7 @@ import pandas as pd
 
 from planning import access, coverage, estimates, priority
 from planning._frames import text_column
-from planning.allocation import allocate, allocation_summary, pe_cap
+from planning.allocation import allocate, allocation_summary, alternatives
 from planning.caseloads import CaseloadParams, district_caseloads
 from planning.coverage import COVERAGE_COLUMNS
 from planning.estimates import ESTIMATE_COLUMNS
@@ -100,6 +100,7 @@ class Plan:
         }
         if self.allocation_totals is not None:
             out["allocation"] = _json_value(self.allocation_totals)
+            out["allocation_alternatives"] = _json_value(alternatives(self.allocation_totals))
         if self.warnings:
             out["warnings"] = list(self.warnings)
         return out
@@ -220,6 +221,17 @@ def scenario_caseload_counts(dataset: Dataset, scenario: Scenario) -> pd.Series:
     )
 
 
+def district_weights(dataset: Dataset, districts: pd.Series) -> np.ndarray | None:
+    """Weights of the people covered per district (e.g. HIV prevalence among the key
+    population), from dataset.toml ``[district_weights]`` (district = weight); districts not
+    listed weigh 1. None when the dataset gives none."""
+    given = (dataset.settings or {}).get("district_weights")
+    if not given:
+        return None
+    weights = {str(k): float(v) for k, v in dict(given).items()}
+    return districts.astype(str).map(weights).fillna(1.0).to_numpy(dtype="float64")
+
+
 def build_plan(
     dataset: Dataset,
     scenario: Scenario,
@@ -281,13 +293,14 @@ def build_plan(
     districts = resource_table(districts, s, caseloads=district_caseload_counts)
     districts = priority.rank_districts(districts)
 
-    cap = pe_cap(s)
+    cap = None
     alloc = alloc_totals = None
-    if cap is not None:
-        alloc = allocate(districts, s, cap)
+    if s.cap is not None:
+        alloc = allocate(districts, s, weights=district_weights(dataset, districts["district"]))
         districts["funded_peer_educators"] = alloc["funded_peer_educators"].to_numpy()
         districts["covered_population"] = alloc["covered_population"].to_numpy()
-        alloc_totals = allocation_summary(alloc, s, cap)
+        alloc_totals = allocation_summary(alloc, s)
+        cap = alloc_totals["cap_peer_educators"]
 
     order = DISTRICT_COLUMNS + (CAP_COLUMNS if cap is not None else [])
     districts = districts[[c for c in order if c in districts.columns]].reset_index(drop=True)

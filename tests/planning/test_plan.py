@@ -66,7 +66,7 @@ def test_distance_and_service_change_access():
 
 
 def test_cap_adds_funded_and_covered():
-    plan = build_plan(_dataset(), Scenario(max_pe=1))
+    plan = build_plan(_dataset(), Scenario(max_pe=1, min_pe_per_district=1))
     d = plan.districts.set_index("district")
     assert d.loc[["B", "A", "C"], "funded_peer_educators"].tolist() == [1, 0, 0]
     assert d.loc["B", "covered_population"] == 40
