@@ -259,7 +259,9 @@ def compared_allocations(
     out = {}
     for prefix, rule in rules.items():
 
-        def allocation_of(cap: int, rule=rule) -> np.ndarray:
+        def allocation_of(
+            cap: int, rule: Callable[[np.ndarray, int], np.ndarray] = rule
+        ) -> np.ndarray:
             return with_minimum_programme(rule, upper, cap, model.min_pe, order)
 
         if budget_usd_month is None:
@@ -355,7 +357,7 @@ def strategy_totals(allocation: pd.DataFrame, prefix: str) -> dict[str, float | 
     """People covered (and weighted), PEs funded, cost and districts funded of one allocation."""
     funded = allocation[f"{prefix}funded_peer_educators"]
     covered = allocation[f"{prefix}covered_population"]
-    weight = allocation["weight"] if "weight" in allocation else 1.0
+    weight = allocation.get("weight", 1.0)
     return {
         "covered_population": float(covered.sum()),
         "weighted_covered_population": float((covered * weight).sum()),
@@ -380,7 +382,7 @@ def allocation_summary(
     optimal = strategy_totals(allocation, "")
     if cap_pe is None:  # a budget: the PEs it buys at the cost of one PE-month, else the optimum's
         per_pe = scenario.cost_usd_per_pe_month() if scenario.costed else 0.0
-        cap_pe = pe_cap(scenario) if per_pe > 0 else int(optimal["funded_peer_educators"])
+        cap_pe = (pe_cap(scenario) if per_pe > 0 else None) or int(optimal["funded_peer_educators"])
     weighted = "weight" in allocation and bool((allocation["weight"] != 1.0).any())
     out: dict[str, float | str | bool | None] = {
         "cap_peer_educators": int(cap_pe),
@@ -411,7 +413,12 @@ def allocation_summary(
 def alternatives(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The compared allocations of a summary, keyed as ``cli.py plan --json``
     ``allocation_alternatives``: priority_order, proportional, even."""
-    keys = ("covered_population", "funded_peer_educators", "cost_usd_month", "districts_funded")
+    keys: tuple[str, ...] = (
+        "covered_population",
+        "funded_peer_educators",
+        "cost_usd_month",
+        "districts_funded",
+    )
     if summary.get("weighted"):
         keys = (*keys, "weighted_covered_population")
     return {

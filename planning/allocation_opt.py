@@ -93,7 +93,10 @@ def covered_people(
 ) -> npt.NDArray[np.float64]:
     """min(target population, funded PEs × people per PE) per district."""
     target = np.asarray(target_population, dtype="float64")
-    return np.minimum(target, np.asarray(funded_pe, dtype="float64") * people_per_pe)
+    covered: npt.NDArray[np.float64] = np.minimum(
+        target, np.asarray(funded_pe, dtype="float64") * people_per_pe
+    )
+    return covered
 
 
 def programme_cost_usd_month(

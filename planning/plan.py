@@ -224,12 +224,29 @@ def scenario_caseload_counts(dataset: Dataset, scenario: Scenario) -> pd.Series:
 def district_weights(dataset: Dataset, districts: pd.Series) -> np.ndarray | None:
     """Weights of the people covered per district (e.g. HIV prevalence among the key
     population), from dataset.toml ``[district_weights]`` (district = weight); districts not
-    listed weigh 1. None when the dataset gives none."""
+    listed weigh 1. None when the dataset gives none; ScenarioError naming the entry when a
+    weight is not a number ≥ 0 or names no district."""
     given = (dataset.settings or {}).get("district_weights")
     if not given:
         return None
-    weights = {str(k): float(v) for k, v in dict(given).items()}
-    return districts.astype(str).map(weights).fillna(1.0).to_numpy(dtype="float64")
+    known = set(districts.astype(str))
+    problems, weights = [], {}
+    for name, raw in dict(given).items() if isinstance(given, dict) else []:
+        value = raw if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+        if value is None or not math.isfinite(value) or value < 0:
+            problems.append(f'"{name}" = {raw!r} is not a number ≥ 0')
+        elif str(name) not in known:
+            problems.append(f'"{name}" is not a district of the boundaries')
+        else:
+            weights[str(name)] = float(value)
+    if problems or not isinstance(given, dict):
+        raise ScenarioError(
+            "dataset.toml [district_weights]: "
+            + ("; ".join(problems) or "give a table of district = weight")
+            + ". Give each district's weight as a number ≥ 0 (e.g. HIV prevalence, 0.29)."
+        )
+    mapped: np.ndarray = districts.astype(str).map(weights).fillna(1.0).to_numpy(dtype="float64")
+    return mapped
 
 
 def build_plan(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -110,3 +111,25 @@ def test_without_hotspots_drops_locations():
     plan = build_plan(_dataset(), Scenario()).without_hotspots()
     assert len(plan.hotspots) == 0 and "latitude" not in plan.hotspots.columns
     assert plan.totals["peer_educators"] == 2
+
+
+def test_district_weights_from_dataset_toml_move_the_optimum():
+    # one PE: B covers 40 people, A 21; weighted by prevalence 0.1 and 0.5, A wins (10.5 > 4)
+    ds = replace(_dataset(), settings={"district_weights": {"A": 0.5, "B": 0.1}})
+    plan = build_plan(ds, Scenario(max_pe=1, min_pe_per_district=1))
+    d = plan.districts.set_index("district")
+    assert d.loc[["A", "B"], "funded_peer_educators"].tolist() == [1, 0]
+    a = plan.allocation_totals
+    assert a["weighted"] and a["weighted_covered_population_optimal"] == pytest.approx(10.5)
+    assert "weighted people covered" in a["recommended"]
+    assert plan.to_json_dict()["allocation_alternatives"]["priority_order"][
+        "weighted_covered_population"
+    ] == pytest.approx(4.0)
+
+
+def test_bad_district_weights_name_the_entry():
+    ds = replace(_dataset(), settings={"district_weights": {"A": "high", "Nowhere": 1}})
+    with pytest.raises(ScenarioError) as error:
+        build_plan(ds, Scenario(max_pe=1))
+    assert "\"A\" = 'high' is not a number" in str(error.value)
+    assert '"Nowhere" is not a district' in str(error.value)
