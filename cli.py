@@ -4,6 +4,7 @@
     python cli.py plan      --data DIR [options]   (see --help)
     python cli.py caseloads --data DIR [--district NAME] ...
     python cli.py import    --data DIR --to postgresql://USER@HOST:PORT/DB[?schema=NAME]
+    python cli.py sites     --data DIR --new K [--distance-km D] [--service S] [--json]
     python cli.py scenarios save NAME [plan flags] [--data DIR] | list [--json] | delete NAME
 
 --data takes a folder or a dataset written by `cli.py import` (postgresql://...?schema=NAME).
@@ -21,6 +22,7 @@ from commands import caseloads as caseloads_command
 from commands import import_db as import_command
 from commands import plan as plan_command
 from commands import scenarios as scenarios_command
+from commands import sites as sites_command
 from commands import validate as validate_command
 from commands.flags import stored_dataset_folder
 from config import SettingsError, load_settings
@@ -31,6 +33,7 @@ COMMANDS = {
     "caseloads": caseloads_command,
     "import": import_command,
     "scenarios": scenarios_command,
+    "sites": sites_command,
 }
 
 
