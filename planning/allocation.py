@@ -10,8 +10,8 @@ the same model: (a) priority order — districts saturated one after another ("s
 coverage of KPs in high concentration geographies is preferable to spreading services thinly",
 DESIGN.md s.3); (b) even spread — equal shares, each capped at need, the leftover redistributed;
 (c) proportional to the planning population, capped at need, the leftover redistributed. A rule
-that would give a district fewer than m PEs drops the lowest-priority such district and spreads
-again, so every compared allocation is one the model allows. Under a budget each rule spends the
+that would give a district fewer than m PEs runs over fewer districts (the highest-priority ones,
+as many as can each get m), so every compared allocation is one the model allows. Under a budget each rule spends the
 largest number of PEs whose cost fits.
 
 ``pe_cap``: a cap in PEs, or PEs a budget buys at ``Scenario.cost_usd_per_pe_month()`` (one
@@ -205,17 +205,32 @@ def with_minimum_programme(
     min_pe: int,
     order: np.ndarray,
 ) -> np.ndarray:
-    """``rule(need, cap)`` made to respect the minimum programme: while it gives a district
-    between 1 and ``min_pe`` − 1 PEs, the lowest-priority such district is left out and the rule
-    runs again over the others."""
-    rank = order_rank(order, len(upper))
-    active = upper > 0
-    while True:
-        funded = rule(np.where(active, upper, 0), cap_pe)
-        short = (funded > 0) & (funded < min_pe)
-        if not short.any():
+    """``rule(need, cap)`` made to respect the minimum programme: the rule runs over the j
+    highest-priority districts (that need PEs), j as large as leaves no funded district with
+    fewer than ``min_pe`` PEs (binary search, then down until it holds; j = 0 always does)."""
+    eligible = np.asarray(order)[upper[np.asarray(order)] > 0]
+
+    def run(j: int) -> tuple[np.ndarray, bool]:
+        need = np.zeros_like(upper)
+        need[eligible[:j]] = upper[eligible[:j]]
+        funded = rule(need, cap_pe)
+        return funded, not ((funded > 0) & (funded < min_pe)).any()
+
+    funded, ok = run(len(eligible))
+    if ok:
+        return funded
+    lo, hi = 0, len(eligible) - 1  # the largest j that holds, if holding is monotone in j
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if run(mid)[1]:
+            lo = mid
+        else:
+            hi = mid - 1
+    for j in range(lo, -1, -1):
+        funded, ok = run(j)
+        if ok:
             return funded
-        active[np.flatnonzero(short)[np.argmax(rank[short])]] = False
+    return np.zeros_like(upper)  # not reached: j = 0 funds nobody
 
 
 def _largest_affordable(

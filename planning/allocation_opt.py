@@ -188,8 +188,10 @@ def optimal_allocation(
     n_first, bound, proven = first
     best = n_first
     best_value = problem.objective(n_first)
-    left = time_limit_s - (time.perf_counter() - started)
-    if left > 0:
+    # ties only matter at a proven optimum; the tie-break gets at most as long as the first solve
+    spent = time.perf_counter() - started
+    left = min(time_limit_s - spent, max(1.0, spent))
+    if proven and left > 0:
         second = problem.solve(left, tie_break_at=best_value)
         if second is not None and problem.objective(second[0]) >= best_value - _tolerance(
             best_value
@@ -269,6 +271,7 @@ class _Program:
         per_district({"c": 1.0, "n": -p})  # c ≤ p n
         if with_orw:
             per_district({"n": 1.0, "o": -float(model.pe_per_orw)})  # n ≤ k o
+            per_district({"y": 1.0, "o": -1.0})  # a funded district has an ORW (tightens the LP)
         if exact_cover:
             per_district({"n": p, "c": -1.0, "f": -p * upper_f})  # c ≥ p n unless full
             per_district({"f": target, "c": -1.0})  # c ≥ T when full
