@@ -1,7 +1,7 @@
 """Benchmark of the optimal allocation (planning.allocation_opt) over many districts, and of
 new-site siting (planning.siting) on a national dataset; prints a table.
 
-    python bench/bench_allocation.py                      # 800 districts; 10,000 hotspots, K=20, D=5
+    python bench/bench_allocation.py     # 800 districts; 10,000 hotspots, K=20, D=5 km
     python bench/bench_allocation.py --districts 200 --hotspots 2000
 
 Times are medians of --repeat runs on one process. Each is also given as a ratio to a baseline
@@ -87,11 +87,12 @@ def allocation_rows(n_districts: int, repeat: int, time_limit_s: float) -> list[
 
 def siting_rows(n_hotspots: int, k: int, distance_km: float, repeat: int, limit: float) -> list:
     """Exact siting vs greedy on a synthetic national dataset."""
+    from scipy.spatial import cKDTree
+
     from bench.synthetic import synthetic_dataset
     from planning import estimates
-    from planning.siting import _greedy, cover_matrix, max_covering
     from planning.geo import project_lonlat
-    from scipy.spatial import cKDTree
+    from planning.siting import _greedy, cover_matrix, max_covering
 
     dataset = synthetic_dataset(n_hotspots, max(20, n_hotspots // 100), 28, seed=16)
     spots = estimates.hotspot_estimates(dataset.hotspots)
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(
             f"{r['case']:<92} {r['seconds']:8.3f} {r['baseline_seconds']:8.4f} "
-            f"{r['ratio']:8.0f} {r['gap']:9.2e} {str(r['proven']):<6}  {r['result']}"
+            f"{r['ratio']:8.0f} {r['gap']:9.2e} {r['proven']!s:<6}  {r['result']}"
         )
     return 0
 

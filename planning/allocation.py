@@ -11,8 +11,8 @@ coverage of KPs in high concentration geographies is preferable to spreading ser
 DESIGN.md s.3); (b) even spread — equal shares, each capped at need, the leftover redistributed;
 (c) proportional to the planning population, capped at need, the leftover redistributed. A rule
 that would give a district fewer than m PEs runs over fewer districts (the highest-priority ones,
-as many as can each get m), so every compared allocation is one the model allows. Under a budget each rule spends the
-largest number of PEs whose cost fits.
+as many as can each get m), so every compared allocation is one the model allows. Under a
+budget each rule spends the largest number of PEs whose cost fits.
 
 ``pe_cap``: a cap in PEs, or PEs a budget buys at ``Scenario.cost_usd_per_pe_month()`` (one
 PE-month: the stipend, 1/pe_per_orw of an ORW salary and the commodities of people_per_pe
