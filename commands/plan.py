@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument_group("allocation model under a cap (planning/allocation_opt.py)"),
         in_group("allocation"),
     )
+    add_parameter_flags(
+        parser.add_argument_group("new sites (planning/siting.py; `cli.py sites` lists them)"),
+        in_group("sites"),
+    )
     out = parser.add_argument_group("output")
     out.add_argument(
         "--json", action="store_true", help="print one JSON object (schemas/plan.schema.json)"
@@ -205,6 +209,13 @@ def render_table(plan: Plan) -> str:
             f"{a['covered_population_proportional']:,.0f}."
         )
         out.append(str(a["recommended"]))
+    if plan.new_sites_totals:
+        n = plan.new_sites_totals
+        out.append(
+            f"{len(plan.new_sites) if plan.new_sites is not None else 0} proposed drop-in "
+            f"centre(s) added to the plan: people within {n['distance_km']:g} km of a site "
+            f"{n['covered_before']:,.0f} → {n['covered_after']:,.0f} (`cli.py sites` lists them)."
+        )
     for note in plan.warnings:
         out.append(f"Note: {note}")
     return "\n".join(out)

@@ -81,6 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ).add_mutually_exclusive_group()
     add_parameter_flags(cap, in_group("cap"))
     add_parameter_flags(save.add_argument_group("allocation model"), in_group("allocation"))
+    add_parameter_flags(save.add_argument_group("new sites"), in_group("sites"))
     _add_store_options(save)
 
     listing = sub.add_parser("list", help="list the saved scenarios")

@@ -30,7 +30,7 @@ from planning.parameters import (
 )
 
 # Views of planning.parameters for the scenario's fields (the one definition of each parameter).
-SCENARIO_GROUPS: tuple[Group, ...] = ("scenario", "costs", "cap", "allocation")
+SCENARIO_GROUPS: tuple[Group, ...] = ("scenario", "costs", "cap", "allocation", "sites")
 _SCENARIO_PARAMETERS = {p.name: p for p in in_group(*SCENARIO_GROUPS)}
 SOURCES: dict[str, str] = {name: p.source for name, p in _SCENARIO_PARAMETERS.items()}
 UNITS: dict[str, str] = {name: p.unit for name, p in _SCENARIO_PARAMETERS.items()}
@@ -74,6 +74,7 @@ class Scenario:
     budget_usd_month: float | None = None
     district_fixed_usd_month: float = default_number("district_fixed_usd_month")
     min_pe_per_district: int | None = None
+    new_sites: int = default_whole("new_sites")
 
     def __post_init__(self) -> None:
         # Every field is checked against its one definition (planning.parameters); whole numbers

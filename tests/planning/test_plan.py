@@ -133,3 +133,21 @@ def test_bad_district_weights_name_the_entry():
         build_plan(ds, Scenario(max_pe=1))
     assert "\"A\" = 'high' is not a number" in str(error.value)
     assert '"Nowhere" is not a district' in str(error.value)
+
+
+def test_new_sites_added_to_the_plan_raise_access_and_stay_out_of_aggregates():
+    from planning.disclosure import DisclosureRule, publishable_scenario
+
+    base = build_plan(_dataset(), Scenario(service="prep"))
+    plan = build_plan(_dataset(), Scenario(service="prep", new_sites=1))
+    # H3 in B (40 people, 16.6 km from the PrEP site) gets a drop-in centre on its spot
+    assert plan.new_sites["district"].tolist() == ["B"]
+    assert plan.new_sites_totals["covered_after"] == 61 == plan.totals["estimate_within_distance"]
+    assert base.totals["estimate_within_distance"] == 21
+    assert plan.districts.set_index("district").loc["B", "unserved_hotspots"] == 0
+    data = plan.to_json_dict()
+    assert data["new_sites"]["covered_after"] == 61 and "latitude" not in str(data)
+    assert plan.without_hotspots().new_sites is None
+    assert plan.without_hotspots().new_sites_totals is None
+    published = publishable_scenario(Scenario(new_sites=5), Scenario(), DisclosureRule())
+    assert published.new_sites == 0
