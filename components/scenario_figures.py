@@ -172,36 +172,61 @@ def plan_grid(districts: pd.DataFrame, *, grid_id: Any, height_px: int = 440) ->
 
 
 def allocation_sentence(summary: Mapping[str, Any], *, people_per_pe: float) -> str:
-    """The allocation in words: cap, people covered by priority order versus an even spread."""
+    """The cap in words, then which allocation is recommended and why (the objective and the
+    assumptions, F and m named: planning.allocation.recommendation_sentence)."""
     cap = int(summary.get("cap_peer_educators", 0))
     need = int(summary.get("peer_educators_needed", 0))
-    prio = _num(summary.get("covered_population_priority"))
-    even = _num(summary.get("covered_population_even"))
-    source = (
-        "a monthly budget of USD " + fmt_int(summary.get("budget_usd_month")) + " buys"
-        if summary.get("cap_source") == "budget_usd_month"
-        else "the cap allows"
-    )
-    diff = prio - even
-    better = (
-        f"{fmt_int(abs(diff))} more people than"
-        if diff > 0.5
-        else f"{fmt_int(abs(diff))} fewer people than"
-        if diff < -0.5
-        else "the same number of people as"
-    )
+    if summary.get("cap_source") == "budget_usd_month":
+        head = (
+            f"A monthly budget of USD {fmt_int(summary.get('budget_usd_month'))} funds "
+            f"{fmt_int(summary.get('funded_peer_educators'))} of the {need:,} PEs needed."
+        )
+    else:
+        head = f"The cap allows {cap:,} of the {need:,} PEs needed."
     return (
-        f"{source[0].upper() + source[1:]} {cap:,} of the {need:,} PEs needed. Funding districts "
-        f"in priority order covers {fmt_int(prio)} people; spreading the same PEs evenly covers "
-        f"{fmt_int(even)} — priority order reaches {better} an even spread "
-        f"(1 PE per {people_per_pe:g} people)."
+        f"{head} {summary.get('recommended', '')} "
+        f"(1 PE per {people_per_pe:g} people; planning/allocation_opt.py)"
     )
+
+
+# (key in allocation_summary, row label) of the side-by-side table, recommended first
+ALLOCATION_ROWS = (
+    ("optimal", "Optimal (recommended)"),
+    ("priority_order", "Priority order"),
+    ("proportional", "Proportional to size"),
+    ("even", "Even spread"),
+)
+
+
+def allocation_table(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """The four allocations side by side: people covered (and weighted), PEs funded, monthly
+    cost and districts funded, under the same cap or budget and model."""
+    weighted = bool(summary.get("weighted"))
+    rows = []
+    for key, label in ALLOCATION_ROWS:
+        row: dict[str, Any] = {
+            "Allocation": label,
+            "People covered": _num(summary.get(f"covered_population_{key}")),
+        }
+        if weighted:
+            row["Weighted people covered"] = _num(summary.get(f"weighted_covered_population_{key}"))
+        row["PEs funded"] = int(summary.get(f"funded_peer_educators_{key}") or 0)
+        row["Cost (USD/month)"] = _num(summary.get(f"cost_usd_month_{key}"))
+        row["Districts funded"] = int(summary.get(f"districts_funded_{key}") or 0)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
-    """PEs needed, funded in priority order and funded by an even spread, per district (priority
-    order)."""
-    needed = {"district", "peer_educators", "funded_peer_educators", "even_funded_peer_educators"}
+    """PEs needed, funded by the optimal allocation, in priority order and in proportion to size,
+    per district (priority order)."""
+    needed = {
+        "district",
+        "peer_educators",
+        "funded_peer_educators",
+        "priority_funded_peer_educators",
+        "proportional_funded_peer_educators",
+    }
     missing = needed - set(allocation.columns)
     if missing:
         raise ValueError(
@@ -217,10 +242,13 @@ def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
     outline = {"color": "rgba(0,0,0,0)", "line": {"color": OKABE_ITO["black"], "width": 1}}
     bars = [  # (column, legend name, marker, hover)
         ("peer_educators", "PEs needed", outline, "needed"),
-        ("funded_peer_educators", "Funded: priority order", {"color": OKABE_ITO["blue"]},
-         "funded (priority)"),
-        ("even_funded_peer_educators", "Funded: even spread", {"color": OKABE_ITO["orange"]},
-         "funded (even)"),
+        ("funded_peer_educators", "Funded: optimal (recommended)", {"color": OKABE_ITO["blue"]},
+         "funded (optimal)"),
+        ("priority_funded_peer_educators", "Funded: priority order",
+         {"color": OKABE_ITO["orange"]}, "funded (priority order)"),
+        ("proportional_funded_peer_educators", "Funded: proportional to size",
+         {"color": OKABE_ITO["green"]},
+         "funded (proportional)"),
     ]  # fmt: skip
     fig = go.Figure()
     for column, name, marker, hover in bars:
@@ -243,6 +271,26 @@ def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
     )
     fig.update_yaxes(gridcolor="#e5e5e5")
     return fig
+
+
+def new_sites_sentence(totals: Mapping[str, Any]) -> str:
+    """Proposed drop-in centres in words: people within the distance before and after, and the
+    proof (planning.siting)."""
+    service = totals.get("service")
+    proof = (
+        "proven optimal by HiGHS"
+        if totals.get("proven_optimal")
+        else f"within {100 * float(totals.get('optimality_gap') or 0):.2g}% of the best possible"
+    )
+    return (
+        f"{int(totals.get('k') or 0)} new drop-in centre(s) at hotspot locations bring the people "
+        f"within {float(totals.get('distance_km') or 0):g} km of a site"
+        + (f" offering {service}" if service else "")
+        + f" from {fmt_int(totals.get('covered_before'))} to "
+        f"{fmt_int(totals.get('covered_after'))} of {fmt_int(totals.get('people'))} "
+        f"({proof}; existing sites fixed; each site's people are those it adds after the ones "
+        "above it). They are counted in this plan's access figures."
+    )
 
 
 def compare_grid(compare: pd.DataFrame, *, grid_id: Any) -> dag.AgGrid:
@@ -325,14 +373,17 @@ def finite_or_none(value: Any) -> float | None:
 
 
 __all__ = [
+    "ALLOCATION_ROWS",
     "FIGURE_LABELS",
     "PE_METRIC",
     "PLAN_GRID_COLUMNS",
     "allocation_figure",
     "allocation_sentence",
+    "allocation_table",
     "compare_grid",
     "fmt_pct",
     "label_figures",
+    "new_sites_sentence",
     "pe_choropleth",
     "plan_grid",
     "scenario_totals",
