@@ -198,20 +198,30 @@ ALLOCATION_ROWS = (
 )
 
 
+def _rounded(value: Any, digits: int | None = None) -> float | int | None:
+    """``value`` rounded for a table cell (None when missing)."""
+    number = _num(value)
+    if not math.isfinite(number):
+        return None
+    return round(number) if digits is None else round(number, digits)
+
+
 def allocation_table(summary: Mapping[str, Any]) -> pd.DataFrame:
     """The four allocations side by side: people covered (and weighted), PEs funded, monthly
-    cost and districts funded, under the same cap or budget and model."""
+    cost and districts funded, under the same cap or budget and model (whole people and USD)."""
     weighted = bool(summary.get("weighted"))
     rows = []
     for key, label in ALLOCATION_ROWS:
         row: dict[str, Any] = {
             "Allocation": label,
-            "People covered": _num(summary.get(f"covered_population_{key}")),
+            "People covered": _rounded(summary.get(f"covered_population_{key}")),
         }
         if weighted:
-            row["Weighted people covered"] = _num(summary.get(f"weighted_covered_population_{key}"))
+            row["Weighted people covered"] = _rounded(
+                summary.get(f"weighted_covered_population_{key}"), 1
+            )
         row["PEs funded"] = int(summary.get(f"funded_peer_educators_{key}") or 0)
-        row["Cost (USD/month)"] = _num(summary.get(f"cost_usd_month_{key}"))
+        row["Cost (USD/month)"] = _rounded(summary.get(f"cost_usd_month_{key}"))
         row["Districts funded"] = int(summary.get(f"districts_funded_{key}") or 0)
         rows.append(row)
     return pd.DataFrame(rows)
