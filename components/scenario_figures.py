@@ -39,6 +39,8 @@ from components.overview_figures import (
     grid_rows,
 )
 from data_loaders.safe_text import neutralise_formula
+from planning.allocation import comparison_frame
+from planning.siting import new_sites_sentence
 
 _USD_FORMAT = {"function": "params.value == null ? 'not costed' : d3.format('$,.0f')(params.value)"}
 
@@ -189,15 +191,6 @@ def allocation_sentence(summary: Mapping[str, Any], *, people_per_pe: float) -> 
     )
 
 
-# (key in allocation_summary, row label) of the side-by-side table, recommended first
-ALLOCATION_ROWS = (
-    ("optimal", "Optimal (recommended)"),
-    ("priority_order", "Priority order"),
-    ("proportional", "Proportional to size"),
-    ("even", "Even spread"),
-)
-
-
 def _rounded(value: Any, digits: int | None = None) -> float | int | None:
     """``value`` rounded for a table cell (None when missing)."""
     number = _num(value)
@@ -206,25 +199,24 @@ def _rounded(value: Any, digits: int | None = None) -> float | int | None:
     return round(number) if digits is None else round(number, digits)
 
 
+ALLOCATION_TABLE_HEADERS = {
+    "allocation": "Allocation",
+    "covered_population": "People covered",
+    "weighted_covered_population": "Weighted people covered",
+    "funded_peer_educators": "PEs funded",
+    "cost_usd_month": "Cost (USD/month)",
+    "districts_funded": "Districts funded",
+}
+
+
 def allocation_table(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """The four allocations side by side: people covered (and weighted), PEs funded, monthly
-    cost and districts funded, under the same cap or budget and model (whole people and USD)."""
-    weighted = bool(summary.get("weighted"))
-    rows = []
-    for key, label in ALLOCATION_ROWS:
-        row: dict[str, Any] = {
-            "Allocation": label,
-            "People covered": _rounded(summary.get(f"covered_population_{key}")),
-        }
-        if weighted:
-            row["Weighted people covered"] = _rounded(
-                summary.get(f"weighted_covered_population_{key}"), 1
-            )
-        row["PEs funded"] = int(summary.get(f"funded_peer_educators_{key}") or 0)
-        row["Cost (USD/month)"] = _rounded(summary.get(f"cost_usd_month_{key}"))
-        row["Districts funded"] = int(summary.get(f"districts_funded_{key}") or 0)
-        rows.append(row)
-    return pd.DataFrame(rows)
+    """The four allocations side by side (planning.allocation.comparison_frame) as the page
+    shows them: whole people and USD, one decimal for weighted people."""
+    frame = comparison_frame(dict(summary))
+    for column in frame.columns[1:]:
+        digits = 1 if column == "weighted_covered_population" else None
+        frame[column] = [_rounded(v, digits) for v in frame[column]]
+    return frame.rename(columns=ALLOCATION_TABLE_HEADERS)
 
 
 def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
@@ -281,26 +273,6 @@ def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
     )
     fig.update_yaxes(gridcolor="#e5e5e5")
     return fig
-
-
-def new_sites_sentence(totals: Mapping[str, Any]) -> str:
-    """Proposed drop-in centres in words: people within the distance before and after, and the
-    proof (planning.siting)."""
-    service = totals.get("service")
-    proof = (
-        "proven optimal by HiGHS"
-        if totals.get("proven_optimal")
-        else f"within {100 * float(totals.get('optimality_gap') or 0):.2g}% of the best possible"
-    )
-    return (
-        f"{int(totals.get('k') or 0)} new drop-in centre(s) at hotspot locations bring the people "
-        f"within {float(totals.get('distance_km') or 0):g} km of a site"
-        + (f" offering {service}" if service else "")
-        + f" from {fmt_int(totals.get('covered_before'))} to "
-        f"{fmt_int(totals.get('covered_after'))} of {fmt_int(totals.get('people'))} "
-        f"({proof}; existing sites fixed; each site's people are those it adds after the ones "
-        "above it). They are counted in this plan's access figures."
-    )
 
 
 def compare_grid(compare: pd.DataFrame, *, grid_id: Any) -> dag.AgGrid:
@@ -383,7 +355,7 @@ def finite_or_none(value: Any) -> float | None:
 
 
 __all__ = [
-    "ALLOCATION_ROWS",
+    "ALLOCATION_TABLE_HEADERS",
     "FIGURE_LABELS",
     "PE_METRIC",
     "PLAN_GRID_COLUMNS",

@@ -442,6 +442,20 @@ def alternatives(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+def comparison_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """The four allocations of a summary side by side, recommended first: allocation (label),
+    covered_population, weighted_covered_population (when weighted), funded_peer_educators,
+    cost_usd_month, districts_funded."""
+    keys = ["covered_population", "funded_peer_educators", "cost_usd_month", "districts_funded"]
+    if summary.get("weighted"):
+        keys.insert(1, "weighted_covered_population")
+    rows = [
+        {"allocation": STRATEGY_LABELS[name], **{k: summary.get(f"{k}_{name}") for k in keys}}
+        for name in ("optimal", "priority_order", "proportional", "even")
+    ]
+    return pd.DataFrame(rows)
+
+
 def recommendation_sentence(summary: dict[str, Any]) -> str:
     """Which allocation is recommended and why, in one sentence naming the objective and the
     assumptions (F and m)."""

@@ -252,6 +252,26 @@ def _solve(
     return picked, max(bound, found), proven
 
 
+def new_sites_sentence(totals: Mapping[str, Any]) -> str:
+    """Proposed drop-in centres in words (a ``propose_sites`` summary): people within the
+    distance before and after, and the proof."""
+    service = totals.get("service")
+    proof = (
+        "proven optimal by HiGHS"
+        if totals.get("proven_optimal")
+        else f"within {100 * float(totals.get('optimality_gap') or 0):.2g}% of the best possible"
+    )
+    return (
+        f"{int(totals.get('k') or 0)} new drop-in centre(s) at hotspot locations bring the people "
+        f"within {float(totals.get('distance_km') or 0):g} km of a site"
+        + (f" offering {service}" if service else "")
+        + f" from {float(totals.get('covered_before') or 0):,.0f} to "
+        f"{float(totals.get('covered_after') or 0):,.0f} of {float(totals.get('people') or 0):,.0f}"
+        f" ({proof}; existing sites fixed; each site's people are those it adds after the ones "
+        "above it). They are counted in this plan's access figures."
+    )
+
+
 # Columns of ``propose_sites``'s new-site frame (hotspot-level detail when candidates are
 # hotspot locations: never in an aggregate-only view, export or log).
 NEW_SITE_COLUMNS = ["latitude", "longitude", "district", "people_newly_covered", "rank"]
