@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from commands.flags import add_data_argument
+from commands.flags import add_data_argument, add_parameter_flags
 from commands.plan import _load
 from planning import estimates
 from planning.parameters import ParameterError, parameter
@@ -34,14 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--new", required=True, metavar="K", type=int, help="number of new sites to open (≥ 0)"
     )
-    for name in ("distance_km", "service", "basis", "level", "duplication"):
-        p = parameter(name)
-        kwargs: dict[str, Any] = {"dest": name, "help": p.help_text()}
-        if p.kind == "choice":
-            kwargs["choices"] = list(p.choices)
-        else:
-            kwargs["metavar"] = p.metavar
-        parser.add_argument(p.cli_flag, **kwargs)
+    names = ("distance_km", "service", "basis", "level", "duplication")
+    add_parameter_flags(parser, [parameter(name) for name in names])
     parser.add_argument("--district", metavar="NAME", help="only this district's hotspots")
     parser.add_argument(
         "--candidates",
