@@ -81,7 +81,6 @@ LABELS: dict[str, tuple[str, str | None]] = {
     **{
         f"{p}cost_usd_month": (f"Cost, {name} (USD / month)", USD)
         for p, name in (
-            ("", "optimal"),
             ("priority_", "priority order"),
             ("even_", "even spread"),
             ("proportional_", "proportional"),

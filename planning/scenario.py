@@ -96,7 +96,7 @@ class Scenario:
             raise ScenarioError(
                 f"budget_usd_month {self.budget_usd_month:g} needs costs to turn money into "
                 "peer educators; set at least pe_stipend_usd_month (e.g. 15 as in Sisters) and "
-                "the other unit costs you know."
+                "the other unit costs you know, or a district_fixed_usd_month."
             )
 
     # --- derived ------------------------------------------------------------------
