@@ -127,3 +127,14 @@ def test_candidate_file_locations_and_weights():
         _spots(), handmade.sites(), handmade.CRS, candidates=near, weights={"B": 0.5}, **args
     )
     assert weighted["people_newly_covered"].tolist() == [20.0] and summary["weighted"]
+
+
+def test_logs_say_how_long_it_took_and_never_where(caplog):
+    caplog.set_level("DEBUG")
+    spots = _spots()
+    propose_sites(spots, handmade.sites(), handmade.CRS, k=1, distance_km=5, service="prep")
+    text = caplog.text
+    assert "siting:" in text and " s" in text
+    for value in (*spots["hotspot_id"], *spots["name"], "-13.16", "33.00"):
+        if value:
+            assert str(value) not in text
