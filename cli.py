@@ -4,6 +4,7 @@
     python cli.py plan      --data DIR [options]   (see --help)
     python cli.py caseloads --data DIR [--district NAME] ...
     python cli.py import    --data DIR --to postgresql://USER@HOST:PORT/DB[?schema=NAME]
+    python cli.py sites     --data DIR --new K [--distance-km D] [--service S] [--json]
     python cli.py scenarios save NAME [plan flags] [--data DIR] | list [--json] | delete NAME
     python cli.py users add NAME --role ROLE [--districts "A,B"] --password-stdin | list | remove
     python cli.py audit [--json]
@@ -24,6 +25,7 @@ from commands import caseloads as caseloads_command
 from commands import import_db as import_command
 from commands import plan as plan_command
 from commands import scenarios as scenarios_command
+from commands import sites as sites_command
 from commands import users as users_command
 from commands import validate as validate_command
 from commands.flags import stored_dataset_folder
@@ -37,6 +39,7 @@ COMMANDS = {
     "scenarios": scenarios_command,
     "users": users_command,
     "audit": audit_command,
+    "sites": sites_command,
 }
 
 

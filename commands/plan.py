@@ -33,9 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_parameter_flags(g, in_group("scenario"))
     add_parameter_flags(parser.add_argument_group("costs (optional; USD)"), in_group("costs"))
     cap = parser.add_argument_group(
-        "cap (optional, one of the two): districts funded in priority order"
+        "cap (optional, one of the two): the allocation that covers the most people"
     ).add_mutually_exclusive_group()
     add_parameter_flags(cap, in_group("cap"))
+    add_parameter_flags(
+        parser.add_argument_group("allocation model under a cap (planning/allocation_opt.py)"),
+        in_group("allocation"),
+    )
+    add_parameter_flags(
+        parser.add_argument_group("new sites (planning/siting.py; `cli.py sites` lists them)"),
+        in_group("sites"),
+    )
     out = parser.add_argument_group("output")
     out.add_argument(
         "--json", action="store_true", help="print one JSON object (schemas/plan.schema.json)"
@@ -187,18 +195,26 @@ def render_table(plan: Plan) -> str:
     if plan.allocation_totals:
         a = plan.allocation_totals
         how = (
-            f"budget USD {s.budget_usd_month:,.0f}/month "
-            f"at USD {a['cost_usd_per_pe_month']:,.2f} per PE-month"
+            f"budget USD {s.budget_usd_month:,.0f}/month"
             if s.budget_usd_month is not None
-            else "cap"
+            else f"cap of {a['cap_peer_educators']:,} PEs"
         )
         out.append(
-            f"Allocation of {a['cap_peer_educators']:,} PEs ({how}), "
-            f"{a['funded_peer_educators']:,} of "
-            f"{a['peer_educators_needed']:,} needed funded: covered population "
-            f"{a['covered_population_priority']:,.0f} in priority order, "
-            f"{a['covered_population_even']:,.0f} "
-            f"spread evenly, {a['covered_population_proportional']:,.0f} in proportion to size."
+            f"Allocation ({how}): {a['funded_peer_educators']:,} of "
+            f"{a['peer_educators_needed']:,} PEs needed funded in "
+            f"{a['districts_funded_optimal']:,} districts, covering "
+            f"{a['covered_population_optimal']:,.0f} people; priority order "
+            f"{a['covered_population_priority_order']:,.0f}, even spread "
+            f"{a['covered_population_even']:,.0f}, proportional to size "
+            f"{a['covered_population_proportional']:,.0f}."
+        )
+        out.append(str(a["recommended"]))
+    if plan.new_sites_totals:
+        n = plan.new_sites_totals
+        out.append(
+            f"{len(plan.new_sites) if plan.new_sites is not None else 0} proposed drop-in "
+            f"centre(s) added to the plan: people within {n['distance_km']:g} km of a site "
+            f"{n['covered_before']:,.0f} → {n['covered_after']:,.0f} (`cli.py sites` lists them)."
         )
     for note in plan.warnings:
         out.append(f"Note: {note}")

@@ -77,9 +77,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_parameter_flags(g, in_group("scenario"))
     add_parameter_flags(save.add_argument_group("costs (optional; USD)"), in_group("costs"))
     cap = save.add_argument_group(
-        "cap (optional, one of the two): districts funded in priority order"
+        "cap (optional, one of the two): the allocation that covers the most people"
     ).add_mutually_exclusive_group()
     add_parameter_flags(cap, in_group("cap"))
+    add_parameter_flags(save.add_argument_group("allocation model"), in_group("allocation"))
+    add_parameter_flags(save.add_argument_group("new sites"), in_group("sites"))
     _add_store_options(save)
 
     listing = sub.add_parser("list", help="list the saved scenarios")

@@ -92,3 +92,6 @@ class ScenarioResults:
     map_figure: go.Figure
     allocation_text: str | None = None  # only under a cap
     allocation_figure: go.Figure | None = None
+    allocation_table: pd.DataFrame | None = None  # the four allocations side by side
+    new_sites_text: str | None = None  # only when the scenario proposes new sites
+    new_sites_table: pd.DataFrame | None = None

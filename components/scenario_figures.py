@@ -39,6 +39,8 @@ from components.overview_figures import (
     grid_rows,
 )
 from data_loaders.safe_text import neutralise_formula
+from planning.allocation import comparison_frame
+from planning.siting import new_sites_sentence
 
 _USD_FORMAT = {"function": "params.value == null ? 'not costed' : d3.format('$,.0f')(params.value)"}
 
@@ -172,36 +174,61 @@ def plan_grid(districts: pd.DataFrame, *, grid_id: Any, height_px: int = 440) ->
 
 
 def allocation_sentence(summary: Mapping[str, Any], *, people_per_pe: float) -> str:
-    """The allocation in words: cap, people covered by priority order versus an even spread."""
+    """The cap in words, then which allocation is recommended and why (the objective and the
+    assumptions, F and m named: planning.allocation.recommendation_sentence)."""
     cap = int(summary.get("cap_peer_educators", 0))
     need = int(summary.get("peer_educators_needed", 0))
-    prio = _num(summary.get("covered_population_priority"))
-    even = _num(summary.get("covered_population_even"))
-    source = (
-        "a monthly budget of USD " + fmt_int(summary.get("budget_usd_month")) + " buys"
-        if summary.get("cap_source") == "budget_usd_month"
-        else "the cap allows"
-    )
-    diff = prio - even
-    better = (
-        f"{fmt_int(abs(diff))} more people than"
-        if diff > 0.5
-        else f"{fmt_int(abs(diff))} fewer people than"
-        if diff < -0.5
-        else "the same number of people as"
-    )
+    if summary.get("cap_source") == "budget_usd_month":
+        head = (
+            f"A monthly budget of USD {fmt_int(summary.get('budget_usd_month'))} funds "
+            f"{fmt_int(summary.get('funded_peer_educators'))} of the {need:,} PEs needed."
+        )
+    else:
+        head = f"The cap allows {cap:,} of the {need:,} PEs needed."
     return (
-        f"{source[0].upper() + source[1:]} {cap:,} of the {need:,} PEs needed. Funding districts "
-        f"in priority order covers {fmt_int(prio)} people; spreading the same PEs evenly covers "
-        f"{fmt_int(even)} — priority order reaches {better} an even spread "
-        f"(1 PE per {people_per_pe:g} people)."
+        f"{head} {summary.get('recommended', '')} "
+        f"(1 PE per {people_per_pe:g} people; planning/allocation_opt.py)"
     )
+
+
+def _rounded(value: Any, digits: int | None = None) -> float | int | None:
+    """``value`` rounded for a table cell (None when missing)."""
+    number = _num(value)
+    if not math.isfinite(number):
+        return None
+    return round(number) if digits is None else round(number, digits)
+
+
+ALLOCATION_TABLE_HEADERS = {
+    "allocation": "Allocation",
+    "covered_population": "People covered",
+    "weighted_covered_population": "Weighted people covered",
+    "funded_peer_educators": "PEs funded",
+    "cost_usd_month": "Cost (USD/month)",
+    "districts_funded": "Districts funded",
+}
+
+
+def allocation_table(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """The four allocations side by side (planning.allocation.comparison_frame) as the page
+    shows them: whole people and USD, one decimal for weighted people."""
+    frame = comparison_frame(dict(summary))
+    for column in frame.columns[1:]:
+        digits = 1 if column == "weighted_covered_population" else None
+        frame[column] = [_rounded(v, digits) for v in frame[column]]
+    return frame.rename(columns=ALLOCATION_TABLE_HEADERS)
 
 
 def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
-    """PEs needed, funded in priority order and funded by an even spread, per district (priority
-    order)."""
-    needed = {"district", "peer_educators", "funded_peer_educators", "even_funded_peer_educators"}
+    """PEs needed, funded by the optimal allocation, in priority order and in proportion to size,
+    per district (priority order)."""
+    needed = {
+        "district",
+        "peer_educators",
+        "funded_peer_educators",
+        "priority_funded_peer_educators",
+        "proportional_funded_peer_educators",
+    }
     missing = needed - set(allocation.columns)
     if missing:
         raise ValueError(
@@ -217,10 +244,13 @@ def allocation_figure(allocation: pd.DataFrame) -> go.Figure:
     outline = {"color": "rgba(0,0,0,0)", "line": {"color": OKABE_ITO["black"], "width": 1}}
     bars = [  # (column, legend name, marker, hover)
         ("peer_educators", "PEs needed", outline, "needed"),
-        ("funded_peer_educators", "Funded: priority order", {"color": OKABE_ITO["blue"]},
-         "funded (priority)"),
-        ("even_funded_peer_educators", "Funded: even spread", {"color": OKABE_ITO["orange"]},
-         "funded (even)"),
+        ("funded_peer_educators", "Funded: optimal (recommended)", {"color": OKABE_ITO["blue"]},
+         "funded (optimal)"),
+        ("priority_funded_peer_educators", "Funded: priority order",
+         {"color": OKABE_ITO["orange"]}, "funded (priority order)"),
+        ("proportional_funded_peer_educators", "Funded: proportional to size",
+         {"color": OKABE_ITO["green"]},
+         "funded (proportional)"),
     ]  # fmt: skip
     fig = go.Figure()
     for column, name, marker, hover in bars:
@@ -325,14 +355,17 @@ def finite_or_none(value: Any) -> float | None:
 
 
 __all__ = [
+    "ALLOCATION_TABLE_HEADERS",
     "FIGURE_LABELS",
     "PE_METRIC",
     "PLAN_GRID_COLUMNS",
     "allocation_figure",
     "allocation_sentence",
+    "allocation_table",
     "compare_grid",
     "fmt_pct",
     "label_figures",
+    "new_sites_sentence",
     "pe_choropleth",
     "plan_grid",
     "scenario_totals",

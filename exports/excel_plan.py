@@ -21,8 +21,10 @@ import pandas as pd
 import xlsxwriter
 
 from data_loaders.safe_text import neutralise_formula
+from planning.allocation import comparison_frame
 from planning.plan import AGGREGATE_DETAIL, HOTSPOT_DETAIL, Plan
 from planning.scenario import parameter_rows
+from planning.siting import new_sites_sentence
 
 PEOPLE = "#,##0"
 PEOPLE_1 = "#,##0.0"
@@ -74,6 +76,22 @@ LABELS: dict[str, tuple[str, str | None]] = {
     "even_covered_population": ("Covered, even spread (people)", PEOPLE),
     "proportional_funded_peer_educators": ("PEs funded, proportional", PEOPLE),
     "proportional_covered_population": ("Covered, proportional (people)", PEOPLE),
+    "priority_funded_peer_educators": ("PEs funded, priority order", PEOPLE),
+    "priority_covered_population": ("Covered, priority order (people)", PEOPLE),
+    **{
+        f"{p}cost_usd_month": (f"Cost, {name} (USD / month)", USD)
+        for p, name in (
+            ("priority_", "priority order"),
+            ("even_", "even spread"),
+            ("proportional_", "proportional"),
+        )
+    },
+    "weight": ("District weight", "0.000"),
+    "allocation": ("Allocation", None),
+    "weighted_covered_population": ("Weighted people covered", "#,##0.0"),
+    "districts_funded": ("Districts funded", PEOPLE),
+    "people_newly_covered": ("People newly covered", PEOPLE),
+    "rank": ("Rank", "0"),
     "nearest_site_id": ("Nearest site", None),
     "distance_km": ("Distance to nearest site (km)", KM),
     "within_distance": ("Within distance", None),
@@ -229,6 +247,35 @@ def _parameters_frame(plan: Plan) -> pd.DataFrame:
     )
 
 
+def _allocation_sheets(
+    wb: xlsxwriter.Workbook,
+    fmt: _Formats,
+    plan: Plan,
+    heading: str,
+    note: str,
+    *,
+    with_sites: bool,
+) -> None:
+    """The allocation sheets (issue 16): per district, the four allocations compared with the
+    recommendation in one sentence, and the proposed new sites (hotspot locations: only when
+    ``with_sites``)."""
+    if plan.allocation is not None and plan.allocation_totals:
+        _sheet(wb, fmt, "Allocation", plan.allocation,
+               heading=f"{heading} — allocation under a cap", detail=note)  # fmt: skip
+        _sheet(
+            wb,
+            fmt,
+            "Allocations compared",
+            comparison_frame(plan.allocation_totals),
+            heading=f"{heading} — {plan.allocation_totals['recommended']}",
+            detail=note,
+        )
+    if with_sites and plan.new_sites is not None and plan.new_sites_totals:
+        sites_heading = f"{heading} — proposed new drop-in centres"
+        detail = HOTSPOT_DETAIL + ". " + new_sites_sentence(plan.new_sites_totals)
+        _sheet(wb, fmt, "New sites", plan.new_sites, heading=sites_heading, detail=detail)
+
+
 def write_plan_xlsx(
     plan: Plan,
     path: str | Path,
@@ -275,15 +322,7 @@ def write_plan_xlsx(
             heading=f"{heading} — hotspots",
             detail=HOTSPOT_DETAIL + suffix,
         )
-    if plan.allocation is not None:
-        _sheet(
-            wb,
-            fmt,
-            "Allocation",
-            plan.allocation,
-            heading=f"{heading} — allocation under a cap",
-            detail=aggregate_note,
-        )
+    _allocation_sheets(wb, fmt, plan, heading, aggregate_note, with_sites=not aggregate_only)
     _sheet(
         wb,
         fmt,

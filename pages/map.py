@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
-from components import maps, ui
+from components import maps, siting_figures, ui
 from exports.map_export import standalone_map_html
 from pages import _shared
 from planning.access import DEFAULT_DISTANCE_KM
@@ -429,6 +429,9 @@ def build_map(
             )
         if "sites" in layers:
             traces += maps.site_traces(sites)
+    if hotspot_detail and plan.new_sites is not None and len(plan.new_sites):  # issue 16
+        distance = float(plan.scenario.distance_km)
+        traces.append(siting_figures.new_sites_trace(plan.new_sites, distance_km=distance))
     # keyboard path: choosing exactly one district in the filter selects it like a click
     districts = filters.districts
     focus = selected or (districts[0] if districts and len(districts) == 1 else None)

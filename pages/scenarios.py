@@ -85,6 +85,9 @@ class Ids:
     CAP_KIND = "scn-cap-kind"
     CAP_VALUE = "scn-cap-value"
     PE_RULE = "scn-pe-rule"
+    ALLOCATION_TABLE = "scn-allocation-table"
+    NEW_SITES_TEXT = "scn-new-sites-text"
+    NEW_SITES_TABLE = "scn-new-sites-table"
 
 
 # Scenario field -> control id. Percent fields are shown as 0-100 and stored as shares.
@@ -173,12 +176,17 @@ def results(dataset_id: str | None, query: dict[str, str]) -> ScenarioResults:
         ),
         scenario,
     )
-    allocation_text = allocation_figure = None
+    allocation_text = allocation_figure = allocation_table = None
+    new_sites_text = new_sites_table = None
     if plan.allocation is not None and plan.allocation_totals:
         allocation_text = sf.allocation_sentence(
             plan.allocation_totals, people_per_pe=scenario.people_per_pe
         )
         allocation_figure = sf.allocation_figure(plan.allocation)
+        allocation_table = sf.allocation_table(plan.allocation_totals)
+    if plan.new_sites is not None and plan.new_sites_totals:
+        new_sites_text = sf.new_sites_sentence(plan.new_sites_totals)
+        new_sites_table = new_sites_frame(plan.new_sites)
     grid = sf.plan_grid(plan.districts, grid_id=Ids.GRID)
     grid.columnDefs = _shared.pe_rule_column_defs(grid.columnDefs, scenario)
     return ScenarioResults(
@@ -189,6 +197,22 @@ def results(dataset_id: str | None, query: dict[str, str]) -> ScenarioResults:
         map_figure=sf.pe_choropleth(plan.districts, _shared.district_geojson(dataset_id)),
         allocation_text=allocation_text,
         allocation_figure=allocation_figure,
+        allocation_table=allocation_table,
+        new_sites_text=new_sites_text,
+        new_sites_table=new_sites_table,
+    )
+
+
+def new_sites_frame(new_sites: pd.DataFrame) -> pd.DataFrame:
+    """The proposed drop-in centres as the page lists them (hotspot locations: planners only)."""
+    return pd.DataFrame(
+        {
+            "#": new_sites["rank"].to_numpy(),
+            "District": new_sites["district"].astype(str).to_numpy(),
+            "People newly covered": new_sites["people_newly_covered"].round(0).astype("int64"),
+            "Latitude": new_sites["latitude"].round(5).to_numpy(),
+            "Longitude": new_sites["longitude"].round(5).to_numpy(),
+        }
     )
 
 
@@ -522,13 +546,21 @@ def _controls(s: Scenario, periods: list[str]) -> list[Any]:
                     placeholder="PEs, or USD per month",
                 ),
                 html.Div(
-                    "Districts are funded in priority order, saturating each before the next "
-                    "(DESIGN.md s.3). A budget needs at least a PE stipend.",
+                    "The recommended allocation covers the most people under the model below "
+                    "(proven by HiGHS); priority order, proportional and even spread are shown "
+                    "beside it. A budget needs a PE stipend or a fixed cost.",
                     className="form-text",
+                ),
+                _number("district_fixed_usd_month", v["district_fixed_usd_month"]),
+                _number(
+                    "min_pe_per_district",
+                    v["min_pe_per_district"],
+                    placeholder=f"PEs per ORW ({s.pe_per_orw})",
                 ),
             ],
             className="mb-3",
         ),
+        _number("new_sites", v["new_sites"]),
         ui.button("Reset to defaults", Ids.RESET, outline=True),
     ]
 
@@ -761,18 +793,46 @@ def show_results(query: dict | None, dataset_id: str | None):
         if notes
         else None
     )
-    alloc = None
+    alloc = []
     if r.allocation_figure is not None:
-        alloc = ui.titled_card(
-            "Allocation under the cap vs an even spread",
-            [
-                html.P(r.allocation_text, id="scn-allocation-text", className="fw-semibold"),
-                dcc.Graph(
-                    figure=r.allocation_figure,
-                    id="scn-allocation-figure",
-                    config={"displaylogo": False},
-                ),
-            ],
+        table = r.allocation_table if r.allocation_table is not None else pd.DataFrame()
+        alloc.append(
+            ui.titled_card(
+                "Allocation under the cap: optimal, priority order, proportional, even",
+                [
+                    html.P(r.allocation_text, id="scn-allocation-text", className="fw-semibold"),
+                    dbc.Table.from_dataframe(
+                        table,
+                        id=Ids.ALLOCATION_TABLE,
+                        size="sm",
+                        striped=True,
+                        className="small",
+                        style={"maxWidth": "48rem"},
+                    ),
+                    dcc.Graph(
+                        figure=r.allocation_figure,
+                        id="scn-allocation-figure",
+                        config={"displaylogo": False},
+                    ),
+                ],
+            )
+        )
+    if r.new_sites_table is not None:
+        alloc.append(
+            ui.titled_card(
+                "Proposed new drop-in centres (hotspot locations: confidential)",
+                [
+                    html.P(r.new_sites_text, id=Ids.NEW_SITES_TEXT),
+                    dbc.Table.from_dataframe(
+                        r.new_sites_table,
+                        id=Ids.NEW_SITES_TABLE,
+                        size="sm",
+                        striped=True,
+                        className="small",
+                        style={"maxWidth": "40rem"},
+                    ),
+                ],
+            )
         )
     cards = headline_cards(r.headlines, id_prefix=Ids.TOTALS_PREFIX, xl=True)
     basis = "peak-day" if s.basis == "peak" else "typical-day"
@@ -786,7 +846,7 @@ def show_results(query: dict | None, dataset_id: str | None):
         ],
         className="small text-muted mt-1 mb-0",
     )
-    return [cards, caption], r.map_figure, r.grid.rowData, r.grid.columnDefs, alloc, warn
+    return [cards, caption], r.map_figure, r.grid.rowData, r.grid.columnDefs, alloc or None, warn
 
 
 clientside_callback(

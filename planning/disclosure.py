@@ -126,6 +126,7 @@ def publishable_scenario(requested: Scenario, default: Scenario, rule: Disclosur
         budget_usd_month=None,
         service=None,
         period=default.period,
+        new_sites=0,  # proposed sites stand on hotspot locations
     )
 
 

@@ -28,7 +28,7 @@ from planning.schema import SERVICES
 
 Kind = Literal["int", "float", "choice", "text", "bool"]
 Value = float | int | str | bool | None
-Group = Literal["scenario", "costs", "cap", "caseloads", "outreach"]
+Group = Literal["scenario", "costs", "cap", "allocation", "sites", "caseloads", "outreach"]
 
 BASES = ("peak", "typical")
 LEVELS = ("low", "mid", "high")

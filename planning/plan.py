@@ -25,13 +25,14 @@ import pandas as pd
 
 from planning import access, coverage, estimates, priority
 from planning._frames import text_column
-from planning.allocation import allocate, allocation_summary, pe_cap
+from planning.allocation import allocate, allocation_summary, alternatives
 from planning.caseloads import CaseloadParams, district_caseloads
 from planning.coverage import COVERAGE_COLUMNS
 from planning.estimates import ESTIMATE_COLUMNS
 from planning.resources import RESOURCE_COLUMNS, resource_table
 from planning.scenario import Scenario, ScenarioError
-from planning.schema import Dataset
+from planning.schema import SERVICES, Dataset
+from planning.siting import propose_sites
 
 # Columns of a district row in the plan (and of `cli.py plan --json`), in order.
 DISTRICT_COLUMNS = [
@@ -67,6 +68,10 @@ class Plan:
     totals: dict[str, Any]
     allocation: pd.DataFrame | None = None
     allocation_totals: dict[str, Any] | None = None
+    # Proposed new sites (planning.siting; scenario.new_sites > 0): they stand on hotspot
+    # locations, so like ``hotspots`` they never go into ``to_json_dict`` or an aggregate view.
+    new_sites: pd.DataFrame | None = None
+    new_sites_totals: dict[str, Any] | None = None
     dataset_name: str = ""
     synthetic: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -77,6 +82,8 @@ class Plan:
         """The same plan with an empty hotspot table: safe for aggregate-only views and exports."""
         return replace(
             self,
+            new_sites=None,
+            new_sites_totals=None,
             hotspots=self.hotspots.iloc[0:0][
                 [c for c in self.hotspots.columns if c not in ("latitude", "longitude")]
             ],
@@ -100,6 +107,9 @@ class Plan:
         }
         if self.allocation_totals is not None:
             out["allocation"] = _json_value(self.allocation_totals)
+            out["allocation_alternatives"] = _json_value(alternatives(self.allocation_totals))
+        if self.new_sites_totals is not None:  # totals only: the sites stand on hotspots
+            out["new_sites"] = _json_value(self.new_sites_totals)
         if self.warnings:
             out["warnings"] = list(self.warnings)
         return out
@@ -220,6 +230,55 @@ def scenario_caseload_counts(dataset: Dataset, scenario: Scenario) -> pd.Series:
     )
 
 
+def with_new_sites(
+    sites: pd.DataFrame, new_sites: pd.DataFrame, service: str | None
+) -> pd.DataFrame:
+    """``sites`` plus the proposed ones as drop-in centres (ids NEW-01, ...) offering ``service``
+    (every service when None), for the access figures of a plan that adds them."""
+    added = pd.DataFrame(
+        {
+            "site_id": [f"NEW-{i:02d}" for i in range(1, len(new_sites) + 1)],
+            "name": [f"Proposed drop-in centre {i}" for i in range(1, len(new_sites) + 1)],
+            "latitude": new_sites["latitude"].to_numpy(dtype="float64"),
+            "longitude": new_sites["longitude"].to_numpy(dtype="float64"),
+            "site_type": "drop_in_centre",
+            "district": new_sites["district"].astype(str).to_numpy(),
+            "services": service or ";".join(SERVICES),
+        }
+    )
+    columns = ["site_id", "name", "latitude", "longitude", "site_type", "district", "services"]
+    base = pd.DataFrame({c: sites[c].to_numpy() if c in sites else "" for c in columns})
+    return pd.concat([base, added], ignore_index=True)
+
+
+def district_weights(dataset: Dataset, districts: pd.Series) -> np.ndarray | None:
+    """Weights of the people covered per district (e.g. HIV prevalence among the key
+    population), from dataset.toml ``[district_weights]`` (district = weight); districts not
+    listed weigh 1. None when the dataset gives none; ScenarioError naming the entry when a
+    weight is not a number ≥ 0 or names no district."""
+    given = (dataset.settings or {}).get("district_weights")
+    if not given:
+        return None
+    known = set(districts.astype(str))
+    problems, weights = [], {}
+    for name, raw in dict(given).items() if isinstance(given, dict) else []:
+        value = raw if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+        if value is None or not math.isfinite(value) or value < 0:
+            problems.append(f'"{name}" = {raw!r} is not a number ≥ 0')
+        elif str(name) not in known:
+            problems.append(f'"{name}" is not a district of the boundaries')
+        else:
+            weights[str(name)] = float(value)
+    if problems or not isinstance(given, dict):
+        raise ScenarioError(
+            "dataset.toml [district_weights]: "
+            + ("; ".join(problems) or "give a table of district = weight")
+            + ". Give each district's weight as a number ≥ 0 (e.g. HIV prevalence, 0.29)."
+        )
+    mapped: np.ndarray = districts.astype(str).map(weights).fillna(1.0).to_numpy(dtype="float64")
+    return mapped
+
+
 def build_plan(
     dataset: Dataset,
     scenario: Scenario,
@@ -255,8 +314,22 @@ def build_plan(
     used_period = str(enrolled["period"].iloc[0]) if len(enrolled) else ""
     covered = coverage.coverage_table(district_est, enrolled, level=s.level, target=s.target)
 
+    weights = district_weights(dataset, dataset.boundaries["district"])
+    new_sites, new_sites_summary = None, None
+    sites = dataset.sites
+    if s.new_sites > 0:
+        new_sites, new_sites_summary = propose_sites(
+            hotspot_est,
+            dataset.sites,
+            dataset.crs_projected,
+            k=s.new_sites,
+            distance_km=s.distance_km,
+            service=s.service,
+            level=s.level,
+        )
+        sites = with_new_sites(dataset.sites, new_sites, s.service)
     nearest = access.nearest_site_km(
-        dataset.hotspots, dataset.sites, dataset.crs_projected, service=s.service
+        dataset.hotspots, sites, dataset.crs_projected, service=s.service
     )
     reach = access.access_by_district(
         hotspot_est,
@@ -281,13 +354,23 @@ def build_plan(
     districts = resource_table(districts, s, caseloads=district_caseload_counts)
     districts = priority.rank_districts(districts)
 
-    cap = pe_cap(s)
+    cap = None
     alloc = alloc_totals = None
-    if cap is not None:
-        alloc = allocate(districts, s, cap)
+    if s.cap is not None:
+        named = (
+            dict(zip(dataset.boundaries["district"].astype(str), weights))
+            if weights is not None
+            else {}
+        )
+        alloc = allocate(
+            districts,
+            s,
+            weights=None if weights is None else districts["district"].map(named).fillna(1.0),
+        )
         districts["funded_peer_educators"] = alloc["funded_peer_educators"].to_numpy()
         districts["covered_population"] = alloc["covered_population"].to_numpy()
-        alloc_totals = allocation_summary(alloc, s, cap)
+        alloc_totals = allocation_summary(alloc, s)
+        cap = alloc_totals["cap_peer_educators"]
 
     order = DISTRICT_COLUMNS + (CAP_COLUMNS if cap is not None else [])
     districts = districts[[c for c in order if c in districts.columns]].reset_index(drop=True)
@@ -328,6 +411,8 @@ def build_plan(
         totals=totals,
         allocation=alloc,
         allocation_totals=alloc_totals,
+        new_sites=new_sites,
+        new_sites_totals=new_sites_summary,
         dataset_name=dataset.name,
         synthetic=bool(dataset.synthetic),
         warnings=s.warnings(),

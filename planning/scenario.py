@@ -30,7 +30,7 @@ from planning.parameters import (
 )
 
 # Views of planning.parameters for the scenario's fields (the one definition of each parameter).
-SCENARIO_GROUPS: tuple[Group, ...] = ("scenario", "costs", "cap")
+SCENARIO_GROUPS: tuple[Group, ...] = ("scenario", "costs", "cap", "allocation", "sites")
 _SCENARIO_PARAMETERS = {p.name: p for p in in_group(*SCENARIO_GROUPS)}
 SOURCES: dict[str, str] = {name: p.source for name, p in _SCENARIO_PARAMETERS.items()}
 UNITS: dict[str, str] = {name: p.unit for name, p in _SCENARIO_PARAMETERS.items()}
@@ -72,6 +72,9 @@ class Scenario:
     pe_count_from: str = default_text("pe_count_from")
     max_pe: int | None = None
     budget_usd_month: float | None = None
+    district_fixed_usd_month: float = default_number("district_fixed_usd_month")
+    min_pe_per_district: int | None = None
+    new_sites: int = default_whole("new_sites")
 
     def __post_init__(self) -> None:
         # Every field is checked against its one definition (planning.parameters); whole numbers
@@ -85,11 +88,15 @@ class Scenario:
                 "are both set; "
                 "give one cap only (--max-pe or --budget)."
             )
-        if self.budget_usd_month is not None and not self.costed_items():
+        if (
+            self.budget_usd_month is not None
+            and not self.costed_items()
+            and not self.district_fixed_usd_month
+        ):
             raise ScenarioError(
                 f"budget_usd_month {self.budget_usd_month:g} needs costs to turn money into "
                 "peer educators; set at least pe_stipend_usd_month (e.g. 15 as in Sisters) and "
-                "the other unit costs you know."
+                "the other unit costs you know, or a district_fixed_usd_month."
             )
 
     # --- derived ------------------------------------------------------------------
@@ -110,6 +117,10 @@ class Scenario:
         if self.budget_usd_month is not None:
             return "budget_usd_month"
         return None
+
+    def minimum_programme_pe(self) -> int:
+        """PEs a funded district gets at least: ``min_pe_per_district``, else ``pe_per_orw``."""
+        return int(self.min_pe_per_district or self.pe_per_orw)
 
     @property
     def pe_from_caseloads(self) -> bool:

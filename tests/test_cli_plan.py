@@ -68,7 +68,9 @@ def test_flags_change_the_plan_and_cap_adds_allocation(capsys):
     assert high["totals"]["covered_population"] <= high["totals"]["planning_population"] * 0.8
     assert high["totals"]["share_within_distance"] >= base["totals"]["share_within_distance"]
     a = high["allocation"]
-    assert a["covered_population_priority"] == pytest.approx(high["totals"]["covered_population"])
+    assert a["covered_population_optimal"] == pytest.approx(high["totals"]["covered_population"])
+    for name, other in high["allocation_alternatives"].items():
+        assert other["covered_population"] <= a["covered_population_optimal"] + 1e-6, name
     assert a["covered_population_even"] > 0 and a["covered_population_proportional"] > 0
     assert all("funded_peer_educators" in row for row in high["districts"])
     with pytest.raises(jsonschema.ValidationError):  # the schema insists on allocation under a cap
@@ -203,3 +205,36 @@ def test_dataset_toml_parameters_are_defaults_and_checked(tmp_path, capsys):
     )
     assert cli.main(["plan", "--data", str(folder)]) == 2
     assert "dataset.toml [parameters]" in capsys.readouterr().err
+
+
+def test_allocation_contract_with_fixed_cost_and_minimum_programme(capsys):
+    """issue 16: totals are the optimum's; allocation_alternatives holds the three rules."""
+    flags = ["--pe-stipend", "15", "--orw-salary", "300"]
+    data = _plan_json(
+        capsys, *flags, "--budget", "4000", "--district-fixed-usd-month", "500",
+        "--min-pe-per-district", "6",
+    )  # fmt: skip
+    jsonschema.validate(data, SCHEMA)
+    a, others = data["allocation"], data["allocation_alternatives"]
+    assert set(others) == {"priority_order", "proportional", "even"}
+    assert data["totals"]["funded_peer_educators"] == a["funded_peer_educators"]
+    assert data["totals"]["covered_population"] == pytest.approx(a["covered_population_optimal"])
+    assert data["totals"]["funded_peer_educators"] == sum(
+        row["funded_peer_educators"] for row in data["districts"]
+    )
+    assert all(r["funded_peer_educators"] in (0, *range(6, 10_000)) for r in data["districts"])
+    assert a["proven_optimal"] and a["cost_usd_month_optimal"] <= 4000
+    for other in others.values():
+        assert {"covered_population", "funded_peer_educators"} <= set(other)
+        assert other["covered_population"] <= a["covered_population_optimal"] + 1e-6
+    assert "(F)" in a["recommended"] and "(m)" in a["recommended"]
+    # a cap in PEs works the same way
+    capped = _plan_json(capsys, "--max-pe", "200", "--min-pe-per-district", "1")
+    assert capped["totals"]["funded_peer_educators"] == 200
+    assert capped["totals"]["covered_population"] == pytest.approx(200 * 60)
+    assert capped["allocation_alternatives"]["priority_order"]["covered_population"] < 12_000
+
+
+def test_allocation_flags_refuse_bad_values(capsys):
+    assert cli.main(["plan", "--data", str(DEMO), "--min-pe-per-district", "0"]) == 2
+    assert "min_pe_per_district 0" in capsys.readouterr().err

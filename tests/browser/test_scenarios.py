@@ -192,14 +192,37 @@ def test_save_two_scenarios_and_compare(app_server, page, expected_pes):
     assert page.console_errors == []
 
 
-def test_cap_shows_allocation_against_even_spread(app_server, page):
+def test_cap_shows_the_optimal_allocation_beside_the_rules(app_server, page):
     page.goto(app_server + "/scenarios?max_pe=200")
     page.wait_for_selector("#scn-allocation-text", timeout=30000)
     text = page.inner_text("#scn-allocation-text")
     assert text.startswith("The cap allows 200 of the")
-    assert "spreading the same PEs evenly" in text
+    assert "Recommended: the optimal allocation" in text and "at least 6 PEs (m)" in text
+    rows = page.locator("#scn-allocation-table tbody tr")
+    expect(rows).to_have_count(4)
+    assert rows.nth(0).inner_text().startswith("Optimal (recommended)")
+    covered = [
+        int(rows.nth(i).locator("td").nth(1).inner_text().replace(",", "")) for i in range(4)
+    ]
+    assert covered[0] == max(covered)
+    # the planner raises the fixed cost per district: the sentence names it, the URL keeps it
+    page.fill("#scn-district-fixed-usd-month", "800")
+    page.keyboard.press("Enter")
+    expect(page.locator("#scn-allocation-text")).to_contain_text("USD 800 a month (F)")
+    assert "district_fixed_usd_month=800" in page.url
     page.locator("#scn-cap-kind label", has_text="No cap").click()
     page.wait_for_selector("#scn-allocation-text", state="detached", timeout=30000)
+    assert page.console_errors == []
+
+
+def test_new_sites_are_proposed_and_listed(app_server, page):
+    page.goto(app_server + "/scenarios?service=prep")
+    page.wait_for_selector(PE_TOTAL, timeout=30000)
+    page.fill("#scn-new-sites", "2")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#scn-new-sites-table", timeout=30000)
+    expect(page.locator("#scn-new-sites-table tbody tr")).to_have_count(2)
+    assert "offering prep" in page.inner_text("#scn-new-sites-text")
     assert page.console_errors == []
 
 

@@ -86,47 +86,79 @@ def _allocation() -> pd.DataFrame:
         {
             "district": ["B", "A"], "priority_rank": [2, 1], "peer_educators": [3, 10],
             "funded_peer_educators": [0, 8], "covered_population": [0.0, 480.0],
-            "even_funded_peer_educators": [3, 5], "even_covered_population": [130.0, 300.0],
+            "priority_funded_peer_educators": [0, 8], "proportional_funded_peer_educators": [2, 6],
         }
     )  # fmt: skip
 
 
-def test_allocation_figure_orders_by_priority_and_compares_with_even_spread():
+def test_allocation_figure_orders_by_priority_and_compares_the_rules():
     fig = sf.allocation_figure(_allocation())
     assert [t.name for t in fig.data] == [
         "PEs needed",
+        "Funded: optimal (recommended)",
         "Funded: priority order",
-        "Funded: even spread",
+        "Funded: proportional to size",
     ]
     assert list(fig.data[0].x) == ["A", "B"]
-    assert list(fig.data[1].y) == [8, 0] and list(fig.data[2].y) == [5, 3]
+    assert list(fig.data[1].y) == [8, 0] and list(fig.data[3].y) == [6, 2]
     assert fig.data[2].marker.color == OKABE_ITO["orange"]
 
 
 def test_allocation_figure_names_missing_columns():
-    with pytest.raises(ValueError, match="even_funded_peer_educators"):
-        sf.allocation_figure(_allocation().drop(columns="even_funded_peer_educators"))
+    with pytest.raises(ValueError, match="proportional_funded_peer_educators"):
+        sf.allocation_figure(_allocation().drop(columns="proportional_funded_peer_educators"))
 
 
-def test_allocation_sentence_compares_priority_with_even():
-    summary = {
-        "cap_peer_educators": 8,
-        "cap_source": "max_pe",
-        "peer_educators_needed": 13,
-        "covered_population_priority": 480.0,
-        "covered_population_even": 430.0,
-    }
-    text = sf.allocation_sentence(summary, people_per_pe=60)
-    assert text.startswith("The cap allows 8 of the 13 PEs needed.")
-    assert (
-        "covers 480 people" in text
-        and "evenly covers 430" in text
-        and "50 more people than" in text
-    )
+SUMMARY = {
+    "cap_peer_educators": 8,
+    "cap_source": "max_pe",
+    "peer_educators_needed": 13,
+    "funded_peer_educators": 8,
+    "recommended": "Recommended: the optimal allocation, which maximises people covered.",
+    **{f"covered_population_{k}": v for k, v in
+       (("optimal", 480.0), ("priority_order", 450.0), ("proportional", 470.0), ("even", 430.0))},
+    **{f"funded_peer_educators_{k}": 8 for k in ("optimal", "priority_order", "proportional",
+                                                  "even")},
+    **{f"districts_funded_{k}": v for k, v in
+       (("optimal", 1), ("priority_order", 1), ("proportional", 2), ("even", 2))},
+}  # fmt: skip
+
+
+def test_allocation_sentence_says_the_cap_and_the_recommendation():
+    text = sf.allocation_sentence(SUMMARY, people_per_pe=60)
+    assert text.startswith("The cap allows 8 of the 13 PEs needed. Recommended: the optimal")
     budget = sf.allocation_sentence(
-        {**summary, "cap_source": "budget_usd_month", "budget_usd_month": 1500}, people_per_pe=60
+        {**SUMMARY, "cap_source": "budget_usd_month", "budget_usd_month": 1500}, people_per_pe=60
     )
-    assert budget.startswith("A monthly budget of USD 1,500 buys 8")
+    assert budget.startswith("A monthly budget of USD 1,500 funds 8 of the 13")
+
+
+def test_allocation_table_lists_the_four_allocations_recommended_first():
+    table = sf.allocation_table(SUMMARY)
+    assert table["Allocation"].tolist() == [
+        "Optimal (recommended)", "Priority order", "Proportional to size", "Even spread"
+    ]  # fmt: skip
+    assert table["People covered"].tolist() == [480, 450, 470, 430]
+    assert table["Districts funded"].tolist() == [1, 1, 2, 2]
+    assert "Weighted people covered" not in table
+    weighted = sf.allocation_table({**SUMMARY, "weighted": True})
+    assert "Weighted people covered" in weighted
+
+
+def test_new_sites_sentence_states_the_distance_service_and_proof():
+    text = sf.new_sites_sentence(
+        {
+            "k": 2,
+            "distance_km": 5,
+            "service": "prep",
+            "covered_before": 100,
+            "covered_after": 160,
+            "people": 300,
+            "proven_optimal": True,
+        }
+    )
+    assert "2 new drop-in centre(s)" in text and "within 5 km of a site offering prep" in text
+    assert "from 100 to 160 of 300" in text and "proven optimal" in text
 
 
 def test_compare_grid_lists_every_scenario_column():

@@ -37,6 +37,7 @@ def test_no_cell_from_data_starts_a_formula(tmp_path):
         "Districts",
         "Hotspots",
         "Allocation",
+        "Allocations compared",
         "Parameters & sources",
     ]
     texts = [
@@ -67,3 +68,21 @@ def test_aggregate_only_and_levels_of_detail(tmp_path):
     values = [c.value for c in national[4]]
     assert dict(zip(headers, values))["PEs needed"] == plan.totals["peer_educators"]
     assert national.print_title_rows == "$3:$3"
+
+
+def test_allocations_compared_say_which_is_recommended_and_new_sites_stay_confidential(tmp_path):
+    s = Scenario(max_pe=1, min_pe_per_district=1, new_sites=1, service="prep")
+    plan = build_plan(_dataset(), s)
+    wb = openpyxl.load_workbook(write_plan_xlsx(plan, tmp_path / "plan.xlsx"))
+    sheet = wb["Allocations compared"]
+    assert "Recommended: the optimal allocation" in sheet["A1"].value
+    assert "(F)" in sheet["A1"].value and "(m)" in sheet["A1"].value
+    labels = [sheet.cell(row=r, column=1).value for r in range(4, 8)]
+    assert labels == ["Optimal (recommended)", "Priority order", "Proportional to size",
+                      "Even spread"]  # fmt: skip
+    assert "New sites" in wb.sheetnames
+    assert wb["New sites"]["A2"].value.startswith("hotspot-level")
+    aggregate = openpyxl.load_workbook(
+        write_plan_xlsx(plan, tmp_path / "agg.xlsx", aggregate_only=True)
+    )
+    assert "New sites" not in aggregate.sheetnames

@@ -89,6 +89,10 @@ def test_results_on_the_demo_match_the_plan_and_show_the_allocation(sc):
     assert heads["pe"] == f"{plan.totals['peer_educators']:,}"
     assert r.allocation_text is not None
     assert r.allocation_text.startswith("The cap allows 200 of the")
+    assert "Recommended: the optimal allocation" in r.allocation_text
+    assert r.allocation_table is not None
+    assert r.allocation_table["PEs funded"].iloc[0] == plan.totals["funded_peer_educators"]
+    assert r.allocation_table["People covered"].iloc[0] == round(plan.totals["covered_population"])
     assert len(r.grid.rowData) == len(plan.districts)
     assert "funded_peer_educators" in {d["field"] for d in r.grid.columnDefs}
 
@@ -96,7 +100,18 @@ def test_results_on_the_demo_match_the_plan_and_show_the_allocation(sc):
 def test_a_budget_buys_pes_at_the_stipend(sc):
     r = sc.results(None, {"pe_stipend_usd_month": "15", "budget_usd_month": "3000"})
     assert r.allocation_text is not None
-    assert r.allocation_text.startswith("A monthly budget of USD 3,000 buys 200 of the")
+    assert r.allocation_text.startswith("A monthly budget of USD 3,000 funds 200 of the")
+    assert r.allocation_table is not None
+    assert (r.allocation_table["Cost (USD/month)"] <= 3000).all()
+
+
+def test_new_sites_are_listed_and_counted(sc):
+    r = sc.results(None, {"new_sites": "2", "service": "prep"})
+    assert r.new_sites_table is not None and len(r.new_sites_table) == 2
+    assert r.new_sites_text is not None and "offering prep" in r.new_sites_text
+    gained = r.new_sites_table["People newly covered"].sum()
+    totals = r.plan.new_sites_totals
+    assert abs(gained - (totals["covered_after"] - totals["covered_before"])) <= 2
 
 
 def test_comparison_of_saved_scenarios(sc):

@@ -24,7 +24,7 @@ def test_side_by_side_with_differences():
     ds = _doubled_dataset()
     plans = {
         "A": build_plan(ds, Scenario(people_per_pe=90)),
-        "B": build_plan(ds, Scenario(people_per_pe=50, max_pe=2)),
+        "B": build_plan(ds, Scenario(people_per_pe=50, max_pe=2, min_pe_per_district=1)),
     }
     table = compare_plans(plans).set_index("district")
     assert list(table.index) == ["A", "B", "C", TOTAL_LABEL]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_distance_and_service_change_access():
 
 
 def test_cap_adds_funded_and_covered():
-    plan = build_plan(_dataset(), Scenario(max_pe=1))
+    plan = build_plan(_dataset(), Scenario(max_pe=1, min_pe_per_district=1))
     d = plan.districts.set_index("district")
     assert d.loc[["B", "A", "C"], "funded_peer_educators"].tolist() == [1, 0, 0]
     assert d.loc["B", "covered_population"] == 40
@@ -110,3 +111,43 @@ def test_without_hotspots_drops_locations():
     plan = build_plan(_dataset(), Scenario()).without_hotspots()
     assert len(plan.hotspots) == 0 and "latitude" not in plan.hotspots.columns
     assert plan.totals["peer_educators"] == 2
+
+
+def test_district_weights_from_dataset_toml_move_the_optimum():
+    # one PE: B covers 40 people, A 21; weighted by prevalence 0.1 and 0.5, A wins (10.5 > 4)
+    ds = replace(_dataset(), settings={"district_weights": {"A": 0.5, "B": 0.1}})
+    plan = build_plan(ds, Scenario(max_pe=1, min_pe_per_district=1))
+    d = plan.districts.set_index("district")
+    assert d.loc[["A", "B"], "funded_peer_educators"].tolist() == [1, 0]
+    a = plan.allocation_totals
+    assert a["weighted"] and a["weighted_covered_population_optimal"] == pytest.approx(10.5)
+    assert "weighted people covered" in a["recommended"]
+    assert plan.to_json_dict()["allocation_alternatives"]["priority_order"][
+        "weighted_covered_population"
+    ] == pytest.approx(4.0)
+
+
+def test_bad_district_weights_name_the_entry():
+    ds = replace(_dataset(), settings={"district_weights": {"A": "high", "Nowhere": 1}})
+    with pytest.raises(ScenarioError) as error:
+        build_plan(ds, Scenario(max_pe=1))
+    assert "\"A\" = 'high' is not a number" in str(error.value)
+    assert '"Nowhere" is not a district' in str(error.value)
+
+
+def test_new_sites_added_to_the_plan_raise_access_and_stay_out_of_aggregates():
+    from planning.disclosure import DisclosureRule, publishable_scenario
+
+    base = build_plan(_dataset(), Scenario(service="prep"))
+    plan = build_plan(_dataset(), Scenario(service="prep", new_sites=1))
+    # H3 in B (40 people, 16.6 km from the PrEP site) gets a drop-in centre on its spot
+    assert plan.new_sites["district"].tolist() == ["B"]
+    assert plan.new_sites_totals["covered_after"] == 61 == plan.totals["estimate_within_distance"]
+    assert base.totals["estimate_within_distance"] == 21
+    assert plan.districts.set_index("district").loc["B", "unserved_hotspots"] == 0
+    data = plan.to_json_dict()
+    assert data["new_sites"]["covered_after"] == 61 and "latitude" not in str(data)
+    assert plan.without_hotspots().new_sites is None
+    assert plan.without_hotspots().new_sites_totals is None
+    published = publishable_scenario(Scenario(new_sites=5), Scenario(), DisclosureRule())
+    assert published.new_sites == 0

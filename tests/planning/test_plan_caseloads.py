@@ -108,13 +108,18 @@ def test_below_full_target_the_plan_takes_that_share_of_caseloads():
 
 
 def test_a_cap_is_allocated_against_the_caseload_need():
-    plan = build_plan(_dataset(), CASELOADS.replace(max_pe=4), caseloads={"A": 3, "B": 5})
+    scenario = CASELOADS.replace(max_pe=4, min_pe_per_district=1)
+    plan = build_plan(_dataset(), scenario, caseloads={"A": 3, "B": 5})
     assert plan.allocation is not None and plan.allocation_totals is not None
     a = plan.allocation.set_index("district")
     assert a.loc[["A", "B", "C"], "peer_educators"].tolist() == [3, 5, 0]
     assert plan.allocation_totals["peer_educators_needed"] == 8
     assert plan.allocation_totals["funded_peer_educators"] == 4
-    assert a.loc["B", "funded_peer_educators"] == 4  # B is priority 1 (largest gap)
+    assert a.loc["B", "priority_funded_peer_educators"] == 4  # B is priority 1 (largest gap)
+    # the optimum counts people covered at 1 PE per people_per_pe (issue 16's model), so PEs
+    # past what B's people need go to A
+    assert a["funded_peer_educators"].sum() == 4
+    assert a["covered_population"].sum() >= a["priority_covered_population"].sum()
 
 
 def test_counts_are_refused_for_a_ratio_scenario():
