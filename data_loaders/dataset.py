@@ -22,6 +22,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -35,6 +37,7 @@ from data_loaders.canonical import (
 )
 from data_loaders.readers import (
     BOUNDARY_SUFFIXES,
+    PY_WHITESPACE,
     TABLE_SUFFIXES,
     ReadError,
     TextTable,
@@ -118,7 +121,8 @@ class _Rows:
         self.frame = self.table.frame
         self.n = len(self.frame)
         self.row_numbers = np.asarray(self.table.rows, dtype="int64")
-        self.reasons: list[list[str]] = [[] for _ in range(self.n)]
+        # the reasons of the rows with errors only (row position -> reasons)
+        self.reasons: dict[int, list[str]] = {}
         self._bad = np.zeros(self.n, dtype=bool)
 
     def text(self, column: str) -> pd.Series:
@@ -128,7 +132,7 @@ class _Rows:
             if column not in self.frame.columns:
                 cache[column] = pd.Series([""] * self.n, index=self.frame.index, dtype=object)
             else:
-                cache[column] = self.frame[column].astype(object).fillna("").map(str).str.strip()
+                cache[column] = _stripped(self.frame[column])
         return cache[column]
 
     def flag(
@@ -149,7 +153,7 @@ class _Rows:
             msg = message(int(i))
             self.report.add(self.file, self.row_numbers[i], column, source.iat[i], severity, msg)
             if severity == "error":
-                self.reasons[i].append(f"{column}: {msg}" if column else msg)
+                self.reasons.setdefault(int(i), []).append(f"{column}: {msg}" if column else msg)
                 self._bad[i] = True
 
     @property
@@ -162,16 +166,63 @@ class _Rows:
         bad = self.bad if self.n else np.zeros(0, dtype=bool)
         rejected = self.frame.loc[bad].copy()
         rejected.insert(0, "row", self.row_numbers[bad])
-        rejected["reasons"] = ["; ".join(r) for r, b in zip(self.reasons, bad) if b]
+        rejected["reasons"] = ["; ".join(self.reasons[i]) for i in np.flatnonzero(bad)]
         self.report.rejected[self.file] = rejected.reset_index(drop=True)
         self.report.files[self.file] = FileCounts(self.n, int((~bad).sum()), int(bad.sum()))
         self.report.accepted_rows[self.file] = [int(r) for r in self.row_numbers[~bad]]
         return ~bad
 
 
+def _stripped(column: pd.Series) -> pd.Series:
+    """``column`` as stripped text ('' for a missing value), object dtype. A column of str (what
+    the readers give) is stripped by pyarrow of exactly the characters str.strip() removes, about
+    50× faster than the .str accessor; any other column takes the general path."""
+    values = column.to_numpy(dtype=object)
+    try:
+        arrow = pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all str (numbers, surrogates)
+        arrow = None
+    if arrow is None or arrow.null_count:
+        return column.astype(object).fillna("").map(str).str.strip().astype(object)
+    trimmed = pc.utf8_trim(arrow, characters=PY_WHITESPACE)
+    if not pc.any(pc.not_equal(trimmed, arrow)).as_py():
+        return pd.Series(values, index=column.index, dtype=object, copy=False)
+    return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=column.index, dtype=object)
+
+
+# Decimal numbers that every correct parser reads to the same float: no exponent, no sign but a
+# minus, no leading zero, no "-0", and at most 15 characters (so at most 15 digits, exact in a
+# double before one correctly rounded scaling by a power of ten).
+PLAIN_NUMBER = r"^(?:-?[1-9][0-9]*|0|-?(?:[1-9][0-9]*|0)\.[0-9]+)$"
+PLAIN_NUMBER_CHARS = 15
+
+
+def _plain_numbers(text: pd.Series) -> pd.Series:
+    """``pd.to_numeric(text, errors="coerce")`` as float64: plain decimals cast by pyarrow (about
+    10× faster), any other text by pandas, so every value is read as before."""
+    values = text.to_numpy(dtype=object)
+    numbers = np.full(len(values), np.nan)
+    rest = np.ones(len(values), dtype=bool)
+    try:
+        arrow = pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arrow = None
+    if arrow is not None and len(arrow) and not arrow.null_count:
+        plain = pc.and_(
+            pc.match_substring_regex(arrow, PLAIN_NUMBER),
+            pc.less_equal(pc.utf8_length(arrow), PLAIN_NUMBER_CHARS),
+        ).to_numpy(zero_copy_only=False)
+        if plain.any():
+            numbers[plain] = pc.cast(arrow.filter(plain), pa.float64()).to_numpy()
+            rest = ~plain
+    if rest.any():
+        numbers[rest] = pd.to_numeric(text[rest], errors="coerce").astype("float64").to_numpy()
+    return pd.Series(numbers, index=text.index, dtype="float64")
+
+
 def _parse_numbers(text: pd.Series) -> pd.Series:
     """Text to float (NaN where not a finite number); a decimal comma is accepted."""
-    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    numbers = _plain_numbers(text)
     retry = numbers.isna() & text.ne("")
     if retry.any():  # only the few cells that did not parse: try "12,5" as 12.5
         again = text[retry]
@@ -1012,6 +1063,16 @@ def _rejected_ids(report: ValidationReport, file: str, column: str) -> dict[str,
     return out
 
 
+def _positions(ids: pd.Series, given: pd.Series) -> np.ndarray:
+    """The position in ``ids`` of each value of ``given`` (-1 where absent; the last of repeated
+    ids), found by one hash lookup."""
+    keys = pd.Index(ids.to_numpy(dtype=object))
+    last = ~keys.duplicated(keep="last")
+    found = keys[last].get_indexer(given.to_numpy(dtype=object))
+    where = np.append(np.flatnonzero(last), -1)  # found = -1 picks the -1 at the end
+    return where[found]
+
+
 def _load_enrolment(
     table: TextTable,
     hotspots: gpd.GeoDataFrame | None,
@@ -1070,9 +1131,8 @@ def _load_enrolment(
     ):
         if frame is None:
             continue
-        lookup_d = dict(zip(frame[col].tolist(), frame["district"].tolist()))
-        lookup_r = dict(zip(frame[col].tolist(), frame["region"].tolist()))
-        known = given.isin(lookup_d.keys())
+        at = _positions(frame[col], given)
+        known = pd.Series(at >= 0, index=given.index)
         unknown = given.ne("") & ~known
         ids = frame[col].tolist() if len(frame) <= ID_SUGGESTION_LIMIT else []
 
@@ -1093,8 +1153,8 @@ def _load_enrolment(
 
         rows.flag(unknown, col, message)
         use = (level == ("hotspot" if col == "hotspot_id" else "site")) & known.to_numpy()
-        district[use] = given[use].map(lookup_d)
-        region[use] = given[use].map(lookup_r)
+        district[use] = frame["district"].to_numpy(dtype=object)[at[use]]
+        region[use] = frame["region"].to_numpy(dtype=object)[at[use]]
 
     if boundaries is not None:
         resolved = _resolve_districts(rows, dist_text, boundaries)
