@@ -59,6 +59,7 @@ def create_app(settings: Settings) -> dash.Dash:
     security.install(dash_app.server, dash_app.csp_hashes, settings.allowed_hosts)
     dash_app.layout = shell_layout
     _register_front_end_paths(dash_app)
+    datasets.warm_default()  # validated (or read from its snapshot) before the first request
     log.info(
         "app created: %s view, data %s",
         "aggregate-only" if settings.aggregate_only else "full-detail",

@@ -166,7 +166,7 @@ class _Rows:
         bad = self.bad if self.n else np.zeros(0, dtype=bool)
         rejected = self.frame.loc[bad].copy()
         rejected.insert(0, "row", self.row_numbers[bad])
-        rejected["reasons"] = ["; ".join(self.reasons[i]) for i in np.flatnonzero(bad)]
+        rejected["reasons"] = ["; ".join(self.reasons[int(i)]) for i in np.flatnonzero(bad)]
         self.report.rejected[self.file] = rejected.reset_index(drop=True)
         self.report.files[self.file] = FileCounts(self.n, int((~bad).sum()), int(bad.sum()))
         self.report.accepted_rows[self.file] = [int(r) for r in self.row_numbers[~bad]]
@@ -1069,8 +1069,8 @@ def _positions(ids: pd.Series, given: pd.Series) -> np.ndarray:
     keys = pd.Index(ids.to_numpy(dtype=object))
     last = ~keys.duplicated(keep="last")
     found = keys[last].get_indexer(given.to_numpy(dtype=object))
-    where = np.append(np.flatnonzero(last), -1)  # found = -1 picks the -1 at the end
-    return where[found]
+    where: np.ndarray = np.append(np.flatnonzero(last), -1)  # found -1 picks the -1 at the end
+    return np.asarray(where[found])
 
 
 def _load_enrolment(
