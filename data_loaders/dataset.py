@@ -202,7 +202,7 @@ def _plain_numbers(text: pd.Series) -> pd.Series:
     10× faster), any other text by pandas, so every value is read as before."""
     values = text.to_numpy(dtype=object)
     numbers = np.full(len(values), np.nan)
-    rest = np.ones(len(values), dtype=bool)
+    rest = np.array([v != "" for v in values], dtype=bool)  # "" is NaN, as pandas reads it
     try:
         arrow = pa.array(values, type=pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -214,10 +214,18 @@ def _plain_numbers(text: pd.Series) -> pd.Series:
         ).to_numpy(zero_copy_only=False)
         if plain.any():
             numbers[plain] = pc.cast(arrow.filter(plain), pa.float64()).to_numpy()
-            rest = ~plain
+            rest &= ~plain
     if rest.any():
         numbers[rest] = pd.to_numeric(text[rest], errors="coerce").astype("float64").to_numpy()
     return pd.Series(numbers, index=text.index, dtype="float64")
+
+
+def _mapped(text: pd.Series, mapping: dict[Any, Any]) -> pd.Series:
+    """``text.map(mapping)`` as object (NaN where a value is no key), looking each distinct value
+    up once (Series.map first converts every value to pandas' string dtype)."""
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))
+    values = np.array([mapping.get(u, np.nan) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(values[codes], index=text.index, dtype=object)
 
 
 def _parse_numbers(text: pd.Series) -> pd.Series:
@@ -829,7 +837,7 @@ def _resolve_districts(
     or unknown); an unknown district is an error naming the closest (and ``more(row)``)."""
     names = list(boundaries["district"])
     canon = {n.casefold(): n for n in names}
-    resolved = stated.str.casefold().map(canon)
+    resolved = _mapped(stated.str.casefold(), canon)
     rows.flag(
         stated.ne("") & resolved.isna(),
         "district",
@@ -970,7 +978,7 @@ def _canonical_optional(
     """Canonicalise an optional text column; unreadable values are a warning and cleared."""
     text = rows.text(column)
     mapping = {v: parse(v) for v in text.unique()}
-    parsed = text.map(mapping)
+    parsed = _mapped(text, mapping)
     bad = parsed.isna()
     rows.flag(
         bad,
@@ -1066,9 +1074,9 @@ def _rejected_ids(report: ValidationReport, file: str, column: str) -> dict[str,
 def _positions(ids: pd.Series, given: pd.Series) -> np.ndarray:
     """The position in ``ids`` of each value of ``given`` (-1 where absent; the last of repeated
     ids), found by one hash lookup."""
-    keys = pd.Index(ids.to_numpy(dtype=object))
+    keys = pd.Index(ids.to_numpy(dtype=object), dtype=object)
     last = ~keys.duplicated(keep="last")
-    found = keys[last].get_indexer(given.to_numpy(dtype=object))
+    found = keys[last].get_indexer(pd.Index(given.to_numpy(dtype=object), dtype=object))
     where: np.ndarray = np.append(np.flatnonzero(last), -1)  # found -1 picks the -1 at the end
     return np.asarray(where[found])
 
@@ -1084,7 +1092,7 @@ def _load_enrolment(
     rows = _Rows("enrolment", table, report)
     period_text = rows.text("period")
     mapping = {v: canonical_period(v) for v in period_text.unique()}
-    period = period_text.map(mapping)
+    period = _mapped(period_text, mapping)
     rows.flag(
         period.isna(),
         "period",
@@ -1161,7 +1169,7 @@ def _load_enrolment(
         region_of = dict(zip(boundaries["district"], boundaries["region"]))
         use = (level == "district") & resolved.notna().to_numpy()
         district[use] = resolved[use]
-        region[use] = resolved[use].map(region_of)
+        region[use] = _mapped(resolved[use], region_of)
         other = (level != "district") & resolved.notna().to_numpy() & district.ne("").to_numpy()
         disagree = other & (resolved.fillna("") != district).to_numpy()
         rows.flag(
