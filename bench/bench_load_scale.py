@@ -75,26 +75,11 @@ def timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-class _CellByCellSheet(excel_plan._ColumnSheet):
-    """The worksheet as before issue 14: every cell through write_string / write_number."""
-
-    def write_columns(
-        self, first_row: int, frame: pd.DataFrame, formats: list, wrapped: list
-    ) -> None:
-        for i, row in enumerate(frame.itertuples(index=False, name=None), start=first_row):
-            for j, value in enumerate(row):
-                value = excel_plan._cell_value(value)
-                if isinstance(value, str):
-                    self.write_string(i, j, value, wrapped[j])
-                elif value is not None:
-                    self.write_number(i, j, value, formats[j])
-
-
 @contextlib.contextmanager
 def cell_by_cell() -> Iterator[None]:
     """write_plan_xlsx as before issue 14 (cell by cell, XlsxWriter's zip level) for the body."""
     saved = excel_plan._ColumnSheet, excel_plan._Workbook
-    excel_plan._ColumnSheet, excel_plan._Workbook = _CellByCellSheet, xlsxwriter.Workbook  # type: ignore[misc]
+    excel_plan._ColumnSheet, excel_plan._Workbook = excel_plan.CellByCellSheet, xlsxwriter.Workbook  # type: ignore[misc]
     try:
         yield
     finally:

@@ -305,6 +305,24 @@ class _ColumnSheet(Worksheet):
         return "".join(rows.to_pylist())
 
 
+class CellByCellSheet(_ColumnSheet):
+    """The same sheet written one cell at a time through write_string / write_number, as before
+    issue 14: the reference that tests/exports/test_excel_plan.py checks _ColumnSheet against
+    and bench/bench_load_scale.py measures it against."""
+
+    def write_columns(
+        self, first_row: int, frame: pd.DataFrame, formats: list[Any], wrapped: list[Any]
+    ) -> None:
+        """Write every cell of ``frame`` from ``first_row`` at once."""
+        for i, row in enumerate(frame.itertuples(index=False, name=None), start=first_row):
+            for j, value in enumerate(row):
+                value = _cell_value(value)
+                if isinstance(value, str):
+                    self.write_string(i, j, value, wrapped[j])
+                elif value is not None:
+                    self.write_number(i, j, value, formats[j])
+
+
 class _FastZipFile(zipfile.ZipFile):
     """A ZipFile that deflates at ZIP_LEVEL unless told otherwise."""
 

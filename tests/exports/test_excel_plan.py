@@ -137,18 +137,9 @@ def test_columns_give_the_cells_cell_by_cell_writing_gives(tmp_path):
             for c in frame.columns
         ]
         wrapped = [fmt.wrap if c == "name" else None for c in frame.columns]
-        if how == "cells":  # the writer before issue 14, one cell at a time
-            ws = wb.add_worksheet("S")
-            for i, row in enumerate(frame.itertuples(index=False, name=None), start=3):
-                for j, value in enumerate(row):
-                    value = excel_plan._cell_value(value)
-                    if isinstance(value, str):
-                        ws.write_string(i, j, value, wrapped[j])
-                    elif value is not None:
-                        ws.write_number(i, j, value, formats[j])
-        else:
-            ws = wb.add_worksheet("S", worksheet_class=excel_plan._ColumnSheet)
-            ws.write_columns(3, frame, formats, wrapped)
+        sheet = excel_plan.CellByCellSheet if how == "cells" else excel_plan._ColumnSheet
+        ws = wb.add_worksheet("S", worksheet_class=sheet)
+        ws.write_columns(3, frame, formats, wrapped)
         ws.write_string(0, 0, "title")
         wb.close()
         written[how] = _read_cells(path)

@@ -18,19 +18,12 @@ from data_loaders.validation import DatasetLoadError
 from planning.schema import Dataset
 from services import context, snapshots
 from services import datasets as store
+from tests.services.test_datasets import copy_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data" / "demo"
 FAULTY = ROOT / "tests" / "fixtures" / "faulty"
 FATAL = ROOT / "tests" / "fixtures" / "faulty_fatal"
-
-
-def copy_dataset(src: Path, dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    for f in src.iterdir():
-        if f.is_file():
-            shutil.copy(f, dest / f.name)
-    return dest
 
 
 class CountingLoader:
