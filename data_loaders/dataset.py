@@ -228,6 +228,14 @@ def _mapped(text: pd.Series, mapping: dict[Any, Any]) -> pd.Series:
     return pd.Series(values[codes], index=text.index, dtype=object)
 
 
+def _per_distinct(text: pd.Series, func: Callable[[str], Any]) -> pd.Series:
+    """``func`` of each value of ``text`` (str), called once per distinct value (a column of a
+    few typologies or districts repeated 100,000 times), as object."""
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))
+    values = np.array([func(u) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(values[codes], index=text.index, dtype=object)
+
+
 def _parse_numbers(text: pd.Series) -> pd.Series:
     """Text to float (NaN where not a finite number); a decimal comma is accepted."""
     numbers = _plain_numbers(text)
@@ -837,7 +845,7 @@ def _resolve_districts(
     or unknown); an unknown district is an error naming the closest (and ``more(row)``)."""
     names = list(boundaries["district"])
     canon = {n.casefold(): n for n in names}
-    resolved = _mapped(stated.str.casefold(), canon)
+    resolved = _mapped(_per_distinct(stated, str.casefold), canon)
     rows.flag(
         stated.ne("") & resolved.isna(),
         "district",
@@ -889,7 +897,7 @@ def _load_hotspots(
         missing_message="latitude and longitude are empty: add the hotspot's location in "
         "decimal degrees (WGS84)",
     )
-    typology = rows.text("typology").str.lower()
+    typology = _per_distinct(rows.text("typology"), str.lower)
     rows.flag(
         typology.eq(""),
         "typology",
@@ -921,7 +929,7 @@ def _load_hotspots(
         severity="warning",
     )
 
-    population = rows.text("population").str.upper()
+    population = _per_distinct(rows.text("population"), str.upper)
     population = population.where(population.ne(""), "FSW")
     rows.flag(
         ~population.isin(KEY_POPULATIONS),

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from data_loaders import readers
-from data_loaders.dataset import _mapped, _plain_numbers, _stripped
+from data_loaders.dataset import _mapped, _per_distinct, _plain_numbers, _stripped
 from data_loaders.readers import PY_WHITESPACE, _finish, _read_csv_arrow
 
 
@@ -154,3 +154,10 @@ def test_mapped_is_series_map():
     want = text.map(mapping)
     assert got.isna().tolist() == want.isna().tolist()
     assert got.fillna("").tolist() == want.fillna("").tolist()
+
+
+def test_per_distinct_is_the_str_accessor():
+    text = pd.Series(["Bar", "BAR", "Straße", "bar", "", "Lodge"] * 3, dtype=object)
+    assert _per_distinct(text, str.lower).tolist() == text.str.lower().tolist()
+    assert _per_distinct(text, str.casefold).tolist() == text.str.casefold().tolist()
+    assert _per_distinct(text, str.upper).dtype == object
