@@ -123,6 +123,8 @@ class _Rows:
         self.row_numbers = np.asarray(self.table.rows, dtype="int64")
         # the reasons of the rows with errors only (row position -> reasons)
         self.reasons: dict[int, list[str]] = {}
+        # the rows located in the boundaries and their points (set by _locate)
+        self.points: tuple[np.ndarray, Any] | None = None
         self._bad = np.zeros(self.n, dtype=bool)
 
     def text(self, column: str) -> pd.Series:
@@ -792,18 +794,21 @@ def _locate(
     if boundaries is None or not ok.any():
         return district, region
     idx = np.flatnonzero(ok)
-    points = gpd.GeoDataFrame(
-        {"i": idx}, geometry=gpd.points_from_xy(lon.iloc[idx], lat.iloc[idx]), crs=WGS84
-    )
-    joined = gpd.sjoin(
-        points, boundaries[["district", "region", "geometry"]], how="left", predicate="intersects"
-    )
-    joined = joined[~joined["i"].duplicated(keep="first")]
-    hit = joined["district"].notna().to_numpy()
-    inside_idx = joined["i"].to_numpy()[hit]
-    district.iloc[inside_idx] = joined["district"].to_numpy()[hit]
-    region.iloc[inside_idx] = joined["region"].to_numpy()[hit]
-    outside_idx = joined["i"].to_numpy()[~hit]
+    points = gpd.points_from_xy(lon.iloc[idx], lat.iloc[idx], crs=WGS84)
+    rows.points = (idx, points)  # the accepted rows' geometry later (_to_geo)
+    # the district of each point: the first of those it lies in, in the order gpd.sjoin takes
+    # them (the spatial index's), from the index directly (no joined frame)
+    at, feature = boundaries.sindex.query(points, predicate="intersects", sort=False)
+    order = np.argsort(at, kind="stable")
+    at, feature = at[order], feature[order]
+    first = np.ones(len(at), dtype=bool)
+    first[1:] = at[1:] != at[:-1]
+    inside_idx, feature = idx[at[first]], feature[first]
+    district.iloc[inside_idx] = boundaries["district"].to_numpy(dtype=object)[feature]
+    region.iloc[inside_idx] = boundaries["region"].to_numpy(dtype=object)[feature]
+    hit = np.zeros(len(idx), dtype=bool)
+    hit[at[first]] = True
+    outside_idx = idx[~hit]
     if len(outside_idx):
         swapped = gpd.GeoDataFrame(
             {"i": outside_idx},
@@ -977,7 +982,7 @@ def _load_hotspots(
     )[accepted].reset_index(drop=True)
     for c in HOTSPOT_COUNT_COLUMNS:
         out[c] = out[c].astype("int64")
-    return _to_geo(out, HOTSPOT_COLUMNS)
+    return _to_geo(out, HOTSPOT_COLUMNS, rows, accepted)
 
 
 def _canonical_optional(
@@ -997,12 +1002,21 @@ def _canonical_optional(
     return parsed.fillna("").astype(object)
 
 
-def _to_geo(frame: pd.DataFrame, columns: list[str]) -> gpd.GeoDataFrame:
-    """Canonical column order, text columns as str, points in WGS84."""
+def _to_geo(
+    frame: pd.DataFrame, columns: list[str], rows: _Rows | None = None, accepted: Any = None
+) -> gpd.GeoDataFrame:
+    """Canonical column order, text columns as str, points in WGS84 (the accepted rows' points
+    made by _locate when ``rows`` has them, the same coordinates)."""
     frame = frame[columns].copy()
     for c in columns:
         if frame[c].dtype == object:
             frame[c] = frame[c].astype(str)
+    if rows is not None and rows.points is not None:
+        located, points = rows.points
+        wanted = np.flatnonzero(accepted)
+        at = np.searchsorted(located, wanted)
+        if len(at) == 0 or (at[-1] < len(located) and np.array_equal(located[at], wanted)):
+            return gpd.GeoDataFrame(frame, geometry=points.take(at), crs=WGS84)
     return gpd.GeoDataFrame(
         frame, geometry=gpd.points_from_xy(frame["longitude"], frame["latitude"]), crs=WGS84
     )
@@ -1064,7 +1078,7 @@ def _load_sites(
             "open_hours": rows.text("open_hours"),
         }
     )[accepted].reset_index(drop=True)
-    return _to_geo(out, SITE_COLUMNS)
+    return _to_geo(out, SITE_COLUMNS, rows, accepted)
 
 
 # ----------------------------------------------------------------------- enrolment

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +16,15 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from data_loaders import readers
-from data_loaders.dataset import _mapped, _per_distinct, _plain_numbers, _stripped
+from data_loaders.dataset import (
+    _mapped,
+    _per_distinct,
+    _plain_numbers,
+    _stripped,
+    load_dataset,
+)
 from data_loaders.readers import PY_WHITESPACE, _finish, _read_csv_arrow
+from tests.data_loaders.builders import hotspot_row, write_dataset
 
 
 def reference(text: str, delimiter: str) -> readers.TextTable:
@@ -161,3 +169,21 @@ def test_per_distinct_is_the_str_accessor():
     assert _per_distinct(text, str.lower).tolist() == text.str.lower().tolist()
     assert _per_distinct(text, str.casefold).tolist() == text.str.casefold().tolist()
     assert _per_distinct(text, str.upper).dtype == object
+
+
+def test_a_point_on_a_shared_border_gets_the_district_gpd_sjoin_gives(tmp_path):
+    # Harare and Mutare share the edge lon 31: points on it lie in both
+    rows = [
+        hotspot_row(hotspot_id=f"B{i}", latitude=lat, longitude="31.0", district="")
+        for i, lat in enumerate(["-17.5", "-17.25", "-17.0", "-18.0", "-17.9"])
+    ]
+    loaded = load_dataset(write_dataset(tmp_path / "border", hotspots=rows))
+    located = loaded.hotspots.set_index("hotspot_id")["district"]
+    points = gpd.GeoDataFrame(
+        {"i": range(len(rows))},
+        geometry=gpd.points_from_xy([31.0] * len(rows), [float(r[2]) for r in rows]),
+        crs="EPSG:4326",
+    )
+    joined = gpd.sjoin(points, loaded.boundaries, how="left", predicate="intersects")
+    first = joined[~joined["i"].duplicated(keep="first")]["district"].tolist()
+    assert [located[f"B{i}"] for i in range(len(rows))] == first
