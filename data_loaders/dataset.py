@@ -204,22 +204,24 @@ def _plain_numbers(text: pd.Series) -> pd.Series:
     cells is cast by pyarrow (about 10× faster); a column with any other text is read by pandas
     as before."""
     values = text.to_numpy(dtype=object)
-    numbers = np.full(len(values), np.nan)
-    rest = np.array([v != "" for v in values], dtype=bool)  # "" is NaN, as pandas reads it
     try:
         arrow = pa.array(values, type=pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         arrow = None
-    if arrow is not None and len(arrow) and not arrow.null_count:
-        plain = pc.and_(
-            pc.match_substring_regex(arrow, PLAIN_NUMBER),
-            pc.less_equal(pc.utf8_length(arrow), PLAIN_NUMBER_CHARS),
-        ).to_numpy(zero_copy_only=False)
-        if plain.any():
-            numbers[plain] = pc.cast(arrow.filter(plain), pa.float64()).to_numpy()
-            rest &= ~plain
-    if rest.any():  # the whole column, as before: pandas reads "-0" by what surrounds it
+    if arrow is None or arrow.null_count:
         return pd.to_numeric(text, errors="coerce").astype("float64")
+    plain = pc.and_(
+        pc.match_substring_regex(arrow, PLAIN_NUMBER),
+        pc.less_equal(pc.utf8_length(arrow), PLAIN_NUMBER_CHARS),
+    )
+    # "" is NaN, as pandas reads it; any other text: the whole column by pandas, as before
+    # (pandas reads "-0" by what surrounds it)
+    if not pc.all(pc.or_(plain, pc.equal(arrow, ""))).as_py():
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+    numbers = np.full(len(values), np.nan)
+    at = plain.to_numpy(zero_copy_only=False)
+    if at.any():
+        numbers[at] = pc.cast(arrow.filter(plain), pa.float64()).to_numpy()
     return pd.Series(numbers, index=text.index, dtype="float64")
 
 
