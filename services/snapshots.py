@@ -129,9 +129,11 @@ def save_snapshot(dataset: Dataset, folder: str | Path, root: str | Path, key: s
     target = group / key
     if target.is_dir():
         return target
-    group.mkdir(parents=True, exist_ok=True)
+    # private to the server, as the dataset files in the state are (services.state)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    group.mkdir(mode=0o700, exist_ok=True)
     work = root / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    work.mkdir(parents=True)
+    work.mkdir(mode=0o700)
     try:
         frames: dict[str, dict[str, Any]] = {}
         for name in FRAMES:
@@ -167,6 +169,8 @@ def save_snapshot(dataset: Dataset, folder: str | Path, root: str | Path, key: s
             "sha256": {p.name: _sha256(p) for p in sorted(work.iterdir())},
         }
         (work / META).write_text(json.dumps(meta), encoding="utf-8")
+        for file in work.iterdir():
+            file.chmod(0o600)
         try:
             work.rename(target)
         except OSError:  # another worker saved the same snapshot first: keep theirs

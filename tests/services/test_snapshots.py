@@ -77,6 +77,15 @@ def test_a_snapshot_hit_gives_the_same_dataset_without_validating(tmp_path, sour
         assert sum(c.rejected for c in again.report.files.values()) > 0
 
 
+def test_snapshots_are_private_to_the_server(tmp_path):
+    folder = copy_dataset(DEMO, tmp_path / "data")
+    root = tmp_path / "state" / "snapshots"
+    snapshots.load_folder(folder, root, load_dataset)
+    (snap,) = snapshots_of(root, folder)
+    assert {p.stat().st_mode & 0o777 for p in (root, snap.parent, snap)} == {0o700}
+    assert {p.stat().st_mode & 0o777 for p in snap.iterdir()} == {0o600}
+
+
 @pytest.mark.parametrize(
     "name", ["hotspots.csv", "sites.csv", "enrolment.csv", "boundaries.geojson", "dataset.toml"]
 )
