@@ -70,6 +70,7 @@ def create_app(settings: Settings) -> dash.Dash:
     dash_app.server.register_error_handler(KeyError, _malformed)
     dash_app.layout = shell_layout
     _register_front_end_paths(dash_app)
+    datasets.warm_default()  # validated (or read from its snapshot) before the first request
     log.info(
         "app created: %s view, data %s",
         "aggregate-only" if settings.aggregate_only else "full-detail",

@@ -31,6 +31,7 @@ from data_loaders.dataset import load_dataset
 from data_loaders.source_url import DatabaseSourceError, is_database_url, redact_url
 from data_loaders.validation import DatasetLoadError, ValidationReport
 from planning.schema import Dataset
+from services import snapshots
 from services.access import district_scope
 from services.context import current_settings
 
@@ -308,6 +309,7 @@ def delete_stored(dataset_id: str) -> None:
         raise _unknown(dataset_id, "is not stored (or was deleted already)") from None
     finally:
         forget(dataset_id)
+        snapshots.prune(snapshots.snapshot_root(current_settings().state_dir))
 
 
 def cached_result(dataset_id: str | None) -> Dataset | DatasetLoadError | None:
@@ -365,6 +367,15 @@ def _named(key: str, dataset: Dataset) -> Dataset:
             return dataset
         _named_by_store.add(key)
     return dataclasses.replace(dataset, name=name)
+
+
+def _load(folder: Source) -> Dataset:
+    """``load_dataset(folder)``; a folder through its validated snapshot in the server state
+    (services.snapshots: validated once, read back by any worker and after a restart)."""
+    if not isinstance(folder, Path):
+        return load_dataset(folder)
+    root = snapshots.snapshot_root(current_settings().state_dir)
+    return snapshots.load_folder(folder, root, lambda path: load_dataset(path))[0]
 
 
 def load_result(dataset_id: str | None) -> Dataset | DatasetLoadError:
@@ -433,7 +444,7 @@ def _load_base(key: str) -> Dataset | DatasetLoadError:
         started = time.perf_counter()
         result_now: Dataset | DatasetLoadError
         try:
-            result_now = _named(key, load_dataset(folder))
+            result_now = _named(key, _load(folder))
         except DatasetLoadError as exc:
             result_now = exc
             # counts only: a problem line can quote a hotspot's value (never logged)
@@ -509,7 +520,7 @@ def load_uncached(
 
     def run() -> None:
         try:
-            outcome.append(_named(key, load_dataset(folder)))
+            outcome.append(_named(key, _load(folder)))
         except BaseException as exc:  # handed to the caller below
             outcome.append(exc)
 
@@ -559,6 +570,25 @@ def rename_stored(dataset_id: str, name: str) -> None:
         forget(dataset_id)
         raise _unknown(dataset_id, "is not stored (or was deleted)") from None
     _look_up_stored(dataset_id)
+
+
+def warm_default() -> None:
+    """Load the default dataset now (at start-up, app.create_app): validated, or read from its
+    snapshot, before the first request, so no visitor waits for it and /healthz reports it
+    loaded. Snapshots of deleted folders are removed first. A refusal is kept for the pages, as
+    any load's; a source that cannot be reached is logged and tried again by the first request."""
+    started = time.perf_counter()
+    snapshots.prune(snapshots.snapshot_root(current_settings().state_dir))
+    try:
+        result = load_result(None)
+    except Exception as exc:  # start-up goes on; the first request meets the same error
+        log.warning("default dataset not loaded at start-up: %s", type(exc).__name__)
+        return
+    log.info(
+        "default dataset %s at start-up in %.2f s",
+        "refused" if isinstance(result, DatasetLoadError) else "ready",
+        time.perf_counter() - started,
+    )
 
 
 def cache_status() -> dict[str, object]:
