@@ -164,9 +164,26 @@ class _Rows:
         rejected.insert(0, "row", self.row_numbers[bad])
         rejected["reasons"] = ["; ".join(r) for r, b in zip(self.reasons, bad) if b]
         self.report.rejected[self.file] = rejected.reset_index(drop=True)
+        self.report.rejected_original[self.file] = original_rows(
+            self.table, bad, rejected["reasons"].tolist()
+        )
         self.report.files[self.file] = FileCounts(self.n, int((~bad).sum()), int(bad.sum()))
         self.report.accepted_rows[self.file] = [int(r) for r in self.row_numbers[~bad]]
         return ~bad
+
+
+def original_rows(table: TextTable, mask: np.ndarray, reasons: list[str]) -> pd.DataFrame:
+    """The rows of ``table`` where ``mask`` is true exactly as the file holds them (its own
+    headers and cell text), plus a ``problem`` column: "row N: what is wrong". A ``problem``
+    column from an earlier download is replaced, so the file can go round the loop again."""
+    source = table.source if table.source is not None else table.frame
+    frame = source.loc[np.asarray(mask, dtype=bool)].copy()
+    if table.source is None and len(table.original_headers) == len(frame.columns):
+        frame.columns = list(table.original_headers)
+    frame = frame.loc[:, [str(c).strip().lower() != "problem" for c in frame.columns]]
+    rows = np.asarray(table.rows, dtype="int64")[np.asarray(mask, dtype=bool)]
+    frame["problem"] = [f"row {r}: {why}" for r, why in zip(rows.tolist(), reasons)]
+    return frame.reset_index(drop=True)
 
 
 def _parse_numbers(text: pd.Series) -> pd.Series:
@@ -252,6 +269,7 @@ def _check_required_columns(
             "error",
             f'required column "{column}" is missing{hint} (headers found: '
             f"{', '.join(table.original_headers) or 'none'})",
+            fatal=True,
         )
     return missing
 
@@ -262,6 +280,8 @@ def _refuse_file(file: str, table: TextTable, reason: str, report: ValidationRep
     rejected.insert(0, "row", np.asarray(table.rows, dtype="int64"))
     rejected["reasons"] = reason
     report.rejected[file] = rejected.reset_index(drop=True)
+    every = np.ones(len(table.frame), dtype=bool)
+    report.rejected_original[file] = original_rows(table, every, [reason] * len(table.frame))
     report.files[file] = FileCounts(len(table.frame), 0, len(table.frame))
 
 
@@ -289,8 +309,9 @@ def _find_files(folder: Path, report: ValidationReport) -> dict[str, Path | None
             report.add_file_problem(
                 stem,
                 "error",
-                f"no {stem} file in {folder}{hint}: add {stem}"
-                f"{' or '.join(suffixes)} (see DESIGN.md section 2 and data/templates)",
+                f"no {stem} file in the dataset{hint}: add {stem}"
+                f"{' or '.join(suffixes)} (the templates on the Data page and in data/templates "
+                "show its columns)",
             )
             found[stem] = None
         elif len(matches) > 1:
@@ -366,7 +387,7 @@ def _polygonal(geom: Any) -> Any:
 
 def _pick_column(
     columns: list[str],
-    configured: str | None,
+    configured: Any,
     candidates: tuple[str, ...],
     what: str,
     report: ValidationReport,
@@ -375,6 +396,17 @@ def _pick_column(
     """The boundaries column holding ``what``: the configured one, else the first candidate
     present."""
     lower = {c.lower(): c for c in columns if c != "geometry"}
+    if configured is not None and not isinstance(configured, str):
+        report.add(
+            "dataset",
+            None,
+            f"boundaries.{what}_column",
+            configured,
+            "error",
+            f"dataset.toml [boundaries] {what}_column = {configured!r} is not text: write the "
+            f'column name in quotes, e.g. {what}_column = "{next(iter(lower.values()), "name")}"',
+        )
+        return None
     if configured:
         if configured in columns:
             return configured
@@ -1213,6 +1245,7 @@ def _check_table(
             "error",
             "enrolment needs a column hotspot_id, site_id or district saying where each "
             "row belongs: add one",
+            fatal=True,
         )
         missing.append("hotspot_id|site_id|district")
     if missing:

@@ -11,8 +11,9 @@ import pandas as pd
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Spreadsheets skip leading spaces before =, +, - and @ ("  =1+1" is still a formula).
 _AFTER_SPACES = ("=", "+", "-", "@")
-# A plain decimal number ("-9.69737", "+5", "-1e3"): read as a number, never run.
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+# A plain decimal number ("-9.69737", "+5", "-1e3", "-12,5" with a decimal comma): read as a
+# number, never run, and written back exactly so a fixed file loads again.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def starts_formula(text: str) -> bool:

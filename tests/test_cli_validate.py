@@ -107,6 +107,7 @@ def test_json_object(capsys):
             "severity": "error",
             "message": "latitude 93.1 is outside -90..90: check the value "
             "(latitude and longitude swapped?)",
+            "fatal": False,
         }
     ]
     for files in data["files"].values():

@@ -123,12 +123,12 @@ def test_upload_bad_row_report_download_and_switch(page, data_server, tmp_path: 
         result.get_by_role("button", name="Rejected hotspots rows (1) as CSV").click()
     saved = tmp_path / "rejected.csv"
     info.value.save_as(saved)
+    assert info.value.suggested_filename == "hotspots_rejected.csv"
     rejected = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
     assert len(rejected) == 1
-    assert rejected[0]["row"] == str(BAD_ROW)
+    assert rejected[0]["problem"].startswith(f"row {BAD_ROW}: latitude")
     assert rejected[0]["latitude"] == BAD_LATITUDE
     assert rejected[0]["hotspot_id"] == bad_hotspot_id()
-    assert "latitude" in rejected[0]["reasons"]
 
     page.locator("#data-use-upload").click()
     page.locator("#dataset-name").get_by_text("Upload test").wait_for(timeout=30000)
