@@ -26,6 +26,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from data_loaders.boundary_formats import levels_available, recognise, select_level
 from data_loaders.canonical import (
     canonical_date,
     canonical_days,
@@ -487,6 +488,17 @@ def _check_boundaries(
         )
         report.files[file] = FileCounts(0, 0, 0)
         return None, ""
+    bounds_cfg = (
+        settings.get("boundaries", {}) if isinstance(settings.get("boundaries"), dict) else {}
+    )
+    recognised = _recognise_publisher(raw, name, bounds_cfg, report)
+    if recognised is None:
+        return None, ""
+    raw, bounds_cfg, kept = recognised
+    if kept is not None:  # features of the chosen DHIS2 level only
+        rows_of = list(range(1, n + 1)) if feature_rows is None else feature_rows
+        feature_rows = [rows_of[i] for i in kept]
+        n = len(raw)
     # CRS: reproject when declared, refuse when missing and not degrees (never guess silently)
     if raw.crs is None:
         minx, miny, maxx, maxy = raw.total_bounds
@@ -516,9 +528,6 @@ def _check_boundaries(
         )
         raw = raw.to_crs(WGS84)
 
-    bounds_cfg = (
-        settings.get("boundaries", {}) if isinstance(settings.get("boundaries"), dict) else {}
-    )
     columns = [c for c in raw.columns if c != raw.geometry.name]
     dcol = _pick_column(
         columns, bounds_cfg.get("district_column"), DISTRICT_CANDIDATES, "district", report
@@ -534,6 +543,8 @@ def _check_boundaries(
         {"district": raw[dcol].astype(object).fillna("").map(str).str.strip()}
     )
     text_frame["region"] = raw[rcol].astype(object).fillna("").map(str).str.strip() if rcol else ""
+    ccol = _pick_code_column(columns, bounds_cfg.get("code_column"), report)
+    codes = raw[ccol].astype(object).fillna("").map(str).str.strip() if ccol else None
     table = TextTable(
         text_frame.astype(object), list(feature_rows), [dcol] + ([rcol] if rcol else []), "", "", ""
     )
@@ -615,6 +626,7 @@ def _check_boundaries(
         {
             "district": names[accepted].to_numpy(),
             "region": text_frame["region"][accepted].to_numpy(),
+            "district_code": codes[accepted].to_numpy() if codes is not None else "",
         },
         geometry=[polys[i] for i in np.flatnonzero(accepted)],
         crs=WGS84,
@@ -650,9 +662,83 @@ def _check_boundaries(
     metric = good.to_crs(projected)
     good["area_km2"] = metric.geometry.area.to_numpy() / 1e6
     _warn_overlaps(metric, np.asarray(feature_rows, dtype="int64")[accepted], report)
-    for col in ("district", "region"):
+    for col in ("district", "region", "district_code"):
         good[col] = good[col].astype(str)
-    return good[["district", "region", "area_km2", "geometry"]].reset_index(drop=True), projected
+    columns_out = ["district", "region", "area_km2", "district_code", "geometry"]
+    return good[columns_out].reset_index(drop=True), projected
+
+
+def _recognise_publisher(
+    raw: gpd.GeoDataFrame, name: str, bounds_cfg: dict[str, Any], report: ValidationReport
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], list[int] | None] | None:
+    """Boundaries as published (geoBoundaries, GADM, COD-AB, DHIS2 org units): the features to
+    use, the [boundaries] settings with the publisher's columns filled in, and the positions kept
+    (None when all are). None (a fatal problem recorded) when the level asked for is absent."""
+    if bounds_cfg.get("district_column"):
+        return raw, bounds_cfg, None
+    level = bounds_cfg.get("level")
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int)):
+        report.add(
+            "dataset",
+            None,
+            "boundaries.level",
+            level,
+            "error",
+            f"dataset.toml [boundaries] level = {level!r} is not a whole number: write the "
+            "admin level of the districts, e.g. level = 2",
+        )
+        return None
+    fmt = recognise(raw, level)
+    if fmt is None:
+        if level is not None:
+            report.add(
+                "dataset",
+                None,
+                "boundaries.level",
+                level,
+                "error",
+                f"dataset.toml [boundaries] level = {level} but {name} holds levels "
+                f"{levels_available(raw) or 'none (no GADM, COD-AB or DHIS2 columns)'}: "
+                "choose one of them or remove the setting",
+            )
+            return None
+        return raw, bounds_cfg, None
+    report.add_file_problem("boundaries", "info", fmt.describe(), value=fmt.publisher)
+    chosen, dropped = select_level(raw, fmt)
+    if dropped:
+        report.add_file_problem(
+            "boundaries",
+            "info",
+            f"{dropped} org unit(s) of other levels left out: districts are level {fmt.level}; "
+            "set [boundaries] level in dataset.toml to use another",
+        )
+    settings = {
+        **bounds_cfg,
+        "district_column": fmt.district_column,
+        "region_column": bounds_cfg.get("region_column") or fmt.region_column,
+        "code_column": bounds_cfg.get("code_column") or fmt.code_column,
+    }
+    kept = list(np.flatnonzero(raw.index.isin(chosen.index))) if dropped else None
+    return gpd.GeoDataFrame(chosen), settings, kept
+
+
+def _pick_code_column(columns: list[str], configured: Any, report: ValidationReport) -> str | None:
+    """The boundaries column of district codes (P-code, GID, DHIS2 org-unit id) or None."""
+    if configured is None:
+        return None
+    lower = {c.lower(): c for c in columns}
+    if isinstance(configured, str) and configured.lower() in lower:
+        return lower[configured.lower()]
+    report.add(
+        "dataset",
+        None,
+        "boundaries.code_column",
+        configured,
+        "error",
+        f"dataset.toml [boundaries] code_column = {configured!r} is not a column of the "
+        f"boundaries (columns: {', '.join(lower.values())})",
+    )
+    return None
 
 
 def _warn_overlaps(
@@ -810,6 +896,10 @@ def _resolve_districts(
     or unknown); an unknown district is an error naming the closest (and ``more(row)``)."""
     names = list(boundaries["district"])
     canon = {n.casefold(): n for n in names}
+    if "district_code" in boundaries.columns:  # a P-code, GID or DHIS2 org-unit id also names it
+        for code, district in zip(boundaries["district_code"], names):
+            if code:
+                canon.setdefault(str(code).casefold(), district)
     resolved = stated.str.casefold().map(canon)
     rows.flag(
         stated.ne("") & resolved.isna(),
