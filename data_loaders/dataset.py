@@ -26,6 +26,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from data_loaders import kobo
 from data_loaders.boundary_formats import levels_available, recognise, select_level
 from data_loaders.canonical import (
     canonical_date,
@@ -34,6 +35,7 @@ from data_loaders.canonical import (
     canonical_services,
     canonical_times,
 )
+from data_loaders.kobo import closest_headers
 from data_loaders.readers import (
     BOUNDARY_SUFFIXES,
     TABLE_SUFFIXES,
@@ -257,11 +259,20 @@ def _check_required_columns(
     missing = [c for c in required if c not in headers]
     for column in missing:
         best = _suggest(column, [h for h in headers if h not in required])
-        hint = (
-            f' — did you mean "{best}"? Rename that header to "{column}"'
-            if best
-            else f'; add a column headed "{column}"'
+        near = closest_headers(column, [h for h in headers if h not in required])
+        mapped = (
+            f' or map it in dataset.toml [{file}.columns] {column} = "<header>"'
+            if file in ("hotspots", "sites")
+            else ""
         )
+        if best:
+            hint = f' — did you mean "{best}"? Rename that header to "{column}"{mapped}'
+        elif near:
+            shown = ", ".join(f'"{h}"' for h in near)
+            hint = f'; closest headers: {shown}: rename one to "{column}"{mapped}'
+        else:
+            hint = f'; add a column headed "{column}"{mapped}'
+
         report.add(
             file,
             1,
@@ -718,7 +729,7 @@ def _recognise_publisher(
         "region_column": bounds_cfg.get("region_column") or fmt.region_column,
         "code_column": bounds_cfg.get("code_column") or fmt.code_column,
     }
-    kept = list(np.flatnonzero(raw.index.isin(chosen.index))) if dropped else None
+    kept = np.flatnonzero(raw.index.isin(chosen.index)).tolist() if dropped else None
     return gpd.GeoDataFrame(chosen), settings, kept
 
 
@@ -1304,7 +1315,39 @@ def _read(
     else:
         how = f"{table.encoding}, {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
     report.source[file] = f"{path.name} ({how})"
-    return _check_table(file, table, path.name, required, report)
+    adapted = adapt_export(file, table, settings, path, report)
+    if adapted is None:
+        return None
+    return _check_table(file, adapted, path.name, required, report)
+
+
+def adapt_export(
+    file: str, table: TextTable, settings: dict[str, Any], path: Path, report: ValidationReport
+) -> TextTable | None:
+    """An ODK/Kobo export or a table dataset.toml maps, with canonical columns (data_loaders.kobo);
+    the table as read otherwise; None when the mapping itself is wrong (fatal, reported)."""
+    adapted = kobo.adapt(file, table, settings, path)
+    if adapted is None:
+        return table
+    for severity, column, message in adapted.problems:
+        report.add(file, None, column, "", severity, message, fatal=True)
+    if adapted.problems:
+        _refuse_file(file, table, "file refused: fix the column mapping in dataset.toml", report)
+        return None
+    if adapted.provenance is not None:
+        report.provenance[file] = adapted.provenance
+    matched = ", ".join(f"{k} = {v!r}" for k, v in adapted.used.items() if k != v)
+    kept = len(adapted.provenance.columns) - 1 if adapted.provenance is not None else 0
+    report.add_file_problem(
+        file,
+        "info",
+        "read as an ODK/KoboToolbox export or mapped table"
+        + (f"; columns: {matched}" if matched else "")
+        + (f"; {adapted.note}" if adapted.note else "")
+        + (f"; {kept} metadata column(s) kept as provenance" if kept else "")
+        + f"; map others in dataset.toml [{file}.columns]",
+    )
+    return adapted.table
 
 
 def _check_table(

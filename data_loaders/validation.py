@@ -105,6 +105,9 @@ class ValidationReport:
     # The same rejected rows as the file holds them (its headers and cell text) plus a
     # "problem" column: what the rejected-rows download writes, to fix and upload again.
     rejected_original: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Columns an ODK/Kobo export writes itself (_id, _uuid, _submission_time, ...), per source
+    # row ("row"), kept as the provenance of each record.
+    provenance: dict[str, pd.DataFrame] = field(default_factory=dict)
     source: dict[str, str] = field(default_factory=dict)
     # The source row (spreadsheet row, feature number) of each accepted row, in the order of the
     # canonical frame: what `cli.py import` stores so later problems still name the file's row.
