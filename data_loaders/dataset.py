@@ -26,7 +26,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from data_loaders import kobo
+from data_loaders import dhis2, kobo
 from data_loaders.boundary_formats import levels_available, recognise, select_level
 from data_loaders.canonical import (
     canonical_date,
@@ -305,7 +305,7 @@ def _find_files(folder: Path, report: ValidationReport) -> dict[str, Path | None
     for stem, suffixes in (
         ("hotspots", TABLE_SUFFIXES),
         ("sites", TABLE_SUFFIXES),
-        ("enrolment", TABLE_SUFFIXES),
+        ("enrolment", (*TABLE_SUFFIXES, ".json")),  # .json: a DHIS2 data value set
         ("boundaries", BOUNDARY_SUFFIXES),
     ):
         matches = sorted(
@@ -1300,16 +1300,21 @@ def _read(
     settings: dict[str, Any],
     required: list[str],
     report: ValidationReport,
+    boundaries: gpd.GeoDataFrame | None = None,
 ) -> TextTable | None:
     """Read one table and check its required columns; None when the file is unusable (fatal)."""
     if path is None:
         return None
+    if file == "enrolment" and path.suffix.lower() == ".json":
+        return _read_dhis2(path, settings, required, report, boundaries)
     sheets = settings.get("sheets", {}) if isinstance(settings.get("sheets"), dict) else {}
     try:
         table = read_table_text(path, sheet=sheets.get(file))
     except ReadError as exc:
         report.add_file_problem(file, "error", str(exc), value=path.name)
         return None
+    if file == "enrolment" and dhis2.is_value_set_csv(table.original_headers):
+        return _read_dhis2(path, settings, required, report, boundaries)
     if table.sheet:
         how = f'sheet "{table.sheet}"'
     else:
@@ -1319,6 +1324,34 @@ def _read(
     if adapted is None:
         return None
     return _check_table(file, adapted, path.name, required, report)
+
+
+def _read_dhis2(
+    path: Path,
+    settings: dict[str, Any],
+    required: list[str],
+    report: ValidationReport,
+    boundaries: gpd.GeoDataFrame | None,
+) -> TextTable | None:
+    """Enrolment from a DHIS2 data value set (JSON or CSV), org units placed in districts by the
+    boundaries' codes or org_units.json (data_loaders.dhis2); None when unusable (fatal)."""
+    units_path = dhis2.org_units_file(path.parent)
+    try:
+        elements = dhis2.data_elements(settings)
+        values = dhis2.read_data_values(path)
+        org_units = dhis2.read_org_units(units_path) if units_path is not None else None
+    except dhis2.Dhis2Error as exc:
+        report.add_file_problem("enrolment", "error", str(exc), value=path.name)
+        return None
+    table, notes = dhis2.enrolment_table(values, elements, org_units, boundaries)
+    where = f" and {units_path.name}" if units_path is not None else ""
+    report.source["enrolment"] = (
+        f"{path.name} (DHIS2 data value set{where}: {len(values)} data values; rows are "
+        "data value numbers)"
+    )
+    for note in notes:
+        report.add_file_problem("enrolment", "info", note)
+    return _check_table("enrolment", table, path.name, required, report)
 
 
 def adapt_export(
@@ -1439,7 +1472,10 @@ def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
     boundaries, projected = (None, "")
     if files["boundaries"] is not None:
         boundaries, projected = _load_boundaries(files["boundaries"], settings, report)
-    tables = {f: _read(f, files[f], settings, REQUIRED_COLUMNS[f], report) for f in TABLE_FILES}
+    tables = {
+        f: _read(f, files[f], settings, REQUIRED_COLUMNS[f], report, boundaries)
+        for f in TABLE_FILES
+    }
     return _validated(
         report,
         settings,
