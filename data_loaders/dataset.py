@@ -1426,6 +1426,43 @@ def _check_table(
     return table
 
 
+def check_table_file(
+    file: str,
+    path: str | Path,
+    settings: dict[str, Any] | None = None,
+    boundaries: gpd.GeoDataFrame | None = None,
+) -> ValidationReport:
+    """Read and validate one table file (hotspots, sites or enrolment) on its own, against
+    ``boundaries`` when given (canonical, as a loaded Dataset holds them): its report, with
+    counts and rejected rows. What a full load does to that file, without the other files (ids
+    in enrolment are not looked up); the fuzz benchmark and tests use it."""
+    if file not in TABLE_FILES:
+        raise ValueError(f"file {file!r} is not one of {', '.join(TABLE_FILES)}")
+    report = ValidationReport()
+    path = Path(path)
+    table = _read(file, path, settings or {}, REQUIRED_COLUMNS[file], report, boundaries)
+    if table is not None:
+        if file == "hotspots":
+            _load_hotspots(table, boundaries, report)
+        elif file == "sites":
+            _load_sites(table, boundaries, report)
+        else:
+            _load_enrolment(table, None, None, boundaries, report)
+    report.sort()
+    return report
+
+
+def check_boundaries_file(
+    path: str | Path, settings: dict[str, Any] | None = None
+) -> tuple[gpd.GeoDataFrame | None, ValidationReport]:
+    """Read and validate a boundaries file on its own: the canonical districts (None when
+    unusable) and the report."""
+    report = ValidationReport()
+    boundaries, _ = _load_boundaries(Path(path), settings or {}, report)
+    report.sort()
+    return boundaries, report
+
+
 def _empty_geo(columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {c: pd.Series([], dtype=str) for c in columns},

@@ -175,7 +175,7 @@ def _match(
 ) -> dict[str, str]:
     """Automatic matching: canonical -> header, by whole key first, then last group segment."""
     found: dict[str, str] = {}
-    candidates = [h for h in headers if h not in taken and not _is_meta(h)]
+    segments = {h: _segments(h) for h in headers if h not in taken and not _is_meta(h)}
     for depth in range(3):
         for name, aliases in canonical.items():
             if name in found:
@@ -183,10 +183,8 @@ def _match(
             for alias in aliases:
                 hits = [
                     h
-                    for h in candidates
-                    if h not in found.values()
-                    and len(_segments(h)) > depth
-                    and _segments(h)[depth] == alias
+                    for h, keys in segments.items()
+                    if len(keys) > depth and keys[depth] == alias and h not in found.values()
                 ]
                 if hits:
                     found[name] = hits[0]

@@ -39,9 +39,10 @@ def neutralise_formula(value: Any) -> Any:
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells (and column names) cannot start a formula."""
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise_formula)
+    for i in range(out.shape[1]):  # by position: a file may repeat a header
+        column = out.iloc[:, i]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            out.iloc[:, i] = column.map(neutralise_formula)
     out.columns = [neutralise_formula(str(c)) for c in out.columns]
     return out
 
