@@ -263,8 +263,8 @@ def enrolment_table(
     placed, name_of = _district_of_units(
         sorted(set(used["orgUnit"])), org_units, codes, names
     )  # fmt: skip
-    unplaced = used["orgUnit"].map(lambda u: name_of.get(u) or u)
-    used["district"] = used["orgUnit"].map(placed).fillna(unplaced)
+    # placed in a district, else its name (or id) so the enrolment check names what is unknown
+    used["district"] = used["orgUnit"].map(lambda u: placed.get(u) or name_of.get(u) or u)
     used["period_text"] = used["period"].map(dhis2_period)
     rows = []
     for (period, district), group in used.groupby(["period_text", "district"], sort=False):
