@@ -189,6 +189,7 @@ class Outcome:
     rejected: int = 0
     refused: bool = False
     crash: str | None = None
+    validated: bool = True  # every row checked (else read and column checks only)
 
 
 @dataclass
@@ -196,6 +197,7 @@ class Totals:
     """Counts over many cases."""
 
     cases: Counter[str] = field(default_factory=Counter)
+    validated: int = 0
     refused: int = 0
     rows: int = 0
     accepted: int = 0
@@ -204,6 +206,7 @@ class Totals:
 
     def add(self, case: Case, outcome: Outcome) -> None:
         self.cases[case.kind] += 1
+        self.validated += outcome.validated
         self.refused += outcome.refused
         self.rows += outcome.rows
         self.accepted += outcome.accepted
@@ -236,9 +239,13 @@ def _check_report(report: ValidationReport, folder: Path, outcome: Outcome) -> N
     outcome.refused = outcome.refused or bool(report.fatal_problems())
 
 
-def run_case(case: Case, folder: Path, boundaries: gpd.GeoDataFrame) -> Outcome:
-    """Run one case in ``folder`` (emptied first) against ``boundaries``; never raises."""
-    outcome = Outcome(case.kind)
+def run_case(
+    case: Case, folder: Path, boundaries: gpd.GeoDataFrame, *, rows: bool = True
+) -> Outcome:
+    """Run one case in ``folder`` (emptied first) against ``boundaries``; never raises.
+    ``rows=False``: read the file and check its columns only (the reader tier), else validate
+    every row too."""
+    outcome = Outcome(case.kind, validated=rows)
     for entry in folder.iterdir():
         entry.unlink()
     try:
@@ -261,7 +268,7 @@ def run_case(case: Case, folder: Path, boundaries: gpd.GeoDataFrame) -> Outcome:
             (folder / "b.geojson").write_text(BOUNDARIES, encoding="utf-8")
             _, report = check_boundaries_file(folder / "b.geojson", settings)
             _check_report(report, folder, outcome)
-        report = check_table_file(stem, path, settings, boundaries)
+        report = check_table_file(stem, path, settings, boundaries, rows=rows)
         _check_report(report, folder, outcome)
     except Exception as exc:  # the point of the harness: any escape is a crash to report
         last = traceback.extract_tb(exc.__traceback__)[-1]
@@ -393,8 +400,9 @@ def make_case(rng: random.Random) -> Case:
     )
 
 
-def run(cases: int, seed: int, *, progress: bool = True) -> Totals:
-    """Run ``cases`` cases from ``seed`` in this process; the totals."""
+def run(cases: int, seed: int, every: int = 1, *, progress: bool = True) -> Totals:
+    """Run ``cases`` cases from ``seed`` in this process, every ``every``-th validated row by
+    row (the others read and column-checked); the totals."""
     warnings.filterwarnings("ignore", category=RuntimeWarning)  # GDAL on broken GeoJSON
     rng = random.Random(seed)
     totals = Totals()
@@ -404,13 +412,13 @@ def run(cases: int, seed: int, *, progress: bool = True) -> Totals:
         folder.mkdir()
         for i in range(cases):
             case = make_case(rng)
-            totals.add(case, run_case(case, folder, boundaries))
+            totals.add(case, run_case(case, folder, boundaries, rows=i % every == 0))
             if progress and (i + 1) % 10_000 == 0:
                 print(f"  seed {seed}: {i + 1:,} cases, {len(totals.crashes)} crashes", flush=True)
     return totals
 
 
-def run_parallel(cases: int, seed: int, workers: int) -> tuple[Totals, float]:
+def run_parallel(cases: int, seed: int, workers: int, every: int = 1) -> tuple[Totals, float]:
     """``cases`` cases split over ``workers`` processes (seeds seed, seed+1, ...); the merged
     totals and the wall seconds."""
     from concurrent.futures import ProcessPoolExecutor
@@ -418,11 +426,12 @@ def run_parallel(cases: int, seed: int, workers: int) -> tuple[Totals, float]:
     started = time.perf_counter()
     shares = [cases // workers + (1 if i < cases % workers else 0) for i in range(workers)]
     if workers == 1:
-        return run(cases, seed), time.perf_counter() - started
+        return run(cases, seed, every), time.perf_counter() - started
     totals = Totals()
     with ProcessPoolExecutor(workers) as pool:
-        for part in pool.map(run, shares, [seed + i for i in range(workers)]):
+        for part in pool.map(run, shares, [seed + i for i in range(workers)], [every] * workers):
             totals.cases.update(part.cases)
+            totals.validated += part.validated
             totals.refused += part.refused
             totals.rows += part.rows
             totals.accepted += part.accepted
@@ -449,12 +458,19 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--workers", type=int, default=1, help="processes (seeds seed, seed+1…)")
+    parser.add_argument(
+        "--validate-every",
+        type=int,
+        default=1,
+        help="check every row of every N-th case; the others are read and column-checked",
+    )
     args = parser.parse_args()
-    totals, wall = run_parallel(args.cases, args.seed, args.workers)
+    totals, wall = run_parallel(args.cases, args.seed, args.workers, args.validate_every)
     n = sum(totals.cases.values())
     print(f"cases: {n:,} (seed {args.seed}) in {wall:.0f} s, {1000 * wall / max(n, 1):.1f} ms/case")
     for kind, count in sorted(totals.cases.items()):
         print(f"  {kind:<32} {count:>7,}")
+    print(f"cases validated row by row: {totals.validated:,}; the others read and column-checked")
     print(f"files refused as a whole (fatal problem reported): {totals.refused:,}")
     adds_up = totals.rows == totals.accepted + totals.rejected
     print(

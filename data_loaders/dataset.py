@@ -688,31 +688,18 @@ def _recognise_publisher(
     if bounds_cfg.get("district_column"):
         return raw, bounds_cfg, None
     level = bounds_cfg.get("level")
+    problem = ""
     if level is not None and (isinstance(level, bool) or not isinstance(level, int)):
-        report.add(
-            "dataset",
-            None,
-            "boundaries.level",
-            level,
-            "error",
-            f"dataset.toml [boundaries] level = {level!r} is not a whole number: write the "
-            "admin level of the districts, e.g. level = 2",
-        )
+        problem = "is not a whole number: write the admin level of the districts, e.g. level = 2"
+    fmt = None if problem else recognise(raw, level)
+    if fmt is None and level is not None and not problem:
+        found = levels_available(raw) or "none (no GADM, COD-AB or DHIS2 columns)"
+        problem = f"but {name} holds levels {found}: choose one of them or remove the setting"
+    if problem:
+        message = f"dataset.toml [boundaries] level = {level!r} {problem}"
+        report.add("dataset", None, "boundaries.level", level, "error", message)
         return None
-    fmt = recognise(raw, level)
     if fmt is None:
-        if level is not None:
-            report.add(
-                "dataset",
-                None,
-                "boundaries.level",
-                level,
-                "error",
-                f"dataset.toml [boundaries] level = {level} but {name} holds levels "
-                f"{levels_available(raw) or 'none (no GADM, COD-AB or DHIS2 columns)'}: "
-                "choose one of them or remove the setting",
-            )
-            return None
         return raw, bounds_cfg, None
     report.add_file_problem("boundaries", "info", fmt.describe(), value=fmt.publisher)
     chosen, dropped = select_level(raw, fmt)
@@ -1431,17 +1418,20 @@ def check_table_file(
     path: str | Path,
     settings: dict[str, Any] | None = None,
     boundaries: gpd.GeoDataFrame | None = None,
+    *,
+    rows: bool = True,
 ) -> ValidationReport:
     """Read and validate one table file (hotspots, sites or enrolment) on its own, against
     ``boundaries`` when given (canonical, as a loaded Dataset holds them): its report, with
     counts and rejected rows. What a full load does to that file, without the other files (ids
-    in enrolment are not looked up); the fuzz benchmark and tests use it."""
+    in enrolment are not looked up); the fuzz benchmark and tests use it. ``rows=False`` stops
+    after reading the file and checking its columns (no row checks)."""
     if file not in TABLE_FILES:
         raise ValueError(f"file {file!r} is not one of {', '.join(TABLE_FILES)}")
     report = ValidationReport()
     path = Path(path)
     table = _read(file, path, settings or {}, REQUIRED_COLUMNS[file], report, boundaries)
-    if table is not None:
+    if table is not None and rows:
         if file == "hotspots":
             _load_hotspots(table, boundaries, report)
         elif file == "sites":

@@ -87,18 +87,27 @@ def _read_json(path: Path, what: str) -> Any:
         ) from exc
 
 
+def _json_list(path: Path, key: str, what: str, fix: str) -> list[Any]:
+    """The list under ``key`` of a JSON file holding ``what``; Dhis2Error saying ``fix``."""
+    data = _read_json(path, what)
+    found = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(found, list):
+        raise Dhis2Error(f'{path.name}: has no "{key}" list: {fix}')
+    return found
+
+
 def read_data_values(path: Path) -> pd.DataFrame:
     """The data values of a data value set file (JSON or CSV) as text: dataElement, period,
     orgUnit, categoryOptionCombo, value, and ``n`` (its number in the file, from 1)."""
     columns = ["dataElement", "period", "orgUnit", "categoryOptionCombo", "value"]
     if path.suffix.lower() == ".json":
-        data = _read_json(path, "data value set")
-        values = data.get("dataValues") if isinstance(data, dict) else None
-        if not isinstance(values, list):
-            raise Dhis2Error(
-                f'{path.name}: has no "dataValues" list: export a data value set '
-                '({"dataValues": [{"dataElement", "period", "orgUnit", "value"}, ...]})'
-            )
+        values = _json_list(
+            path,
+            "dataValues",
+            "data value set",
+            'export a data value set ({"dataValues": [{"dataElement", "period", "orgUnit", '
+            '"value"}, ...]})',
+        )
         rows = [
             [_text(v.get(c)) for c in columns] if isinstance(v, dict) else [""] * len(columns)
             for v in values
@@ -136,13 +145,13 @@ def _text(value: Any) -> str:
 
 def read_org_units(path: Path) -> pd.DataFrame:
     """Org units (id, name, level, path, parent) of an ``organisationUnits`` JSON."""
-    data = _read_json(path, "org units (organisationUnits JSON)")
-    units = data.get("organisationUnits") if isinstance(data, dict) else None
-    if not isinstance(units, list):
-        raise Dhis2Error(
-            f'{path.name}: has no "organisationUnits" list: export the org units from DHIS2 '
-            "(api/organisationUnits.json?fields=id,name,level,path,parent&paging=false)"
-        )
+    units = _json_list(
+        path,
+        "organisationUnits",
+        "org units (organisationUnits JSON)",
+        "export the org units from DHIS2 "
+        "(api/organisationUnits.json?fields=id,name,level,path,parent&paging=false)",
+    )
     rows = []
     for unit in units:
         if not isinstance(unit, dict):
@@ -172,19 +181,27 @@ def data_elements(settings: dict[str, Any]) -> dict[str, tuple[str, str | None]]
             'for enrolled: add [dhis2.data_elements] enrolled = "<uid>" (and optionally '
             f"{', '.join(DATA_ELEMENT_KEYS[1:])})"
         )
+    return operands(elements, "dhis2.data_elements", DATA_ELEMENT_KEYS, Dhis2Error)
+
+
+def operands(
+    elements: dict[str, Any],
+    section: str,
+    allowed: tuple[str, ...],
+    error: type[Dhis2Error],
+) -> dict[str, tuple[str, str | None]]:
+    """A dataset.toml table of name = "dataElement" or "dataElement.categoryOptionCombo" as
+    name -> (data element, combo or None); raises ``error`` naming the key, value and fix."""
     out: dict[str, tuple[str, str | None]] = {}
     for key, value in elements.items():
-        if key not in DATA_ELEMENT_KEYS:
-            raise Dhis2Error(
-                f"dataset.toml [dhis2.data_elements] {key} is not one of "
-                f"{', '.join(DATA_ELEMENT_KEYS)}"
-            )
+        if key not in allowed:
+            raise error(f"dataset.toml [{section}] {key} is not one of {', '.join(allowed)}")
         parts = value.split(".") if isinstance(value, str) else []
         if not 1 <= len(parts) <= 2 or not all(UID.match(p) for p in parts):
-            raise Dhis2Error(
-                f"dataset.toml [dhis2.data_elements] {key} = {value!r} is not a DHIS2 uid "
-                '(11 letters and digits, starting with a letter, e.g. "fbfJHSPpUQD"), nor '
-                'an operand "dataElement.categoryOptionCombo"'
+            raise error(
+                f"dataset.toml [{section}] {key} = {value!r} is not a DHIS2 uid (11 letters and "
+                'digits, starting with a letter, e.g. "fbfJHSPpUQD"), nor an operand '
+                '"dataElement.categoryOptionCombo"'
             )
         out[key] = (parts[0], parts[1] if len(parts) == 2 else None)
     return out

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from data_loaders.dhis2 import UID, Dhis2Error, operands
 from planning.plan import Plan
 
 # Plan district columns that can be exported (people, PEs, ORWs, commodities per month, USD)
@@ -30,12 +31,11 @@ EXPORTABLE = (
     "peer_educators", "outreach_workers", "condoms_per_month", "lubricant_per_month",
     "test_kits_per_month", "cost_usd_month", "funded_peer_educators", "covered_population",
 )  # fmt: skip
-UID = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
 # Yearly, quarterly, monthly, six-monthly and financial-year DHIS2 periods
 PERIOD = re.compile(r"^\d{4}(?:Q[1-4]|0[1-9]|1[0-2]|S[12]|April|July|Oct|Nov)?$")
 
 
-class Dhis2ExportError(ValueError):
+class Dhis2ExportError(Dhis2Error):
     """The export cannot be written as asked (the message names the setting and the fix)."""
 
 
@@ -61,20 +61,7 @@ def export_settings(settings: dict[str, Any], period: str | None) -> ExportSetti
             "dataset.toml names no data elements to export: add [dhis2.export.data_elements] "
             f'with plan columns such as estimate_mid = "<uid>" (columns: {", ".join(EXPORTABLE)})'
         )
-    out: dict[str, tuple[str, str | None]] = {}
-    for column, value in elements.items():
-        if column not in EXPORTABLE:
-            raise Dhis2ExportError(
-                f"dataset.toml [dhis2.export.data_elements] {column} is not a plan column; "
-                f"use one of {', '.join(EXPORTABLE)}"
-            )
-        parts = value.split(".") if isinstance(value, str) else []
-        if not 1 <= len(parts) <= 2 or not all(UID.match(p) for p in parts):
-            raise Dhis2ExportError(
-                f"dataset.toml [dhis2.export.data_elements] {column} = {value!r} is not a DHIS2 "
-                'uid (11 letters and digits, starting with a letter) nor "de.coc"'
-            )
-        out[column] = (parts[0], parts[1] if len(parts) == 2 else None)
+    out = operands(elements, "dhis2.export.data_elements", EXPORTABLE, Dhis2ExportError)
     chosen = period if period is not None else export.get("period")
     if not isinstance(chosen, str) or not PERIOD.match(chosen):
         raise Dhis2ExportError(

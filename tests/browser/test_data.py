@@ -92,17 +92,24 @@ def bad_hotspot_id() -> str:
         return list(csv.DictReader(fh))[BAD_ROW - 2]["hotspot_id"]
 
 
-def test_upload_bad_row_report_download_and_switch(page, data_server, tmp_path: Path):
-    app_server = data_server
-    folder = dataset_with_bad_row(tmp_path / "upload")
-    page.add_init_script(PROGRESS_SEEN)
-    page.goto(app_server + "/data")
+def upload_folder(page, url: str, folder: Path, name: str):
+    """Open the Data page, upload every file of ``folder`` and wait for its report; the result
+    box."""
+    page.goto(url + "/data")
     page.locator("#data-current-report").get_by_text("In use").wait_for(timeout=30000)
     page.locator("#data-upload input[type=file]").set_input_files(
         [str(p) for p in sorted(folder.iterdir())]
     )
     result = page.locator("#data-upload-result")
-    result.get_by_text("Uploaded: Upload test").wait_for(timeout=60000)
+    result.get_by_text(f"Uploaded: {name}").wait_for(timeout=60000)
+    return result
+
+
+def test_upload_bad_row_report_download_and_switch(page, data_server, tmp_path: Path):
+    app_server = data_server
+    folder = dataset_with_bad_row(tmp_path / "upload")
+    page.add_init_script(PROGRESS_SEEN)
+    result = upload_folder(page, app_server, folder, "Upload test")
     assert page.evaluate("window.__progressSeen")  # checked in a background job
     assert page.is_hidden("#data-progress-box")
     # no name given: the team sees the name in dataset.toml
@@ -162,13 +169,7 @@ def test_fix_and_reupload_the_rejected_rows(page, data_server, tmp_path: Path):
     with open(folder / "hotspots.csv", "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([header, *bad])
 
-    page.goto(data_server + "/data")
-    page.locator("#data-current-report").get_by_text("In use").wait_for(timeout=30000)
-    page.locator("#data-upload input[type=file]").set_input_files(
-        [str(p) for p in sorted(folder.iterdir())]
-    )
-    result = page.locator("#data-upload-result")
-    result.get_by_text("Uploaded: Loop test").wait_for(timeout=60000)
+    result = upload_folder(page, data_server, folder, "Loop test")
     with page.expect_download(timeout=30000) as info:
         result.get_by_role("button", name="Rejected hotspots rows (1) as CSV").click()
     saved = tmp_path / "hotspots_rejected.csv"
