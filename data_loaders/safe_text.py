@@ -38,12 +38,13 @@ def neutralise_formula(value: Any) -> Any:
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells (and column names) cannot start a formula."""
-    out = frame.copy()
-    for i in range(out.shape[1]):  # by position: a file may repeat a header
-        column = out.iloc[:, i]
-        if column.dtype == object or pd.api.types.is_string_dtype(column):
-            out.iloc[:, i] = column.map(neutralise_formula)
-    out.columns = [neutralise_formula(str(c)) for c in out.columns]
+    columns = {}
+    for i in range(frame.shape[1]):  # by position: a file may repeat a header
+        column = frame.iloc[:, i]
+        text = column.dtype == object or pd.api.types.is_string_dtype(column)
+        columns[i] = column.map(neutralise_formula) if text else column.copy()
+    out = pd.DataFrame(columns, index=frame.index)
+    out.columns = [neutralise_formula(str(c)) for c in frame.columns]
     return out
 
 
