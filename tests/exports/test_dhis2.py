@@ -86,7 +86,11 @@ def test_a_district_without_an_org_unit_is_refused(folder, tmp_path, capsys):
     [
         ({}, "2025", "names no data elements to export"),
         ({"dhis2": {"export": {"data_elements": {"gap": "short"}}}}, "2025", "not a DHIS2 uid"),
-        ({"dhis2": {"export": {"data_elements": {"nope": "EstMidKP001"}}}}, "2025", "not a plan"),
+        (
+            {"dhis2": {"export": {"data_elements": {"nope": "EstMidKP001"}}}},
+            "2025",
+            "nope is not one of hotspots",
+        ),
         ({"dhis2": {"export": {"data_elements": {"gap": "EstMidKP001"}}}}, "2025-Q1", "period"),
         ({"dhis2": {"export": {"data_elements": {"gap": "EstMidKP001"}}}}, None, "period"),
     ],
