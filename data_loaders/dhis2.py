@@ -81,7 +81,7 @@ def _read_json(path: Path, what: str) -> Any:
         raise Dhis2Error(not_text_message(path.name, kind, expected=what))
     try:
         return json.loads(data.decode("utf-8-sig", errors="replace"))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested too deep
         raise Dhis2Error(
             f"{path.name}: is not valid JSON ({exc}); export the {what} from DHIS2 again"
         ) from exc

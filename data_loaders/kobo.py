@@ -208,7 +208,7 @@ def _geolocation_parts(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     def parse(value: str) -> tuple[str, str]:
         try:
             point = json.loads(value) if value else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
             return value, ""
         if isinstance(point, list) and len(point) >= 2:
             lat, lon = ("" if v is None else str(v) for v in point[:2])
@@ -397,7 +397,7 @@ def _join_repeats(
         names = [n for n in workbook.sheetnames if n != sheet]
     finally:
         workbook.close()
-    parent_index = source["_index"].astype(str).str.strip()
+    parent_index = _first(source, "_index").astype(str).str.strip()
     for name in names:
         try:
             repeat = read_xlsx_text(path, sheet=name)
@@ -410,7 +410,7 @@ def _join_repeats(
         matched = _match(ALIASES[file], list(frame.columns), {"_parent_index"})
         if not matched:
             continue
-        keys = frame["_parent_index"].astype(str).str.strip()
+        keys = _first(frame, "_parent_index").astype(str).str.strip()
         orphans = ~keys.isin(set(parent_index))
         if orphans.any():
             problems.append(
@@ -419,11 +419,17 @@ def _join_repeats(
                 "export the form again with all its repeat sheets"
             )
         for canonical, header in matched.items():
-            values = frame[header].astype(str).str.strip()
+            values = _first(frame, header).astype(str).str.strip()
             joined = values.groupby(keys).agg(lambda v, c=canonical: _combine(c, v))
             target = f"{name}/{canonical}"
             source[target] = parent_index.map(joined).fillna("").astype(object)
     return source
+
+
+def _first(frame: pd.DataFrame, header: str) -> pd.Series:
+    """The column ``header`` of ``frame`` (the first one when the file repeats the header)."""
+    found = frame[header]
+    return found.iloc[:, 0] if isinstance(found, pd.DataFrame) else found
 
 
 def _combine(canonical: str, values: pd.Series) -> str:

@@ -122,3 +122,23 @@ def test_the_issue_crashes_are_refused_with_a_message(tmp_path, boundaries):
     odd = fz.Case("odd", "hotspots.csv", fz.HOTSPOTS.encode("utf-16") + b"x", "")
     read = check(odd, tmp_path / "b", boundaries)
     assert (read.rows, read.accepted, read.rejected) == (4, 3, 1)  # the odd byte: a last row
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "toml"),
+    [
+        ("hotspots.xlsx", None, ""),  # a Kobo workbook repeating _index (built below)
+        ("enrolment.json", b'{"dataValues": ' + b"[" * 3000 + b"]" * 3000 + b"}", "dhis2"),
+        ("hotspots.csv", b'_geolocation,_id\r\n"' + b"[" * 3000 + b'",1\r\n', ""),
+    ],
+)
+def test_crashes_found_while_fuzzing(tmp_path, boundaries, name, data, toml):
+    """A header repeated in a Kobo workbook with a repeat sheet, and JSON nested too deep for
+    Python's parser (a data value set, a _geolocation cell): refused or read, never a crash."""
+    if data is None:
+        import random
+
+        rows = [["_index", "_index", "spot/spot_code", "_uuid"], ["1", "1", "a", "u"]]
+        data = fz.xlsx_bytes(rows, random.Random(2))
+    case = fz.Case("found", name, data, fz.DHIS2_SETTINGS if toml else "")
+    check(case, tmp_path / "scratch", boundaries)
