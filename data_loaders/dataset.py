@@ -581,6 +581,23 @@ def _check_boundaries(
         ),
         values=names,
     )
+    # A coordinate that is not degrees (inf, NaN, or 3e41 from a damaged file) breaks every
+    # later geometry operation (projection to metres gives inf): the feature is rejected.
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    degrees = np.isfinite(coords).all(axis=1)
+    degrees[degrees] = (np.abs(coords[degrees]) <= [180 + 1e-6, 90 + 1e-6]).all(axis=1)
+    not_finite = np.zeros(n, dtype=bool)
+    not_finite[owner[~degrees]] = True
+    rows.flag(
+        not_finite,
+        "geometry",
+        lambda i: (
+            f'feature {feature_rows[i]} ("{names.iat[i]}") has a coordinate outside '
+            "-180..180, -90..90 degrees (or not a number): export the polygon again"
+        ),
+        values=names,
+    )
+    missing = missing | not_finite
     fixed = list(geoms)
     invalid = ~missing & ~shapely.is_valid(geoms)
     for i in np.flatnonzero(invalid):

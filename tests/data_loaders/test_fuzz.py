@@ -130,15 +130,23 @@ def test_the_issue_crashes_are_refused_with_a_message(tmp_path, boundaries):
         ("hotspots.xlsx", None, ""),  # a Kobo workbook repeating _index (built below)
         ("enrolment.json", b'{"dataValues": ' + b"[" * 3000 + b"]" * 3000 + b"}", "dhis2"),
         ("hotspots.csv", b'_geolocation,_id\r\n"' + b"[" * 3000 + b'",1\r\n', ""),
+        # a corner at 3e41 degrees: projected to metres it is inf, which GEOS cannot index
+        ("boundaries.geojson", fz.GADM.replace("[29.0, -20.0]", "[3e41, -20.0]").encode(), ""),
     ],
 )
 def test_crashes_found_while_fuzzing(tmp_path, boundaries, name, data, toml):
-    """A header repeated in a Kobo workbook with a repeat sheet, and JSON nested too deep for
-    Python's parser (a data value set, a _geolocation cell): refused or read, never a crash."""
+    """What fuzzing found: a header repeated in a Kobo workbook, JSON nested too deep for
+    Python's parser (a data value set, a _geolocation cell), a boundary corner at 3e41 degrees:
+    refused or read, never a crash."""
     if data is None:
         import random
 
         rows = [["_index", "_index", "spot/spot_code", "_uuid"], ["1", "1", "a", "u"]]
         data = fz.xlsx_bytes(rows, random.Random(2))
     case = fz.Case("found", name, data, fz.DHIS2_SETTINGS if toml else "")
-    check(case, tmp_path / "scratch", boundaries)
+    outcome = check(case, tmp_path / "scratch", boundaries)
+    if name == "boundaries.geojson":  # the damaged feature is rejected, the others kept
+        _, report = fz.check_boundaries_file(tmp_path / "scratch" / name)
+        assert (report.files["boundaries"].accepted, report.files["boundaries"].rejected) == (2, 1)
+        assert "outside -180..180, -90..90 degrees" in report.errors()[0].message
+    assert outcome.crash is None
