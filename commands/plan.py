@@ -50,6 +50,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     out.add_argument("--out", metavar="PLAN.xlsx", help="write an Excel workbook")
     out.add_argument(
+        "--dhis2-out",
+        metavar="FILE.json",
+        help="write the district estimates and targets as a DHIS2 data value set (data elements "
+        "from dataset.toml [dhis2.export.data_elements]; org units from DHIS2 boundaries or "
+        "org_units.json)",
+    )
+    out.add_argument(
+        "--dhis2-period",
+        metavar="PERIOD",
+        help="DHIS2 period of --dhis2-out, e.g. 2025, 2025Q1, 202501 (default: [dhis2.export] "
+        "period)",
+    )
+    out.add_argument(
         "--aggregate-only",
         dest="aggregate_only",
         action="store_true",
@@ -228,6 +241,37 @@ def _coverage_range(low: Any, high: Any) -> str:
     return f"{low * 100:.0f}–{high * 100:.0f}%"
 
 
+def _write_dhis2(plan: Plan, dataset: Any, args: argparse.Namespace) -> bool:
+    """Write ``--dhis2-out``; False (the reason on stderr) when it cannot be written."""
+    from pathlib import Path
+
+    from data_loaders.dhis2 import Dhis2Error, org_unit_ids
+    from exports.dhis2 import Dhis2ExportError, data_value_set, export_settings
+
+    try:
+        export = export_settings(dataset.settings or {}, args.dhis2_period)
+        folder = Path(dataset.source_dir) if dataset.source_dir else None
+        payload = data_value_set(plan, export, org_unit_ids(dataset.boundaries, folder))
+        with open(args.dhis2_out, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, ensure_ascii=False, indent=1)
+    except (Dhis2Error, Dhis2ExportError) as error:
+        print(f"error: --dhis2-out: {error}", file=sys.stderr)
+        return False
+    except OSError as error:
+        print(
+            f"error: cannot write --dhis2-out {args.dhis2_out}: {error.strerror or error}; "
+            "choose a writable path.",
+            file=sys.stderr,
+        )
+        return False
+    if not args.json:
+        print(
+            f"Wrote {args.dhis2_out}: {len(payload['dataValues'])} DHIS2 data values for period "
+            f"{export.period} (district aggregates only)."
+        )
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     """Load, plan, print (table or JSON) and optionally write the workbook; 2 on bad data or
     parameters."""
@@ -266,6 +310,8 @@ def run(args: argparse.Namespace) -> int:
                 else "includes hotspot locations: confidential"
             )
             print(f"Wrote {written} ({contents}).")
+    if args.dhis2_out and not _write_dhis2(plan, dataset, args):
+        return 2
     if args.json:
         json.dump(plan.to_json_dict(), sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
         sys.stdout.write("\n")

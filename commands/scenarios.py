@@ -36,7 +36,7 @@ HELP = "save, list or delete the shared scenarios (the app's server state)"
 # The store is the app's, named by the environment (KP_STATE_DIR, DATABASE_URL): cli.py passes
 # the settings in args.settings to commands that ask for them.
 USES_SETTINGS = True
-DATASET_STEMS = ("hotspots", "sites", "enrolment", "boundaries")
+DATASET_STEMS = ("hotspots", "sites", "enrolment", "boundaries", "org_units")
 
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from commands.flags import add_data_argument
 from data_loaders.dataset import load_dataset
@@ -16,7 +17,7 @@ HELP = "check a dataset (folder or database) and list every problem with its fil
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `cli.py validate`: --data DIR|URL, --json, --strict."""
+    """Options of `cli.py validate`: --data DIR|URL, --json, --strict, --rejected-out FOLDER."""
     add_data_argument(parser)
     parser.add_argument(
         "--json",
@@ -28,6 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="refuse the dataset on any error (the report is the same)",
     )
+    parser.add_argument(
+        "--rejected-out",
+        metavar="FOLDER",
+        type=Path,
+        help="write each file's rejected rows to FOLDER/<file>_rejected.csv: the original "
+        "columns and values plus a 'problem' column, to fix and load again",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,7 +46,28 @@ def run(args: argparse.Namespace) -> int:
     except DatasetLoadError as exc:
         report, fatal = exc.report, True
     print_report(args.data, report, fatal=fatal, as_json=args.json)
+    if args.rejected_out is not None:
+        written = write_rejected(report, args.rejected_out)
+        if not args.json:
+            print(f"Rejected rows written: {', '.join(written) or 'none (no row was rejected)'}")
     return 2 if (fatal or report.has_errors) else 0
+
+
+def write_rejected(report: ValidationReport, folder: Path) -> list[str]:
+    """Write ``<file>_rejected.csv`` into ``folder`` for every file with rejected rows (the
+    Data page's download); the names written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file, counts in sorted(report.files.items()):
+        text = report.rejected_csv(file) if counts.rejected else None
+        if text is None:
+            continue
+        name = f"{file}_rejected.csv"
+        # newline="": the text already ends its lines with CRLF (RFC 4180)
+        with open(folder / name, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        written.append(name)
+    return written
 
 
 def print_report(data: str, report: ValidationReport, *, fatal: bool, as_json: bool) -> None:
@@ -47,6 +76,11 @@ def print_report(data: str, report: ValidationReport, *, fatal: bool, as_json: b
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(f"Dataset: {redact_url(data)}")
+        if report.fatal_problems():
+            print("This is why the dataset cannot be loaded:")
+            for p in report.fatal_problems():
+                print(f"  - {p.file}: {p.message}")
+            print()
         print(report.summary_text())
         if fatal:
             print("The dataset cannot be loaded until the errors above are fixed.")

@@ -11,6 +11,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+from data_loaders.validation import problem_order
+
 MAX_PROBLEMS_SHOWN = 200
 
 
@@ -52,10 +54,9 @@ def problems_table(
     ``show_values=False`` hides values and messages (aggregate-only mode: a message can
     quote a hotspot's id or coordinate) and keeps only file, row, column and severity.
     """
-    order = {"error": 0, "warning": 1, "info": 2}
     problems = sorted(
         getattr(report, "problems", None) or [],
-        key=lambda p: (order.get(p.severity, 3), p.file, -1 if p.row is None else p.row),
+        key=lambda p: problem_order(p, by_severity=True),
     )
     if not problems:
         return html.P("No problems found.", className="text-success", id="validation-problems")
@@ -100,6 +101,37 @@ def problems_table(
     )
 
 
+def fatal_box(report: Any, *, show_values: bool = True) -> html.Div | None:
+    """ "This is why the dataset cannot be loaded": the fatal problems (a missing file or
+    required column, unreadable boundaries), each enough on its own, before any other problem;
+    None when there are none. Row-level errors elsewhere are often knock-on effects of these."""
+    fatal = sorted(
+        (p for p in getattr(report, "problems", None) or [] if getattr(p, "fatal", False)),
+        key=problem_order,
+    )
+    if not fatal:
+        return None
+    items = [
+        html.Li([html.Strong(f"{p.file}: "), p.message if show_values else p.column or "file"])
+        for p in fatal
+    ]
+    return html.Div(
+        [
+            html.P(
+                html.Strong("This is why the dataset cannot be loaded:"),
+                className="mb-1",
+            ),
+            html.Ul(items, className="mb-2"),
+            html.P(
+                "Fix these first: other errors below may only follow from them.",
+                className="small mb-2",
+            ),
+        ],
+        id="validation-fatal",
+        className="validation-fatal",
+    )
+
+
 def verdict_text(report: Any) -> str:
     """One line: how many errors (rows rejected) and warnings the report holds."""
     problems = list(getattr(report, "problems", None) or [])
@@ -130,6 +162,7 @@ def validation_summary(
     return dbc.Alert(
         [
             html.H2(title, className="h5"),
+            fatal_box(report, show_values=show_values),
             html.P(
                 text
                 if show_values

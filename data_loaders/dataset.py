@@ -28,6 +28,8 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from data_loaders import dhis2, kobo
+from data_loaders.boundary_formats import levels_available, recognise, select_level
 from data_loaders.canonical import (
     canonical_date,
     canonical_days,
@@ -35,6 +37,7 @@ from data_loaders.canonical import (
     canonical_services,
     canonical_times,
 )
+from data_loaders.kobo import closest_headers
 from data_loaders.readers import (
     BOUNDARY_SUFFIXES,
     PY_WHITESPACE,
@@ -170,6 +173,9 @@ class _Rows:
         rejected.insert(0, "row", self.row_numbers[bad])
         rejected["reasons"] = ["; ".join(self.reasons[int(i)]) for i in np.flatnonzero(bad)]
         self.report.rejected[self.file] = rejected.reset_index(drop=True)
+        self.report.rejected_original[self.file] = original_rows(
+            self.table, bad, rejected["reasons"].tolist()
+        )
         self.report.files[self.file] = FileCounts(self.n, int((~bad).sum()), int(bad.sum()))
         self.report.accepted_rows[self.file] = [int(r) for r in self.row_numbers[~bad]]
         return ~bad
@@ -239,6 +245,20 @@ def _per_distinct(text: pd.Series, func: Callable[[str], Any]) -> pd.Series:
     codes, uniques = pd.factorize(text.to_numpy(dtype=object))
     values = np.array([func(u) for u in uniques] + [np.nan], dtype=object)
     return pd.Series(values[codes], index=text.index, dtype=object)
+
+
+def original_rows(table: TextTable, mask: np.ndarray, reasons: list[str]) -> pd.DataFrame:
+    """The rows of ``table`` where ``mask`` is true exactly as the file holds them (its own
+    headers and cell text), plus a ``problem`` column: "row N: what is wrong". A ``problem``
+    column from an earlier download is replaced, so the file can go round the loop again."""
+    source = table.source if table.source is not None else table.frame
+    frame = source.loc[np.asarray(mask, dtype=bool)].copy()
+    if table.source is None and len(table.original_headers) == len(frame.columns):
+        frame.columns = list(table.original_headers)
+    frame = frame.loc[:, [str(c).strip().lower() != "problem" for c in frame.columns]]
+    rows = np.asarray(table.rows, dtype="int64")[np.asarray(mask, dtype=bool)]
+    frame["problem"] = [f"row {r}: {why}" for r, why in zip(rows.tolist(), reasons)]
+    return frame.reset_index(drop=True)
 
 
 def _parse_numbers(text: pd.Series) -> pd.Series:
@@ -311,11 +331,20 @@ def _check_required_columns(
     missing = [c for c in required if c not in headers]
     for column in missing:
         best = _suggest(column, [h for h in headers if h not in required])
-        hint = (
-            f' — did you mean "{best}"? Rename that header to "{column}"'
-            if best
-            else f'; add a column headed "{column}"'
+        near = closest_headers(column, [h for h in headers if h not in required])
+        mapped = (
+            f' or map it in dataset.toml [{file}.columns] {column} = "<header>"'
+            if file in ("hotspots", "sites")
+            else ""
         )
+        if best:
+            hint = f' — did you mean "{best}"? Rename that header to "{column}"{mapped}'
+        elif near:
+            shown = ", ".join(f'"{h}"' for h in near)
+            hint = f'; closest headers: {shown}: rename one to "{column}"{mapped}'
+        else:
+            hint = f'; add a column headed "{column}"{mapped}'
+
         report.add(
             file,
             1,
@@ -324,6 +353,7 @@ def _check_required_columns(
             "error",
             f'required column "{column}" is missing{hint} (headers found: '
             f"{', '.join(table.original_headers) or 'none'})",
+            fatal=True,
         )
     return missing
 
@@ -334,6 +364,8 @@ def _refuse_file(file: str, table: TextTable, reason: str, report: ValidationRep
     rejected.insert(0, "row", np.asarray(table.rows, dtype="int64"))
     rejected["reasons"] = reason
     report.rejected[file] = rejected.reset_index(drop=True)
+    every = np.ones(len(table.frame), dtype=bool)
+    report.rejected_original[file] = original_rows(table, every, [reason] * len(table.frame))
     report.files[file] = FileCounts(len(table.frame), 0, len(table.frame))
 
 
@@ -345,7 +377,7 @@ def _find_files(folder: Path, report: ValidationReport) -> dict[str, Path | None
     for stem, suffixes in (
         ("hotspots", TABLE_SUFFIXES),
         ("sites", TABLE_SUFFIXES),
-        ("enrolment", TABLE_SUFFIXES),
+        ("enrolment", (*TABLE_SUFFIXES, ".json")),  # .json: a DHIS2 data value set
         ("boundaries", BOUNDARY_SUFFIXES),
     ):
         matches = sorted(
@@ -361,8 +393,9 @@ def _find_files(folder: Path, report: ValidationReport) -> dict[str, Path | None
             report.add_file_problem(
                 stem,
                 "error",
-                f"no {stem} file in {folder}{hint}: add {stem}"
-                f"{' or '.join(suffixes)} (see DESIGN.md section 2 and data/templates)",
+                f"no {stem} file in the dataset{hint}: add {stem}"
+                f"{' or '.join(suffixes)} (the templates on the Data page and in data/templates "
+                "show its columns)",
             )
             found[stem] = None
         elif len(matches) > 1:
@@ -438,7 +471,7 @@ def _polygonal(geom: Any) -> Any:
 
 def _pick_column(
     columns: list[str],
-    configured: str | None,
+    configured: Any,
     candidates: tuple[str, ...],
     what: str,
     report: ValidationReport,
@@ -447,6 +480,17 @@ def _pick_column(
     """The boundaries column holding ``what``: the configured one, else the first candidate
     present."""
     lower = {c.lower(): c for c in columns if c != "geometry"}
+    if configured is not None and not isinstance(configured, str):
+        report.add(
+            "dataset",
+            None,
+            f"boundaries.{what}_column",
+            configured,
+            "error",
+            f"dataset.toml [boundaries] {what}_column = {configured!r} is not text: write the "
+            f'column name in quotes, e.g. {what}_column = "{next(iter(lower.values()), "name")}"',
+        )
+        return None
     if configured:
         if configured in columns:
             return configured
@@ -527,6 +571,17 @@ def _check_boundaries(
         )
         report.files[file] = FileCounts(0, 0, 0)
         return None, ""
+    bounds_cfg = (
+        settings.get("boundaries", {}) if isinstance(settings.get("boundaries"), dict) else {}
+    )
+    recognised = _recognise_publisher(raw, name, bounds_cfg, report)
+    if recognised is None:
+        return None, ""
+    raw, bounds_cfg, kept = recognised
+    if kept is not None:  # features of the chosen DHIS2 level only
+        rows_of = list(range(1, n + 1)) if feature_rows is None else feature_rows
+        feature_rows = [rows_of[i] for i in kept]
+        n = len(raw)
     # CRS: reproject when declared, refuse when missing and not degrees (never guess silently)
     if raw.crs is None:
         minx, miny, maxx, maxy = raw.total_bounds
@@ -556,9 +611,6 @@ def _check_boundaries(
         )
         raw = raw.to_crs(WGS84)
 
-    bounds_cfg = (
-        settings.get("boundaries", {}) if isinstance(settings.get("boundaries"), dict) else {}
-    )
     columns = [c for c in raw.columns if c != raw.geometry.name]
     dcol = _pick_column(
         columns, bounds_cfg.get("district_column"), DISTRICT_CANDIDATES, "district", report
@@ -574,6 +626,8 @@ def _check_boundaries(
         {"district": raw[dcol].astype(object).fillna("").map(str).str.strip()}
     )
     text_frame["region"] = raw[rcol].astype(object).fillna("").map(str).str.strip() if rcol else ""
+    ccol = _pick_code_column(columns, bounds_cfg.get("code_column"), report)
+    codes = raw[ccol].astype(object).fillna("").map(str).str.strip() if ccol else None
     table = TextTable(
         text_frame.astype(object), list(feature_rows), [dcol] + ([rcol] if rcol else []), "", "", ""
     )
@@ -599,6 +653,23 @@ def _check_boundaries(
         ),
         values=names,
     )
+    # A coordinate that is not degrees (inf, NaN, or 3e41 from a damaged file) breaks every
+    # later geometry operation (projection to metres gives inf): the feature is rejected.
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    degrees = np.isfinite(coords).all(axis=1)
+    degrees[degrees] = (np.abs(coords[degrees]) <= [180 + 1e-6, 90 + 1e-6]).all(axis=1)
+    not_finite = np.zeros(n, dtype=bool)
+    not_finite[owner[~degrees]] = True
+    rows.flag(
+        not_finite,
+        "geometry",
+        lambda i: (
+            f'feature {feature_rows[i]} ("{names.iat[i]}") has a coordinate outside '
+            "-180..180, -90..90 degrees (or not a number): export the polygon again"
+        ),
+        values=names,
+    )
+    missing = missing | not_finite
     fixed = list(geoms)
     invalid = ~missing & ~shapely.is_valid(geoms)
     for i in np.flatnonzero(invalid):
@@ -655,6 +726,7 @@ def _check_boundaries(
         {
             "district": names[accepted].to_numpy(),
             "region": text_frame["region"][accepted].to_numpy(),
+            "district_code": codes[accepted].to_numpy() if codes is not None else "",
         },
         geometry=[polys[i] for i in np.flatnonzero(accepted)],
         crs=WGS84,
@@ -690,9 +762,70 @@ def _check_boundaries(
     metric = good.to_crs(projected)
     good["area_km2"] = metric.geometry.area.to_numpy() / 1e6
     _warn_overlaps(metric, np.asarray(feature_rows, dtype="int64")[accepted], report)
-    for col in ("district", "region"):
+    for col in ("district", "region", "district_code"):
         good[col] = good[col].astype(str)
-    return good[["district", "region", "area_km2", "geometry"]].reset_index(drop=True), projected
+    columns_out = ["district", "region", "area_km2", "district_code", "geometry"]
+    return good[columns_out].reset_index(drop=True), projected
+
+
+def _recognise_publisher(
+    raw: gpd.GeoDataFrame, name: str, bounds_cfg: dict[str, Any], report: ValidationReport
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], list[int] | None] | None:
+    """Boundaries as published (geoBoundaries, GADM, COD-AB, DHIS2 org units): the features to
+    use, the [boundaries] settings with the publisher's columns filled in, and the positions kept
+    (None when all are). None (a fatal problem recorded) when the level asked for is absent."""
+    if bounds_cfg.get("district_column"):
+        return raw, bounds_cfg, None
+    level = bounds_cfg.get("level")
+    problem = ""
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int)):
+        problem = "is not a whole number: write the admin level of the districts, e.g. level = 2"
+    fmt = None if problem else recognise(raw, level)
+    if fmt is None and level is not None and not problem:
+        found = levels_available(raw) or "none (no GADM, COD-AB or DHIS2 columns)"
+        problem = f"but {name} holds levels {found}: choose one of them or remove the setting"
+    if problem:
+        message = f"dataset.toml [boundaries] level = {level!r} {problem}"
+        report.add("dataset", None, "boundaries.level", level, "error", message)
+        return None
+    if fmt is None:
+        return raw, bounds_cfg, None
+    report.add_file_problem("boundaries", "info", fmt.describe(), value=fmt.publisher)
+    chosen, dropped = select_level(raw, fmt)
+    if dropped:
+        report.add_file_problem(
+            "boundaries",
+            "info",
+            f"{dropped} org unit(s) of other levels left out: districts are level {fmt.level}; "
+            "set [boundaries] level in dataset.toml to use another",
+        )
+    settings = {
+        **bounds_cfg,
+        "district_column": fmt.district_column,
+        "region_column": bounds_cfg.get("region_column") or fmt.region_column,
+        "code_column": bounds_cfg.get("code_column") or fmt.code_column,
+    }
+    kept = np.flatnonzero(raw.index.isin(chosen.index)).tolist() if dropped else None
+    return gpd.GeoDataFrame(chosen), settings, kept
+
+
+def _pick_code_column(columns: list[str], configured: Any, report: ValidationReport) -> str | None:
+    """The boundaries column of district codes (P-code, GID, DHIS2 org-unit id) or None."""
+    if configured is None:
+        return None
+    lower = {c.lower(): c for c in columns}
+    if isinstance(configured, str) and configured.lower() in lower:
+        return lower[configured.lower()]
+    report.add(
+        "dataset",
+        None,
+        "boundaries.code_column",
+        configured,
+        "error",
+        f"dataset.toml [boundaries] code_column = {configured!r} is not a column of the "
+        f"boundaries (columns: {', '.join(lower.values())})",
+    )
+    return None
 
 
 def _warn_overlaps(
@@ -853,6 +986,10 @@ def _resolve_districts(
     or unknown); an unknown district is an error naming the closest (and ``more(row)``)."""
     names = list(boundaries["district"])
     canon = {n.casefold(): n for n in names}
+    if "district_code" in boundaries.columns:  # a P-code, GID or DHIS2 org-unit id also names it
+        for code, district in zip(boundaries["district_code"], names):
+            if code:
+                canon.setdefault(str(code).casefold(), district)
     resolved = _mapped(_per_distinct(stated, str.casefold), canon)
     rows.flag(
         stated.ne("") & resolved.isna(),
@@ -1260,22 +1397,87 @@ def _read(
     settings: dict[str, Any],
     required: list[str],
     report: ValidationReport,
+    boundaries: gpd.GeoDataFrame | None = None,
 ) -> TextTable | None:
     """Read one table and check its required columns; None when the file is unusable (fatal)."""
     if path is None:
         return None
+    if file == "enrolment" and path.suffix.lower() == ".json":
+        return _read_dhis2(path, settings, required, report, boundaries)
     sheets = settings.get("sheets", {}) if isinstance(settings.get("sheets"), dict) else {}
     try:
         table = read_table_text(path, sheet=sheets.get(file))
     except ReadError as exc:
         report.add_file_problem(file, "error", str(exc), value=path.name)
         return None
+    if file == "enrolment" and dhis2.is_value_set_csv(table.original_headers):
+        return _read_dhis2(path, settings, required, report, boundaries)
     if table.sheet:
         how = f'sheet "{table.sheet}"'
     else:
         how = f"{table.encoding}, {'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
     report.source[file] = f"{path.name} ({how})"
-    return _check_table(file, table, path.name, required, report)
+    adapted = adapt_export(file, table, settings, path, report)
+    if adapted is None:
+        return None
+    return _check_table(file, adapted, path.name, required, report)
+
+
+def _read_dhis2(
+    path: Path,
+    settings: dict[str, Any],
+    required: list[str],
+    report: ValidationReport,
+    boundaries: gpd.GeoDataFrame | None,
+) -> TextTable | None:
+    """Enrolment from a DHIS2 data value set (JSON or CSV), org units placed in districts by the
+    boundaries' codes or org_units.json (data_loaders.dhis2); None when unusable (fatal)."""
+    units_path = dhis2.org_units_file(path.parent)
+    try:
+        elements = dhis2.data_elements(settings)
+        values = dhis2.read_data_values(path)
+        org_units = dhis2.read_org_units(units_path) if units_path is not None else None
+    except dhis2.Dhis2Error as exc:
+        report.add_file_problem("enrolment", "error", str(exc), value=path.name)
+        return None
+    table, notes = dhis2.enrolment_table(values, elements, org_units, boundaries)
+    where = f" and {units_path.name}" if units_path is not None else ""
+    report.source["enrolment"] = (
+        f"{path.name} (DHIS2 data value set{where}: {len(values)} data values; rows are "
+        "data value numbers)"
+    )
+    for note in notes:
+        report.add_file_problem("enrolment", "info", note)
+    return _check_table("enrolment", table, path.name, required, report)
+
+
+def adapt_export(
+    file: str, table: TextTable, settings: dict[str, Any], path: Path, report: ValidationReport
+) -> TextTable | None:
+    """An ODK/Kobo export or a table dataset.toml maps, with canonical columns (data_loaders.kobo);
+    the table as read otherwise; None when the mapping itself is wrong (fatal, reported)."""
+    adapted = kobo.adapt(file, table, settings, path)
+    if adapted is None:
+        return table
+    for severity, column, message in adapted.problems:
+        report.add(file, None, column, "", severity, message, fatal=True)
+    if adapted.problems:
+        _refuse_file(file, table, "file refused: fix the column mapping in dataset.toml", report)
+        return None
+    if adapted.provenance is not None:
+        report.provenance[file] = adapted.provenance
+    matched = ", ".join(f"{k} = {v!r}" for k, v in adapted.used.items() if k != v)
+    kept = len(adapted.provenance.columns) - 1 if adapted.provenance is not None else 0
+    report.add_file_problem(
+        file,
+        "info",
+        "read as an ODK/KoboToolbox export or mapped table"
+        + (f"; columns: {matched}" if matched else "")
+        + (f"; {adapted.note}" if adapted.note else "")
+        + (f"; {kept} metadata column(s) kept as provenance" if kept else "")
+        + f"; map others in dataset.toml [{file}.columns]",
+    )
+    return adapted.table
 
 
 def _check_table(
@@ -1306,6 +1508,7 @@ def _check_table(
             "error",
             "enrolment needs a column hotspot_id, site_id or district saying where each "
             "row belongs: add one",
+            fatal=True,
         )
         missing.append("hotspot_id|site_id|district")
     if missing:
@@ -1318,6 +1521,46 @@ def _check_table(
             file, "warning", f"{name} has a header but no data rows", value=name
         )
     return table
+
+
+def check_table_file(
+    file: str,
+    path: str | Path,
+    settings: dict[str, Any] | None = None,
+    boundaries: gpd.GeoDataFrame | None = None,
+    *,
+    rows: bool = True,
+) -> ValidationReport:
+    """Read and validate one table file (hotspots, sites or enrolment) on its own, against
+    ``boundaries`` when given (canonical, as a loaded Dataset holds them): its report, with
+    counts and rejected rows. What a full load does to that file, without the other files (ids
+    in enrolment are not looked up); the fuzz benchmark and tests use it. ``rows=False`` stops
+    after reading the file and checking its columns (no row checks)."""
+    if file not in TABLE_FILES:
+        raise ValueError(f"file {file!r} is not one of {', '.join(TABLE_FILES)}")
+    report = ValidationReport()
+    path = Path(path)
+    table = _read(file, path, settings or {}, REQUIRED_COLUMNS[file], report, boundaries)
+    if table is not None and rows:
+        if file == "hotspots":
+            _load_hotspots(table, boundaries, report)
+        elif file == "sites":
+            _load_sites(table, boundaries, report)
+        else:
+            _load_enrolment(table, None, None, boundaries, report)
+    report.sort()
+    return report
+
+
+def check_boundaries_file(
+    path: str | Path, settings: dict[str, Any] | None = None
+) -> tuple[gpd.GeoDataFrame | None, ValidationReport]:
+    """Read and validate a boundaries file on its own: the canonical districts (None when
+    unusable) and the report."""
+    report = ValidationReport()
+    boundaries, _ = _load_boundaries(Path(path), settings or {}, report)
+    report.sort()
+    return boundaries, report
 
 
 def _empty_geo(columns: list[str]) -> gpd.GeoDataFrame:
@@ -1366,7 +1609,10 @@ def load_dataset(path: str | Path, *, strict: bool = False) -> Dataset:
     boundaries, projected = (None, "")
     if files["boundaries"] is not None:
         boundaries, projected = _load_boundaries(files["boundaries"], settings, report)
-    tables = {f: _read(f, files[f], settings, REQUIRED_COLUMNS[f], report) for f in TABLE_FILES}
+    tables = {
+        f: _read(f, files[f], settings, REQUIRED_COLUMNS[f], report, boundaries)
+        for f in TABLE_FILES
+    }
     return _validated(
         report,
         settings,

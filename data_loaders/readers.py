@@ -21,6 +21,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from data_loaders.sniff import binary_kind, not_text_message
+
 TABLE_SUFFIXES = (".csv", ".xlsx")
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
 DELIMITERS = (",", ";", "\t")
@@ -47,6 +49,9 @@ class TextTable:
     encoding: str
     delimiter: str
     sheet: str
+    # The rows as the file holds them (its own headers), when ``frame`` was rebuilt from them
+    # (a Kobo/ODK export, a DHIS2 data value set): what rejected rows are written back as.
+    source: pd.DataFrame | None = None
 
 
 def normalise_header(header: object) -> str:
@@ -60,8 +65,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode CSV bytes: UTF-8 with BOM, UTF-8, else Windows-1252, else Latin-1 (never fails)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # odd length or lone surrogates: replaced
+        return data.decode("utf-16", errors="replace"), "utf-16"
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -138,8 +143,11 @@ def read_csv_text(path: str | Path) -> TextTable:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(
-            f"{path.name}: cannot be read ({exc}); check the file exists and is readable"
+            f"{path.name}: cannot be read ({exc.strerror}); check the file exists and is readable"
         ) from exc
+    kind = binary_kind(data)
+    if kind is not None:
+        raise ReadError(not_text_message(path.name, kind))
     text, encoding = decode_bytes(data)
     delimiter = detect_delimiter(text)
     fast = _read_csv_arrow(text, delimiter, encoding)
@@ -266,6 +274,21 @@ def read_xlsx_text(path: str | Path, sheet: str | None = None) -> TextTable:
     import openpyxl  # imported here: only XLSX users pay for it
 
     path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise ReadError(
+            f"{path.name}: cannot be read ({exc.strerror}); check the file exists and is readable"
+        ) from exc
+    if not head.startswith(b"PK\x03\x04"):  # an XLSX workbook is a zip archive
+        kind = binary_kind(head)
+        if kind is not None:
+            raise ReadError(not_text_message(path.name, kind))
+        raise ReadError(
+            f"{path.name}: is not a readable XLSX workbook (it holds plain text): if it is a "
+            "CSV table, name it .csv; else open it in a spreadsheet program and save as .xlsx"
+        )
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file

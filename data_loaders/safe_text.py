@@ -11,8 +11,9 @@ import pandas as pd
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Spreadsheets skip leading spaces before =, +, - and @ ("  =1+1" is still a formula).
 _AFTER_SPACES = ("=", "+", "-", "@")
-# A plain decimal number ("-9.69737", "+5", "-1e3"): read as a number, never run.
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+# A plain decimal number ("-9.69737", "+5", "-1e3", "-12,5" with a decimal comma): read as a
+# number, never run, and written back exactly so a fixed file loads again.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def starts_formula(text: str) -> bool:
@@ -37,11 +38,13 @@ def neutralise_formula(value: Any) -> Any:
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells (and column names) cannot start a formula."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise_formula)
-    out.columns = [neutralise_formula(str(c)) for c in out.columns]
+    columns = {}
+    for i in range(frame.shape[1]):  # by position: a file may repeat a header
+        column = frame.iloc[:, i]
+        text = column.dtype == object or pd.api.types.is_string_dtype(column)
+        columns[i] = column.map(neutralise_formula) if text else column.copy()
+    out = pd.DataFrame(columns, index=frame.index)
+    out.columns = [neutralise_formula(str(c)) for c in frame.columns]
     return out
 
 

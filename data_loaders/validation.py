@@ -10,11 +10,14 @@ See ../shared/DESIGN.md section 2: nothing is dropped silently, counts add up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from data_loaders.safe_text import frame_to_csv
 
 SEVERITIES = ("error", "warning", "info")
 FILE_ORDER = ("dataset", "boundaries", "hotspots", "sites", "enrolment")
@@ -30,6 +33,9 @@ class Problem:
     value: str
     severity: str
     message: str
+    # True when this problem alone stops the dataset loading (a missing file or required
+    # column, unreadable boundaries): shown first, as "why the dataset cannot be loaded".
+    fatal: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The problem as a JSON-ready dict (the `cli.py validate --json` problem object)."""
@@ -40,6 +46,7 @@ class Problem:
             "value": self.value,
             "severity": self.severity,
             "message": self.message,
+            "fatal": self.fatal,
         }
 
 
@@ -56,6 +63,37 @@ def _file_key(name: str) -> int:
     return FILE_ORDER.index(name) if name in FILE_ORDER else len(FILE_ORDER)
 
 
+def problem_order(p: Problem, *, by_severity: bool = False) -> tuple[int, int, int, str, int]:
+    """Sort key of a problem: fatal ones first; then (``by_severity``) errors, warnings, infos;
+    then files in load order (dataset, boundaries, hotspots, sites, enrolment), then row."""
+    severity = SEVERITIES.index(p.severity) if p.severity in SEVERITIES else len(SEVERITIES)
+    return (
+        0 if p.fatal else 1,
+        severity if by_severity else 0,
+        _file_key(p.file),
+        p.file,
+        -1 if p.row is None else p.row,
+    )
+
+
+# An absolute server path (POSIX /tmp/x/y, /vsizip/..., or Windows C:\x\y) inside a message:
+# a report names files by their own name only, never where the server keeps them.
+_PATH = re.compile(
+    r"(?<![\w.:/])(?:/vsi\w+/)?/?(?:/[^\s/'\"<>|]+){2,}/?"
+    r"|\b[A-Za-z]:\\(?:[^\s\\'\"<>|]+\\)+[^\s\\'\"<>|]*"
+)
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every absolute file path replaced by its last part (the file's name)."""
+
+    def last(match: re.Match[str]) -> str:
+        parts = [p for p in re.split(r"[/\\]", match.group(0)) if p]
+        return parts[-1] if parts else ""
+
+    return _PATH.sub(last, text)
+
+
 @dataclass
 class ValidationReport:
     """Everything a load found: per-file counts, problems (sorted by file, then row), rejected
@@ -64,31 +102,73 @@ class ValidationReport:
     files: dict[str, FileCounts] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     rejected: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # The same rejected rows as the file holds them (its headers and cell text) plus a
+    # "problem" column: what the rejected-rows download writes, to fix and upload again.
+    rejected_original: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Columns an ODK/Kobo export writes itself (_id, _uuid, _submission_time, ...), per source
+    # row ("row"), kept as the provenance of each record.
+    provenance: dict[str, pd.DataFrame] = field(default_factory=dict)
     source: dict[str, str] = field(default_factory=dict)
     # The source row (spreadsheet row, feature number) of each accepted row, in the order of the
     # canonical frame: what `cli.py import` stores so later problems still name the file's row.
     accepted_rows: dict[str, list[int]] = field(default_factory=dict)
 
     def add(
-        self, file: str, row: int | None, column: str, value: Any, severity: str, message: str
+        self,
+        file: str,
+        row: int | None,
+        column: str,
+        value: Any,
+        severity: str,
+        message: str,
+        *,
+        fatal: bool = False,
     ) -> None:
-        """Record one problem (value is kept as text, exactly as read)."""
+        """Record one problem (value is kept as text, exactly as read; a server path in the
+        message is cut to the file's name). ``fatal``: the dataset cannot load because of it."""
         if severity not in SEVERITIES:
             raise ValueError(f"severity {severity!r} is not one of {SEVERITIES}")
         text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+        if file in ("dataset", "boundaries") and row is None:
+            text = without_paths(text)  # file-level values name files, never where they are
         self.problems.append(
-            Problem(file, None if row is None else int(row), column, text, severity, message)
+            Problem(
+                file,
+                None if row is None else int(row),
+                column,
+                text,
+                severity,
+                without_paths(message),
+                # a whole file's error always stops the load (missing, unreadable, refused)
+                severity == "error" and (fatal or row is None),
+            )
         )
 
-    def add_file_problem(self, file: str, severity: str, message: str, *, value: Any = "") -> None:
+    def add_file_problem(
+        self, file: str, severity: str, message: str, *, value: Any = "", fatal: bool = False
+    ) -> None:
         """Record a problem of a whole file (no row, no column)."""
-        self.add(file, None, "", value, severity, message)
+        self.add(file, None, "", value, severity, message, fatal=fatal)
 
     def sort(self) -> None:
-        """Sort problems by file (dataset, boundaries, hotspots, sites, enrolment), then row."""
-        self.problems.sort(
-            key=lambda p: (_file_key(p.file), p.file, -1 if p.row is None else p.row)
-        )
+        """Sort problems: fatal ones first, then by file (dataset, boundaries, hotspots, sites,
+        enrolment) and row."""
+        self.problems.sort(key=problem_order)
+
+    def rejected_csv(self, file: str) -> str | None:
+        """The rejected rows of ``file`` as CSV: its own columns and values, exactly as read,
+        plus a ``problem`` column; text that is not a number cannot start a formula. None when
+        the file has no rejected rows recorded."""
+        frame = self.rejected_original.get(file)
+        if frame is None:
+            frame = self.rejected.get(file)
+        if frame is None:
+            return None
+        return frame_to_csv(frame)
+
+    def fatal_problems(self) -> list[Problem]:
+        """The problems that stop the dataset loading (each one alone is enough)."""
+        return [p for p in self.problems if p.fatal]
 
     @property
     def has_errors(self) -> bool:

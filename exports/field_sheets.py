@@ -415,11 +415,34 @@ def _excel_value(value: object) -> object:
     return neutralise_formula(str(value))
 
 
+# Sheets the workbook writes itself, and Excel's own reserved name: a PE id never takes them.
+RESERVED_SHEETS = ("summary", "assignments", "history")
+SHEET_NAME_CHARS = 31
+
+
 def _sheet_name(pe_id: str) -> str:
     """A valid Excel sheet name for a PE id: at most 31 characters, none of []:*?/\\, no edge
     apostrophes."""
-    name = "".join("_" if ch in "[]:*?/\\" else ch for ch in pe_id)[-31:].strip("'")
+    name = "".join("_" if ch in "[]:*?/\\" else ch for ch in pe_id)[-SHEET_NAME_CHARS:].strip("'")
     return name or "PE"
+
+
+def pe_sheet_names(pe_ids: list[str]) -> dict[str, str]:
+    """A distinct sheet name for every PE id (Excel compares names ignoring case): ids that
+    clean to the same name ("PE/1", "pe\\1") or to a reserved one ("summary") get " (2)",
+    " (3)", ... so no sheet replaces another."""
+    used = {name.casefold() for name in RESERVED_SHEETS}
+    out: dict[str, str] = {}
+    for pe in pe_ids:
+        base = _sheet_name(pe)
+        name, n = base, 1
+        while name.casefold() in used:
+            n += 1
+            suffix = f" ({n})"
+            name = base[: SHEET_NAME_CHARS - len(suffix)] + suffix
+        used.add(name.casefold())
+        out[pe] = name
+    return out
 
 
 class _Book:
@@ -534,10 +557,11 @@ def write_workbook(
 
     pes = result.peer_educators.assign(pe_id=result.peer_educators["pe_id"].astype(str))
     table = _cells(info.table)
+    names = pe_sheet_names(pes["pe_id"].tolist())
     for _, row in pes.iterrows():
         pe = str(row["pe_id"])
         rows = info.rows.get(pe, slice(0, 0))
-        ws = book.sheet(_sheet_name(pe))
+        ws = book.sheet(names[pe])
         book.text(ws, 0, CONFIDENTIAL, book.conf)
         book.text(ws, 1, f"Peer educator {pe}, {_area_name(result)}", book.title)
         end, sizes = book.table(ws, 4, table, _WIDTHS, rows)

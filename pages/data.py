@@ -28,7 +28,6 @@ from components import ui
 from components.shell import ARIA_HIDDEN
 from components.validation_view import counts_table, load_error_view, problems_table, verdict_text
 from config import TEMPLATES_DIR
-from data_loaders.safe_text import frame_to_csv
 from data_loaders.validation import DatasetLoadError
 from pages import _shared
 from planning.schema import Dataset
@@ -880,12 +879,11 @@ def _download_rejected(clicks: list[int | None]) -> dict[str, str]:
         dataset = store.get_dataset(trigger["dataset"])
     except (store.UnknownDatasetError, DatasetLoadError):
         raise dash.exceptions.PreventUpdate from None
-    frame = dataset.report.rejected.get(trigger["file"])
-    if frame is None:
+    text = dataset.report.rejected_csv(trigger["file"])
+    if text is None:
         raise dash.exceptions.PreventUpdate
-    text = frame_to_csv(frame)
     _shared.audit(f"rejected rows of {trigger['file']}"[:200], None, str(trigger["dataset"]))
-    return dict(content=text, filename=f"rejected_{trigger['file']}.csv", type="text/csv")
+    return dict(content=text, filename=f"{trigger['file']}_rejected.csv", type="text/csv")
 
 
 @callback(

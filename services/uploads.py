@@ -41,9 +41,10 @@ SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx
 ALLOWED_SUFFIXES = {
     "hotspots": TABLE_SUFFIXES,
     "sites": TABLE_SUFFIXES,
-    "enrolment": TABLE_SUFFIXES,
+    "enrolment": (*TABLE_SUFFIXES, ".json"),  # .json: a DHIS2 data value set
     "boundaries": BOUNDARY_SUFFIXES,
     "dataset": (".toml",),
+    "org_units": (".json",),  # DHIS2 org units placing enrolment's org units in districts
 }
 
 

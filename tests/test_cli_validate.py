@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 
 import pytest
 
 import cli
+from data_loaders.safe_text import neutralise_formula
 from tests import helpers
 
 ROOT = helpers.ROOT
@@ -107,6 +109,7 @@ def test_json_object(capsys):
             "severity": "error",
             "message": "latitude 93.1 is outside -90..90: check the value "
             "(latitude and longitude swapped?)",
+            "fatal": False,
         }
     ]
     for files in data["files"].values():
@@ -138,3 +141,22 @@ def test_clean_dataset_exits_0(tmp_path, capsys):
     assert "OK: no errors" in result.stdout
     strict = run_cli(capsys, "--data", str(FAULTY), "--strict", "--json")
     assert strict.returncode == 2 and json.loads(strict.stdout)["ok"] is False
+
+
+def test_rejected_out_writes_each_files_rejected_rows(tmp_path, capsys):
+    out = tmp_path / "rejected"
+    result = run_cli(capsys, "--data", str(FAULTY), "--rejected-out", str(out))
+    assert result.returncode == 2
+    written = sorted(p.name for p in out.iterdir())
+    assert "hotspots_rejected.csv" in written
+    assert "Rejected rows written: " in result.stdout
+    with open(FAULTY / "hotspots.csv", newline="", encoding="utf-8-sig") as fh:
+        header, *rows = list(csv.reader(fh))
+    with open(out / "hotspots_rejected.csv", newline="", encoding="utf-8") as fh:
+        got_header, *got = list(csv.reader(fh))
+    assert got_header == [*header, "problem"]
+    assert len(got) == 9  # the rejected count of the faulty fixture
+    by_row = {int(r[-1].split(":")[0].removeprefix("row ")): r[:-1] for r in got}
+    for number, cells in by_row.items():  # each is the file's row, cell for cell
+        protected = [neutralise_formula(c) for c in rows[number - 2]]  # only formula text
+        assert cells == protected

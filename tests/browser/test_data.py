@@ -92,17 +92,24 @@ def bad_hotspot_id() -> str:
         return list(csv.DictReader(fh))[BAD_ROW - 2]["hotspot_id"]
 
 
-def test_upload_bad_row_report_download_and_switch(page, data_server, tmp_path: Path):
-    app_server = data_server
-    folder = dataset_with_bad_row(tmp_path / "upload")
-    page.add_init_script(PROGRESS_SEEN)
-    page.goto(app_server + "/data")
+def upload_folder(page, url: str, folder: Path, name: str):
+    """Open the Data page, upload every file of ``folder`` and wait for its report; the result
+    box."""
+    page.goto(url + "/data")
     page.locator("#data-current-report").get_by_text("In use").wait_for(timeout=30000)
     page.locator("#data-upload input[type=file]").set_input_files(
         [str(p) for p in sorted(folder.iterdir())]
     )
     result = page.locator("#data-upload-result")
-    result.get_by_text("Uploaded: Upload test").wait_for(timeout=60000)
+    result.get_by_text(f"Uploaded: {name}").wait_for(timeout=60000)
+    return result
+
+
+def test_upload_bad_row_report_download_and_switch(page, data_server, tmp_path: Path):
+    app_server = data_server
+    folder = dataset_with_bad_row(tmp_path / "upload")
+    page.add_init_script(PROGRESS_SEEN)
+    result = upload_folder(page, app_server, folder, "Upload test")
     assert page.evaluate("window.__progressSeen")  # checked in a background job
     assert page.is_hidden("#data-progress-box")
     # no name given: the team sees the name in dataset.toml
@@ -123,12 +130,12 @@ def test_upload_bad_row_report_download_and_switch(page, data_server, tmp_path: 
         result.get_by_role("button", name="Rejected hotspots rows (1) as CSV").click()
     saved = tmp_path / "rejected.csv"
     info.value.save_as(saved)
+    assert info.value.suggested_filename == "hotspots_rejected.csv"
     rejected = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
     assert len(rejected) == 1
-    assert rejected[0]["row"] == str(BAD_ROW)
+    assert rejected[0]["problem"].startswith(f"row {BAD_ROW}: latitude")
     assert rejected[0]["latitude"] == BAD_LATITUDE
     assert rejected[0]["hotspot_id"] == bad_hotspot_id()
-    assert "latitude" in rejected[0]["reasons"]
 
     page.locator("#data-use-upload").click()
     page.locator("#dataset-name").get_by_text("Upload test").wait_for(timeout=30000)
@@ -141,6 +148,78 @@ def test_upload_bad_row_report_download_and_switch(page, data_server, tmp_path: 
     page.locator("#data-use-default").click()
     page.locator("#synthetic-banner").wait_for(timeout=30000)
     assert page.console_errors == []
+
+
+def test_fix_and_reupload_the_rejected_rows(page, data_server, tmp_path: Path):
+    """The data manager's loop: download the rejected rows, fix the one flagged cell, upload them
+    again, accepted. Southern latitudes come back as written (no apostrophe before -9.7)."""
+    folder = tmp_path / "loop"
+    folder.mkdir()
+    for name in ("sites.csv", "boundaries.geojson"):
+        shutil.copy(DEMO_DIR / name, folder / name)
+    (folder / "enrolment.csv").write_text(
+        "period,district,enrolled\r\n2025-Q3,Chitipa,4\r\n", encoding="utf-8"
+    )
+    (folder / "dataset.toml").write_text('[dataset]\nname = "Loop test"\n', encoding="utf-8")
+    with open(DEMO_DIR / "hotspots.csv", newline="", encoding="utf-8-sig") as fh:
+        header, *rows = list(csv.reader(fh))
+    original = rows[:5]
+    bad = [list(r) for r in original]
+    bad[2][header.index("peak_min")] = "about 8"
+    with open(folder / "hotspots.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *bad])
+
+    result = upload_folder(page, data_server, folder, "Loop test")
+    with page.expect_download(timeout=30000) as info:
+        result.get_by_role("button", name="Rejected hotspots rows (1) as CSV").click()
+    saved = tmp_path / "hotspots_rejected.csv"
+    info.value.save_as(saved)
+    got_header, got = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert got_header == [*header, "problem"]
+    assert got[:-1] == bad[2]  # exactly the row as uploaded: latitude -9.x, no apostrophe
+    assert got[header.index("latitude")].startswith("-9.")
+    assert got[-1].startswith('row 4: peak_min: peak_min "about 8" is not a number')
+
+    got[header.index("peak_min")] = original[2][header.index("peak_min")]  # the one fix
+    again = tmp_path / "again"
+    shutil.copytree(folder, again)
+    with open(again / "hotspots.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([got_header, got])
+    (again / "dataset.toml").write_text('[dataset]\nname = "Loop fixed"\n', encoding="utf-8")
+    page.locator("#data-upload input[type=file]").set_input_files(
+        [str(p) for p in sorted(again.iterdir())]
+    )
+    result.get_by_text("Uploaded: Loop fixed").wait_for(timeout=60000)
+    counts = (
+        result.locator("#validation-counts tr", has_text="hotspots").locator("td").all_inner_texts()
+    )
+    assert counts[1:] == ["1", "1", "0"]
+    assert page.console_errors == []
+
+
+def test_fatal_problems_come_first(page, data_server, tmp_path: Path):
+    """Sites without a site_type column: the reason the dataset cannot load is shown first,
+    above the knock-on errors, not last in the scroll box."""
+    folder = dataset_with_bad_row(tmp_path / "fatal")
+    with open(DEMO_DIR / "sites.csv", newline="", encoding="utf-8-sig") as fh:
+        header, *rows = list(csv.reader(fh))
+    keep = [i for i, h in enumerate(header) if h != "site_type"]
+    with open(folder / "sites.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([[r[i] for i in keep] for r in [header, *rows]])
+    page.goto(data_server + "/data")
+    page.locator("#data-upload input[type=file]").set_input_files(
+        [str(p) for p in sorted(folder.iterdir())]
+    )
+    fatal = page.locator("#data-upload-result #validation-fatal")
+    fatal.wait_for(timeout=60000)
+    text = fatal.inner_text()
+    assert text.startswith("This is why the dataset cannot be loaded:")
+    assert 'sites: required column "site_type" is missing' in text
+    summary = page.locator("#data-upload-result #validation-summary").inner_text()
+    assert summary.index("This is why") < summary.index("latitude 93.1")
+    first = page.locator("#data-upload-result #validation-problems tbody tr").first
+    assert first.locator("td").all_inner_texts()[:3] == ["sites", "1", "site_type"]
+    assert "/tmp" not in summary and "DESIGN.md" not in summary
 
 
 def test_bad_file_gets_a_report_not_a_crash(page, data_server, tmp_path: Path):

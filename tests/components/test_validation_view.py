@@ -48,3 +48,23 @@ def test_fatal_load_error_shows_its_report():
     shown = texts(load_error_view(info.value))
     assert "The dataset could not be loaded" in shown
     assert any(p.message in shown for p in info.value.report.errors())
+
+
+def test_fatal_problems_come_first_and_are_named_as_the_reason():
+    from data_loaders.validation import ValidationReport
+
+    report = ValidationReport()
+    report.add("boundaries", 3, "district", "X", "error", "duplicate district")
+    report.add("enrolment", 2, "site_id", "S-1", "error", "not in sites")
+    report.add("sites", 1, "site_type", "", "error", 'required column "site_type"', fatal=True)
+    view = validation_summary(report)
+    fatal = view.children[1]
+    assert fatal.id == "validation-fatal"
+    shown = texts(fatal)
+    assert "This is why the dataset cannot be loaded:" in shown
+    assert 'required column "site_type"' in shown and "duplicate district" not in shown
+    rows = view.children[-1].children[0].children[1].children
+    firsts = [[td.children for td in tr.children][:3] for tr in rows]
+    # the fatal one, then the other errors in load order (boundaries before enrolment)
+    assert firsts == [["sites", "1", "site_type"], ["boundaries", "3", "district"],
+                      ["enrolment", "2", "site_id"]]  # fmt: skip

@@ -38,6 +38,7 @@ def test_to_dict_is_the_cli_json_object_sorted_by_file_then_row():
         "value": "93.1",
         "severity": "error",
         "message": "latitude 93.1 is outside -90..90",
+        "fatal": False,
     }
     json.dumps(data)  # serialisable as is
 

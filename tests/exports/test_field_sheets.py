@@ -4,6 +4,7 @@ offline map per peer educator, no internal names, no markup or formula from the 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from exports.field_sheets import (
     days_text,
     hours_text,
     pe_sheet_frame,
+    pe_sheet_names,
     render_html,
     sheet_frames,
     visit_texts,
@@ -528,3 +530,27 @@ def test_workbook_cells_run_no_formula_and_numbers_stay_numbers(tmp_path):
         table = pe_table(wb[str(pe)])
         assert all(isinstance(v, float) and v < 0 for v in table["Latitude"])
         assert all(isinstance(v, int) for v in table["Your people"])
+
+
+def test_pe_ids_that_clean_to_one_sheet_name_get_their_own_sheets(tmp_path):
+    """PE/1 and pe\\1 both clean to "PE_1" (Excel ignores case): once an HTTP 500; a PE called
+    "summary" silently replaced the summary sheet."""
+    result, calendar = small_plan()
+    ids = sorted(result.peer_educators["pe_id"].astype(str).unique())
+    assert len(ids) == 3
+    rename = dict(zip(ids, ["PE/1", "pe\\1", "summary"]))
+    renamed = dataclasses.replace(
+        result,
+        assignments=result.assignments.assign(pe_id=result.assignments["pe_id"].map(rename)),
+        peer_educators=result.peer_educators.assign(
+            pe_id=result.peer_educators["pe_id"].map(rename)
+        ),
+    )
+    visits = calendar.visits.assign(pe_id=calendar.visits["pe_id"].map(rename))
+    path = tmp_path / "collide.xlsx"
+    write_workbook(renamed, dataclasses.replace(calendar, visits=visits), path)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:2] == ["summary", "assignments"]
+    assert sorted(wb.sheetnames[2:]) == ["PE_1", "pe_1 (2)", "summary (2)"]
+    assert wb["summary (2)"]["A2"].value.startswith("Peer educator summary, ")
+    assert pe_sheet_names(["a" * 40, "A" * 40]) == {"a" * 40: "a" * 31, "A" * 40: "A" * 27 + " (2)"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -251,3 +252,22 @@ def test_a_refused_upload_stores_nothing(state):
         store_upload([("mapping.csv", b"a\n")], "bad", LOCAL_USER, state)
     assert state.list_datasets() == []
     assert [p.name for p in state.datasets_dir.iterdir()] == [".lock"]
+
+
+def test_a_dhis2_enrolment_and_its_org_units_are_accepted(tmp_path):
+    files = [(n, d) for n, d in dataset_files(tmp_path) if n != "enrolment.csv"]
+    values = {"dataValues": [{"dataElement": "EnrolKP0001", "period": "2024Q1",
+                              "orgUnit": "HarareDist1", "value": "9"}]}  # fmt: skip
+    units = {"organisationUnits": [{"id": "HarareDist1", "name": "Harare", "level": 2}]}
+    toml = b'[dhis2.data_elements]\nenrolled = "EnrolKP0001"\n'
+    files += [
+        ("enrolment.json", json.dumps(values).encode()),
+        ("org_units.json", json.dumps(units).encode()),
+        ("dataset.toml", toml),
+    ]
+    folder = save_upload_files(files, tmp_path / "uploads")
+    assert {"enrolment.json", "org_units.json"} <= {p.name for p in folder.iterdir()}
+    dataset = load_dataset(folder)
+    assert dataset.enrolment[["period", "district", "enrolled"]].values.tolist() == [
+        ["2024-Q1", "Harare", 9]
+    ]
