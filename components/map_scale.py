@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 POINT_LIMIT = 3_000  # hotspots in a view drawn one by one; above it, grid cells
-CELL_PX = 40  # approximate width of a grid cell on screen, in pixels
+CELL_PX = 24  # approximate width of a grid cell on screen, in pixels
 TILE_PX = 512  # MapLibre's tile size: zoom z shows 360 / 2^z degrees of longitude per 512 px
 VIEW_PADDING = 0.25  # share of the view's width/height added on each side
 EARTH_CIRCUMFERENCE_M = 40_075_016.686
@@ -69,7 +69,7 @@ class Viewport:
 
 def cell_size_deg(zoom: float) -> float:
     """Grid cell width and height in degrees at ``zoom`` (about CELL_PX pixels on screen)."""
-    level = max(0, math.floor(zoom))
+    level = max(0, round(zoom))
     return 360.0 / (2**level) * CELL_PX / TILE_PX
 
 

@@ -78,7 +78,7 @@ def main(source: Path) -> None:
     payload = {"notice": NOTICE, "bounds": list(AFRICA_BOUNDS), "layers": layers}
     OUT.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
     sizes = {k: len(v["features"]) for k, v in layers.items()}
-    print(f"{OUT}: {OUT.stat().st_size / 1024:.0f} KiB, features {sizes}")  # noqa: T201
+    print(f"{OUT}: {OUT.stat().st_size / 1024:.0f} KiB, features {sizes}")
 
 
 if __name__ == "__main__":
