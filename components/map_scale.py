@@ -118,7 +118,8 @@ def grid_cells(hotspots: pd.DataFrame, size_deg: float) -> pd.DataFrame:
     columns = ["longitude", "latitude", "hotspots", "estimate_low", "estimate_mid"]
     columns += ["estimate_high", "enrolled", "coverage_mid", "typology"]
     if hotspots.empty:
-        return pd.DataFrame(columns=columns)
+        empty = {c: pd.Series(dtype="float64") for c in columns[:-1]}
+        return pd.DataFrame({**empty, "typology": pd.Series(dtype="object")})
     ix = np.floor(hotspots["longitude"].to_numpy(dtype="float64") / size_deg).astype("int64")
     iy = np.floor(hotspots["latitude"].to_numpy(dtype="float64") / size_deg).astype("int64")
     frame = pd.DataFrame(

@@ -328,7 +328,7 @@ def size_legend(reference: float, size_range: tuple[float, float]) -> list[tuple
     if reference <= 0:
         return []
     top = _round_number(reference)
-    people = sorted({max(1, _round_number(top / 10)), max(1, _round_number(top / 3)), top})
+    people = sorted({max(1, _round_number(top / 10)), max(1, _round_number(top / 2)), top})
     return [(p, round(float(size_px(np.array([p]), reference, size_range)[0]), 1)) for p in people]
 
 
