@@ -1,0 +1,160 @@
+"""pages/map.py server side on the demo data: the full figure, the Patch of each control (no
+geometry sent again), per-spot details from the server, and the aggregate-only view."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import plotly
+import pytest
+
+from components import map_scale, maps
+from config import Settings
+from services.context import using
+from tests.helpers import import_page
+
+
+@pytest.fixture(scope="module")
+def mp():
+    """pages/map.py."""
+    return import_page("map")
+
+
+def request(mp, **changes: Any):
+    base = mp.MapRequest(
+        None,
+        layers=("districts", "hotspots", "sites"),
+        metric="coverage_mid",
+        colour_by="typology",
+        distance_km=5.0,
+        filters=mp.MapFilters(),
+        selected=None,
+        query=None,
+        hotspot_detail=True,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def wire(value: Any) -> str:
+    """The JSON the browser receives for an output (a figure dict or a dash.Patch)."""
+    if hasattr(value, "to_plotly_json"):
+        value = value.to_plotly_json()
+    return json.dumps(value, cls=plotly.utils.PlotlyJSONEncoder)
+
+
+def operations(patch) -> list[dict[str, Any]]:
+    return patch.to_plotly_json()["operations"]
+
+
+def test_full_figure_has_a_fixed_trace_order_and_no_per_spot_ids(mp):
+    view = mp.build_map(request(mp))
+    metas = [t.get("meta") for t in view.figure["data"]]
+    assert metas == view.roles
+    assert metas[:4] == ["districts", maps.BASEMAP_PLACES, maps.HOTSPOT_CELLS, maps.HOTSPOT_POINTS]
+    points = view.figure["data"][3]
+    assert len(points["lat"]) == 1500  # the demo's 1,500 spots are under POINT_LIMIT
+    assert not {"ids", "customdata", "text"} & set(points)
+    text = wire(view.figure)
+    frame = mp._hotspot_frame_cached("default", mp.scenario_for(None, None))
+    assert not [i for i in frame["hotspot_id"].head(50) if f'"{i}"' in text]
+    assert not [n for n in frame["name"].head(50) if n and f'"{n}"' in text]
+    assert len(text) < 600_000
+    assert view.figure["layout"]["map"]["style"] == "white-bg"
+    assert view.figure["layout"]["map"]["layers"]  # Natural Earth context, inline GeoJSON
+
+
+def test_colour_switch_patches_colours_only(mp):
+    patch = mp.build_map(request(mp, colour_by="coverage"), "colour").figure
+    text = wire(patch)
+    ops = operations(patch)
+    assert ops, "nothing patched"
+    paths = [op["location"] for op in ops]
+    # only marker colour fields and the legend's visibility: no geometry, sizes or whole traces
+    assert all(p[0] == "data" and p[2] in ("marker", "visible") for p in paths), paths
+    assert not any(p[-1] in ("lat", "lon", "geojson", "size", "locations") for p in paths)
+    assert '"lat"' not in text and '"geojson"' not in text
+    full = wire(mp.build_map(request(mp, colour_by="coverage")).figure)
+    assert len(text) < len(full) / 10
+    colour_ops = [op for op in ops if op["location"] == ["data", 3, "marker", "colorscale"]]
+    assert colour_ops[0]["params"]["value"] == "Cividis"
+
+
+def test_metric_switch_patches_the_district_values_not_their_polygons(mp):
+    patch = mp.build_map(request(mp, metric="gap"), "metric").figure
+    ops = operations(patch)
+    fields = {op["location"][2] for op in ops}
+    assert {"z", "zmin", "zmax", "colorbar", "text"} <= fields
+    assert all(op["location"][:2] == ["data", 0] for op in ops)
+    assert "geojson" not in fields and '"coordinates"' not in wire(patch)
+
+
+def test_a_zoomed_view_sends_only_its_hotspots(mp):
+    near = map_scale.Viewport(35.0, -15.9, 35.2, -15.7, 11.0)  # around Blantyre
+    full = mp.build_map(request(mp))
+    rev = full.figure["layout"]["uirevision"]
+    view = mp.build_map(request(mp, viewport=near, viewport_rev=rev), "view")
+    ops = operations(view.figure)
+    points = next(op for op in ops if op["location"] == ["data", 3])["params"]["value"]
+    lon, lat = points["lon"], points["lat"]
+    assert 0 < len(lat) < 1500
+    padded = near.padded()
+    assert all(padded.west <= x <= padded.east for x in lon)
+    assert all(padded.south <= y <= padded.north for y in lat)
+    assert "one marker each" in view.scale_note
+    # a viewport measured on another figure (e.g. before a filter) is not used
+    stale = mp.build_map(request(mp, viewport=near, viewport_rev="old"), "view")
+    points = next(op for op in operations(stale.figure) if op["location"] == ["data", 3])
+    assert len(points["params"]["value"]["lat"]) == 1500
+
+
+def test_the_aggregate_view_patches_no_hotspot_data(mp):
+    with using(Settings(aggregate_only=True)):
+        full = mp.build_map(request(mp, hotspot_detail=False))
+        assert [t["meta"] for t in full.figure["data"]] == ["districts", maps.BASEMAP_PLACES]
+        for change in ("colour", "layers", "metric", "select", "basemap"):
+            req = request(
+                mp,
+                hotspot_detail=False,
+                layers=("districts", "hotspots", "sites", "rings"),
+                colour_by="coverage",
+                selected="Blantyre" if change == "select" else None,
+            )
+            patch = mp.build_map(req, change).figure
+            for op in operations(patch):
+                location = op["location"]
+                assert location[0] == "layout" or location[:2] == ["data", 0], (change, location)
+            assert '"lat": [' not in wire(patch)  # no points (the map centre is a district's)
+
+
+def test_per_spot_details_come_from_the_server_for_that_spot(mp):
+    frame = mp._hotspot_frame_cached("default", mp.scenario_for(None, None))
+    spot = frame.iloc[7]
+    lat, lon = round(float(spot["latitude"]), 5), round(float(spot["longitude"]), 5)
+    found = mp.hotspot_details(None, None, mp.MapFilters(), lat, lon)
+    assert spot["hotspot_id"] in found["hotspot_id"].tolist()
+    card = json.dumps(mp.hotspot_card(found).to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
+    assert str(spot["hotspot_id"]) in card and "Peak day" in card
+    # a spot filtered out of the map is not described
+    other = [t for t in frame["typology"].unique() if t != spot["typology"]]
+    hidden = mp.hotspot_details(None, None, mp.MapFilters(typologies=other), lat, lon)
+    assert spot["hotspot_id"] not in hidden["hotspot_id"].tolist()
+
+
+def test_only_a_hover_on_the_points_trace_asks_for_a_spot(mp):
+    roles = ["districts", maps.BASEMAP_PLACES, maps.HOTSPOT_CELLS, maps.HOTSPOT_POINTS]
+    event = {"points": [{"curveNumber": 3, "pointNumber": 0, "lat": -13.1, "lon": 33.9}]}
+    assert mp._hotspot_point(event, roles) == (-13.1, 33.9)
+    assert mp._hotspot_point({"points": [{**event["points"][0], "curveNumber": 2}]}, roles) is None
+    assert mp._hotspot_point({"points": [{"curveNumber": 3}]}, roles) is None
+    assert mp._hotspot_point(event, None) is None
+    assert mp._hotspot_point({"points": [{**event["points"][0], "curveNumber": 9}]}, roles) is None
+
+
+def test_one_changed_control_is_patched_anything_else_rebuilds(mp):
+    assert mp._change(["map-colour-by.value"]) == "colour"
+    assert mp._change(["map-viewport.data"]) == "view"
+    assert mp._change(["."]) is None  # the first call
+    assert mp._change(["map-colour-by.value", "map-metric.value"]) is None
+    assert mp._change(["map-filter-district.value"]) is None
