@@ -9,6 +9,8 @@ district layer exists, and the callback refuses hotspot layers even when asked f
 # sys.modules, where @dataclass cannot resolve string annotations (pages/outreach.py uses
 # NamedTuples for the same reason); Python 3.11 evaluates every annotation below as written.
 
+import dataclasses
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -73,6 +75,7 @@ class ID:
     size_legend = "map-size-legend"
     scale_note = "map-scale-note"
     basemap = "map-basemap"
+    drawn = "map-drawn-state"
 
 
 LAYER_OPTIONS = [
@@ -260,6 +263,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=ID.query, data=scenario_query),
             dcc.Store(id=ID.viewport),
             dcc.Store(id=ID.roles),
+            dcc.Store(id=ID.drawn),
             dbc.Row(
                 [
                     dbc.Col(controls(aggregate), xs=12, md=4, lg=3, className="mb-2"),
@@ -424,6 +428,7 @@ class MapView:
     roles: Any  # list of trace metas, or dash.no_update
     size_legend: Any
     scale_note: Any
+    drawn: dict[str, Any]  # drawn_state of the request: what the browser's figure now shows
 
 
 @dataclass(frozen=True)
@@ -444,16 +449,37 @@ class MapRequest:
     basemap: str = "plain"
 
 
-# Which controls a Patch answers (anything else, or several at once, rebuilds the figure).
-PATCHABLE = {
-    ID.colour_by: "colour",
-    ID.metric: "metric",
-    ID.layers: "layers",
-    ID.distance: "distance",
-    ID.viewport: "view",
-    ID.selected: "select",
-    ID.basemap: "basemap",
-}
+def drawn_state(req: MapRequest) -> dict[str, Any]:
+    """What a figure shows, by part (kept in the browser beside the figure, ID.drawn): the next
+    request patches the parts whose controls differ from it. A part the browser never received
+    (a response Dash dropped for a newer one) still differs, so it is sent again."""
+    base = [
+        store.resolve_id(req.dataset_id),
+        dataclasses.asdict(req.filters),
+        req.query or {},
+        req.hotspot_detail,
+    ]
+    return {
+        "base": json.dumps(base, sort_keys=True, default=str),
+        "metric": req.metric,
+        "colour": req.colour_by,
+        "layers": sorted(req.layers),
+        "distance": req.distance_km,
+        "view": dataclasses.asdict(req.viewport) if req.viewport else None,
+        "select": req.selected,
+        "basemap": req.basemap,
+    }
+
+
+def changed_parts(drawn: Any, req: MapRequest) -> set[str] | None:
+    """The parts of the figure to patch (keys of drawn_state), None when the figure must be
+    rebuilt (no figure yet, or another dataset, filter, scenario or level of detail)."""
+    if not isinstance(drawn, dict):
+        return None
+    wanted = drawn_state(req)
+    if drawn.get("base") != wanted["base"]:
+        return None
+    return {k for k, v in wanted.items() if k != "base" and drawn.get(k) != v}
 
 
 class _Context:
@@ -650,43 +676,49 @@ def _basemap_features(dataset_key: str) -> dict[str, dict[str, Any]]:
     return maps.basemap_features((minx, miny, maxx, maxy))
 
 
-def build_map(req: MapRequest, change: str | None = None) -> MapView:
-    """The figure for the request, or with ``change`` (a PATCHABLE value) a Patch of what that
-    control changes: no district geometry, basemap or unchanged trace is sent again."""
+def build_map(req: MapRequest, drawn: Any = None) -> MapView:
+    """The figure for the request, or, when ``drawn`` (the drawn_state of the figure in the
+    browser) shares its dataset, filters and scenario, a Patch of the parts that differ: no
+    district geometry, basemap or unchanged trace is sent again."""
+    parts = changed_parts(drawn, req)
     ctx = _Context(req)
-    if change is None:
+    if parts is None:
         return _full_map(ctx)
     roles = _layout_roles(ctx)
     patch = dash.Patch()
     index = {role: roles.index(role) for role in dict.fromkeys(roles)}
     legend, note = dash.no_update, dash.no_update
     summary: Any = dash.no_update
-    if change == "metric" or change == "layers":
+    detail = req.hotspot_detail
+    hotspots_moved = bool({"layers", "view", "select"} & parts)
+    if {"metric", "layers"} & parts:
         for field, value in _district_fields(ctx).items():
             patch["data"][0][field] = value
-    if change == "colour" and req.hotspot_detail:
+    if "colour" in parts and detail and not hotspots_moved:
         cells, points, _legend, _note = _hotspot_traces(ctx)
         for role, trace in ((maps.HOTSPOT_CELLS, cells), (maps.HOTSPOT_POINTS, points)):
             for field, value in trace["marker"].items():
                 if field != "size":
                     patch["data"][index[role]]["marker"][field] = value
+    if {"colour", "layers"} & parts and detail:
+        shown = req.colour_by == "typology" and "hotspots" in ctx.layers
         for i, role in enumerate(roles):
             if role == maps.TYPOLOGY_LEGEND:
-                patch["data"][i]["visible"] = req.colour_by == "typology"
-    if change in {"layers", "view", "select"} and req.hotspot_detail:
+                patch["data"][i]["visible"] = shown
+    if hotspots_moved and detail:
         cells, points, legend, note = _hotspot_traces(ctx)
         patch["data"][index[maps.HOTSPOT_CELLS]] = cells
         patch["data"][index[maps.HOTSPOT_POINTS]] = points
-    if change in {"layers", "distance", "view", "select"} and req.hotspot_detail:
+    if {"layers", "distance", "view", "select"} & parts and detail:
         site_indices = [i for i, r in enumerate(roles) if r in {"sites-outline", "sites"}]
         for i, trace in zip(site_indices, _site_traces(ctx)):
-            if change == "layers":
+            if "layers" in parts:
                 patch["data"][i] = trace
             else:
                 patch["data"][i]["marker"]["size"] = trace["marker"]["size"]
-    if change in {"layers", "distance"} and req.hotspot_detail:
+    if {"layers", "distance"} & parts and detail:
         patch["data"][index["rings"]] = _rings_trace(ctx)
-    if change == "select":
+    if "select" in parts:
         centre, zoom = maps.view_for_bounds(ctx.bounds)
         patch["layout"]["map"]["center"] = centre
         patch["layout"]["map"]["zoom"] = zoom
@@ -694,9 +726,9 @@ def build_map(req: MapRequest, change: str | None = None) -> MapView:
         summary = district_summary(
             ctx.dist, ctx.focus, distance_km=float(ctx.plan.scenario.distance_km)
         )
-    if change == "basemap":
+    if "basemap" in parts:
         patch["layout"]["map"]["style"] = maps.TILE_STYLES.get(req.basemap, "white-bg")
-    return MapView(patch, summary, dash.no_update, legend, note)
+    return MapView(patch, summary, dash.no_update, legend, note, drawn_state(req))
 
 
 def _full_map(ctx: _Context) -> MapView:
@@ -732,7 +764,7 @@ def _full_map(ctx: _Context) -> MapView:
         ctx.dist, ctx.focus, distance_km=float(ctx.plan.scenario.distance_km)
     )
     roles = [t.get("meta") for t in traces]
-    return MapView(fig, summary, roles, legend, note)
+    return MapView(fig, summary, roles, legend, note, drawn_state(req))
 
 
 def hotspot_details(
@@ -968,18 +1000,10 @@ _MAP_INPUTS = dict(
 
 # The map is a pure callback (inputs, dataset and level of detail decide it): answered from the
 # shared response cache when the same request was answered before (services.response_cache);
-# the timing shown is then the first computation's. A Patch answer is pure too: the request
-# body names the control that changed (changedPropIds).
+# the timing shown is then the first computation's. A Patch answer is pure too: it depends on
+# the request's controls and the drawn state it carries (State ID.drawn).
 response_cache.mark_pure(ID.graph, ID.summary, ID.timing, ID.roles, ID.size_legend, ID.scale_note)
-
-
-def _change(triggered: list[str]) -> str | None:
-    """The PATCHABLE change of a request whose only trigger is one patchable control, else None
-    (a full figure)."""
-    ids = {t.rsplit(".", 1)[0] for t in triggered if t and t != "."}
-    if len(ids) != 1:
-        return None
-    return PATCHABLE.get(next(iter(ids)))
+response_cache.mark_pure(ID.drawn)
 
 
 @callback(
@@ -989,7 +1013,9 @@ def _change(triggered: list[str]) -> str | None:
     Output(ID.roles, "data"),
     Output(ID.size_legend, "children"),
     Output(ID.scale_note, "children"),
+    Output(ID.drawn, "data"),
     inputs=_MAP_INPUTS,
+    state={"drawn": State(ID.drawn, "data")},
 )
 def _update_map(
     dataset_id: str | None = None,
@@ -1002,14 +1028,12 @@ def _update_map(
     filters: dict[str, Any] | None = None,
     viewport: dict[str, Any] | None = None,
     basemap: str | None = "plain",
+    drawn: dict[str, Any] | None = None,
 ) -> tuple[Any, ...]:
     if _shared.dataset_or_none(dataset_id) is None:
         raise dash.exceptions.PreventUpdate
     distance_km, chosen = _allowed_controls(distance_km, filters)
     detail = _shared.hotspot_detail_allowed()
-    change = _change(list(dash.ctx.triggered_prop_ids))
-    if change in {"view", "distance"} and not detail:
-        raise dash.exceptions.PreventUpdate  # nothing of the district layer depends on them
     started = time.perf_counter()
     view = build_map(
         MapRequest(
@@ -1022,15 +1046,19 @@ def _update_map(
             selected=selected,
             query=query,
             hotspot_detail=detail,
-            viewport=map_scale.Viewport.from_dict(viewport) if change != "select" else None,
-            viewport_rev=(viewport or {}).get("rev") if isinstance(viewport, dict) else None,
-            basemap=basemap or "plain",
+            # the district layer depends on no view: the aggregate view ignores it
+            viewport=map_scale.Viewport.from_dict(viewport) if detail else None,
+            viewport_rev=viewport.get("rev") if isinstance(viewport, dict) else None,
+            basemap=basemap if basemap in maps.TILE_STYLES else "plain",
         ),
-        change,
+        drawn,
     )
-    took = f"{'patched' if change else 'built'} in {1000 * (time.perf_counter() - started):.0f} ms"
-    log.info("map %s in %.0f ms", change or "figure", 1000 * (time.perf_counter() - started))
-    return view.figure, view.summary, took, view.roles, view.size_legend, view.scale_note
+    patched = isinstance(view.figure, dash.Patch)
+    ms = 1000 * (time.perf_counter() - started)
+    took = f"{'patched' if patched else 'built'} in {ms:.0f} ms"
+    log.info("map %s in %.0f ms", "patch" if patched else "figure", ms)
+    outputs = (view.figure, view.summary, took, view.roles, view.size_legend, view.scale_note)
+    return (*outputs, view.drawn)
 
 
 # The browser reports the map's bounds and zoom after every pan or zoom (MapLibre's own view,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -76,7 +77,7 @@ def test_far_views_aggregate_and_near_views_show_points():
 
 def test_cells_get_smaller_when_zooming_in():
     sizes = [map_scale.cell_size_deg(z) for z in range(4, 14)]
-    assert all(a == 2 * b for a, b in zip(sizes, sizes[1:]))
+    assert all(a == 2 * b for a, b in itertools.pairwise(sizes))
     # about CELL_PX on screen at every zoom
     km = map_scale.cell_size_deg(8) * 111.32 * math.cos(math.radians(13))
     px = km * 1000 / map_scale.metres_per_pixel(8, -13)

@@ -44,6 +44,11 @@ def wire(value: Any) -> str:
     return json.dumps(value, cls=plotly.utils.PlotlyJSONEncoder)
 
 
+def patched(mp, req, **before: Any):
+    """build_map of ``req`` for a browser whose figure shows ``req`` with ``before`` changes."""
+    return mp.build_map(req, mp.drawn_state(dataclasses.replace(req, **before)))
+
+
 def operations(patch) -> list[dict[str, Any]]:
     return patch.to_plotly_json()["operations"]
 
@@ -66,7 +71,7 @@ def test_full_figure_has_a_fixed_trace_order_and_no_per_spot_ids(mp):
 
 
 def test_colour_switch_patches_colours_only(mp):
-    patch = mp.build_map(request(mp, colour_by="coverage"), "colour").figure
+    patch = patched(mp, request(mp, colour_by="coverage"), colour_by="typology").figure
     text = wire(patch)
     ops = operations(patch)
     assert ops, "nothing patched"
@@ -82,7 +87,7 @@ def test_colour_switch_patches_colours_only(mp):
 
 
 def test_metric_switch_patches_the_district_values_not_their_polygons(mp):
-    patch = mp.build_map(request(mp, metric="gap"), "metric").figure
+    patch = patched(mp, request(mp, metric="gap"), metric="coverage_mid").figure
     ops = operations(patch)
     fields = {op["location"][2] for op in ops}
     assert {"z", "zmin", "zmax", "colorbar", "text"} <= fields
@@ -94,7 +99,7 @@ def test_a_zoomed_view_sends_only_its_hotspots(mp):
     near = map_scale.Viewport(35.0, -15.9, 35.2, -15.7, 11.0)  # around Blantyre
     full = mp.build_map(request(mp))
     rev = full.figure["layout"]["uirevision"]
-    view = mp.build_map(request(mp, viewport=near, viewport_rev=rev), "view")
+    view = patched(mp, request(mp, viewport=near, viewport_rev=rev), viewport=None)
     ops = operations(view.figure)
     points = next(op for op in ops if op["location"] == ["data", 3])["params"]["value"]
     lon, lat = points["lon"], points["lat"]
@@ -104,7 +109,7 @@ def test_a_zoomed_view_sends_only_its_hotspots(mp):
     assert all(padded.south <= y <= padded.north for y in lat)
     assert "one marker each" in view.scale_note
     # a viewport measured on another figure (e.g. before a filter) is not used
-    stale = mp.build_map(request(mp, viewport=near, viewport_rev="old"), "view")
+    stale = patched(mp, request(mp, viewport=near, viewport_rev="old"), viewport=None)
     points = next(op for op in operations(stale.figure) if op["location"] == ["data", 3])
     assert len(points["params"]["value"]["lat"]) == 1500
 
@@ -113,15 +118,23 @@ def test_the_aggregate_view_patches_no_hotspot_data(mp):
     with using(Settings(aggregate_only=True)):
         full = mp.build_map(request(mp, hotspot_detail=False))
         assert [t["meta"] for t in full.figure["data"]] == ["districts", maps.BASEMAP_PLACES]
-        for change in ("colour", "layers", "metric", "select", "basemap"):
+        before = {
+            "colour": {"colour_by": "typology"},
+            "layers": {"layers": ("districts",)},
+            "metric": {"metric": "gap"},
+            "select": {"selected": None},
+            "basemap": {"basemap": "osm"},
+            "distance": {"distance_km": 2.0},
+        }
+        for change, old in before.items():
             req = request(
                 mp,
                 hotspot_detail=False,
                 layers=("districts", "hotspots", "sites", "rings"),
                 colour_by="coverage",
-                selected="Blantyre" if change == "select" else None,
+                selected="Blantyre",
             )
-            patch = mp.build_map(req, change).figure
+            patch = patched(mp, req, **old).figure
             for op in operations(patch):
                 location = op["location"]
                 assert location[0] == "layout" or location[:2] == ["data", 0], (change, location)
@@ -152,9 +165,26 @@ def test_only_a_hover_on_the_points_trace_asks_for_a_spot(mp):
     assert mp._hotspot_point({"points": [{**event["points"][0], "curveNumber": 9}]}, roles) is None
 
 
-def test_one_changed_control_is_patched_anything_else_rebuilds(mp):
-    assert mp._change(["map-colour-by.value"]) == "colour"
-    assert mp._change(["map-viewport.data"]) == "view"
-    assert mp._change(["."]) is None  # the first call
-    assert mp._change(["map-colour-by.value", "map-metric.value"]) is None
-    assert mp._change(["map-filter-district.value"]) is None
+def test_the_parts_that_differ_from_the_drawn_figure_are_patched(mp):
+    req = request(mp)
+    drawn = mp.drawn_state(req)
+    assert mp.changed_parts(None, req) is None  # the first call: a figure
+    assert mp.changed_parts(drawn, req) == set()
+    assert mp.changed_parts(drawn, dataclasses.replace(req, colour_by="coverage")) == {"colour"}
+    both = dataclasses.replace(req, colour_by="coverage", metric="gap")
+    assert mp.changed_parts(drawn, both) == {"colour", "metric"}
+    # another filter, scenario or dataset: a new figure
+    assert (
+        mp.changed_parts(drawn, dataclasses.replace(req, filters=mp.MapFilters(["North"]))) is None
+    )
+    assert mp.changed_parts(drawn, dataclasses.replace(req, query={"target": "0.9"})) is None
+
+
+def test_a_dropped_patch_is_sent_again_with_the_next_one(mp):
+    # the browser still shows the metric "coverage_mid" (a metric patch was dropped for a newer
+    # request) and now switches the colour: both parts are patched
+    shown = request(mp)
+    now = request(mp, metric="gap", colour_by="coverage")
+    ops = operations(mp.build_map(now, mp.drawn_state(shown)).figure)
+    fields = {tuple(op["location"][:3]) for op in ops}
+    assert ("data", 0, "z") in fields and ("data", 3, "marker") in fields
