@@ -21,6 +21,7 @@ POINT_LIMIT = 3_000  # hotspots in a view drawn one by one; above it, grid cells
 CELL_PX = 24  # approximate width of a grid cell on screen, in pixels
 TILE_PX = 512  # MapLibre's tile size: zoom z shows 360 / 2^z degrees of longitude per 512 px
 VIEW_PADDING = 0.25  # share of the view's width/height added on each side
+SNAP_CELLS = 8  # the padded view is snapped outwards to blocks of this many grid cells
 EARTH_CIRCUMFERENCE_M = 40_075_016.686
 
 
@@ -62,6 +63,19 @@ class Viewport:
             self.zoom,
         )
 
+    def region(self) -> Viewport:
+        """The padded view snapped outwards to blocks of SNAP_CELLS grid cells: views a small
+        pan apart share a region, so they draw the same hotspots (and nothing is sent again)."""
+        padded = self.padded()
+        step = cell_size_deg(self.zoom) * SNAP_CELLS
+        return Viewport(
+            math.floor(padded.west / step) * step,
+            math.floor(padded.south / step) * step,
+            math.ceil(padded.east / step) * step,
+            math.ceil(padded.north / step) * step,
+            self.zoom,
+        )
+
     def contains(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Boolean mask of the points inside the view."""
         return (lon >= self.west) & (lon <= self.east) & (lat >= self.south) & (lat <= self.north)
@@ -92,10 +106,11 @@ class ViewHotspots:
 def view_hotspots(
     hotspots: pd.DataFrame, view: Viewport, *, point_limit: int = POINT_LIMIT
 ) -> ViewHotspots:
-    """The hotspots of the padded ``view``: one by one up to ``point_limit``, else grid cells."""
+    """The hotspots of the view's region (padded and snapped): one by one up to
+    ``point_limit``, else grid cells."""
     lon = hotspots["longitude"].to_numpy(dtype="float64")
     lat = hotspots["latitude"].to_numpy(dtype="float64")
-    inside = view.padded().contains(lon, lat)
+    inside = view.region().contains(lon, lat)
     count = int(inside.sum())
     if count <= point_limit:
         return ViewHotspots(points=hotspots[inside], cells=None, in_view=count)

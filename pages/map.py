@@ -10,6 +10,7 @@ district layer exists, and the callback refuses hotspot layers even when asked f
 # NamedTuples for the same reason); Python 3.11 evaluates every annotation below as written.
 
 import dataclasses
+import hashlib
 import json
 import logging
 import time
@@ -705,10 +706,18 @@ def build_map(req: MapRequest, drawn: Any = None) -> MapView:
         for i, role in enumerate(roles):
             if role == maps.TYPOLOGY_LEGEND:
                 patch["data"][i]["visible"] = shown
+    state = drawn_state(req)
     if hotspots_moved and detail:
         cells, points, legend, note = _hotspot_traces(ctx)
-        patch["data"][index[maps.HOTSPOT_CELLS]] = cells
-        patch["data"][index[maps.HOTSPOT_POINTS]] = points
+        state["hotspots"] = _signature(cells, points)
+        # a pan within the same region draws the same spots: nothing to send again
+        if state["hotspots"] != drawn.get("hotspots") or {"layers", "select"} & parts:
+            patch["data"][index[maps.HOTSPOT_CELLS]] = cells
+            patch["data"][index[maps.HOTSPOT_POINTS]] = points
+        else:
+            legend, note = dash.no_update, dash.no_update
+    else:
+        state["hotspots"] = drawn.get("hotspots")
     if {"layers", "distance", "view", "select"} & parts and detail:
         site_indices = [i for i, r in enumerate(roles) if r in {"sites-outline", "sites"}]
         for i, trace in zip(site_indices, _site_traces(ctx)):
@@ -728,7 +737,7 @@ def build_map(req: MapRequest, drawn: Any = None) -> MapView:
         )
     if "basemap" in parts:
         patch["layout"]["map"]["style"] = maps.TILE_STYLES.get(req.basemap, "white-bg")
-    return MapView(patch, summary, dash.no_update, legend, note, drawn_state(req))
+    return MapView(patch, summary, dash.no_update, legend, note, state)
 
 
 def _full_map(ctx: _Context) -> MapView:
@@ -764,7 +773,17 @@ def _full_map(ctx: _Context) -> MapView:
         ctx.dist, ctx.focus, distance_km=float(ctx.plan.scenario.distance_km)
     )
     roles = [t.get("meta") for t in traces]
-    return MapView(fig, summary, roles, legend, note, drawn_state(req))
+    state = drawn_state(req)
+    if req.hotspot_detail:
+        state["hotspots"] = _signature(traces[2], traces[3])
+    return MapView(fig, summary, roles, legend, note, state)
+
+
+def _signature(cells: dict[str, Any], points: dict[str, Any]) -> str:
+    """A digest of the drawn hotspot positions and sizes (which cells or spots are drawn)."""
+    parts = [t.get(k) for t in (cells, points) for k in ("lat", "lon", "visible")]
+    parts += [cells["marker"]["size"], points["marker"]["size"]]
+    return hashlib.sha1(json.dumps(parts).encode(), usedforsecurity=False).hexdigest()
 
 
 def hotspot_details(

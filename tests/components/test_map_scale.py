@@ -66,7 +66,7 @@ def test_far_views_aggregate_and_near_views_show_points():
     near_view = map_scale.Viewport(33.9, -14.1, 34.1, -13.9, 12.0)
     near = map_scale.view_hotspots(frame, near_view)
     assert near.cells is None and near.points is not None
-    inside = near_view.padded().contains(
+    inside = near_view.region().contains(
         frame["longitude"].to_numpy(), frame["latitude"].to_numpy()
     )
     assert len(near.points) == near.in_view == int(inside.sum()) <= map_scale.POINT_LIMIT
@@ -106,3 +106,14 @@ def test_the_initial_view_contains_the_bounds():
     view = map_scale.view_for_bounds(bounds, zoom, width_px=460, height_px=maps.MAP_HEIGHT_PX)
     assert view.west <= bounds[0] and view.east >= bounds[2]
     assert view.south <= bounds[1] and view.north >= bounds[3]
+
+
+def test_a_small_pan_keeps_the_region_and_so_the_drawn_spots():
+    view = map_scale.Viewport(33.9, -14.1, 34.1, -13.9, 11.0)
+    step = map_scale.cell_size_deg(11.0)
+    panned = map_scale.Viewport(33.9 + step / 3, -14.1, 34.1 + step / 3, -13.9, 11.0)
+    assert view.region() == panned.region()
+    region = view.region()
+    padded = view.padded()
+    assert region.west <= padded.west and region.east >= padded.east  # never smaller
+    assert region.south <= padded.south and region.north >= padded.north

@@ -104,7 +104,7 @@ def test_a_zoomed_view_sends_only_its_hotspots(mp):
     points = next(op for op in ops if op["location"] == ["data", 3])["params"]["value"]
     lon, lat = points["lon"], points["lat"]
     assert 0 < len(lat) < 1500
-    padded = near.padded()
+    padded = near.region()
     assert all(padded.west <= x <= padded.east for x in lon)
     assert all(padded.south <= y <= padded.north for y in lat)
     assert "one marker each" in view.scale_note
@@ -188,3 +188,16 @@ def test_a_dropped_patch_is_sent_again_with_the_next_one(mp):
     ops = operations(mp.build_map(now, mp.drawn_state(shown)).figure)
     fields = {tuple(op["location"][:3]) for op in ops}
     assert ("data", 0, "z") in fields and ("data", 3, "marker") in fields
+
+
+def test_a_pan_within_the_same_region_sends_no_spots_again(mp):
+    near = map_scale.Viewport(35.0, -15.9, 35.2, -15.7, 11.0)
+    rev = mp.build_map(request(mp)).figure["layout"]["uirevision"]
+    first = mp.build_map(request(mp, viewport=near, viewport_rev=rev), None)
+    drawn = first.drawn
+    step = map_scale.cell_size_deg(11.0) / 4
+    panned = map_scale.Viewport(35.0 + step, -15.9, 35.2 + step, -15.7, 11.0)
+    assert panned.region() == near.region()
+    again = mp.build_map(request(mp, viewport=panned, viewport_rev=rev), drawn)
+    assert not [op for op in operations(again.figure) if op["location"][:2] == ["data", 3]]
+    assert again.drawn["hotspots"] == drawn["hotspots"]
