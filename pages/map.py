@@ -695,29 +695,30 @@ def build_map(req: MapRequest, drawn: Any = None) -> MapView:
     if {"metric", "layers"} & parts:
         for field, value in _district_fields(ctx).items():
             patch["data"][0][field] = value
-    if "colour" in parts and detail and not hotspots_moved:
-        cells, points, _legend, _note = _hotspot_traces(ctx)
-        for role, trace in ((maps.HOTSPOT_CELLS, cells), (maps.HOTSPOT_POINTS, points)):
-            for field, value in trace["marker"].items():
-                if field != "size":
-                    patch["data"][index[role]]["marker"][field] = value
     if {"colour", "layers"} & parts and detail:
         shown = req.colour_by == "typology" and "hotspots" in ctx.layers
         for i, role in enumerate(roles):
             if role == maps.TYPOLOGY_LEGEND:
                 patch["data"][i]["visible"] = shown
     state = drawn_state(req)
+    state["hotspots"] = drawn.get("hotspots")
+    replaced = False
     if hotspots_moved and detail:
         cells, points, legend, note = _hotspot_traces(ctx)
         state["hotspots"] = _signature(cells, points)
         # a pan within the same region draws the same spots: nothing to send again
-        if state["hotspots"] != drawn.get("hotspots") or {"layers", "select"} & parts:
+        replaced = state["hotspots"] != drawn.get("hotspots") or bool({"layers", "select"} & parts)
+        if replaced:
             patch["data"][index[maps.HOTSPOT_CELLS]] = cells
             patch["data"][index[maps.HOTSPOT_POINTS]] = points
         else:
             legend, note = dash.no_update, dash.no_update
-    else:
-        state["hotspots"] = drawn.get("hotspots")
+    if "colour" in parts and detail and not replaced:
+        cells, points, _legend, _note = _hotspot_traces(ctx)
+        for role, trace in ((maps.HOTSPOT_CELLS, cells), (maps.HOTSPOT_POINTS, points)):
+            for field, value in trace["marker"].items():
+                if field != "size":
+                    patch["data"][index[role]]["marker"][field] = value
     if {"layers", "distance", "view", "select"} & parts and detail:
         site_indices = [i for i, r in enumerate(roles) if r in {"sites-outline", "sites"}]
         for i, trace in zip(site_indices, _site_traces(ctx)):

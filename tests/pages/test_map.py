@@ -201,3 +201,16 @@ def test_a_pan_within_the_same_region_sends_no_spots_again(mp):
     again = mp.build_map(request(mp, viewport=panned, viewport_rev=rev), drawn)
     assert not [op for op in operations(again.figure) if op["location"][:2] == ["data", 3]]
     assert again.drawn["hotspots"] == drawn["hotspots"]
+
+
+def test_a_dropped_colour_patch_is_resent_with_a_pan_that_moves_no_spot(mp):
+    # the colour patch was dropped for a pan's request; the pan draws the same spots
+    near = map_scale.Viewport(35.0, -15.9, 35.2, -15.7, 11.0)
+    rev = mp.build_map(request(mp)).figure["layout"]["uirevision"]
+    shown = mp.build_map(request(mp, viewport=near, viewport_rev=rev), None).drawn
+    step = map_scale.cell_size_deg(11.0) / 4
+    panned = map_scale.Viewport(35.0 + step, -15.9, 35.2 + step, -15.7, 11.0)
+    now = request(mp, viewport=panned, viewport_rev=rev, colour_by="coverage")
+    ops = operations(mp.build_map(now, shown).figure)
+    colours = [op for op in ops if op["location"] == ["data", 3, "marker", "colorscale"]]
+    assert colours and colours[0]["params"]["value"] == "Cividis"
