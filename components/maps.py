@@ -702,7 +702,7 @@ def map_figure(
     """
     centre, zoom = view_for_bounds(bounds, width_px=width_px)
     below = LEGEND_BELOW_PX if legend_below else 0
-    top = 22 if legend_below and note else 0
+    top = (22 + 12 * note.count("<br>")) if legend_below and note else 0
     map_layout: dict[str, Any] = {"style": style, "center": centre, "zoom": zoom}
     if layers:
         map_layout["layers"] = layers
