@@ -379,19 +379,39 @@ def hotspot_points_trace(
     No ids, names or hover text go to the browser: hovering or clicking a spot asks the server
     for that one spot (pages.map), which checks the level of detail first.
     """
-    marker = {
-        "size": size_px(points["estimate_mid"], reference, HOTSPOT_SIZE_PX).round(1).tolist(),
-        "opacity": 0.85,
-        **hotspot_colour(points, colour_by, palette),
-    }
-    return marker_trace(
-        points["latitude"].round(5).tolist(),
-        points["longitude"].round(5).tolist(),
-        marker,
+    return _located_markers(
+        points,
+        colour_by,
+        palette,
+        reference,
+        HOTSPOT_SIZE_PX,
+        opacity=0.85,
         hoverinfo="none",
         name="Hotspots (size = people at peak)",
         showlegend=False,
         meta=HOTSPOT_POINTS,
+    )
+
+
+def _located_markers(
+    frame: pd.DataFrame,
+    colour_by: str,
+    palette: dict[str, str],
+    reference: float,
+    size_range: tuple[float, float],
+    *,
+    opacity: float,
+    **props: Any,
+) -> dict[str, Any]:
+    """Markers at the frame's latitude/longitude (5 decimals), sized by estimate_mid against
+    ``reference`` and coloured by hotspot_colour."""
+    marker = {
+        "size": size_px(frame["estimate_mid"], reference, size_range).round(1).tolist(),
+        "opacity": opacity,
+        **hotspot_colour(frame, colour_by, palette),
+    }
+    return marker_trace(
+        frame["latitude"].round(5).tolist(), frame["longitude"].round(5).tolist(), marker, **props
     )
 
 
@@ -415,15 +435,13 @@ def hotspot_cells_trace(
 ) -> dict[str, Any]:
     """Grid cells of hotspots as bubbles at the cell centres: area ∝ people (mid estimate),
     colour = the typology with most people or the cell's coverage."""
-    marker = {
-        "size": size_px(cells["estimate_mid"], reference, CELL_SIZE_PX).round(1).tolist(),
-        "opacity": 0.8,
-        **hotspot_colour(cells, colour_by, palette),
-    }
-    return marker_trace(
-        cells["latitude"].round(5).tolist(),
-        cells["longitude"].round(5).tolist(),
-        marker,
+    return _located_markers(
+        cells,
+        colour_by,
+        palette,
+        reference,
+        CELL_SIZE_PX,
+        opacity=0.8,
         text=cell_hover_text(cells),
         hovertemplate="%{text}<extra></extra>",
         name="Hotspots per grid cell (size = people at peak)",

@@ -108,6 +108,17 @@ def _label(text: str, tip_id: str) -> html.Label:
     )
 
 
+def _radio(component_id: str, options: dict[str, str]) -> dbc.RadioItems:
+    """Inline radio buttons {value: label}, the first chosen."""
+    return dbc.RadioItems(
+        id=component_id,
+        value=next(iter(options)),
+        inline=True,
+        className="mb-2",
+        options=[{"label": label, "value": value} for value, label in options.items()],
+    )
+
+
 def controls(aggregate: bool) -> dbc.Card:
     """The layer, metric and filter controls (hotspot controls absent in aggregate mode)."""
     layer_options = [o for o in LAYER_OPTIONS if not aggregate or o["value"] == "districts"]
@@ -141,16 +152,7 @@ def controls(aggregate: bool) -> dbc.Card:
             "with no internet. Street map: OpenStreetMap tiles, only when the browser is online.",
             "tip-basemap",
         ),
-        dbc.RadioItems(
-            id=ID.basemap,
-            value="plain",
-            inline=True,
-            className="mb-2",
-            options=[
-                {"label": "plain (offline)", "value": "plain"},
-                {"label": "street map (online)", "value": "osm"},
-            ],
-        ),
+        _radio(ID.basemap, {"plain": "plain (offline)", "osm": "street map (online)"}),
     ]
     # In aggregate mode the hotspot controls are kept hidden (the callbacks have one signature in
     # every mode) and the server ignores whatever a request puts in them (_detail_inputs).
@@ -162,16 +164,7 @@ def controls(aggregate: bool) -> dbc.Card:
                     "Typology uses the Okabe–Ito colour-blind-safe palette; coverage uses cividis.",
                     "tip-colour",
                 ),
-                dbc.RadioItems(
-                    id=ID.colour_by,
-                    value="typology",
-                    inline=True,
-                    className="mb-2",
-                    options=[
-                        {"label": "typology", "value": "typology"},
-                        {"label": "coverage", "value": "coverage"},
-                    ],
-                ),
+                _radio(ID.colour_by, {"typology": "typology", "coverage": "coverage"}),
                 _label("Catchment distance (km)", "tip-distance"),
                 _help(
                     "Rings of this radius around each site, drawn in the projected CRS. "
