@@ -446,20 +446,27 @@ class MapRequest:
 def drawn_state(req: MapRequest) -> dict[str, Any]:
     """What a figure shows, by part (kept in the browser beside the figure, ID.drawn): the next
     request patches the parts whose controls differ from it. A part the browser never received
-    (a response Dash dropped for a newer one) still differs, so it is sent again."""
+    (a response Dash dropped for a newer one) still differs, so it is sent again.
+
+    Only effective values are kept: the scenario the plan used (in the aggregate view the
+    published one, whatever the link asked) and, without hotspot detail, no hotspot control, so
+    the aggregate view answers every request of one menu choice with the same bytes.
+    """
+    detail = req.hotspot_detail
+    plan = _shared.get_plan(req.dataset_id, scenario_for(req.dataset_id, req.query))
     base = [
         store.resolve_id(req.dataset_id),
         dataclasses.asdict(req.filters),
-        req.query or {},
-        req.hotspot_detail,
+        plan.scenario.to_query(),
+        detail,
     ]
     return {
         "base": json.dumps(base, sort_keys=True, default=str),
         "metric": req.metric,
-        "colour": req.colour_by,
-        "layers": sorted(req.layers),
-        "distance": req.distance_km,
-        "view": dataclasses.asdict(req.viewport) if req.viewport else None,
+        "colour": req.colour_by if detail else None,
+        "layers": sorted(req.layers) if detail else [x for x in req.layers if x == "districts"],
+        "distance": req.distance_km if detail else None,
+        "view": dataclasses.asdict(req.viewport) if req.viewport and detail else None,
         "select": req.selected,
         "basemap": req.basemap,
     }
