@@ -785,6 +785,7 @@ def map_figure(
                 "y": 1.0 if legend_below else 0.005,
                 "xanchor": "left",
                 "yanchor": "bottom",
+                "align": "left",
                 "showarrow": False,
                 "font": {"size": 10, "color": "#333"},
                 "bgcolor": "rgba(255,255,255,0.8)",
