@@ -71,7 +71,7 @@ def typology_colours(typologies: list[str] | pd.Series) -> dict[str, str]:
 
     Distinct for up to 10 named typologies; the palette repeats beyond that.
     """
-    names = sorted({str(t) for t in typologies})
+    names = sorted({str(t) for t in pd.unique(pd.Series(typologies, dtype="object"))})
     named = [n for n in names if n not in {"other", ""}]
     colours = {name: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, name in enumerate(named)}
     colours.update({n: OTHER_COLOUR for n in names if n in {"other", ""}})
@@ -707,7 +707,6 @@ def map_figure(
     layers: list[dict[str, Any]] | None = None,
     style: str = "white-bg",
     width_px: int = 460,
-    source: str = "",
 ) -> dict[str, Any]:
     """The map figure dict: traces on a tile-free white background, fitted to ``bounds``, legend
     shown.
@@ -716,7 +715,7 @@ def map_figure(
     says what it carries (DESIGN.md s.4). ``legend_below`` puts the legend and colour bars under
     the map (never over the data) and the note above it; ``layers`` are MapLibre layers drawn
     with the traces (basemap_layers); ``style`` "white-bg" needs no network, "open-street-map"
-    loads tiles when online; ``source`` (e.g. the basemap's attribution) goes under the legend.
+    loads tiles when online.
     """
     centre, zoom = view_for_bounds(bounds, width_px=width_px)
     below = LEGEND_BELOW_PX if legend_below else 0
@@ -760,20 +759,6 @@ def map_figure(
     if not title:
         layout.pop("title")
     annotations: list[dict[str, Any]] = []
-    if source and legend_below:
-        annotations.append(
-            {
-                "text": source,
-                "xref": "paper",
-                "yref": "paper",
-                "x": 1.0,
-                "y": -(below - 4) / MAP_HEIGHT_PX,
-                "xanchor": "right",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 9, "color": "#666"},
-            }
-        )
     if note:
         annotations.insert(
             0,

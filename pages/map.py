@@ -94,7 +94,7 @@ def _help(text: str, target: str) -> dbc.Tooltip:
 # typed dict[str, Any]: dash's typed signatures list only the named props, not aria-*
 _INFO_ARIA: dict[str, Any] = {"aria-label": "more information"}
 _LIVE: dict[str, Any] = {"aria-live": "polite"}  # the hotspot panel changes on hover
-GRAPH_HEIGHT_PX = maps.MAP_HEIGHT_PX + maps.LEGEND_BELOW_PX + 34  # + the note above the map
+GRAPH_HEIGHT_PX = maps.MAP_HEIGHT_PX + maps.LEGEND_BELOW_PX + 46  # + the note above the map
 
 
 def _label(text: str, tip_id: str) -> html.Label:
@@ -513,15 +513,22 @@ class _Context:
         return self.req.filters.hotspots(_hotspot_frame_cached(self.key, self.scenario))
 
     def palette(self) -> dict[str, str]:
-        return maps.typology_colours(_hotspot_frame_cached(self.key, self.scenario)["typology"])
+        return _palette_and_reference(self.key, self.scenario)[0]
 
     def reference(self) -> float:
         """People at the largest hotspot marker: the dataset's largest mid estimate."""
-        mids = _hotspot_frame_cached(self.key, self.scenario)["estimate_mid"]
-        return float(pd.to_numeric(mids, errors="coerce").max() or 1.0)
+        return _palette_and_reference(self.key, self.scenario)[1]
 
     def sites(self) -> pd.DataFrame:
         return self.req.filters.sites(self.dataset.sites)
+
+
+@lru_cache(maxsize=16)
+def _palette_and_reference(dataset_key: str, scenario: Scenario) -> tuple[dict[str, str], float]:
+    """The dataset's typology colours and its largest mid estimate (the largest marker)."""
+    frame = _hotspot_frame_cached(dataset_key, scenario)
+    mids = pd.to_numeric(frame["estimate_mid"], errors="coerce")
+    return maps.typology_colours(frame["typology"]), float(mids.max() or 1.0)
 
 
 INITIAL_WIDTH_PX = 700  # the map column is about 600 px wide on a laptop; padded further
@@ -663,10 +670,11 @@ def _note(ctx: _Context) -> str:
         " (synthetic data)" if dataset.synthetic and "synthetic" not in dataset.name.lower() else ""
     )
     if ctx.req.hotspot_detail:
-        return f"{dataset.name}{synthetic} · {_shared.level_note(False)}"
+        return f"{dataset.name}{synthetic} · {_shared.level_note(False)}<br>{maps.BASEMAP_SOURCE}"
     return (
         f"{dataset.name}{synthetic} · district aggregates only (no hotspot locations)<br>"
         + _shared.disclosure_rule().short_statement()
+        + f"<br>{maps.BASEMAP_SOURCE}"
     )
 
 
@@ -768,7 +776,6 @@ def _full_map(ctx: _Context) -> MapView:
         legend_below=True,
         layers=maps.basemap_layers(features),
         style=maps.TILE_STYLES.get(req.basemap, "white-bg"),
-        source=maps.BASEMAP_SOURCE,
     )
     summary = district_summary(
         ctx.dist, ctx.focus, distance_km=float(ctx.plan.scenario.distance_km)
