@@ -14,7 +14,10 @@ colour-blind users: Okabe–Ito for categories, cividis/viridis for continuous v
 from __future__ import annotations
 
 import html
+import json
 import math
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -68,7 +71,7 @@ def typology_colours(typologies: list[str] | pd.Series) -> dict[str, str]:
 
     Distinct for up to 10 named typologies; the palette repeats beyond that.
     """
-    names = sorted({str(t) for t in typologies})
+    names = sorted({str(t) for t in pd.unique(pd.Series(typologies, dtype="object"))})
     named = [n for n in names if n not in {"other", ""}]
     colours = {name: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, name in enumerate(named)}
     colours.update({n: OTHER_COLOUR for n in names if n in {"other", ""}})
@@ -173,10 +176,20 @@ def district_hover_text(districts: pd.DataFrame) -> list[str]:
 
 
 def district_choropleth_trace(
-    districts: pd.DataFrame, geojson: dict[str, Any], metric: str = "coverage_mid"
+    districts: pd.DataFrame,
+    geojson: dict[str, Any],
+    metric: str = "coverage_mid",
+    *,
+    value_range: tuple[float, float] | None = None,
+    legend_below: bool = False,
 ) -> dict[str, Any]:
     """Districts coloured by ``metric`` (a CHOROPLETH_METRICS key); hover gives the labelled
-    ranges."""
+    ranges.
+
+    ``value_range`` fixes the colour scale (zmin, zmax in the metric's shown unit, e.g. the
+    range over every district, so that a filter to one district does not stretch 89.8–90.6
+    over the whole scale); ``legend_below`` puts the colour bar under the map, off the data.
+    """
     if metric not in CHOROPLETH_METRICS:
         raise ValueError(
             f"metric={metric!r} is not one of {sorted(CHOROPLETH_METRICS)}; "
@@ -193,7 +206,9 @@ def district_choropleth_trace(
         z=[None if not np.isfinite(v) else round(float(v), 3) for v in z],
         colorscale=spec["scale"],
         marker={"opacity": 0.65, "line": {"width": 0.8, "color": "#444"}},
-        colorbar={
+        colorbar=colorbar_below(spec["label"], slot=0)
+        if legend_below
+        else {
             "title": {"text": spec["label"], "side": "right"},
             "x": 0.99,
             "xanchor": "right",
@@ -209,7 +224,52 @@ def district_choropleth_trace(
         showlegend=True,
         showscale=True,
         meta="districts",
+        **_z_range(value_range),
     )
+
+
+def _z_range(value_range: tuple[float, float] | None) -> dict[str, Any]:
+    if value_range is None:
+        return {}
+    low, high = value_range
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return {}
+    if high <= low:
+        high = low + 1.0
+    return {"zmin": round(float(low), 3), "zmax": round(float(high), 3), "zauto": False}
+
+
+def metric_range(districts: pd.DataFrame, metric: str) -> tuple[float, float] | None:
+    """The colour range of ``metric`` over ``districts`` (all of the country, not the filtered
+    ones), in the unit the choropleth shows: coverage 0 to at least 100%, others min–max."""
+    spec = CHOROPLETH_METRICS[metric]
+    values = pd.to_numeric(districts[metric], errors="coerce").to_numpy(dtype="float64")
+    values = values[np.isfinite(values)]
+    if spec["fmt"] == "pct":
+        top = float(values.max()) * 100 if values.size else 100.0
+        return 0.0, max(100.0, top)
+    if not values.size:
+        return None
+    return float(min(values.min(), 0.0)), float(values.max())
+
+
+# Colour bars under the map (horizontal, side by side): slot 0 the districts, slot 1 hotspots.
+COLORBAR_BELOW_Y = -0.015
+
+
+def colorbar_below(title: str, *, slot: int) -> dict[str, Any]:
+    """A horizontal colour bar under the map in half ``slot`` (0 left, 1 right), off the data."""
+    return {
+        "title": {"text": title, "side": "top", "font": {"size": 11}},
+        "orientation": "h",
+        "x": 0.0 if slot == 0 else 0.52,
+        "xanchor": "left",
+        "y": COLORBAR_BELOW_Y,
+        "yanchor": "top",
+        "len": 0.46,
+        "thickness": 10,
+        "tickfont": {"size": 10},
+    }
 
 
 def district_outline_trace(geojson: dict[str, Any]) -> dict[str, Any]:
@@ -240,110 +300,256 @@ def hotspot_marker_size_px(values: pd.Series | np.ndarray) -> np.ndarray:
     return lo + (hi - lo) * np.sqrt(v) / top
 
 
-HOTSPOT_HOVER = (
-    "<b>%{customdata[1]}</b> (%{customdata[0]})<br>"
-    "typology %{customdata[2]} · %{customdata[3]}<br>"
-    "typical day %{customdata[4]}–%{customdata[5]} people<br>"
-    "peak day %{customdata[6]}–%{customdata[7]} people<br>"
-    "peak days %{customdata[8]} · peak times %{customdata[9]}<br>"
-    "enrolled %{customdata[10]} · %{customdata[11]}<extra></extra>"
-)
+# --- hotspots at any scale: points near, grid cells far (components.map_scale) --------------
+
+CELL_SIZE_PX = (8.0, 44.0)
+HOTSPOT_POINTS = "hotspots"  # meta of the trace of single hotspots
+HOTSPOT_CELLS = "hotspot-cells"  # meta of the trace of aggregated grid cells
+TYPOLOGY_LEGEND = "legend-typology"  # meta of the legend-only typology entries
+COVERAGE_TITLE = "Hotspot coverage % (enrolled ÷ mid estimate)"
 
 
-def _hotspot_customdata(frame: pd.DataFrame) -> list[list[Any]]:
-    enrolled = pd.to_numeric(frame["enrolled"], errors="coerce").fillna(0)
-    cov = frame["coverage_mid"] if "coverage_mid" in frame else pd.Series(np.nan, index=frame.index)
-    cov_text = [
-        ("coverage " + _fmt_value(c, "pct")) if pd.notna(c) else "coverage n/a" for c in cov
-    ]
+def size_px(
+    values: pd.Series | np.ndarray, reference: float, size_range: tuple[float, float]
+) -> np.ndarray:
+    """Diameters in px ∝ sqrt(people) (area ∝ people), ``reference`` people at the largest size.
 
-    def txt(col: str, empty: str = "unknown") -> list[str]:
-        vals = frame[col].astype(str).tolist() if col in frame else [""] * len(frame)
-        return [v if v else empty for v in vals]
-
-    columns = [
-        frame["hotspot_id"].astype(str).tolist(),
-        txt("name", "(no name)"),
-        txt("typology"),
-        txt("population", "FSW"),
-        frame["typical_min"].astype("int64").tolist(),
-        frame["typical_max"].astype("int64").tolist(),
-        frame["peak_min"].astype("int64").tolist(),
-        frame["peak_max"].astype("int64").tolist(),
-        txt("peak_days"),
-        txt("peak_times"),
-        enrolled.astype("int64").tolist(),
-        cov_text,
-    ]
-    return [list(row) for row in zip(*columns)]
+    A fixed reference (the dataset's largest hotspot) keeps a spot's size the same at every
+    zoom and filter; values above it are clipped to the largest size.
+    """
+    v = np.nan_to_num(np.asarray(values, dtype="float64"), nan=0.0).clip(min=0)
+    lo, hi = size_range
+    top = math.sqrt(reference) if reference > 0 else 1.0
+    return np.minimum(lo + (hi - lo) * np.sqrt(v) / top, hi)
 
 
-def _hotspot_trace(part: pd.DataFrame, marker: dict[str, Any], **props: Any) -> dict[str, Any]:
-    """Hotspot markers with the hotspot hover and ids (``meta="hotspots"``)."""
-    return marker_trace(
-        part["latitude"].tolist(),
-        part["longitude"].tolist(),
-        marker,
-        customdata=_hotspot_customdata(part),
-        hovertemplate=HOTSPOT_HOVER,
-        ids=part["hotspot_id"].astype(str).tolist(),
-        meta="hotspots",
-        **props,
+def size_legend(reference: float, size_range: tuple[float, float]) -> list[tuple[int, float]]:
+    """Three (people, diameter px) pairs for a size legend: round numbers up to ``reference``."""
+    if reference <= 0:
+        return []
+    top = _round_number(reference)
+    people = sorted({max(1, _round_number(top / 10)), max(1, _round_number(top / 2)), top})
+    return [(p, round(float(size_px(np.array([p]), reference, size_range)[0]), 1)) for p in people]
+
+
+def _round_number(value: float) -> int:
+    """``value`` rounded down to 1, 2 or 5 times a power of ten (at least 1)."""
+    if value < 1:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    return int(max(m * power for m in (1, 2, 5) if m * power <= value))
+
+
+def hotspot_colour(
+    frame: pd.DataFrame, colour_by: str, palette: dict[str, str], *, legend_below: bool = True
+) -> dict[str, Any]:
+    """The marker colour fields of hotspots or cells: typology colours (``palette``) or coverage
+    on cividis 0–100% with its colour bar. The same keys in both modes, so a colour switch
+    patches them in place."""
+    if colour_by not in {"typology", "coverage"}:
+        raise ValueError(f"colour_by={colour_by!r}: choose 'typology' or 'coverage'")
+    if colour_by == "coverage":
+        cov = pd.to_numeric(frame["coverage_mid"], errors="coerce").clip(0, 1) * 100
+        return {
+            "color": cov.fillna(0).round(1).tolist(),
+            "colorscale": "Cividis",
+            "cmin": 0,
+            "cmax": 100,
+            "showscale": True,
+            "colorbar": colorbar_below(COVERAGE_TITLE, slot=1)
+            if legend_below
+            else {"title": {"text": COVERAGE_TITLE}, "len": 0.4, "thickness": 12},
+        }
+    colours = frame["typology"].astype(str).map(palette).fillna(OTHER_COLOUR)
+    return {
+        "color": colours.tolist(),
+        "colorscale": None,
+        "cmin": None,
+        "cmax": None,
+        "showscale": False,
+        "colorbar": None,
+    }
+
+
+def hotspot_points_trace(
+    points: pd.DataFrame, colour_by: str, palette: dict[str, str], reference: float
+) -> dict[str, Any]:
+    """Single hotspots as markers: position, size (∝ people, mid estimate) and colour only.
+
+    No ids, names or hover text go to the browser: hovering or clicking a spot asks the server
+    for that one spot (pages.map), which checks the level of detail first.
+    """
+    return _located_markers(
+        points,
+        colour_by,
+        palette,
+        reference,
+        HOTSPOT_SIZE_PX,
+        opacity=0.85,
+        hoverinfo="none",
+        name="Hotspots (size = people at peak)",
+        showlegend=False,
+        meta=HOTSPOT_POINTS,
     )
 
 
-def hotspot_traces(
-    hotspots: pd.DataFrame, *, colour_by: str = "typology", size_column: str = "estimate_mid"
-) -> list[dict[str, Any]]:
-    """Hotspot markers sized by ``size_column`` and coloured by typology (one legend entry each)
-    or by coverage (cividis, one trace).
+def _located_markers(
+    frame: pd.DataFrame,
+    colour_by: str,
+    palette: dict[str, str],
+    reference: float,
+    size_range: tuple[float, float],
+    *,
+    opacity: float,
+    **props: Any,
+) -> dict[str, Any]:
+    """Markers at the frame's latitude/longitude (5 decimals), sized by estimate_mid against
+    ``reference`` and coloured by hotspot_colour."""
+    marker = {
+        "size": size_px(frame["estimate_mid"], reference, size_range).round(1).tolist(),
+        "opacity": opacity,
+        **hotspot_colour(frame, colour_by, palette),
+    }
+    return marker_trace(
+        frame["latitude"].round(5).tolist(), frame["longitude"].round(5).tolist(), marker, **props
+    )
 
-    ``hotspots`` needs hotspot_id, name, latitude, longitude, typology, population,
-    typical_min/max, peak_min/max, peak_days, peak_times, enrolled, coverage_mid and the size
-    column. Every trace has ``meta="hotspots"`` so tests and exports can find them.
-    """
-    if colour_by not in {"typology", "coverage"}:
-        raise ValueError(f"colour_by={colour_by!r}: choose 'typology' or 'coverage'")
-    if hotspots.empty:
-        return []
-    sizes = hotspot_marker_size_px(hotspots[size_column])
-    if colour_by == "coverage":
-        cov = pd.to_numeric(hotspots["coverage_mid"], errors="coerce").clip(0, 1) * 100
-        return [
-            _hotspot_trace(
-                hotspots,
-                {
-                    "size": sizes.round(1).tolist(),
-                    "color": cov.fillna(0).round(1).tolist(),
-                    "colorscale": "Cividis",
-                    "cmin": 0,
-                    "cmax": 100,
-                    "opacity": 0.85,
-                    "showscale": True,
-                    "colorbar": {
-                        "title": {"text": "Hotspot coverage %"},
-                        "x": 0.99,
-                        "y": 0.02,
-                        "xanchor": "right",
-                        "yanchor": "bottom",
-                        "len": 0.4,
-                        "thickness": 12,
-                        "bgcolor": "rgba(255,255,255,0.8)",
-                    },
-                },
-                name="Hotspots (size = people, colour = coverage)",
-            )
-        ]
-    colours = typology_colours(hotspots["typology"])
-    traces = []
-    for typology, colour in colours.items():
-        mask = (hotspots["typology"].astype(str) == typology).to_numpy()
-        part = hotspots.loc[mask]
-        marker = {"size": sizes[mask].round(1).tolist(), "color": colour, "opacity": 0.85}
-        traces.append(
-            _hotspot_trace(part, marker, name=f"Hotspot: {typology}", legendgroup="hotspots")
+
+def cell_hover_text(cells: pd.DataFrame) -> list[str]:
+    """One hover label per grid cell: hotspots, estimate range, enrolled, coverage."""
+    texts = []
+    for row in cells.itertuples(index=False):
+        cov = float(row.coverage_mid)
+        coverage = f"coverage {100 * cov:.0f}%" if np.isfinite(cov) else "coverage n/a"
+        texts.append(
+            f"<b>{int(row.hotspots):,} hotspots</b> in this cell<br>"
+            f"estimate {row.estimate_low:,.0f}–{row.estimate_high:,.0f} people at peak "
+            f"(mid {row.estimate_mid:,.0f})<br>enrolled {row.enrolled:,.0f} · {coverage}<br>"
+            f"largest share: {html.escape(str(row.typology))} · zoom in to see the spots"
         )
-    return traces
+    return texts
+
+
+def hotspot_cells_trace(
+    cells: pd.DataFrame, colour_by: str, palette: dict[str, str], reference: float
+) -> dict[str, Any]:
+    """Grid cells of hotspots as bubbles at the cell centres: area ∝ people (mid estimate),
+    colour = the typology with most people or the cell's coverage."""
+    return _located_markers(
+        cells,
+        colour_by,
+        palette,
+        reference,
+        CELL_SIZE_PX,
+        opacity=0.8,
+        text=cell_hover_text(cells),
+        hovertemplate="%{text}<extra></extra>",
+        name="Hotspots per grid cell (size = people at peak)",
+        showlegend=False,
+        meta=HOTSPOT_CELLS,
+    )
+
+
+def typology_legend_traces(palette: dict[str, str], *, visible: bool) -> list[dict[str, Any]]:
+    """Legend-only entries, one per typology (the hotspot traces carry no legend of their own)."""
+    return [
+        marker_trace(
+            [None],
+            [None],
+            {"size": 10, "color": colour},
+            name=f"Hotspot: {typology}",
+            hoverinfo="skip",
+            visible=visible,
+            meta=TYPOLOGY_LEGEND,
+        )
+        for typology, colour in palette.items()
+    ]
+
+
+# --- offline context: Natural Earth lakes, rivers, borders and towns (assets/basemap) ----------
+
+BASEMAP_FILE = Path(__file__).resolve().parents[1] / "assets" / "basemap" / "africa.json"
+BASEMAP_PLACES = "basemap-places"
+BASEMAP_SOURCE = "Context: Natural Earth (public domain)"
+_BASEMAP_STYLE: dict[str, dict[str, Any]] = {
+    "lakes": {"type": "fill", "color": "#a6cee3", "opacity": 0.9},
+    "rivers": {"type": "line", "color": "#5b9bd5", "line": {"width": 1.2}, "opacity": 0.8},
+    "coastline": {"type": "line", "color": "#7f7f7f", "line": {"width": 1}},
+    "borders": {"type": "line", "color": "#555555", "line": {"width": 1.5, "dash": [3, 2]}},
+}
+
+
+@lru_cache(maxsize=1)
+def _basemap() -> dict[str, Any]:
+    return json.loads(BASEMAP_FILE.read_text(encoding="utf-8"))
+
+
+def _feature_bounds(coords: Any) -> tuple[float, float, float, float]:
+    flat = np.asarray(_flatten(coords), dtype="float64").reshape(-1, 2)
+    return (
+        float(flat[:, 0].min()),
+        float(flat[:, 1].min()),
+        float(flat[:, 0].max()),
+        float(flat[:, 1].max()),
+    )
+
+
+def _flatten(coords: Any) -> list[float]:
+    if coords and isinstance(coords[0], (int, float)):
+        return list(coords[:2])
+    return [v for c in coords for v in _flatten(c)]
+
+
+def basemap_features(
+    bounds: tuple[float, float, float, float], *, margin_deg: float = 3.0
+) -> dict[str, dict[str, Any]]:
+    """The vendored Natural Earth layers (lakes, rivers, coastline, borders, places) as GeoJSON
+    FeatureCollections, keeping the features that reach within ``margin_deg`` of ``bounds``."""
+    minx, miny, maxx, maxy = bounds
+    box_ = (minx - margin_deg, miny - margin_deg, maxx + margin_deg, maxy + margin_deg)
+    layers = {}
+    for name, collection in _basemap()["layers"].items():
+        kept = []
+        for feature in collection["features"]:
+            fx0, fy0, fx1, fy1 = _feature_bounds(feature["geometry"]["coordinates"])
+            if fx1 >= box_[0] and fx0 <= box_[2] and fy1 >= box_[1] and fy0 <= box_[3]:
+                kept.append(feature)
+        layers[name] = {"type": "FeatureCollection", "features": kept}
+    return layers
+
+
+def basemap_layers(features: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """MapLibre layers (``layout.map.layers``) for lakes, rivers, coastline and borders: drawn
+    from the vendored GeoJSON, no tiles and no network."""
+    return [
+        {"sourcetype": "geojson", "source": features[name], "name": name, **style}
+        for name, style in _BASEMAP_STYLE.items()
+        if features.get(name, {}).get("features")
+    ]
+
+
+def places_trace(features: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Towns (Natural Earth populated places) as small dark squares-ish dots named on hover
+    (MapLibre text labels would need glyphs from the network)."""
+    places = features.get("places", {}).get("features", [])
+    lon = [f["geometry"]["coordinates"][0] for f in places]
+    lat = [f["geometry"]["coordinates"][1] for f in places]
+    names = [html.escape(str(f["properties"].get("name", ""))) for f in places]
+    return marker_trace(
+        lat,
+        lon,
+        {"size": 6, "color": "#222222", "opacity": 0.9},
+        text=names,
+        hovertemplate="%{text} (town)<extra></extra>",
+        name="Towns (Natural Earth)",
+        showlegend=bool(places),
+        meta=BASEMAP_PLACES,
+    )
+
+
+def site_dot_px(ring_px: float) -> float:
+    """The white dot inside a site's black ring of ``ring_px`` (10 px in a 17 px ring)."""
+    return round(ring_px * 10 / 17, 1)
 
 
 SITE_HOVER = (
@@ -357,8 +563,9 @@ def _column_text(frame: pd.DataFrame, col: str) -> list[str]:
     return frame[col].astype(str).replace("", "—").tolist() if col in frame else ["—"] * len(frame)
 
 
-def site_traces(sites: pd.DataFrame) -> list[dict[str, Any]]:
-    """Service sites as a white dot in a black ring (two stacked circle traces per site type).
+def site_traces(sites: pd.DataFrame, *, size_px: float = 17.0) -> list[dict[str, Any]]:
+    """Service sites as a white dot in a black ring (two stacked circle traces per site type),
+    the ring ``size_px`` wide.
 
     Symbol markers are not used: they need MapLibre sprites, which are unavailable offline.
     """
@@ -384,7 +591,7 @@ def site_traces(sites: pd.DataFrame) -> list[dict[str, Any]]:
             marker_trace(
                 lat,
                 lon,
-                {"size": 17, "color": OUTLINE},
+                {"size": size_px, "color": OUTLINE},
                 hoverinfo="skip",
                 showlegend=False,
                 legendgroup=group,
@@ -396,7 +603,7 @@ def site_traces(sites: pd.DataFrame) -> list[dict[str, Any]]:
             marker_trace(
                 lat,
                 lon,
-                {"size": 10, "color": SITE_COLOURS[i % len(SITE_COLOURS)]},
+                {"size": site_dot_px(size_px), "color": SITE_COLOURS[i % len(SITE_COLOURS)]},
                 customdata=custom,
                 hovertemplate=SITE_HOVER,
                 legendgroup=group,
@@ -434,17 +641,37 @@ def catchment_rings(
     return lats, lons
 
 
-def catchment_trace(sites: pd.DataFrame, crs_projected: str, distance_km: float) -> dict[str, Any]:
-    """Catchment rings of ``distance_km`` around the sites as one line trace."""
+def catchment_trace(
+    sites: pd.DataFrame, crs_projected: str, distance_km: float, *, filled: bool = False
+) -> dict[str, Any]:
+    """Catchment rings of ``distance_km`` around the sites as one line trace (``filled``: with a
+    translucent fill, so that a ring smaller than a site marker still shows at national zoom)."""
     lats, lons = catchment_rings(sites, crs_projected, distance_km)
+    props: dict[str, Any] = {"fill": "toself", "fillcolor": RING_FILL} if filled else {}
     return line_trace(
         lats,
         lons,
-        width=1.5,
+        width=2 if filled else 1.5,
         colour="#0072B2",
-        name=f"Within {distance_km:g} km of a site",
+        name=f"Within {distance_km:g} km of a site (to scale)",
         meta="rings",
+        **props,
     )
+
+
+RING_FILL = "rgba(0,114,178,0.18)"
+SITE_SIZE_PX = (7.0, 17.0)  # outer ring of a site marker: smallest (far) and largest (near)
+
+
+def site_marker_size_px(distance_km: float, zoom: float, latitude_deg: float) -> float:
+    """The outer diameter of a site marker: at most SITE_SIZE_PX[1], and no larger than its
+    catchment ring of ``distance_km`` on screen at ``zoom`` (down to SITE_SIZE_PX[0]), so the
+    rings drawn over the sites stay visible at national zoom."""
+    from components.map_scale import metres_per_pixel
+
+    ring_px = 2 * distance_km * 1000.0 / metres_per_pixel(zoom, latitude_deg)
+    low, high = SITE_SIZE_PX
+    return round(min(high, max(low, 0.9 * ring_px)), 1)
 
 
 def view_for_bounds(
@@ -465,6 +692,10 @@ def view_for_bounds(
     return centre, max(0.0, min(zoom_lon, zoom_lat, 16.0) - 0.15)
 
 
+LEGEND_BELOW_PX = 150  # under the map: colour bars, then the legend rows
+TILE_STYLES = {"plain": "white-bg", "osm": "open-street-map"}
+
+
 def map_figure(
     traces: list[Any],
     bounds: tuple[float, float, float, float],
@@ -472,49 +703,79 @@ def map_figure(
     uirevision: str = "map",
     title: str = "",
     note: str = "",
+    legend_below: bool = False,
+    layers: list[dict[str, Any]] | None = None,
+    style: str = "white-bg",
+    width_px: int = 460,
 ) -> dict[str, Any]:
     """The map figure dict: traces on a tile-free white background, fitted to ``bounds``, legend
     shown.
 
-    ``note`` is printed in the bottom-left corner (e.g. the level of detail and the dataset), so
-    a PNG export says what it carries (DESIGN.md s.4).
+    ``note`` is printed in a corner (e.g. the level of detail and the dataset), so a PNG export
+    says what it carries (DESIGN.md s.4). ``legend_below`` puts the legend and colour bars under
+    the map (never over the data) and the note above it; ``layers`` are MapLibre layers drawn
+    with the traces (basemap_layers); ``style`` "white-bg" needs no network, "open-street-map"
+    loads tiles when online.
     """
-    centre, zoom = view_for_bounds(bounds)
+    centre, zoom = view_for_bounds(bounds, width_px=width_px)
+    below = LEGEND_BELOW_PX if legend_below else 0
+    top = (22 + 12 * note.count("<br>")) if legend_below and note else 0
+    map_layout: dict[str, Any] = {"style": style, "center": centre, "zoom": zoom}
+    if layers:
+        map_layout["layers"] = layers
     layout = dict(
-        map={"style": "white-bg", "center": centre, "zoom": zoom},
-        margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
-        height=MAP_HEIGHT_PX,
+        map=map_layout,
+        margin={"l": 0, "r": 0, "t": (30 if title else 0) + top, "b": below},
+        height=MAP_HEIGHT_PX + below + top,
         uirevision=uirevision,
         title={"text": title, "x": 0.01, "font": {"size": 14}} if title else None,
-        legend={
-            "itemsizing": "constant",
-            "yanchor": "top",
-            "y": 0.99,
-            "xanchor": "left",
-            "x": 0.01,
-            "font": {"size": 11},
-            "bgcolor": "rgba(230,230,230,0.85)",
-            "bordercolor": "#999",
-            "borderwidth": 1,
-        },
+        legend=(
+            {
+                "orientation": "h",
+                "itemsizing": "constant",
+                "x": 0.0,
+                "xanchor": "left",
+                "y": -(60.0 / MAP_HEIGHT_PX),
+                "yanchor": "top",
+                "font": {"size": 11},
+                "bgcolor": "rgba(255,255,255,0)",
+            }
+            if legend_below
+            else {
+                "itemsizing": "constant",
+                "yanchor": "top",
+                "y": 0.99,
+                "xanchor": "left",
+                "x": 0.01,
+                "font": {"size": 11},
+                "bgcolor": "rgba(230,230,230,0.85)",
+                "bordercolor": "#999",
+                "borderwidth": 1,
+            }
+        ),
         paper_bgcolor="#ffffff",
         hoverlabel={"align": "left"},
     )
     if not title:
         layout.pop("title")
+    annotations: list[dict[str, Any]] = []
     if note:
-        layout["annotations"] = [
+        annotations.insert(
+            0,
             {
                 "text": note,
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.005,
-                "y": 0.005,
+                "y": 1.0 if legend_below else 0.005,
                 "xanchor": "left",
                 "yanchor": "bottom",
+                "align": "left",
                 "showarrow": False,
                 "font": {"size": 10, "color": "#333"},
                 "bgcolor": "rgba(255,255,255,0.8)",
-            }
-        ]
+            },
+        )
+    if annotations:
+        layout["annotations"] = annotations
     return {"data": list(traces), "layout": layout}

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 from branca.element import Element, Figure
 
-from components import maps
+from components import map_scale, maps
 
 LEAFLET_DIR = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "leaflet-export"
 HOTSPOT_CLASS = "kp-hotspot"
+CELL_CLASS = "kp-hotspot-cell"
 SITE_CLASS = "kp-site"
 # Folium's default page files this map does not use (only Leaflet is needed): dropped.
 UNUSED_FOLIUM_FILES = (
@@ -109,7 +110,8 @@ def _legend_html(
         f'<div id="kp-legend" style="position:fixed;bottom:48px;left:12px;z-index:1000;'
         f"background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;"
         f'font:12px sans-serif;max-width:340px">{banner}<b>{html_lib.escape(title)}</b>'
-        f'<div style="margin:4px 0">{html_lib.escape(level_note)}</div>{items}</div>'
+        f'<div style="margin:4px 0">{html_lib.escape(level_note)}</div>{items}'
+        f'<div style="color:#666;margin-top:4px">{html_lib.escape(maps.BASEMAP_SOURCE)}</div></div>'
     )
 
 
@@ -126,10 +128,14 @@ def folium_map(
     title: str = "Map",
     level_note: str = "",
     synthetic: bool = False,
+    point_limit: int = map_scale.POINT_LIMIT,
 ) -> folium.Map:
     """A folium map of the districts coloured by ``metric`` plus the optional hotspot/site layers.
 
-    Pass ``hotspots=None`` for an aggregate-only export: then no hotspot data is written.
+    Pass ``hotspots=None`` for an aggregate-only export: then no hotspot data is written. More
+    than ``point_limit`` hotspots are written as grid cells (components.map_scale), as the
+    app's map draws them at national zoom; lakes, rivers, borders and towns from the vendored
+    Natural Earth layers give context with no tiles.
     """
     if metric not in maps.CHOROPLETH_METRICS:
         raise ValueError(f"metric={metric!r} is not one of {sorted(maps.CHOROPLETH_METRICS)}")
@@ -191,7 +197,49 @@ def folium_map(
         # one multi-polyline: a template per ring would cost ~1 ms each to compile
         folium.PolyLine([r for r in rings if r], color="#0072B2", weight=1.5).add_to(rings_layer)
         rings_layer.add_to(fmap)
-    if hotspots is not None and not hotspots.empty:
+    _add_basemap(fmap, (minx, miny, maxx, maxy))
+    if hotspots is not None and len(hotspots) > point_limit:
+        # aggregate far: a national export of many spots carries grid cells, not every spot
+        _centre, zoom = maps.view_for_bounds((minx, miny, maxx, maxy), width_px=900)
+        cells = map_scale.grid_cells(hotspots, map_scale.cell_size_deg(zoom))
+        colour_of = maps.typology_colours(hotspots["typology"])
+        reference = float(cells["estimate_mid"].max() or 1.0)
+        radius_px = maps.size_px(cells["estimate_mid"], reference, maps.CELL_SIZE_PX) / 2
+        features = [
+            _point_feature(
+                row,
+                tip=tip,
+                colour=colour_of.get(str(row["typology"]), maps.OTHER_COLOUR),
+                radius=round(float(radius), 1),
+            )
+            for row, tip, radius in zip(
+                cells.to_dict("records"), maps.cell_hover_text(cells), radius_px
+            )
+        ]
+        _add_point_layer(
+            fmap,
+            f"Hotspots per grid cell ({len(hotspots):,} spots in {len(cells):,} cells)",
+            features,
+            folium.CircleMarker(
+                radius=5, weight=1, fill=True, fill_opacity=0.75, class_name=CELL_CLASS
+            ),
+            style_function=lambda f: {
+                "color": "#333333",
+                "fillColor": f["properties"]["colour"],
+                "radius": f["properties"]["radius"],
+                "weight": 1,
+                "fillOpacity": 0.75,
+            },
+        )
+        entries.append(
+            (
+                f"{len(hotspots):,} hotspots summed in grid cells (area ∝ people at peak; "
+                "colour: the typology with most people)",
+                "#bbbbbb",
+            )
+        )
+        entries += [(f"cell mostly {t}", c) for t, c in colour_of.items()]
+    elif hotspots is not None and not hotspots.empty:
         colour_of = maps.typology_colours(hotspots["typology"])
         radius_px = maps.hotspot_marker_size_px(hotspots["estimate_mid"]) / 2
         features = []
@@ -248,6 +296,41 @@ def folium_map(
     folium.LayerControl(collapsed=False).add_to(fmap)
     root.html.add_child(Element(_legend_html(title, level_note, synthetic, entries)))
     return fmap
+
+
+def _add_basemap(fmap: folium.Map, bounds: tuple[float, float, float, float]) -> None:
+    """Lakes, rivers, borders and towns (Natural Earth, public domain) under the data layers."""
+    features = maps.basemap_features(bounds)
+    layer = folium.FeatureGroup(name="Context: lakes, rivers, borders, towns (Natural Earth)")
+    styles = {
+        "lakes": {"color": "#5b9bd5", "weight": 0.5, "fillColor": "#a6cee3", "fillOpacity": 0.9},
+        "rivers": {"color": "#5b9bd5", "weight": 1.2, "opacity": 0.8},
+        "coastline": {"color": "#7f7f7f", "weight": 1},
+        "borders": {"color": "#555555", "weight": 1.5, "dashArray": "4 3"},
+    }
+    for name, style in styles.items():
+        if features[name]["features"]:
+            folium.GeoJson(
+                features[name], style_function=lambda _f, style=style: style, interactive=False
+            ).add_to(layer)
+    towns = [
+        _point_feature(
+            {
+                "longitude": f["geometry"]["coordinates"][0],
+                "latitude": f["geometry"]["coordinates"][1],
+            },
+            tip=html_lib.escape(str(f["properties"].get("name", ""))),
+            kind="town",
+        )
+        for f in features["places"]["features"]
+    ]
+    if towns:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": towns},
+            marker=folium.CircleMarker(radius=3, color="#222222", fill=True, fill_opacity=0.9),
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(layer)
+    layer.add_to(fmap)
 
 
 def _point_feature(row: dict[str, Any], **properties: Any) -> dict[str, Any]:

@@ -7,10 +7,13 @@ import base64
 import csv
 import json
 import re
+import urllib.request
 
 import numpy as np
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.conftest import DEMO_DIR, screenshot, wait_for_dash_idle, wait_for_graph
+from tests.browser.conftest import DEMO_DIR, ROOT, screenshot, wait_for_dash_idle, wait_for_graph
+from tests.helpers import callback_request
 
 PAGES = ["/", "/map", "/scenarios", "/outreach", "/data"]
 TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
@@ -47,8 +50,9 @@ def typed_array_values(text: str) -> np.ndarray:
 
 
 def without_district_geometry(text: str) -> str:
-    """A JSON body with every "geojson" value removed (district polygons are public and their
-    vertices would match hotspot coordinates by chance); other bodies unchanged."""
+    """A JSON body with every "geojson" value, every map layer "source" and the towns trace
+    removed (district polygons and the Natural Earth lakes, rivers, borders and towns are public,
+    and their vertices would match hotspot coordinates by chance); other bodies unchanged."""
     try:
         obj = json.loads(text)
     except ValueError:
@@ -56,7 +60,9 @@ def without_district_geometry(text: str) -> str:
 
     def strip(node):
         if isinstance(node, dict):
-            return {k: strip(v) for k, v in node.items() if k != "geojson"}
+            if node.get("meta") == "basemap-places":
+                return {}
+            return {k: strip(v) for k, v in node.items() if k not in ("geojson", "source")}
         if isinstance(node, list):
             return [strip(v) for v in node]
         return node
@@ -65,10 +71,12 @@ def without_district_geometry(text: str) -> str:
 
 
 def boundary_vertex_numbers() -> set[str]:
-    """District polygon vertices as the app writes them (raw and rounded to 5 decimals).
+    """District polygon and Natural Earth vertices as the app writes them (raw and rounded to 5
+    decimals).
 
-    District outlines are public and are drawn in aggregate views; a vertex can equal a
-    hotspot coordinate by chance, so these numbers are not evidence of a leak.
+    District outlines and the Natural Earth context are public and are drawn in aggregate views;
+    a vertex can equal a hotspot coordinate by chance, so these numbers are not evidence of a
+    leak.
     """
     geo = json.loads((DEMO_DIR / "boundaries.geojson").read_text(encoding="utf-8"))
     out: set[str] = set()
@@ -82,6 +90,11 @@ def boundary_vertex_numbers() -> set[str]:
 
     for feature in geo["features"]:
         walk(feature["geometry"]["coordinates"])
+    # the vendored Natural Earth context (lakes, rivers, borders, towns) is public as well
+    basemap = json.loads((ROOT / "assets" / "basemap" / "africa.json").read_text(encoding="utf-8"))
+    for layer in basemap["layers"].values():
+        for feature in layer["features"]:
+            walk(feature["geometry"]["coordinates"])
     return out
 
 
@@ -173,7 +186,8 @@ def test_aggregate_mode_sends_no_hotspot_data(page, aggregate_server):
     assert "Outreach" not in nav and "Data" not in nav and "Scenarios" not in nav
     page.goto(aggregate_server + "/map")
     data = wait_for_graph(page, "map-graph")
-    assert [t["meta"] for t in data] == ["districts"]
+    # the districts and the Natural Earth towns (public context), nothing per hotspot
+    assert [t["meta"] for t in data] == ["districts", "basemap-places"]
     assert len(data[0]["locations"]) == 28
     page.wait_for_load_state("networkidle")
     screenshot(page, "map_aggregate")  # waits for the callbacks and the map's drawing
@@ -213,18 +227,87 @@ def test_aggregate_map_callback_refuses_forged_hotspot_layers(page, aggregate_se
     assert response.ok
     text = response.text()
     figure = json.loads(text)["response"]["map-graph"]["figure"]
-    assert [t.get("meta") for t in figure["data"]] == ["districts"]
+    assert [t.get("meta") for t in figure["data"]] == ["districts", "basemap-places"]
     assert leaks({"forged": text}, demo_hotspots()) == []
+    # the same request as a patch of a drawn figure (each map control changed): no spot either
+    drawn = json.loads(text)["response"]["map-drawn-state"]["data"]
+    for item in payload["inputs"]:
+        if item["id"] == "map-colour-by":
+            item["value"] = "coverage"
+        if item["id"] == "map-viewport":
+            item["value"] = {"west": 35, "south": -16, "east": 35.2, "north": -15.8, "zoom": 12}
+    for item in payload["state"]:
+        if item["id"] == "map-drawn-state":
+            item["value"] = {**drawn, "colour": "typology", "layers": ["districts"]}
+    response = page.request.post(
+        aggregate_server + "/_dash-update-component",
+        data=payload,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.ok
+    assert '"lat": [' not in response.text().replace('"lat":[', '"lat": [')
+    assert leaks({"forged patch": response.text()}, demo_hotspots()) == []
+
+
+def test_aggregate_view_refuses_hotspot_details(page, aggregate_server):
+    """A forged hover on a 'hotspot' trace at a real spot's position: 403, nothing leaks."""
+    spot = demo_hotspots()[0]
+    with urllib.request.urlopen(aggregate_server + "/_dash-dependencies", timeout=60) as r:
+        dependencies = json.loads(r.read())
+    dependency = next(d for d in dependencies if d["output"].startswith("map-hotspot-detail"))
+    event = {
+        "points": [
+            {
+                "curveNumber": 1,
+                "pointNumber": 0,
+                "lat": round(float(spot["latitude"]), 5),
+                "lon": round(float(spot["longitude"]), 5),
+            }
+        ]
+    }
+    body = callback_request(
+        dependency,
+        {
+            "map-graph.hoverData": event,
+            "map-trace-roles.data": ["districts", "hotspots"],
+        },
+    )
+    response = page.request.post(
+        aggregate_server + "/_dash-update-component",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 403
+    assert leaks({"detail": response.text()}, demo_hotspots()) == []
 
 
 def test_the_same_check_sees_hotspots_in_the_full_detail_view(page, app_server):
     bodies = capture_bodies(page)
     page.goto(app_server + "/map")
-    wait_for_graph(page, "map-graph", min_traces=2)
+    data = wait_for_graph(page, "map-graph", min_traces=2)
+    page.wait_for_load_state("networkidle")
+    wait_for_dash_idle(page)
+    found = leaks(bodies, demo_hotspots())
+    assert any("latitude" in f or " at (" in f for f in found)
+    # ids and names are no longer on the map: they come with a hover, for that one spot
+    assert not any("hotspot id" in f for f in found)
+    index = next(i for i, t in enumerate(data) if t["meta"] == "hotspots")
+    point = {"curveNumber": index, "pointNumber": 0}
+    point.update(lat=data[index]["lat"][0], lon=data[index]["lon"][0])
+    for _attempt in range(6):
+        page.evaluate(
+            """(p) => document.querySelector('#map-graph .js-plotly-plot')
+                       .emit('plotly_hover', {points: [p]})""",
+            point,
+        )
+        try:
+            page.locator("#map-hotspot-card").wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
     page.wait_for_load_state("networkidle")
     found = leaks(bodies, demo_hotspots())
     assert any("hotspot id" in f for f in found)
-    assert any("latitude" in f or " at (" in f for f in found)
 
 
 def test_no_dead_ends_for_an_aggregate_viewer(page, aggregate_server):

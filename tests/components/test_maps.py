@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import box
 
-from components import maps
+from components import map_scale, maps
 
 CRS_UTM36S = "EPSG:32736"
 
@@ -94,27 +94,108 @@ def test_coverage_range_text_without_an_estimate():
     assert "n/a" in maps.coverage_range_text(float("nan"), float("nan"))
 
 
-def test_hotspots_one_trace_per_typology_with_hover_details():
-    traces = maps.hotspot_traces(hotspots())
-    assert [t["name"] for t in traces] == ["Hotspot: bar", "Hotspot: lodge"]
-    assert [t["ids"] for t in traces] == [["H1", "H2"], ["H3"]]
-    bar = traces[0]
-    assert bar["customdata"][0][:4] == ["H1", "Bar one", "bar", "FSW"]
-    assert bar["customdata"][0][4:8] == [5, 8, 10, 20]
-    assert bar["customdata"][1][1] == "(no name)" and bar["customdata"][1][8] == "unknown"
-    assert bar["marker"]["color"] != traces[1]["marker"]["color"]
-    # bigger estimate, bigger marker (area ∝ people)
-    assert bar["marker"]["size"][0] > bar["marker"]["size"][1]
-    go.Figure(maps.map_figure(traces, (34.0, -14.0, 35.0, -12.0)))  # valid plotly JSON
+def test_hotspot_points_carry_position_size_and_colour_only():
+    palette = maps.typology_colours(hotspots()["typology"])
+    trace = maps.hotspot_points_trace(hotspots(), "typology", palette, reference=15.0)
+    assert trace["meta"] == maps.HOTSPOT_POINTS
+    assert trace["lat"] == [-12.5, -12.6, -13.5] and trace["lon"] == [34.5, 34.6, 34.5]
+    # no ids, names or per-point hover text: details come from the server for one spot
+    assert not {"ids", "customdata", "text", "hovertext"} & set(trace)
+    assert "Bar one" not in json.dumps(trace) and "H1" not in json.dumps(trace)
+    assert trace["hoverinfo"] == "none"  # hover events still reach the server callback
+    assert trace["marker"]["color"] == [palette["bar"], palette["bar"], palette["lodge"]]
+    # area ∝ people on a fixed reference: 15 people at the largest size, 5 at sqrt(1/3) of it
+    lo, hi = maps.HOTSPOT_SIZE_PX
+    assert trace["marker"]["size"] == [hi, round(lo + (hi - lo) * math.sqrt(5 / 15), 1), hi]
+    go.Figure(maps.map_figure([trace], (34.0, -14.0, 35.0, -12.0)))  # valid plotly JSON
 
 
-def test_hotspots_coloured_by_coverage_use_one_scaled_trace():
-    (trace,) = maps.hotspot_traces(hotspots(), colour_by="coverage")
-    assert trace["marker"]["color"] == [40.0, 0.0, 0.0]
-    assert trace["marker"]["colorscale"] == "Cividis"
+def test_a_colour_switch_changes_the_same_marker_keys():
+    palette = maps.typology_colours(hotspots()["typology"])
+    typology = maps.hotspot_colour(hotspots(), "typology", palette)
+    coverage = maps.hotspot_colour(hotspots(), "coverage", palette)
+    assert set(typology) == set(coverage)  # a Patch of these keys switches in place
+    assert coverage["color"] == [40.0, 0.0, 0.0] and coverage["colorscale"] == "Cividis"
+    assert (coverage["cmin"], coverage["cmax"]) == (0, 100)
+    assert coverage["colorbar"]["orientation"] == "h" and coverage["colorbar"]["y"] < 0
+    assert typology["showscale"] is False and typology["colorscale"] is None
     with pytest.raises(ValueError, match="colour_by='size'"):
-        maps.hotspot_traces(hotspots(), colour_by="size")
-    assert maps.hotspot_traces(hotspots().iloc[0:0]) == []
+        maps.hotspot_colour(hotspots(), "size", palette)
+
+
+def test_cells_are_bubbles_with_a_summary_each():
+    frame = hotspots().assign(estimate_low=[10.0, 4.0, 10.0], estimate_high=[20.0, 6.0, 20.0])
+    cells = map_scale.grid_cells(frame, 1.0)
+    palette = maps.typology_colours(hotspots()["typology"])
+    trace = maps.hotspot_cells_trace(cells, "typology", palette, reference=30.0)
+    assert trace["meta"] == maps.HOTSPOT_CELLS
+    assert len(trace["lat"]) == len(cells) == 2  # (34..35, -13..-12) and (34..35, -14..-13)
+    assert trace["text"][1].startswith("<b>2 hotspots</b> in this cell")
+    assert "estimate 14–26 people at peak (mid 20)" in trace["text"][1]
+    assert "coverage 30%" in trace["text"][1]  # 6 enrolled ÷ 20
+    assert "Bar one" not in json.dumps(trace)
+
+
+def test_size_legend_uses_round_numbers_at_the_drawn_sizes():
+    entries = maps.size_legend(137.0, maps.HOTSPOT_SIZE_PX)
+    assert [p for p, _ in entries] == [10, 50, 100]
+    sizes = maps.size_px(np.array([p for p, _ in entries]), 137.0, maps.HOTSPOT_SIZE_PX)
+    assert [d for _, d in entries] == [round(float(v), 1) for v in sizes]
+    assert maps.size_legend(0, maps.HOTSPOT_SIZE_PX) == []
+
+
+def test_colour_range_spans_the_country_not_the_filter():
+    assert maps.metric_range(districts(), "coverage_mid") == (0.0, 100.0)
+    assert maps.metric_range(districts(), "gap") == (0.0, 20.0)
+    one = maps.district_choropleth_trace(
+        districts().iloc[:1],
+        maps.district_geojson(boundaries()),
+        "gap",
+        value_range=maps.metric_range(districts(), "gap"),
+        legend_below=True,
+    )
+    assert (one["zmin"], one["zmax"], one["zauto"]) == (0.0, 20.0, False)
+    assert one["colorbar"]["y"] < 0 and one["colorbar"]["orientation"] == "h"  # under the map
+
+
+def test_legend_and_colour_bars_sit_under_the_map():
+    fig = maps.map_figure(
+        [], (34.0, -14.0, 35.0, -12.0), note="Level of detail: x", legend_below=True
+    )
+    layout = fig["layout"]
+    assert layout["legend"]["orientation"] == "h"
+    assert layout["legend"]["y"] < 0 and layout["legend"]["yanchor"] == "top"
+    assert layout["margin"]["b"] == maps.LEGEND_BELOW_PX
+    assert layout["height"] >= maps.MAP_HEIGHT_PX + maps.LEGEND_BELOW_PX
+    assert layout["annotations"][0]["y"] >= 1.0  # the level note above the map, off the data
+
+
+def test_rings_drawn_over_sites_that_shrink_at_national_zoom():
+    near = maps.site_marker_size_px(5.0, 12.0, -13.0)
+    national = maps.site_marker_size_px(5.0, 6.0, -13.0)
+    assert near == maps.SITE_SIZE_PX[1]
+    assert maps.site_marker_size_px(5.0, 4.0, -13.0) == maps.SITE_SIZE_PX[0]
+    ring_px = 2 * 5000 / map_scale.metres_per_pixel(6.0, -13.0)  # about 8 px across
+    assert ring_px < maps.SITE_SIZE_PX[1]  # the old 17 px marker hid the ring
+    assert national < ring_px  # the ring now shows around the site
+    trace = maps.catchment_trace(sites(), CRS_UTM36S, 5.0, filled=True)
+    assert trace["fill"] == "toself" and trace["fillcolor"] == maps.RING_FILL
+
+
+def test_basemap_layers_are_local_geojson_with_lake_malawi():
+    features = maps.basemap_features((32.7, -17.2, 35.9, -9.3))  # Malawi
+    lakes = [f["properties"].get("name") for f in features["lakes"]["features"]]
+    assert "Lake Malawi" in lakes
+    towns = [f["properties"]["name"] for f in features["places"]["features"]]
+    assert {"Lilongwe", "Blantyre", "Mzuzu"} <= set(towns)
+    layers = maps.basemap_layers(features)
+    assert {layer["name"] for layer in layers} >= {"lakes", "rivers", "borders"}
+    assert all(layer["sourcetype"] == "geojson" for layer in layers)
+    assert all(isinstance(layer["source"], dict) for layer in layers)  # no URL to fetch
+    assert len(json.dumps(layers)) < 200_000  # clipped to the country, not Africa
+    fig = maps.map_figure([maps.places_trace(features)], (32.7, -17.2, 35.9, -9.3), layers=layers)
+    assert fig["layout"]["map"]["style"] == "white-bg"
+    go.Figure(fig)
 
 
 def test_typology_colours_are_distinct_up_to_ten_and_other_is_grey():
@@ -135,6 +216,8 @@ def test_sites_are_a_dot_in_a_black_ring():
     )
     assert "symbol" not in dot["marker"]  # sprites are not available offline
     assert dot["customdata"][0][:3] == ["S1", "Clinic", "clinic"]
+    small = maps.site_traces(sites(), size_px=8.5)
+    assert small[0]["marker"]["size"] == 8.5 and small[1]["marker"]["size"] == 5.0
 
 
 def test_catchment_rings_have_the_radius_in_kilometres():

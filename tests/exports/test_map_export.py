@@ -7,8 +7,11 @@ import re
 from html.parser import HTMLParser
 
 import folium
+import numpy as np
+import pandas as pd
 import pytest
 
+from components import map_scale, maps
 from exports import map_export
 from tests.components.test_maps import boundaries, districts, hotspots, sites
 
@@ -32,7 +35,9 @@ def test_full_detail_export_is_offline_and_holds_every_hotspot():
     assert not REMOTE.search(page)
     assert "L.map(" in page or "L.map" in page  # leaflet inlined and used
     assert '"className": "kp-hotspot"' in page and '"className": "kp-site"' in page
-    assert page.count('"type": "Point"') == 3 + 2  # every hotspot and every site
+    towns = maps.basemap_features(tuple(boundaries().total_bounds))["places"]["features"]
+    assert page.count('"type": "Point"') == 3 + 2 + len(towns)  # every hotspot, site and town
+    assert "Lake Malawi" in page  # the offline context layers
     assert all(f"({hid})" in page for hid in ("H1", "H2", "H3", "S1", "S2"))
     assert "Bar one" in page and "Level of detail: hotspot locations included" in page
     assert "Synthetic demo data" in page
@@ -96,7 +101,8 @@ def markup(fragment: str) -> _Markup:
 
 
 def tooltips(fmap: folium.Map) -> list[str]:
-    """The tooltip HTML of every GeoJSON feature of the map (districts, hotspots, sites)."""
+    """The tooltip HTML of every GeoJSON feature of the map (districts, hotspots, sites; not the
+    Natural Earth towns)."""
     out: list[str] = []
 
     def walk(element) -> None:
@@ -105,6 +111,9 @@ def tooltips(fmap: folium.Map) -> list[str]:
                 out.extend(
                     f["properties"].get("summary") or f["properties"]["tip"]
                     for f in child.data["features"]
+                    # Natural Earth context (lakes, rivers, towns) is not data
+                    if f["properties"].get("kind") != "town"
+                    and ("summary" in f["properties"] or "tip" in f["properties"])
                 )
             walk(child)
 
@@ -159,3 +168,24 @@ def test_a_district_without_figures_still_gets_an_escaped_tooltip():
     assert len(tips) == 2
     assert markup(tips[1]).tags == [("b", [])]
     assert markup(tips[1]).text == XSS["South"]
+
+
+def test_a_national_export_of_many_spots_carries_grid_cells_not_spots():
+    rng = np.random.default_rng(0)
+    n = 400
+    many = pd.concat([hotspots()] * (n // 3 + 1), ignore_index=True).head(n)
+    many["hotspot_id"] = [f"HX{i:04d}" for i in range(n)]
+    many["latitude"] = rng.uniform(-13.9, -12.1, n)
+    many["longitude"] = rng.uniform(34.1, 34.9, n)
+    page = map_export.standalone_map_html(
+        boundaries(), districts(), hotspots=many, level_note="restricted", point_limit=100
+    )
+    assert map_export.CELL_CLASS in page
+    assert '"className": "kp-hotspot"' not in page
+    assert "HX0001" not in page and "Bar one" not in page  # no single spot is written
+    assert f"{n:,} hotspots summed in grid cells" in page
+    cells = map_scale.grid_cells(
+        many, map_scale.cell_size_deg(maps.view_for_bounds((34, -14, 35, -12), width_px=900)[1])
+    )
+    assert int(cells["hotspots"].sum()) == n  # the cells add up to every spot
+    assert page.count(" in this cell") == len(cells)
