@@ -22,6 +22,7 @@ from flask_compress import Compress
 from config import Settings, load_settings
 from services import background, context, datasets, health, response_cache, security, state
 from services.access import HotspotDetailRefused, require_hotspot_detail
+from services.caseload_plans import warm_up_in_background
 from services.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def create_app(settings: Settings) -> dash.Dash:
     security.install(dash_app.server, dash_app.csp_hashes, settings.allowed_hosts)
     dash_app.layout = shell_layout
     _register_front_end_paths(dash_app)
+    if settings.warm_up_caseloads and not settings.aggregate_only:
+        warm_up_in_background()
     log.info(
         "app created: %s view, data %s",
         "aggregate-only" if settings.aggregate_only else "full-detail",

@@ -107,12 +107,17 @@ class Settings:
     # Background callbacks on Celery workers with Redis as broker and result store (make serve
     # starts a worker); None: forked processes with a diskcache folder (services.background).
     redis_url: str | None = None
+    # Plan the default dataset's large districts' caseloads in a background thread at start
+    # (services.caseload_plans): on for python app.py and make serve (KP_WARM_UP_CASELOADS),
+    # off for settings made in code (tests, the CLI).
+    warm_up_caseloads: bool = False
 
 
 def load_settings() -> Settings:
     """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_MAX_UPLOAD_MB,
     KP_DEBUG, KP_ALLOWED_HOSTS (comma-separated), KP_DISCLOSURE_*, KP_WORKERS, KP_DATASET_CACHE_MB,
-    KP_MAX_REQUEST_MB, KP_STATE_DIR, DATABASE_URL, KP_RETENTION_DAYS and REDIS_URL."""
+    KP_MAX_REQUEST_MB, KP_STATE_DIR, DATABASE_URL, KP_RETENTION_DAYS, REDIS_URL and
+    KP_WARM_UP_CASELOADS."""
     return Settings(
         data_dir=_data_source(os.environ.get("KP_DATA_DIR", str(DEMO_DATA_DIR))),
         host=os.environ.get("KP_HOST", "127.0.0.1"),
@@ -131,4 +136,5 @@ def load_settings() -> Settings:
         state_dir=Path(os.environ.get("KP_STATE_DIR") or str(ROOT_DIR / "state")),
         database_url=os.environ.get("DATABASE_URL", "").strip() or None,
         retention_days=_env_optional_positive_int("KP_RETENTION_DAYS", "datasets are kept"),
+        warm_up_caseloads=_env_bool("KP_WARM_UP_CASELOADS", True),
     )

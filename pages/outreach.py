@@ -47,6 +47,7 @@ from planning.outreach import (
 )
 from planning.parameters import ParameterError, default_number, parameter
 from planning.schema import Dataset
+from services import caseload_plans
 from services import datasets as store
 from services.background import SharedMemo, jobs_enabled
 
@@ -608,6 +609,25 @@ def catchment_caseloads(
     return dataclasses.replace(result, district=label, spots=spots)
 
 
+def caseload_params(args: OutreachArgs) -> CaseloadParams:
+    """The caseload parameters of the page's choice (CaseloadError when one is out of range)."""
+    return CaseloadParams(
+        people_per_pe=args.people_per_pe,
+        keep_typology_apart=args.keep_apart,
+        walking_limit_km=args.walking_limit_km,
+    )
+
+
+def planned_ahead(args: OutreachArgs) -> bool:
+    """True when the chosen area's caseloads are memoised (planned before, or by the warm-up at
+    start) or being planned in this process (waiting for them beats starting again): the rest
+    (calendar, peak times: well under a second) is done in the request."""
+    if args.area.kind == SITE:
+        return False
+    key = (args.dataset_key, args.area.key, caseload_params(args))
+    return caseload_plans.is_planned(*key) or caseload_plans.is_underway(*key)
+
+
 # A progress report: (percent done, what is being done).
 Progress = Callable[[int, str], None]
 
@@ -622,11 +642,7 @@ def plan_area(args: OutreachArgs, progress: Progress = _no_progress) -> Outreach
     progress(2, "reading the area's spots")
     dataset = store.get_dataset(args.dataset_key)
     frame, info = area_hotspots(args.dataset_key, args.area)
-    params = CaseloadParams(
-        people_per_pe=args.people_per_pe,
-        keep_typology_apart=args.keep_apart,
-        walking_limit_km=args.walking_limit_km,
-    )
+    params = caseload_params(args)
     progress(10, f"caseloads of {info.hotspots:,} spots")
     if args.area.kind == SITE:
         if frame.empty:
@@ -638,10 +654,8 @@ def plan_area(args: OutreachArgs, progress: Progress = _no_progress) -> Outreach
         result = catchment_caseloads(
             frame, dataset.crs_projected, params, site_id=args.area.key, label=info.label
         )
-    else:
-        result = district_caseloads(
-            dataset.hotspots, dataset.crs_projected, params, district=args.area.key
-        )
+    else:  # memoised, and planned ahead for the default dataset (services.caseload_plans)
+        result = caseload_plans.district_plan(args.dataset_key, args.area.key, params)
     progress(80, f"weekly calendars of {result.pe_count:,} peer educators")
     calendar = weekly_calendar(
         result.assignments, result.spots, OutreachParams(hours_per_day=args.hours_per_day)
@@ -768,6 +782,7 @@ _VIEW_OUTPUTS = [
     (ID.map, "figure"), (ID.heatmap, "figure"), (ID.grid, "rowData"),
     (ID.grid, "csvExportParams"), (ID.load_tip, "children"), (ID.pe_select, "options"),
     (ID.pe_select, "value"), (ID.alert, "children"), (ID.alert, "is_open"), (ID.timing, "children"),
+    (ID.map, "relayoutData"),  # a new map starts at its area's view (``_spots``)
 ]  # fmt: skip
 
 
@@ -795,6 +810,7 @@ def _view(out: OutreachResult, args: OutreachArgs, current_pe: str | None, start
         "",
         False,
         f"{(time.perf_counter() - started) * 1000:.0f} ms",
+        None,
     ]
 
 
@@ -803,7 +819,7 @@ def _error_view(note: str | None, message: str, started: float) -> list:
     ms = (time.perf_counter() - started) * 1000
     return [
         note, None, None, {}, {}, [], dash.no_update, dash.no_update, [], None, message, True,
-        f"{ms:.0f} ms",
+        f"{ms:.0f} ms", None,
     ]  # fmt: skip
 
 
@@ -813,7 +829,7 @@ def _pending_view(info: AreaInfo, started: float) -> list:
     summary = f"Planning caseloads for {info.hotspots:,} spots in the background (progress above)."
     return [
         info.note, summary, None, {}, {}, [], dash.no_update, dash.no_update, [], None, "", False,
-        f"{ms:.0f} ms",
+        f"{ms:.0f} ms", None,
     ]  # fmt: skip
 
 
@@ -932,6 +948,7 @@ def _update(current_pe, job, *choice):
         if (
             info.hotspots > BACKGROUND_MIN_SPOTS
             and compute.lookup(*args.memo_key()) is None
+            and not planned_ahead(args)
             and jobs_enabled()
         ):
             _hand_over(list(choice))
@@ -1022,6 +1039,33 @@ def _result_or_prevent(*choice: Any) -> OutreachResult:
         return _compute(args)
     except (CaseloadError, ValueError):
         raise dash.exceptions.PreventUpdate from None
+
+
+@callback(
+    Output(ID.map, "figure", allow_duplicate=True),
+    Input(ID.map, "relayoutData"),
+    Input(ID.pe_select, "value"),
+    *_choice(State),
+    prevent_initial_call=True,
+)
+def _spots(relayout, pe_id, *choice):
+    """A large area's map (an overview, figs.is_overview) gets the spots of the view when it is
+    zoomed in far enough, else the chosen PE's: a Patch of the spots trace only, never the
+    figure again. Only a plan already made is used (never computed here)."""
+    args = _args(*choice)
+    out = compute.lookup(*args.memo_key())
+    if out is None or not figs.is_overview(out.caseloads):
+        raise dash.exceptions.PreventUpdate
+    return spots_patch(out.caseloads, relayout, pe_id)
+
+
+def spots_patch(result: Any, relayout: dict[str, Any] | None, pe_id: str | None) -> dash.Patch:
+    """The Patch that replaces an overview map's spots trace (figs.SPOT_TRACE) with
+    ``figs.spots_shown`` of the view in ``relayout`` and the PE ``pe_id``."""
+    patch = dash.Patch()
+    shown = figs.spots_shown(result, figs.view_bounds(relayout), pe_id)
+    patch["data"][figs.SPOT_TRACE] = shown
+    return patch
 
 
 @callback(Output(ID.calendar, "children"), Input(ID.pe_select, "value"), *_choice(State))
