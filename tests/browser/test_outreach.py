@@ -423,24 +423,30 @@ def test_site_list_follows_the_district():
     )
 
 
-@pytest.fixture(scope="module")
-def large_area_server(tmp_path_factory):
-    """The app on a synthetic district of 2,500 spots (above BACKGROUND_MIN_SPOTS), its shared
-    result cache emptied (an earlier run's plan would be served without a background job)."""
+def served_district(folder: Path, seed: int, warm_up: bool):
+    """The app on a synthetic district of 2,500 spots written to ``folder``, its shared result
+    cache emptied (an earlier run's plan would be served at once); ``warm_up``: its caseloads
+    planned at start (services.caseload_plans), as python app.py serves by default. Yields (URL,
+    log file)."""
     from bench.synthetic import synthetic_dataset, write_dataset_folder
     from services.background import cache_folder
 
     folder = write_dataset_folder(
-        synthetic_dataset(2_500, 20, 1, boundaries="grid", seed=5),
-        tmp_path_factory.mktemp("large-area"),
+        synthetic_dataset(2_500, 20, 1, boundaries="grid", seed=seed), folder
     )
     shutil.rmtree(cache_folder(Settings(data_dir=folder)))
-    # not planned ahead at start (services.caseload_plans): the first visit plans it
-    proc, url, log = start_app(data_dir=folder, env={"KP_WARM_UP_CASELOADS": "0"})
+    env = {"KP_WARM_UP_CASELOADS": "1" if warm_up else "0"}
+    proc, url, log = start_app(data_dir=folder, env=env)
     try:
         yield url, log
     finally:
         stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def large_area_server(tmp_path_factory):
+    """2,500 spots (above BACKGROUND_MIN_SPOTS), not planned ahead: the first visit plans them."""
+    yield from served_district(tmp_path_factory.mktemp("large-area"), 5, warm_up=False)
 
 
 # Records whether the progress bar was ever shown (it may be on screen for a second only).
@@ -525,21 +531,8 @@ def test_with_redis_a_large_area_is_planned_by_a_celery_worker(page, celery_area
 
 @pytest.fixture(scope="module")
 def warm_area_server(tmp_path_factory):
-    """The app on a synthetic district of 2,500 spots (above figs.DETAIL_MAX_SPOTS), served as
-    python app.py serves: its caseloads planned at start (services.caseload_plans)."""
-    from bench.synthetic import synthetic_dataset, write_dataset_folder
-    from services.background import cache_folder
-
-    folder = write_dataset_folder(
-        synthetic_dataset(2_500, 20, 1, boundaries="grid", seed=8),
-        tmp_path_factory.mktemp("warm-area"),
-    )
-    shutil.rmtree(cache_folder(Settings(data_dir=folder)))
-    proc, url, log = start_app(data_dir=folder, env={"KP_WARM_UP_CASELOADS": "1"})
-    try:
-        yield url, log
-    finally:
-        stop_app(proc)
+    """2,500 spots (above figs.DETAIL_MAX_SPOTS), planned at start as python app.py does."""
+    yield from served_district(tmp_path_factory.mktemp("warm-area"), 8, warm_up=True)
 
 
 # The spots trace of the caseload map (figs.SPOT_TRACE): its legend name and its spots' PE ids.

@@ -7,6 +7,8 @@ farther than the 3 km walking limit from every other spot, so each is a caseload
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -245,7 +247,7 @@ def test_a_large_area_is_an_overview_of_outlines_and_centres(monkeypatch):
     outlines = fig["data"][metas.index("outlines")]
     assert outlines["lat"].count(None) == result.pe_count
     pairs = list(zip(outlines["lon"], outlines["lat"]))
-    assert all(a != b for a, b in zip(pairs, pairs[1:]) if a[0] is not None)
+    assert all(a != b for a, b in itertools.pairwise(pairs) if a[0] is not None)
     assert all(round(v, 4) == v for v in outlines["lon"] if v is not None)
 
 
