@@ -85,6 +85,7 @@ class ID:
     grid_export = "out-pe-grid-export"
     load_tip = "out-load-tip"
     pe_select = "out-pe-select"
+    pe_ids = "out-pe-ids"  # every PE id of the plan, for the list's search (in the browser)
     calendar = "out-calendar"
     download_xlsx = "out-download-xlsx"
     download_html = "out-download-html"
@@ -454,8 +455,13 @@ def layout(
                 "Peer educator", htmlFor=ID.pe_select, className="form-label small fw-semibold"
             ),
             dcc.Dropdown(
-                id=ID.pe_select, clearable=False, className="mb-2", style={"maxWidth": "320px"}
+                id=ID.pe_select,
+                clearable=False,
+                className="mb-2",
+                style={"maxWidth": "320px"},
+                placeholder="Type part of a PE id",
             ),
+            dcc.Store(id=ID.pe_ids),
             html.Div(id=ID.calendar),
             html.Div(id=ID.timing, className="visually-hidden"),
         ],
@@ -783,7 +789,19 @@ _VIEW_OUTPUTS = [
     (ID.grid, "csvExportParams"), (ID.load_tip, "children"), (ID.pe_select, "options"),
     (ID.pe_select, "value"), (ID.alert, "children"), (ID.alert, "is_open"), (ID.timing, "children"),
     (ID.map, "relayoutData"),  # a new map starts at its area's view (``_spots``)
+    (ID.pe_ids, "data"),
 ]  # fmt: skip
+
+# The PE list offers the chosen PE and at most this many others that match what is typed: a list
+# of thousands of options costs the browser about a second to index and draw (3,911 PEs).
+PE_OPTIONS_MAX = 50
+
+
+def pe_options(pes: list[str], current: str | None) -> list[str]:
+    """The PE list's options before anything is typed: ``current`` and the first PE_OPTIONS_MAX
+    PEs (the browser filters ``pes`` as the user types, in the list's clientside callback)."""
+    first = pes[:PE_OPTIONS_MAX]
+    return first if not current or current in first else [current, *first]
 
 
 def _view(out: OutreachResult, args: OutreachArgs, current_pe: str | None, started: float) -> list:
@@ -791,6 +809,7 @@ def _view(out: OutreachResult, args: OutreachArgs, current_pe: str | None, start
     result, calendar, info = out.caseloads, out.calendar, out.info
     outline, sites = area_map_layers(args.dataset_key, args.area)
     pes = result.peer_educators["pe_id"].astype(str).tolist()
+    chosen = current_pe if current_pe in pes else (pes[0] if pes else None)
     slug = "-".join(info.slug.split()).lower()
     return [
         info.note,
@@ -805,12 +824,13 @@ def _view(out: OutreachResult, args: OutreachArgs, current_pe: str | None, start
         figs.pe_grid_rows(figs.pe_table_frame(result, calendar)),
         {"fileName": f"peer-educators-{slug}.csv"},
         figs.load_definition(OutreachParams(hours_per_day=args.hours_per_day)),
-        pes,
-        current_pe if current_pe in pes else (pes[0] if pes else None),
+        pe_options(pes, chosen),
+        chosen,
         "",
         False,
         f"{(time.perf_counter() - started) * 1000:.0f} ms",
         None,
+        pes,
     ]
 
 
@@ -819,7 +839,7 @@ def _error_view(note: str | None, message: str, started: float) -> list:
     ms = (time.perf_counter() - started) * 1000
     return [
         note, None, None, {}, {}, [], dash.no_update, dash.no_update, [], None, message, True,
-        f"{ms:.0f} ms", None,
+        f"{ms:.0f} ms", None, [],
     ]  # fmt: skip
 
 
@@ -829,7 +849,7 @@ def _pending_view(info: AreaInfo, started: float) -> list:
     summary = f"Planning caseloads for {info.hotspots:,} spots in the background (progress above)."
     return [
         info.note, summary, None, {}, {}, [], dash.no_update, dash.no_update, [], None, "", False,
-        f"{ms:.0f} ms", None,
+        f"{ms:.0f} ms", None, [],
     ]  # fmt: skip
 
 
@@ -1005,20 +1025,34 @@ clientside_callback(
 )
 
 clientside_callback(
-    # a row clicked in the grid chooses that PE's calendar; a PE chosen in the list selects her
-    # row (one callback for both directions, so the two never chase each other)
-    f"""function(rows, pe) {{
+    # a row clicked in the grid chooses that PE's calendar (and offers her in the list); a PE
+    # chosen in the list selects her row (one callback for both directions, so the two never
+    # chase each other); typing in the list offers the PEs whose id holds the text (pe_options)
+    f"""function(rows, pe, search, ids) {{
         const none = window.dash_clientside.no_update;
         const ctx = window.dash_clientside.callback_context;
-        const fromGrid = ctx.triggered.length && ctx.triggered[0].prop_id.startsWith("{ID.grid}.");
+        const trigger = ctx.triggered.length ? ctx.triggered[0].prop_id : "";
         const selected = rows && rows.length ? rows[0].pe_id : null;
-        if (fromGrid) {{ return [selected && selected !== pe ? selected : none, none]; }}
-        return [none, pe && pe !== selected ? {{"ids": [pe]}} : none];
+        const offer = (value, text) => {{
+            const q = (text || "").toLowerCase();
+            const hits = (ids || []).filter(i => i.toLowerCase().includes(q))
+                .slice(0, {PE_OPTIONS_MAX});
+            return value && !hits.includes(value) ? [value, ...hits] : hits;
+        }};
+        if (trigger.startsWith("{ID.grid}.")) {{
+            if (!selected || selected === pe) {{ return [none, none, none]; }}
+            return [selected, none, offer(selected, "")];
+        }}
+        if (trigger.endsWith(".search_value")) {{ return [none, none, offer(pe, search)]; }}
+        return [none, pe && pe !== selected ? {{"ids": [pe]}} : none, none];
     }}""",
     Output(ID.pe_select, "value", allow_duplicate=True),
     Output(ID.grid, "selectedRows"),
+    Output(ID.pe_select, "options", allow_duplicate=True),
     Input(ID.grid, "selectedRows"),
     Input(ID.pe_select, "value"),
+    Input(ID.pe_select, "search_value"),
+    State(ID.pe_ids, "data"),
     prevent_initial_call=True,
 )
 

@@ -556,6 +556,7 @@ def test_a_large_area_planned_at_start_is_an_overview_with_spots_on_selection_an
     page, warm_area_server
 ):
     url, log = warm_area_server
+    outreach = import_page("outreach")
     page.add_init_script(PROGRESS_SEEN)
     map_responses: list[tuple[int, str]] = []
 
@@ -594,6 +595,19 @@ def test_a_large_area_planned_at_start_is_an_overview_with_spots_on_selection_an
     wait_for_dash_idle(page)
     assert map_responses and all("__dash_patch_update" in body for _, body in map_responses)
     assert max(size for size, _ in map_responses) < 20_000  # bytes: the PE's spots, not the map
+
+    # the PE list offers a few PEs, and the ones whose id holds what is typed
+    page.click("#out-pe-select")
+    assert 0 < page.get_by_role("option").count() <= outreach.PE_OPTIONS_MAX + 1
+    wanted = rows[7]["pe_id"]
+    page.keyboard.type(wanted[-4:])
+    page.get_by_role("option", name=wanted, exact=True).click()
+    page.wait_for_function(
+        "(pe) => (document.querySelector('#out-calendar-head') || {}).innerText?.startsWith(pe)",
+        arg=wanted,
+        timeout=30000,
+    )
+    spots_drawn(page, f"Spots of {wanted} ")
 
     # zoomed in on her caseload's centre: every spot in the view, none outside it
     centre = page.evaluate(
