@@ -23,7 +23,7 @@ from collections.abc import Hashable
 from planning.caseloads import CaseloadParams, CaseloadResult, district_caseloads
 from services import datasets
 from services.access import require_hotspot_detail
-from services.background import SharedMemo
+from services.background import SharedMemo, code_version, results_cache
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 WARM_UP_MIN_SPOTS = 2000
 # The warm-up thread's niceness (Linux: per thread), so requests keep the CPU first.
 WARM_UP_NICENESS = 10
+# Several workers (make serve) each warm up: a district claimed by one in the shared result cache
+# is left to it for this long (seconds), so the workers share the work instead of repeating it.
+CLAIM_S = 600
 
 PlanKey = tuple[str, str, CaseloadParams]
 # The Outreach page's defaults (planning.parameters): what the warm-up plans.
@@ -101,6 +104,16 @@ def districts_to_warm_up(dataset_id: str | None, min_spots: int = WARM_UP_MIN_SP
     return [str(d) for d, n in counts.items() if n > min_spots and d]
 
 
+def _claimed_elsewhere(key: PlanKey) -> bool:
+    """Claim the plan of ``key`` for this process in the shared result cache (atomic add);
+    True when another process claimed it first (it computes it; requests find it there)."""
+    shared = results_cache()
+    if shared is None:
+        return False
+    claim = f"district-caseloads-claim:{code_version()}:{key!r}"
+    return not shared.add(claim, os.getpid(), expire=CLAIM_S, retry=True)
+
+
 def warm_up(
     dataset_id: str | None = None,
     params: CaseloadParams = DEFAULT_PARAMS,
@@ -108,12 +121,15 @@ def warm_up(
     min_spots: int = WARM_UP_MIN_SPOTS,
 ) -> int:
     """Plan every district of more than ``min_spots`` spots (largest first) with ``params``;
-    return how many were planned now (the others were memoised). Logs counts and times only."""
+    return how many were planned now (the others were memoised, or claimed by another worker
+    process). Logs counts and times only."""
     started = time.perf_counter()
     names = districts_to_warm_up(dataset_id, min_spots)
     planned = 0
     for name in names:
-        if is_planned(dataset_id, name, params):
+        if is_planned(dataset_id, name, params) or _claimed_elsewhere(
+            _key(dataset_id, name, params)
+        ):
             continue
         district_plan(dataset_id, name, params)
         planned += 1

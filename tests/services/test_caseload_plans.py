@@ -101,6 +101,28 @@ def test_warm_up_plans_the_large_districts_largest_first_and_logs_no_names(caplo
     assert not any(str(d) in text for d in counts.index)
 
 
+def test_workers_sharing_a_result_cache_split_the_warm_up(tmp_path, monkeypatch):
+    """A district claimed by another worker process is left to it; one claimed by none is
+    planned here and then found by the others in the shared cache."""
+    import diskcache
+
+    from services import background
+
+    shared = diskcache.Cache(str(tmp_path / "results"))
+    monkeypatch.setattr(background, "_results", [shared])
+    counts = store.get_dataset(None).hotspots["district"].value_counts()
+    min_spots = int(counts.iloc[2])  # the two largest
+    first, second = (str(d) for d in counts.index[:2])
+    other_worker = caseload_plans._key(None, first, caseload_plans.DEFAULT_PARAMS)
+    assert not caseload_plans._claimed_elsewhere(other_worker)  # "another worker" claims it
+    assert caseload_plans.warm_up(None, min_spots=min_spots) == 1
+    assert not caseload_plans.is_planned(None, first)
+    assert caseload_plans.is_planned(None, second)
+    caseload_plans.clear_cache()  # another process: finds the second in the shared cache
+    assert caseload_plans.is_planned(None, second)
+    shared.close()
+
+
 def test_warm_up_in_background_runs_in_a_low_priority_thread(monkeypatch):
     seen = {}
 
