@@ -790,7 +790,6 @@ _VIEW_OUTPUTS = [
     (ID.map, "figure"), (ID.heatmap, "figure"), (ID.grid, "rowData"),
     (ID.grid, "csvExportParams"), (ID.load_tip, "children"), (ID.pe_select, "options"),
     (ID.pe_select, "value"), (ID.alert, "children"), (ID.alert, "is_open"), (ID.timing, "children"),
-    (ID.map, "relayoutData"),  # a new map starts at its area's view (``_spots``)
     (ID.pe_ids, "data"),
 ]  # fmt: skip
 
@@ -870,7 +869,6 @@ def _view(out: OutreachResult, args: OutreachArgs, current_pe: str | None, start
         "",
         False,
         f"{(time.perf_counter() - started) * 1000:.0f} ms",
-        None,
         pes,
     ]
 
@@ -880,7 +878,7 @@ def _error_view(note: str | None, message: str, started: float) -> list:
     ms = (time.perf_counter() - started) * 1000
     return [
         note, None, None, {}, {}, [], dash.no_update, dash.no_update, [], None, message, True,
-        f"{ms:.0f} ms", None, [],
+        f"{ms:.0f} ms", [],
     ]  # fmt: skip
 
 
@@ -890,7 +888,7 @@ def _pending_view(info: AreaInfo, started: float) -> list:
     summary = f"Planning caseloads for {info.hotspots:,} spots in the background (progress above)."
     return [
         info.note, summary, None, {}, {}, [], dash.no_update, dash.no_update, [], None, "", False,
-        f"{ms:.0f} ms", None, [],
+        f"{ms:.0f} ms", [],
     ]  # fmt: skip
 
 
@@ -1131,14 +1129,28 @@ def _spots(relayout, pe_id, *choice):
     out = compute.lookup(*args.memo_key())
     if out is None or not figs.is_overview(out.caseloads):
         raise dash.exceptions.PreventUpdate
-    return spots_patch(out.caseloads, relayout, pe_id)
+    return spots_patch(out.caseloads, relayout, pe_id, out.info.site)
 
 
-def spots_patch(result: Any, relayout: dict[str, Any] | None, pe_id: str | None) -> dash.Patch:
+def spots_patch(
+    result: Any,
+    relayout: dict[str, Any] | None,
+    pe_id: str | None,
+    site: dict[str, Any] | None = None,
+) -> dash.Patch:
     """The Patch that replaces an overview map's spots trace (figs.SPOT_TRACE) with
-    ``figs.spots_shown`` of the view in ``relayout`` and the PE ``pe_id``."""
+    ``figs.spots_shown`` of the view in ``relayout`` and the PE ``pe_id``.
+
+    The graph keeps its last view event when another area is drawn (its view then resets to the
+    new area): a view whose centre lies outside this area's bounds is such a leftover, ignored."""
     patch = dash.Patch()
-    shown = figs.spots_shown(result, figs.view_bounds(relayout), pe_id)
+    view = figs.view_bounds(relayout)
+    if view is not None:
+        lon0, lat0, lon1, lat1 = figs.area_bounds(result, site)
+        lon, lat = (view[0] + view[2]) / 2, (view[1] + view[3]) / 2
+        if not (lon0 <= lon <= lon1 and lat0 <= lat <= lat1):
+            view = None
+    shown = figs.spots_shown(result, view, pe_id)
     patch["data"][figs.SPOT_TRACE] = shown
     return patch
 

@@ -636,3 +636,25 @@ def test_a_large_area_planned_at_start_is_an_overview_with_spots_on_selection_an
     assert all(west - margin <= x <= east + margin for x in shown["lon"])
     assert all(south - margin <= y <= north + margin for y in shown["lat"])
     assert page.console_errors == []
+
+
+def test_a_view_left_over_from_another_area_is_ignored():
+    """Server side: the graph keeps its last view event when another area is drawn; a view
+    centred outside this area gives the chosen PE's spots, one inside it the spots in view."""
+    from components import outreach_figures as figs
+
+    outreach = import_page("outreach")
+    result = expected_plan("Blantyre", 60)
+    lon0, lat0, lon1, lat1 = figs.area_bounds(result)
+    pe = result.peer_educators["pe_id"].iloc[0]
+
+    def shown(relayout) -> str:
+        operation = outreach.spots_patch(result, relayout, pe).to_plotly_json()["operations"][0]
+        assert operation["location"] == ["data", figs.SPOT_TRACE]
+        return operation["params"]["value"]["name"]
+
+    centre = {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}
+    assert shown({"map.center": centre, "map.zoom": 16}).startswith("Spots in view: ")
+    elsewhere = {"lon": lon1 + 1.0, "lat": lat1 + 1.0}  # another district's view
+    assert shown({"map.center": elsewhere, "map.zoom": 16}).startswith(f"Spots of {pe} ")
+    assert shown(None).startswith(f"Spots of {pe} ")
