@@ -98,16 +98,10 @@ def visit(browser: Any, url: str, district: str) -> dict[str, Any]:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     by_output: dict[str, int] = defaultdict(int)
     polls = [0]
-
-    def finished(request: Any) -> None:
-        if "_dash-update-component" not in request.url:
-            return
-        size = request.sizes()["responseBodySize"]
-        body = request.post_data_json or {}
-        by_output[str(body.get("output", "?"))[:60]] += size
-        polls[0] += "cacheKey=" in request.url
-
-    page.on("requestfinished", finished)
+    requests: list[Any] = []
+    # kept now, measured after the visit: request.sizes() is a round trip to the browser, and a
+    # slow handler would hold up the waits below (it added seconds to every visit)
+    page.on("requestfinished", requests.append)
     started = time.perf_counter()
     page.goto(f"{url}/outreach?{urlencode({'district': district})}")
     page.wait_for_function(MAP_DRAWN, arg=district, timeout=TIMEOUT_MS, polling=100)
@@ -123,6 +117,12 @@ def visit(browser: Any, url: str, district: str) -> dict[str, Any]:
         "dash_ag_grid.getApi('out-pe-grid').getDisplayedRowCount()"
     )
     long_tasks_s = page.evaluate("window.__longTasks") / 1000
+    for request in requests:
+        if "_dash-update-component" not in request.url:
+            continue
+        body = request.post_data_json or {}
+        by_output[str(body.get("output", "?"))[:60]] += request.sizes()["responseBodySize"]
+        polls[0] += "cacheKey=" in request.url
     context.close()
     return {
         "map_s": map_s,
