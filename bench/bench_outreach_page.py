@@ -101,7 +101,7 @@ def visit(browser: Any, url: str, district: str) -> dict[str, Any]:
     requests: list[Any] = []
     # kept now, measured after the visit: request.sizes() is a round trip to the browser, and a
     # slow handler would hold up the waits below (it added seconds to every visit)
-    page.on("requestfinished", requests.append)
+    page.on("requestfinished", lambda request: requests.append(request))
     started = time.perf_counter()
     page.goto(f"{url}/outreach?{urlencode({'district': district})}")
     page.wait_for_function(MAP_DRAWN, arg=district, timeout=TIMEOUT_MS, polling=100)
