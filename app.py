@@ -29,6 +29,7 @@ from services.access import (
     require_hotspot_detail,
     set_job_context_reader,
 )
+from services.caseload_plans import warm_up_in_background
 from services.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ def create_app(settings: Settings) -> dash.Dash:
     dash_app.layout = shell_layout
     _register_front_end_paths(dash_app)
     datasets.warm_default()  # validated (or read from its snapshot) before the first request
+    if settings.warm_up_caseloads and not settings.aggregate_only:
+        warm_up_in_background()
     log.info(
         "app created: %s view, data %s",
         "aggregate-only" if settings.aggregate_only else "full-detail",

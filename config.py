@@ -113,13 +113,17 @@ class Settings:
     secret_key: str | None = None
     https: bool = False
     session_hours: int = 12
+    # Plan the default dataset's large districts' caseloads in a background thread at start
+    # (services.caseload_plans): on for python app.py and make serve (KP_WARM_UP_CASELOADS),
+    # off for settings made in code (tests, the CLI).
+    warm_up_caseloads: bool = False
 
 
 def load_settings() -> Settings:
     """Settings from KP_DATA_DIR, KP_HOST, KP_PORT, KP_AGGREGATE, KP_MAX_UPLOAD_MB,
     KP_DEBUG, KP_ALLOWED_HOSTS (comma-separated), KP_DISCLOSURE_*, KP_WORKERS, KP_DATASET_CACHE_MB,
     KP_MAX_REQUEST_MB, KP_STATE_DIR, DATABASE_URL, KP_RETENTION_DAYS, REDIS_URL, KP_SECRET_KEY,
-    KP_HTTPS and KP_SESSION_HOURS."""
+    KP_HTTPS, KP_SESSION_HOURS and KP_WARM_UP_CASELOADS."""
     return Settings(
         data_dir=_data_source(os.environ.get("KP_DATA_DIR", str(DEMO_DATA_DIR))),
         host=os.environ.get("KP_HOST", "127.0.0.1"),
@@ -141,4 +145,5 @@ def load_settings() -> Settings:
         secret_key=os.environ.get("KP_SECRET_KEY", "").strip() or None,
         https=_env_bool("KP_HTTPS", False),
         session_hours=_env_int("KP_SESSION_HOURS", 12),
+        warm_up_caseloads=_env_bool("KP_WARM_UP_CASELOADS", True),
     )

@@ -2,7 +2,7 @@
 time until the caseload map and the PE grid are drawn, and the bytes of each callback's response.
 
     .venv/bin/python bench/bench_outreach_page.py [--hotspots 100000] [--sites 2000]
-        [--district-spots 10000] [--keep DIR]
+        [--district-spots 10000] [--keep DIR] [--baseline REF] [--only country|district]
 
 Datasets (bench/synthetic.py, seeded, synthetic): N hotspots over Malawi's 28 districts, and one
 square district of M spots. For each, the app is started on it (python app.py, as the browser
@@ -18,7 +18,14 @@ Times are from navigation to: the map drawn (MapLibre finished with the district
 outlines), the grid drawn (its first row and the PE count in the summary), and the calendar
 (the first PE's week). Bytes: every /_dash-update-component response of the visit, by output.
 Long tasks: the browser's main-thread tasks over 50 ms (PerformanceObserver), in total.
-Not a test: prints a table for the session note.
+
+Each dataset is served by each of these apps, one after the other in the same run: "baseline",
+the app as of git REF (``--baseline``, default main; extracted with ``git archive``, nothing
+checked out), "new", this checkout as served (the caseloads of large districts planned at start,
+services.caseload_plans; the bench waits for them after the warm-up visit, so "cold" is the first
+visit once the server's start-up work is done), and "new, no warm-up" (KP_WARM_UP_CASELOADS=0:
+the first visit plans the district). The last lines give new ÷ baseline of each time. Not a
+test: prints a table for the session note.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,16 +98,10 @@ def visit(browser: Any, url: str, district: str) -> dict[str, Any]:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     by_output: dict[str, int] = defaultdict(int)
     polls = [0]
-
-    def finished(request: Any) -> None:
-        if "_dash-update-component" not in request.url:
-            return
-        size = request.sizes()["responseBodySize"]
-        body = request.post_data_json or {}
-        by_output[str(body.get("output", "?"))[:60]] += size
-        polls[0] += "cacheKey=" in request.url
-
-    page.on("requestfinished", finished)
+    requests: list[Any] = []
+    # kept now, measured after the visit: request.sizes() is a round trip to the browser, and a
+    # slow handler would hold up the waits below (it added seconds to every visit)
+    page.on("requestfinished", lambda request: requests.append(request))
     started = time.perf_counter()
     page.goto(f"{url}/outreach?{urlencode({'district': district})}")
     page.wait_for_function(MAP_DRAWN, arg=district, timeout=TIMEOUT_MS, polling=100)
@@ -115,6 +117,12 @@ def visit(browser: Any, url: str, district: str) -> dict[str, Any]:
         "dash_ag_grid.getApi('out-pe-grid').getDisplayedRowCount()"
     )
     long_tasks_s = page.evaluate("window.__longTasks") / 1000
+    for request in requests:
+        if "_dash-update-component" not in request.url:
+            continue
+        body = request.post_data_json or {}
+        by_output[str(body.get("output", "?"))[:60]] += request.sizes()["responseBodySize"]
+        polls[0] += "cacheKey=" in request.url
     context.close()
     return {
         "map_s": map_s,
@@ -156,6 +164,41 @@ def district_sizes(folder: Path) -> list[tuple[str, int]]:
     return [(str(d), int(n)) for d, n in counts.items()]
 
 
+def baseline_checkout(ref: str, folder: Path) -> Path:
+    """The files of git ``ref`` of this repository, extracted into ``folder`` (git archive reads
+    objects only: no index, no worktree touched)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+WARM_UP = "KP_WARM_UP_CASELOADS"
+
+
+def wait_for_warm_up(log: Path, timeout_s: float = 900.0) -> float:
+    """Seconds until the app's log says its start-up caseload plans are made (after the warm-up
+    visit): the "cold" visit is then the first one after the server's start-up work."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout_s:
+        if "caseload warm-up:" in log.read_text(encoding="utf-8"):
+            break
+        time.sleep(0.5)
+    return time.perf_counter() - started
+
+
+def apps(baseline: Path | None) -> dict[str, tuple[Path, dict[str, str]]]:
+    """The apps to compare: name -> (checkout, environment)."""
+    out: dict[str, tuple[Path, dict[str, str]]] = {}
+    if baseline is not None:
+        out["baseline"] = (baseline, {})
+    out["new"] = (ROOT, {WARM_UP: "1"})
+    out["new, no warm-up"] = (ROOT, {WARM_UP: "0"})
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Build the datasets, open the page on each, print the figures (and JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -164,6 +207,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--district-spots", type=int, default=10_000)
     parser.add_argument("--keep", help="write the datasets here and keep them")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument(
+        "--baseline", default="main", help="git ref of the baseline app ('' for none)"
+    )
+    parser.add_argument("--only", choices=("country", "district"), help="one dataset only")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -171,37 +218,43 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, dict[str, Any]] = {}
     try:
         datasets = build(folder, args.hotspots, args.sites, args.district_spots)
+        if args.only:
+            datasets = {k: v for k, v in datasets.items() if args.only in k}
+        base = baseline_checkout(args.baseline, folder / "baseline") if args.baseline else None
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for name, data in datasets.items():
                 sizes = district_sizes(data)
-                # cold means cold: no plan of an earlier run in the shared result cache
-                shutil.rmtree(cache_folder(Settings(data_dir=data)))
-                proc, url, log = start_app(data_dir=data)
-                try:
-                    t0 = time.perf_counter()
-                    warm_up(browser, url, first_site(data))
-                    warm_s = time.perf_counter() - t0
-                    largest, spots = sizes[0]
-                    cold = visit(browser, url, largest)
-                    again = visit(browser, url, largest)
-                finally:
-                    stop_app(proc)
-                results[name] = {
-                    "district": largest,
-                    "spots": spots,
-                    "warm_up_s": warm_s,
-                    "cold": cold,
-                    "again": again,
-                    "log_tail": log.read_text(encoding="utf-8")[-600:],
-                }
-                log.unlink(missing_ok=True)
+                for app, (root, env) in apps(base).items():
+                    # cold means cold: no plan of an earlier run in the shared result cache
+                    shutil.rmtree(cache_folder(Settings(data_dir=data)), ignore_errors=True)
+                    proc, url, log = start_app(data_dir=data, env=env, root=root)
+                    try:
+                        t0 = time.perf_counter()
+                        warm_up(browser, url, first_site(data))
+                        warm_s = time.perf_counter() - t0
+                        planned_s = wait_for_warm_up(log) if env.get(WARM_UP) == "1" else 0.0
+                        largest, spots = sizes[0]
+                        cold = visit(browser, url, largest)
+                        again = visit(browser, url, largest)
+                    finally:
+                        stop_app(proc)
+                    results[f"{name} | {app}"] = {
+                        "district": largest,
+                        "spots": spots,
+                        "warm_up_s": warm_s,
+                        "planned_ahead_s": planned_s,
+                        "cold": cold,
+                        "again": again,
+                        "log_tail": log.read_text(encoding="utf-8")[-600:],
+                    }
+                    log.unlink(missing_ok=True)
             browser.close()
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     print(
-        f"{'dataset':26} {'district':14} {'spots':>6} {'PEs':>6} {'visit':6} {'map s':>6} "
+        f"{'dataset | app':44} {'district':14} {'spots':>6} {'PEs':>6} {'visit':6} {'map s':>6} "
         f"{'grid s':>6} {'cal s':>6} {'long s':>6} {'MB':>6} {'largest response':>22}"
     )
     for name, r in results.items():
@@ -210,13 +263,16 @@ def main(argv: list[str] | None = None) -> None:
             total = sum(v["bytes"].values())
             output, biggest = max(v["bytes"].items(), key=lambda kv: kv[1])
             print(
-                f"{name:26} {r['district']:14} {r['spots']:>6,} {v['pes']:>6} {kind:6} "
+                f"{name:44} {r['district']:14} {r['spots']:>6,} {v['pes']:>6} {kind:6} "
                 f"{v['map_s']:>6.1f} {v['grid_s']:>6.1f} {v['calendar_s']:>6.1f} "
                 f"{v['long_tasks_s']:>6.1f} {total / 1e6:>6.2f} {biggest / 1e6:>8.2f} MB "
                 f"{output[:40]}"
             )
     for name, r in results.items():
-        print(f"\n{name}: warm-up visit (dataset load) {r['warm_up_s']:.1f} s")
+        print(
+            f"\n{name}: warm-up visit (dataset load) {r['warm_up_s']:.1f} s; then waited "
+            f"{r['planned_ahead_s']:.1f} s for the start-up caseload plans"
+        )
         for kind in ("cold", "again"):
             v = r[kind]
             print(f"  {kind}: {v['polls']} background polls; grid rows {v['grid_rows']}")
@@ -224,6 +280,18 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"    {size / 1e3:>9.1f} kB  {output}")
             if v["errors"]:
                 print(f"    page errors: {v['errors']}")
+    for name, r in results.items():
+        dataset, _, app = name.partition(" | ")
+        base_run = results.get(f"{dataset} | baseline")
+        if app == "baseline" or base_run is None:
+            continue
+        ratios = [
+            f"{kind} {key[:-2]} {r[kind][key] / base_run[kind][key]:.2f}"
+            for kind in ("cold", "again")
+            for key in ("map_s", "grid_s", "long_tasks_s")
+            if base_run[kind][key]
+        ]
+        print(f"\n{name} ÷ baseline: " + ", ".join(ratios))
     if args.json:
         print(json.dumps(results, indent=1, default=str))
 

@@ -58,6 +58,16 @@ KM_PER_DEG_LAT = (
 LONLAT_DECIMALS, OUTLINE_DECIMALS = 5, 4
 # The view's margin around the area, as a share of its extent (at least MIN_PAD_DEG degrees).
 VIEW_PAD_SHARE, MIN_PAD_DEG = 0.05, 0.005
+# Level of detail. An area with more spots than DETAIL_MAX_SPOTS (a split spot once per PE) is
+# drawn as an overview of caseload outlines and centres; its spots are sent for a view of at most
+# VIEW_MAX_SPOTS spots or for the chosen PE. Drawing is what costs: in software WebGL the 100k
+# country's largest district (10,692 spots, 3,911 PEs) took 5 s of main-thread work with every
+# spot, outline and ringed centre (bench/bench_outreach_page.py); at most 2,000 spots draw in
+# well under a second, as the full map always did.
+DETAIL_MAX_SPOTS, VIEW_MAX_SPOTS = 2000, 2500
+SPOT_TRACE = 2  # the spots trace's index in caseload_map_figure (area, outlines, spots, ...)
+# The map's size in pixels (width, height) when a view event gives only centre and zoom.
+MAP_VIEW_PX = (1000, 640)
 
 
 def pe_colours(pe_ids: list[str]) -> dict[str, str]:
@@ -189,9 +199,12 @@ def _assignments_lonlat(result: CaseloadResult) -> pd.DataFrame:
     )
 
 
-def caseload_outline_trace(result: CaseloadResult) -> dict[str, Any]:
+def caseload_outline_trace(result: CaseloadResult, *, overview: bool = False) -> dict[str, Any]:
     """Every caseload's outline (its spots' convex hull, padded; a disc or a stadium for one or
-    two locations) as one line trace, rings separated by None: fast at hundreds of caseloads."""
+    two locations) as one line trace, rings separated by None: fast at hundreds of caseloads.
+
+    ``overview`` (a large area, ``is_overview``): points rounded to OUTLINE_DECIMALS and a point
+    that repeats its predecessor after rounding dropped, so thousands of rings stay light."""
     a = _assignments_lonlat(result)
     rings = lonlat_outlines(
         a["longitude"].to_numpy(dtype="float64"),
@@ -199,10 +212,15 @@ def caseload_outline_trace(result: CaseloadResult) -> dict[str, Any]:
         a["pe_id"].astype(str).to_numpy(),
         quad_segs=1,
     )
+    lon, lat = rings.x.round(OUTLINE_DECIMALS), rings.y.round(OUTLINE_DECIMALS)
+    if overview and len(lon):
+        gap = np.isnan(lon)
+        same = np.r_[False, (lon[1:] == lon[:-1]) & (lat[1:] == lat[:-1])] & ~gap
+        lon, lat = lon[~same], lat[~same]
     return line_trace(
-        _with_gaps(rings.y.round(OUTLINE_DECIMALS)),
-        _with_gaps(rings.x.round(OUTLINE_DECIMALS)),
-        width=1.5,
+        _with_gaps(lat),
+        _with_gaps(lon),
+        width=1.5 if not overview else 1,
         colour=OUTLINE_COLOUR,
         name="Caseload outlines",
         meta="outlines",
@@ -214,9 +232,12 @@ def _pe_codes(pe_ids: pd.Series, pes: list[str]) -> np.ndarray:
     return np.asarray(pd.Categorical(pe_ids.astype(str), categories=pes).codes, dtype="int64")
 
 
-def _spot_trace(result: CaseloadResult, pes: list[str]) -> dict[str, Any]:
-    """The spots, coloured by PE (a split spot once per PE); hover: PE, spot id, people."""
-    a = _assignments_lonlat(result)
+SPOTS_NAME = "Spots (colour = peer educator)"
+
+
+def _spot_trace(a: pd.DataFrame, pes: list[str], name: str = SPOTS_NAME) -> dict[str, Any]:
+    """Spots of ``a`` (``_assignments_lonlat`` rows), coloured by PE (a split spot once per PE);
+    hover: PE, spot id, people."""
     people = a["people"].to_numpy(dtype="float64")
     customdata = [
         [pe, h, round(p, 1)]
@@ -229,14 +250,19 @@ def _spot_trace(result: CaseloadResult, pes: list[str]) -> dict[str, Any]:
         customdata=customdata,
         hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}: "
         "%{customdata[2]} people at this spot<extra></extra>",
-        name="Spots (colour = peer educator)",
+        name=name,
         meta="caseloads",
     )
 
 
-def _centre_traces(result: CaseloadResult, pes: list[str]) -> list[dict[str, Any]]:
+def _centre_traces(
+    result: CaseloadResult, pes: list[str], *, overview: bool = False
+) -> list[dict[str, Any]]:
     """A marker at each caseload's centre (the PE's colour in a black ring); hover: PE, ORW
-    group, people, spots and the radius that holds them (customdata, the PE id first)."""
+    group, people, spots and the radius that holds them (customdata, the PE id first).
+
+    ``overview``: one dark marker per centre, no ring (no spot on the map to match its colour
+    to, and half the markers to draw)."""
     frame = result.peer_educators
     lat = frame["latitude"].round(LONLAT_DECIMALS).tolist()
     lon = frame["longitude"].round(LONLAT_DECIMALS).tolist()
@@ -247,14 +273,15 @@ def _centre_traces(result: CaseloadResult, pes: list[str]) -> list[dict[str, Any
             pes, orw, frame["people"], frame["hotspots"], frame["radius_km"]
         )
     ]
-    halo = marker_trace(
-        lat, lon, {"size": 14, "color": "#000000"}, hoverinfo="skip", showlegend=False,
-        meta="centre-halo",
-    )  # fmt: skip
+    marker = (
+        {"size": 6, "color": OUTLINE_COLOUR}
+        if overview
+        else _palette_marker(np.arange(len(pes)), 8)
+    )
     centres = marker_trace(
         lat,
         lon,
-        _palette_marker(np.arange(len(pes)), 8),
+        marker,
         customdata=customdata,
         hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>%{customdata[2]} people "
         "at %{customdata[3]} spot(s)<br>every spot within %{customdata[4]} km of this centre"
@@ -262,7 +289,74 @@ def _centre_traces(result: CaseloadResult, pes: list[str]) -> list[dict[str, Any
         name="Caseload centre (hover: PE)",
         meta="centres",
     )
+    if overview:
+        return [centres]
+    halo = marker_trace(
+        lat, lon, {"size": 14, "color": "#000000"}, hoverinfo="skip", showlegend=False,
+        meta="centre-halo",
+    )  # fmt: skip
     return [halo, centres]
+
+
+def is_overview(result: CaseloadResult) -> bool:
+    """True when the area has more spots (a split spot once per PE) than DETAIL_MAX_SPOTS: its
+    map is drawn as an overview (caseload outlines and centres) and its spots are sent only for
+    a zoomed-in view or a chosen PE (``spots_shown``)."""
+    return len(result.assignments) > DETAIL_MAX_SPOTS
+
+
+def view_bounds(relayout: dict[str, Any] | None) -> tuple[float, float, float, float] | None:
+    """(min lon, min lat, max lon, max lat) of the map's view from a dcc.Graph ``relayoutData``
+    (plotly's ``map._derived`` corners, else its centre and zoom over MAP_VIEW_PX); None when
+    the event says nothing about the view (the area's own view, a legend click)."""
+    if not isinstance(relayout, dict):
+        return None
+    derived = relayout.get("map._derived")
+    try:
+        if isinstance(derived, dict) and derived.get("coordinates"):
+            corners = np.asarray(derived["coordinates"], dtype="float64")
+            return (
+                float(corners[:, 0].min()),
+                float(corners[:, 1].min()),
+                float(corners[:, 0].max()),
+                float(corners[:, 1].max()),
+            )
+        centre, zoom = relayout.get("map.center"), relayout.get("map.zoom")
+        if isinstance(centre, dict) and zoom is not None:
+            # web mercator: 512 px span 360 degrees of longitude at zoom 0
+            half_lon = MAP_VIEW_PX[0] / 2 * 360.0 / (512 * 2 ** float(zoom))
+            lat = float(centre["lat"])
+            half_lat = half_lon * MAP_VIEW_PX[1] / MAP_VIEW_PX[0] * np.cos(np.radians(lat))
+            lon = float(centre["lon"])
+            return (lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
+    except (TypeError, ValueError, KeyError, IndexError):
+        return None  # a malformed event (crafted request): the area's own view
+    return None
+
+
+def spots_shown(
+    result: CaseloadResult,
+    view: tuple[float, float, float, float] | None = None,
+    pe_id: str | None = None,
+    *,
+    max_spots: int = VIEW_MAX_SPOTS,
+) -> dict[str, Any]:
+    """The spots trace of an overview map (``is_overview``) for a view and a chosen PE: every
+    spot in ``view`` when at most ``max_spots`` are, else the chosen PE's spots (none without
+    one); its legend name says which and how to see more."""
+    a = _assignments_lonlat(result)
+    pes = result.peer_educators["pe_id"].astype(str).tolist()
+    total = len(a)
+    if view is not None:
+        lon0, lat0, lon1, lat1 = view
+        inside = a["longitude"].between(lon0, lon1) & a["latitude"].between(lat0, lat1)
+        if int(inside.sum()) <= max_spots:
+            return _spot_trace(a[inside], pes, f"Spots in view: {int(inside.sum()):,} of {total:,}")
+    hint = f"zoom in to at most {max_spots:,} spots to see them all"
+    if pe_id:
+        mine = a[a["pe_id"].astype(str) == str(pe_id)]
+        return _spot_trace(mine, pes, f"Spots of {pe_id} ({len(mine):,}); {hint}")
+    return _spot_trace(a.iloc[:0], pes, f"Spots: {total:,}; {hint} or choose a PE")
 
 
 def caseload_map_figure(
@@ -277,23 +371,29 @@ def caseload_map_figure(
     marker at each caseload's centre (hover: its PE) and the service sites, zoomed to the area
     (``area_bounds``).
 
+    A large area (``is_overview``) is drawn as an overview: outlines lighter, one dark marker
+    per centre and no spots (``spots_shown`` fills trace SPOT_TRACE for a zoomed-in view or a
+    chosen PE). The traces' order is fixed (area, outlines, spots, ...), so the spots can be
+    replaced without sending the figure again.
+
     ``area_outline``: the district's boundary (``area_outline_lonlat``); ``sites``: the
     district's service sites (site_id, name, latitude, longitude, site_type, ...), drawn as on
     the Map page; ``site`` (site_id, name, latitude, longitude, optional distance_km): the
     service site whose catchment the spots are, with its catchment circle.
     """
     pes = result.peer_educators["pe_id"].astype(str).tolist()
-    traces: list[dict[str, Any]] = []
-    if area_outline is not None and area_outline[0]:
-        lon, lat = area_outline
-        traces.append(
-            line_trace(lat, lon, width=2, colour=AREA_COLOUR, name="District boundary", meta="area")
-        )
-    if len(result.assignments):
-        traces.append(caseload_outline_trace(result))
-    traces.append(_spot_trace(result, pes))
+    overview = is_overview(result)
+    lon, lat = area_outline if area_outline is not None else ([], [])
+    traces: list[dict[str, Any]] = [
+        line_trace(lat, lon, width=2, colour=AREA_COLOUR, name="District boundary", meta="area",
+                   showlegend=bool(lon)),
+        caseload_outline_trace(result, overview=overview) if len(result.assignments)
+        else line_trace([], [], width=1, colour=OUTLINE_COLOUR, name="Caseload outlines",
+                        meta="outlines"),
+        spots_shown(result) if overview else _spot_trace(_assignments_lonlat(result), pes),
+    ]  # fmt: skip
     if pes:
-        traces.extend(_centre_traces(result, pes))
+        traces.extend(_centre_traces(result, pes, overview=overview))
     if sites is not None and not sites.empty:
         traces.extend(maps.site_traces(sites))
     if site is not None:

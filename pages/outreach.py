@@ -15,7 +15,9 @@ a smaller one, or one already planned, in the request itself.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -47,6 +49,7 @@ from planning.outreach import (
 )
 from planning.parameters import ParameterError, default_number, parameter
 from planning.schema import Dataset
+from services import caseload_plans
 from services import datasets as store
 from services.background import SharedMemo, jobs_enabled
 
@@ -84,6 +87,7 @@ class ID:
     grid_export = "out-pe-grid-export"
     load_tip = "out-load-tip"
     pe_select = "out-pe-select"
+    pe_ids = "out-pe-ids"  # every PE id of the plan, for the list's search (in the browser)
     calendar = "out-calendar"
     download_xlsx = "out-download-xlsx"
     download_html = "out-download-html"
@@ -453,8 +457,13 @@ def layout(
                 "Peer educator", htmlFor=ID.pe_select, className="form-label small fw-semibold"
             ),
             dcc.Dropdown(
-                id=ID.pe_select, clearable=False, className="mb-2", style={"maxWidth": "320px"}
+                id=ID.pe_select,
+                clearable=False,
+                className="mb-2",
+                style={"maxWidth": "320px"},
+                placeholder="Type part of a PE id",
             ),
+            dcc.Store(id=ID.pe_ids),
             html.Div(id=ID.calendar),
             html.Div(id=ID.timing, className="visually-hidden"),
         ],
@@ -608,6 +617,25 @@ def catchment_caseloads(
     return dataclasses.replace(result, district=label, spots=spots)
 
 
+def caseload_params(args: OutreachArgs) -> CaseloadParams:
+    """The caseload parameters of the page's choice (CaseloadError when one is out of range)."""
+    return CaseloadParams(
+        people_per_pe=args.people_per_pe,
+        keep_typology_apart=args.keep_apart,
+        walking_limit_km=args.walking_limit_km,
+    )
+
+
+def planned_ahead(args: OutreachArgs) -> bool:
+    """True when the chosen area's caseloads are memoised (planned before, or by the warm-up at
+    start) or being planned in this process (waiting for them beats starting again): the rest
+    (calendar, peak times: well under a second) is done in the request."""
+    if args.area.kind == SITE:
+        return False
+    key = (args.dataset_key, args.area.key, caseload_params(args))
+    return caseload_plans.is_planned(*key) or caseload_plans.is_underway(*key)
+
+
 # A progress report: (percent done, what is being done).
 Progress = Callable[[int, str], None]
 
@@ -622,11 +650,7 @@ def plan_area(args: OutreachArgs, progress: Progress = _no_progress) -> Outreach
     progress(2, "reading the area's spots")
     dataset = store.get_dataset(args.dataset_key)
     frame, info = area_hotspots(args.dataset_key, args.area)
-    params = CaseloadParams(
-        people_per_pe=args.people_per_pe,
-        keep_typology_apart=args.keep_apart,
-        walking_limit_km=args.walking_limit_km,
-    )
+    params = caseload_params(args)
     progress(10, f"caseloads of {info.hotspots:,} spots")
     if args.area.kind == SITE:
         if frame.empty:
@@ -638,10 +662,8 @@ def plan_area(args: OutreachArgs, progress: Progress = _no_progress) -> Outreach
         result = catchment_caseloads(
             frame, dataset.crs_projected, params, site_id=args.area.key, label=info.label
         )
-    else:
-        result = district_caseloads(
-            dataset.hotspots, dataset.crs_projected, params, district=args.area.key
-        )
+    else:  # memoised, and planned ahead for the default dataset (services.caseload_plans)
+        result = caseload_plans.district_plan(args.dataset_key, args.area.key, params)
     progress(80, f"weekly calendars of {result.pe_count:,} peer educators")
     calendar = weekly_calendar(
         result.assignments, result.spots, OutreachParams(hours_per_day=args.hours_per_day)
@@ -768,33 +790,86 @@ _VIEW_OUTPUTS = [
     (ID.map, "figure"), (ID.heatmap, "figure"), (ID.grid, "rowData"),
     (ID.grid, "csvExportParams"), (ID.load_tip, "children"), (ID.pe_select, "options"),
     (ID.pe_select, "value"), (ID.alert, "children"), (ID.alert, "is_open"), (ID.timing, "children"),
+    (ID.pe_ids, "data"),
 ]  # fmt: skip
+
+# The PE list offers the chosen PE and at most this many others that match what is typed: a list
+# of thousands of options costs the browser about a second to index and draw (3,911 PEs).
+PE_OPTIONS_MAX = 50
+
+
+def pe_options(pes: list[str], current: str | None) -> list[str]:
+    """The PE list's options before anything is typed: ``current`` and the first PE_OPTIONS_MAX
+    PEs (the browser filters ``pes`` as the user types, in the list's clientside callback)."""
+    first = pes[:PE_OPTIONS_MAX]
+    return first if not current or current in first else [current, *first]
+
+
+# (caseload map, heat map, grid rows) by (choice, level note), the most recent DRAWN_KEPT.
+_DRAWN: OrderedDict[tuple[OutreachArgs, str], tuple[dict[str, Any], dict[str, Any], list[Any]]]
+_DRAWN = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
+DRAWN_KEPT = 16
+
+
+def _drawn(
+    out: OutreachResult, args: OutreachArgs, note: str
+) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """(caseload map, heat map, grid rows) of the plan ``out`` of ``args``, memoised: a second
+    visit of a district of 10,000 spots is sent without building them again (about 0.5 s of one
+    core)."""
+    key = (args, note)
+    with _DRAWN_LOCK:
+        if key in _DRAWN:
+            _DRAWN.move_to_end(key)
+            return _DRAWN[key]
+    drawn = _draw(out, args, note)
+    with _DRAWN_LOCK:
+        _DRAWN[key] = drawn
+        while len(_DRAWN) > DRAWN_KEPT:
+            _DRAWN.popitem(last=False)
+    return drawn
+
+
+def _draw(
+    out: OutreachResult, args: OutreachArgs, note: str
+) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """(caseload map, heat map, grid rows) of the plan ``out`` of ``args`` (``_drawn``)."""
+    result, info = out.caseloads, out.info
+    outline, sites = area_map_layers(args.dataset_key, args.area)
+    return (
+        figs.caseload_map_figure(
+            result, note=note, site=info.site, area_outline=outline, sites=sites
+        ),
+        figs.presence_heatmap_figure(
+            out.presence, title=f"People at peak by day and hour, {result.district}"
+        ),
+        figs.pe_grid_rows(figs.pe_table_frame(result, out.calendar)),
+    )
 
 
 def _view(out: OutreachResult, args: OutreachArgs, current_pe: str | None, started: float) -> list:
     """The page's outputs (``_VIEW_OUTPUTS``) for one plan: ids, figures and compact grid rows."""
     result, calendar, info = out.caseloads, out.calendar, out.info
-    outline, sites = area_map_layers(args.dataset_key, args.area)
+    caseload_map, heatmap, rows = _drawn(out, args, _shared.level_note())
     pes = result.peer_educators["pe_id"].astype(str).tolist()
+    chosen = current_pe if current_pe in pes else (pes[0] if pes else None)
     slug = "-".join(info.slug.split()).lower()
     return [
         info.note,
         summary_children(result, calendar),
         "Best outreach slots: " + describe_best_slots(out.slots),
-        figs.caseload_map_figure(
-            result, note=_shared.level_note(), site=info.site, area_outline=outline, sites=sites
-        ),
-        figs.presence_heatmap_figure(
-            out.presence, title=f"People at peak by day and hour, {result.district}"
-        ),
-        figs.pe_grid_rows(figs.pe_table_frame(result, calendar)),
+        caseload_map,
+        heatmap,
+        rows,
         {"fileName": f"peer-educators-{slug}.csv"},
         figs.load_definition(OutreachParams(hours_per_day=args.hours_per_day)),
-        pes,
-        current_pe if current_pe in pes else (pes[0] if pes else None),
+        pe_options(pes, chosen),
+        chosen,
         "",
         False,
         f"{(time.perf_counter() - started) * 1000:.0f} ms",
+        pes,
     ]
 
 
@@ -803,7 +878,7 @@ def _error_view(note: str | None, message: str, started: float) -> list:
     ms = (time.perf_counter() - started) * 1000
     return [
         note, None, None, {}, {}, [], dash.no_update, dash.no_update, [], None, message, True,
-        f"{ms:.0f} ms",
+        f"{ms:.0f} ms", [],
     ]  # fmt: skip
 
 
@@ -813,7 +888,7 @@ def _pending_view(info: AreaInfo, started: float) -> list:
     summary = f"Planning caseloads for {info.hotspots:,} spots in the background (progress above)."
     return [
         info.note, summary, None, {}, {}, [], dash.no_update, dash.no_update, [], None, "", False,
-        f"{ms:.0f} ms",
+        f"{ms:.0f} ms", [],
     ]  # fmt: skip
 
 
@@ -932,6 +1007,7 @@ def _update(current_pe, job, *choice):
         if (
             info.hotspots > BACKGROUND_MIN_SPOTS
             and compute.lookup(*args.memo_key()) is None
+            and not planned_ahead(args)
             and jobs_enabled()
         ):
             _hand_over(list(choice))
@@ -988,20 +1064,34 @@ clientside_callback(
 )
 
 clientside_callback(
-    # a row clicked in the grid chooses that PE's calendar; a PE chosen in the list selects her
-    # row (one callback for both directions, so the two never chase each other)
-    f"""function(rows, pe) {{
+    # a row clicked in the grid chooses that PE's calendar (and offers her in the list); a PE
+    # chosen in the list selects her row (one callback for both directions, so the two never
+    # chase each other); typing in the list offers the PEs whose id holds the text (pe_options)
+    f"""function(rows, pe, search, ids) {{
         const none = window.dash_clientside.no_update;
         const ctx = window.dash_clientside.callback_context;
-        const fromGrid = ctx.triggered.length && ctx.triggered[0].prop_id.startsWith("{ID.grid}.");
+        const trigger = ctx.triggered.length ? ctx.triggered[0].prop_id : "";
         const selected = rows && rows.length ? rows[0].pe_id : null;
-        if (fromGrid) {{ return [selected && selected !== pe ? selected : none, none]; }}
-        return [none, pe && pe !== selected ? {{"ids": [pe]}} : none];
+        const offer = (value, text) => {{
+            const q = (text || "").toLowerCase();
+            const hits = (ids || []).filter(i => i.toLowerCase().includes(q))
+                .slice(0, {PE_OPTIONS_MAX});
+            return value && !hits.includes(value) ? [value, ...hits] : hits;
+        }};
+        if (trigger.startsWith("{ID.grid}.")) {{
+            if (!selected || selected === pe) {{ return [none, none, none]; }}
+            return [selected, none, offer(selected, "")];
+        }}
+        if (trigger.endsWith(".search_value")) {{ return [none, none, offer(pe, search)]; }}
+        return [none, pe && pe !== selected ? {{"ids": [pe]}} : none, none];
     }}""",
     Output(ID.pe_select, "value", allow_duplicate=True),
     Output(ID.grid, "selectedRows"),
+    Output(ID.pe_select, "options", allow_duplicate=True),
     Input(ID.grid, "selectedRows"),
     Input(ID.pe_select, "value"),
+    Input(ID.pe_select, "search_value"),
+    State(ID.pe_ids, "data"),
     prevent_initial_call=True,
 )
 
@@ -1022,6 +1112,47 @@ def _result_or_prevent(*choice: Any) -> OutreachResult:
         return _compute(args)
     except (CaseloadError, ValueError):
         raise dash.exceptions.PreventUpdate from None
+
+
+@callback(
+    Output(ID.map, "figure", allow_duplicate=True),
+    Input(ID.map, "relayoutData"),
+    Input(ID.pe_select, "value"),
+    *_choice(State),
+    prevent_initial_call=True,
+)
+def _spots(relayout, pe_id, *choice):
+    """A large area's map (an overview, figs.is_overview) gets the spots of the view when it is
+    zoomed in far enough, else the chosen PE's: a Patch of the spots trace only, never the
+    figure again. Only a plan already made is used (never computed here)."""
+    args = _args(*choice)
+    out = compute.lookup(*args.memo_key())
+    if out is None or not figs.is_overview(out.caseloads):
+        raise dash.exceptions.PreventUpdate
+    return spots_patch(out.caseloads, relayout, pe_id, out.info.site)
+
+
+def spots_patch(
+    result: Any,
+    relayout: dict[str, Any] | None,
+    pe_id: str | None,
+    site: dict[str, Any] | None = None,
+) -> dash.Patch:
+    """The Patch that replaces an overview map's spots trace (figs.SPOT_TRACE) with
+    ``figs.spots_shown`` of the view in ``relayout`` and the PE ``pe_id``.
+
+    The graph keeps its last view event when another area is drawn (its view then resets to the
+    new area): a view whose centre lies outside this area's bounds is such a leftover, ignored."""
+    patch = dash.Patch()
+    view = figs.view_bounds(relayout)
+    if view is not None:
+        lon0, lat0, lon1, lat1 = figs.area_bounds(result, site)
+        lon, lat = (view[0] + view[2]) / 2, (view[1] + view[3]) / 2
+        if not (lon0 <= lon <= lon1 and lat0 <= lat <= lat1):
+            view = None
+    shown = figs.spots_shown(result, view, pe_id)
+    patch["data"][figs.SPOT_TRACE] = shown
+    return patch
 
 
 @callback(Output(ID.calendar, "children"), Input(ID.pe_select, "value"), *_choice(State))

@@ -49,9 +49,13 @@ def free_port() -> int:
 
 
 def start_app(
-    *extra_args: str, data_dir: Path = DEMO_DIR, env: dict[str, str] | None = None
+    *extra_args: str,
+    data_dir: Path = DEMO_DIR,
+    env: dict[str, str] | None = None,
+    root: Path = ROOT,
 ) -> tuple[subprocess.Popen, str, Path]:
-    """Start app.py in a subprocess on a free port; return (process, base URL, log file)."""
+    """Start ``root``/app.py (this checkout's by default) in a subprocess on a free port; return
+    (process, base URL, log file)."""
     port = free_port()
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"kp-app-{port}.log"
     log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115  (closed with the process)
@@ -65,7 +69,7 @@ def start_app(
     proc_env.pop("KP_AGGREGATE", None)
     proc = subprocess.Popen(
         [sys.executable, "app.py", "--port", str(port), "--data", str(data_dir), *extra_args],
-        cwd=ROOT,
+        cwd=root,
         stdout=log,
         stderr=subprocess.STDOUT,
         env=proc_env,

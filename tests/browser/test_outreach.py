@@ -343,6 +343,8 @@ def _every_outreach_callback_refuses() -> None:
     with pytest.raises(_shared.HotspotDetailRefused):
         outreach._download(1, None, None, "Blantyre", 60, 6, [])
     with pytest.raises(_shared.HotspotDetailRefused):
+        outreach._spots({"map.zoom": 15}, "PE-BLANTYRE-001", None, "Blantyre", 60, 6, [])
+    with pytest.raises(_shared.HotspotDetailRefused):
         outreach._sites(None, None)
     with pytest.raises(_shared.HotspotDetailRefused):
         outreach._share_url("", None, 60, 6, [], "site", "SITE-046", 5)
@@ -421,23 +423,30 @@ def test_site_list_follows_the_district():
     )
 
 
-@pytest.fixture(scope="module")
-def large_area_server(tmp_path_factory):
-    """The app on a synthetic district of 2,500 spots (above BACKGROUND_MIN_SPOTS), its shared
-    result cache emptied (an earlier run's plan would be served without a background job)."""
+def served_district(folder: Path, seed: int, warm_up: bool):
+    """The app on a synthetic district of 2,500 spots written to ``folder``, its shared result
+    cache emptied (an earlier run's plan would be served at once); ``warm_up``: its caseloads
+    planned at start (services.caseload_plans), as python app.py serves by default. Yields (URL,
+    log file)."""
     from bench.synthetic import synthetic_dataset, write_dataset_folder
     from services.background import cache_folder
 
     folder = write_dataset_folder(
-        synthetic_dataset(2_500, 20, 1, boundaries="grid", seed=5),
-        tmp_path_factory.mktemp("large-area"),
+        synthetic_dataset(2_500, 20, 1, boundaries="grid", seed=seed), folder
     )
     shutil.rmtree(cache_folder(Settings(data_dir=folder)))
-    proc, url, log = start_app(data_dir=folder)
+    env = {"KP_WARM_UP_CASELOADS": "1" if warm_up else "0"}
+    proc, url, log = start_app(data_dir=folder, env=env)
     try:
         yield url, log
     finally:
         stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def large_area_server(tmp_path_factory):
+    """2,500 spots (above BACKGROUND_MIN_SPOTS), not planned ahead: the first visit plans them."""
+    yield from served_district(tmp_path_factory.mktemp("large-area"), 5, warm_up=False)
 
 
 # Records whether the progress bar was ever shown (it may be on screen for a second only).
@@ -486,7 +495,7 @@ def celery_area_server(tmp_path_factory, redis_url):
         tmp_path_factory.mktemp("celery-area"),
     )
     shutil.rmtree(cache_folder(Settings(data_dir=folder)), ignore_errors=True)
-    env = {"REDIS_URL": redis_url, "KP_DATA_DIR": str(folder)}
+    env = {"REDIS_URL": redis_url, "KP_DATA_DIR": str(folder), "KP_WARM_UP_CASELOADS": "0"}
     worker_log = tmp_path_factory.mktemp("celery-log") / "worker.log"
     with open(worker_log, "w", encoding="utf-8") as out:
         worker = subprocess.Popen(
@@ -518,3 +527,134 @@ def test_with_redis_a_large_area_is_planned_by_a_celery_worker(page, celery_area
     worker = worker_log.read_text(encoding="utf-8")
     assert "succeeded" in worker, worker[-2000:]
     assert page.console_errors == []
+
+
+@pytest.fixture(scope="module")
+def warm_area_server(tmp_path_factory):
+    """2,500 spots (above figs.DETAIL_MAX_SPOTS), planned at start as python app.py does."""
+    yield from served_district(tmp_path_factory.mktemp("warm-area"), 8, warm_up=True)
+
+
+# The spots trace of the caseload map (figs.SPOT_TRACE): its legend name and its spots' PE ids.
+SPOTS_DRAWN = """() => { const gd = document.querySelector('#out-caseload-map .js-plotly-plot');
+    const t = gd && gd.data && gd.data.find(d => d.meta === 'caseloads');
+    return t ? {name: t.name, pes: (t.customdata || []).map(c => c[0]),
+                lat: Array.from(t.lat || []), lon: Array.from(t.lon || [])} : null; }"""
+
+
+def spots_drawn(pg, name_starts: str) -> dict:
+    """The spots trace once its legend name starts with ``name_starts``."""
+    pg.wait_for_function(
+        f"(s) => {{ const t = ({SPOTS_DRAWN})(); return t && t.name.startsWith(s); }}",
+        arg=name_starts,
+        timeout=30000,
+    )
+    return pg.evaluate(SPOTS_DRAWN)
+
+
+def test_a_large_area_planned_at_start_is_an_overview_with_spots_on_selection_and_zoom(
+    page, warm_area_server
+):
+    url, log = warm_area_server
+    outreach = import_page("outreach")
+    page.add_init_script(PROGRESS_SEEN)
+    map_responses: list[tuple[int, str]] = []
+
+    def finished(request) -> None:
+        if "_dash-update-component" in request.url and "out-caseload-map.figure" in str(
+            (request.post_data_json or {}).get("output", "")
+        ):
+            body = request.response().text()
+            map_responses.append((len(body), body[:4000]))
+
+    page.on("requestfinished", finished)
+    page.goto(url + "/outreach")
+    page.wait_for_selector(PE_COUNT, timeout=120000)
+    count = pe_count(page)
+    rows = grid_rows(page, count)
+    # planned at start: no background job, no progress bar
+    assert "caseload warm-up: 1 of 1 large districts planned" in log.read_text(encoding="utf-8")
+    assert not page.evaluate("window.__progressSeen")
+    data = wait_for_graph(page, MAP, min_traces=4)
+    metas = [t["meta"] for t in data]
+    assert "centre-halo" not in metas  # the overview: one marker per centre
+    outlines = next(t for t in data if t["meta"] == "outlines")
+    assert outlines["lat"].count(None) == count
+    assert next(t for t in data if t["meta"] == "centres")["n"] == count
+
+    # the chosen PE's spots only (the list's first PE, chosen by the page)
+    first = page.inner_text("#out-pe-select").strip()
+    shown = spots_drawn(page, f"Spots of {first} ")
+    assert shown["pes"] and set(shown["pes"]) == {first}
+    # another PE chosen in the grid: her spots, sent as a patch of the spots trace only
+    map_responses.clear()
+    chosen = rows[3]["pe_id"]
+    page.locator('#out-pe-grid .ag-row[row-index="3"] [col-id="people"]').first.click()
+    shown = spots_drawn(page, f"Spots of {chosen} ")
+    assert set(shown["pes"]) == {chosen} and len(shown["pes"]) == rows[3]["spots"]
+    wait_for_dash_idle(page)
+    assert map_responses and all("__dash_patch_update" in body for _, body in map_responses)
+    assert max(size for size, _ in map_responses) < 20_000  # bytes: the PE's spots, not the map
+
+    # the PE list offers a few PEs, and the ones whose id holds what is typed
+    page.click("#out-pe-select")
+    assert 0 < page.get_by_role("option").count() <= outreach.PE_OPTIONS_MAX + 1
+    wanted = rows[7]["pe_id"]
+    page.keyboard.type(wanted[-4:])
+    page.get_by_role("option", name=wanted, exact=True).click()
+    page.wait_for_function(
+        "(pe) => (document.querySelector('#out-calendar-head') || {}).innerText?.startsWith(pe)",
+        arg=wanted,
+        timeout=30000,
+    )
+    spots_drawn(page, f"Spots of {wanted} ")
+
+    # zoomed in on her caseload's centre: every spot in the view, none outside it
+    centre = page.evaluate(
+        """(pe) => { const gd = document.querySelector('#out-caseload-map .js-plotly-plot');
+            const t = gd.data.find(d => d.meta === 'centres');
+            const i = t.customdata.findIndex(c => c[0] === pe);
+            return {lon: t.lon[i], lat: t.lat[i]}; }""",
+        chosen,
+    )
+    page.evaluate(
+        """(c) => Plotly.relayout(document.querySelector('#out-caseload-map .js-plotly-plot'),
+            {'map.center': c, 'map.zoom': 15})""",
+        centre,
+    )
+    shown = spots_drawn(page, "Spots in view: ")
+    assert len(set(shown["pes"])) >= 1 and chosen in shown["pes"]
+    in_view = int(re.match(r"Spots in view: ([\d,]+)", shown["name"]).group(1).replace(",", ""))
+    assert in_view == len(shown["pes"]) < 2_500
+    # the map's own bounds hold every spot sent (the server's view is no wider than the map's)
+    west, south, east, north = page.evaluate(
+        """() => { const b = document.querySelector('#out-caseload-map .js-plotly-plot')
+            ._fullLayout.map._subplot.map.getBounds();
+            return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }"""
+    )
+    margin = 0.6 * (east - west)  # the server assumes a 1000 px map when told centre and zoom
+    assert all(west - margin <= x <= east + margin for x in shown["lon"])
+    assert all(south - margin <= y <= north + margin for y in shown["lat"])
+    assert page.console_errors == []
+
+
+def test_a_view_left_over_from_another_area_is_ignored():
+    """Server side: the graph keeps its last view event when another area is drawn; a view
+    centred outside this area gives the chosen PE's spots, one inside it the spots in view."""
+    from components import outreach_figures as figs
+
+    outreach = import_page("outreach")
+    result = expected_plan("Blantyre", 60)
+    lon0, lat0, lon1, lat1 = figs.area_bounds(result)
+    pe = result.peer_educators["pe_id"].iloc[0]
+
+    def shown(relayout) -> str:
+        operation = outreach.spots_patch(result, relayout, pe).to_plotly_json()["operations"][0]
+        assert operation["location"] == ["data", figs.SPOT_TRACE]
+        return operation["params"]["value"]["name"]
+
+    centre = {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}
+    assert shown({"map.center": centre, "map.zoom": 16}).startswith("Spots in view: ")
+    elsewhere = {"lon": lon1 + 1.0, "lat": lat1 + 1.0}  # another district's view
+    assert shown({"map.center": elsewhere, "map.zoom": 16}).startswith(f"Spots of {pe} ")
+    assert shown(None).startswith(f"Spots of {pe} ")

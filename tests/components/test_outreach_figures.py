@@ -7,6 +7,8 @@ farther than the 3 km walking limit from every other spot, so each is a caseload
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -215,3 +217,94 @@ def test_load_definition_states_its_numbers():
     assert "contacts needed a month ÷ the PE's monthly capacity" in text
     assert "2.40 contacts a person a month" in text
     assert "= 693 contacts" in figs.load_definition(OutreachParams(hours_per_day=8))
+
+
+# --- level of detail: a large area's map is an overview, its spots sent for a view or a PE ------
+
+
+def test_a_small_area_is_drawn_in_full_with_its_spots_at_the_patched_index():
+    result, _ = plan()
+    assert not figs.is_overview(result)
+    fig = figs.caseload_map_figure(result)
+    assert [t["meta"] for t in fig["data"][:3]] == ["area", "outlines", "caseloads"]
+    assert len(fig["data"][figs.SPOT_TRACE]["lat"]) == len(result.assignments)
+    assert "centre-halo" in [t["meta"] for t in fig["data"]]
+
+
+def test_a_large_area_is_an_overview_of_outlines_and_centres(monkeypatch):
+    result, _ = plan()
+    monkeypatch.setattr(figs, "DETAIL_MAX_SPOTS", 3)  # the 6 assignments make it "large"
+    assert figs.is_overview(result)
+    fig = figs.caseload_map_figure(result)
+    metas = [t["meta"] for t in fig["data"]]
+    spots = fig["data"][figs.SPOT_TRACE]
+    assert spots["meta"] == "caseloads" and spots["lat"] == [] and spots["customdata"] == []
+    assert "choose a PE" in spots["name"]
+    assert "centre-halo" not in metas  # one marker per centre
+    centres = fig["data"][metas.index("centres")]
+    assert [c[0] for c in centres["customdata"]] == result.peer_educators["pe_id"].tolist()
+    # every caseload still has its ring, points rounded to 4 decimals, none repeated
+    outlines = fig["data"][metas.index("outlines")]
+    assert outlines["lat"].count(None) == result.pe_count
+    pairs = list(zip(outlines["lon"], outlines["lat"]))
+    assert all(a != b for a, b in itertools.pairwise(pairs) if a[0] is not None)
+    assert all(round(v, 4) == v for v in outlines["lon"] if v is not None)
+
+
+def test_spots_shown_for_a_zoomed_in_view_else_the_chosen_pe():
+    result, _ = plan()
+    town_pe = result.assignments.set_index("hotspot_id").loc["H1", "pe_id"]
+    town_view = (33.699, -13.901, 33.702, -13.898)  # H1-H3 only
+    shown = figs.spots_shown(result, town_view, None)
+    assert sorted(c[1] for c in shown["customdata"]) == ["H1", "H2", "H3"]
+    assert shown["name"].startswith("Spots in view: 3 of 6")
+    # too many spots in the view (here: more than 2): the chosen PE's, or none
+    far_pe = result.assignments.set_index("hotspot_id").loc["H5", "pe_id"]
+    whole = (33.6, -14.0, 33.9, -13.8)
+    mine = figs.spots_shown(result, whole, far_pe, max_spots=2)
+    assert [c[:2] for c in mine["customdata"]] == [[far_pe, "H5"]]
+    assert mine["name"].startswith(f"Spots of {far_pe} (1)")
+    assert figs.spots_shown(result, whole, None, max_spots=2)["lat"] == []
+    # no view at all (the area's own): the chosen PE's spots
+    assert {c[0] for c in figs.spots_shown(result, None, town_pe)["customdata"]} == {town_pe}
+
+
+def test_view_bounds_from_plotly_relayout_events():
+    corners = [[33.6, -13.8], [33.9, -13.8], [33.9, -14.0], [33.6, -14.0]]
+    assert figs.view_bounds({"map._derived": {"coordinates": corners}}) == (
+        33.6, -14.0, 33.9, -13.8,
+    )  # fmt: skip
+    # centre and zoom only: zoom 10 spans 1000 px * 360 / (512 * 2**10) = 0.687 degrees
+    lon0, lat0, lon1, lat1 = figs.view_bounds({"map.center": {"lon": 33.7, "lat": -13.9},
+                                                "map.zoom": 10})  # fmt: skip
+    assert lon1 - lon0 == pytest.approx(1000 * 360 / (512 * 2**10))
+    assert (lat0 + lat1) / 2 == pytest.approx(-13.9) and lat1 - lat0 < lon1 - lon0
+    for nothing in (None, {}, {"autosize": True}, {"map.center": "x", "map.zoom": "y"},
+                    {"map._derived": {"coordinates": "bad"}}):  # fmt: skip
+        assert figs.view_bounds(nothing) is None
+
+
+def test_overview_bytes_bounded_on_a_seeded_district_of_3000_spots(monkeypatch):
+    """The overview of a 3,000-spot district is a fraction of the full figure, and a spots patch
+    never holds more than VIEW_MAX_SPOTS spots."""
+    import json
+
+    from bench.synthetic import synthetic_dataset
+
+    ds = synthetic_dataset(3_000, 30, 1, boundaries="grid", seed=7)
+    district = str(ds.hotspots["district"].iloc[0])
+    result = district_caseloads(ds.hotspots, ds.crs_projected, CaseloadParams(), district=district)
+    assert figs.is_overview(result)
+    overview = len(json.dumps(figs.caseload_map_figure(result)))
+    monkeypatch.setattr(figs, "DETAIL_MAX_SPOTS", 10_000)
+    full = len(json.dumps(figs.caseload_map_figure(result)))
+    monkeypatch.undo()
+    # measured: 246 bytes a caseload (1,094 caseloads), half the full figure's bytes
+    assert overview < 300 * result.pe_count
+    assert overview < 0.6 * full
+    everything = (-180.0, -90.0, 180.0, 90.0)
+    shown = figs.spots_shown(result, everything, None, max_spots=1000)
+    assert len(shown["lat"]) == 0  # 3,000 in view: too many
+    lon = result.spots["longitude"].median()
+    half = figs.spots_shown(result, (-180.0, -90.0, lon, 90.0), None)
+    assert 0 < len(half["lat"]) <= figs.VIEW_MAX_SPOTS
