@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -207,7 +208,7 @@ def check_districts(
                 f"district(s) {', '.join(repr(d) for d in unknown)} are not in the dataset's "
                 f"boundaries; its districts are: {close}"
             )
-        names = tuple(known[d.casefold()] for d in names)
+        names = tuple(dict.fromkeys(known[d.casefold()] for d in names))
     return names
 
 
@@ -257,7 +258,8 @@ def add_user(
                 role=role,
                 districts=json.dumps(list(scope)),
                 password_hash=password_hash,
-                session_epoch=1,
+                # random: a cookie of a removed user never matches a new user of that name
+                session_epoch=1 + secrets.randbelow(2**31 - 2),
                 created_at=now,
                 updated_at=now,
             )
@@ -301,6 +303,16 @@ def remove_user(store: StateStore, name: str) -> None:
     if not removed:
         raise AccountError(f"no user is named {name!r}; `cli.py users list` lists them")
     log.info("user removed")
+
+
+def end_sessions(store: StateStore, name: str) -> None:
+    """End every session of user ``name`` (her session epoch raised): logging out."""
+    with store.write() as conn:
+        conn.execute(
+            sa.update(USERS)
+            .where(USERS.c.name == name.strip())
+            .values(session_epoch=USERS.c.session_epoch + 1)
+        )
 
 
 def set_password(store: StateStore, name: str, password: str) -> User:

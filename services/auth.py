@@ -5,7 +5,7 @@
 - ``/login``: an HTML form that is also a plain form post (fields ``username`` and ``password``;
   a browser's post must also carry the form's ``csrf_token``); a success sets the session cookie
   and redirects (303) to the page asked for; a failure answers 401, a rate-limited one 429.
-- ``/logout``: ends the session.
+- ``/logout``: ends the user's sessions on the server (a copied cookie stops working too).
 - a gate before every other route. With no users in the server state the server runs as
   before: 127.0.0.1 only, as the local planner (the shell says so). Once a user exists, every
   route needs a valid session: a page request is redirected to ``/login``, anything else
@@ -226,6 +226,13 @@ def _login() -> Any:
 
 
 def _logout() -> Any:
+    """End the session on the server too (the user's session epoch is raised, so a copy of the
+    cookie is of no use; her sessions on other devices end as well), then clear the cookie."""
+    settings = current_settings()
+    if settings.secret_key is not None and accounts_enabled(settings):
+        user = session_user(settings)
+        if user is not None:
+            accounts.end_sessions(state.store_for(settings), user.name)
     flask.session.clear()
     return flask.redirect(LOGIN_PATH, code=303)
 
