@@ -142,7 +142,7 @@ def test_upload_bad_row_report_download_and_switch(page, data_server, tmp_path: 
     assert page.locator("#synthetic-banner").count() == 0
     page.goto(app_server + "/map")  # the session keeps the uploaded dataset across pages
     data = wait_for_graph(page, "map-graph", min_traces=2)
-    drawn = sum(len(t["ids"]) for t in data if t["meta"] == "hotspots")
+    drawn = sum(t["n"] for t in data if t.get("meta") == "hotspots")
     assert drawn == 1499
     page.goto(app_server + "/data")
     page.locator("#data-use-default").click()

@@ -89,5 +89,5 @@ def test_refusals_are_logged_without_detail(hotspots):
         stop_app(proc)
     log = log_path.read_text(encoding="utf-8")
     assert "app created: aggregate-only view" in log
-    assert re.search(r"WARNING services\.access: refused: .* aggregate-only mode", log), log
+    assert re.search(r"WARNING services\.access: refused: .* aggregate-only view", log), log
     assert_no_hotspot_detail(log, hotspots)
