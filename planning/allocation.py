@@ -411,7 +411,6 @@ def allocation_summary(
         "funded_peer_educators": int(optimal["funded_peer_educators"]),
         "proven_optimal": bool(solution.proven) if solution is not None else None,
         "optimality_gap": float(solution.gap) if solution is not None else None,
-        "solve_seconds": float(solution.seconds) if solution is not None else None,
     }
     for prefix, name in STRATEGIES.items():
         for key, value in strategy_totals(allocation, prefix).items():

@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import shutil
 import time
 import tomllib
@@ -42,9 +43,10 @@ from planning.schema import WGS84, Dataset
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: Problem.fatal, rejected_original and provenance (issue 15)
 SNAPSHOT_FOLDER = "snapshots"
 META = "meta.json"
+EXTRA = "report-extra.pickle"
 FRAMES = ("hotspots", "sites", "enrolment")
 # The code whose behaviour a snapshot records: a change to any of it validates again.
 ROOT_DIR = Path(__file__).resolve().parents[1]
@@ -149,6 +151,14 @@ def save_snapshot(dataset: Dataset, folder: str | Path, root: str | Path, key: s
             columns=[f.name for f in dataclasses.fields(Problem)],
         ).astype({"row": "Int64"})
         problems.to_parquet(work / "problems.parquet", index=False)
+        # the original rows of rejected lines and Kobo provenance (issue 15): frames with the
+        # file's own headers (repeats allowed), so pickled, inside the checksummed snapshot
+        with open(work / EXTRA, "wb") as fh:
+            pickle.dump(
+                {"rejected_original": report.rejected_original, "provenance": report.provenance},
+                fh,
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
         rejected = {}
         for i, (name, frame) in enumerate(report.rejected.items()):
             frame.to_parquet(work / f"rejected-{i}.parquet", index=False)
@@ -249,17 +259,22 @@ def read_snapshot(folder: str | Path, root: str | Path, key: str) -> Dataset | N
 def _read_report(path: Path, meta: dict[str, Any]) -> ValidationReport:
     report = ValidationReport()
     problems = pd.read_parquet(path / "problems.parquet")
-    for file, row, column, value, severity, message in problems.itertuples(index=False):
-        report.problems.append(
-            Problem(
-                str(file),
-                None if pd.isna(row) else int(row),
-                str(column),
-                str(value),
-                str(severity),
-                str(message),
-            )
-        )
+    kinds = {f.name: f.type for f in dataclasses.fields(Problem)}
+    for record in problems.to_dict("records"):
+        values: dict[str, Any] = {}
+        for name, kind in kinds.items():
+            value = record.get(name)
+            if name == "row":
+                values[name] = None if value is None or pd.isna(value) else int(value)
+            elif "bool" in str(kind):
+                values[name] = bool(value)
+            else:
+                values[name] = str(value)
+        report.problems.append(Problem(**values))
+    with open(path / EXTRA, "rb") as fh:  # checksum verified before any file is read
+        extra = pickle.load(fh)
+    report.rejected_original = extra["rejected_original"]
+    report.provenance = extra["provenance"]
     saved = meta["report"]
     report.files = {name: FileCounts(*map(int, counts)) for name, counts in saved["files"].items()}
     report.source = {str(k): str(v) for k, v in saved["source"].items()}

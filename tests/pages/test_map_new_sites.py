@@ -19,11 +19,11 @@ def _names(figure) -> list[str]:
 
 def test_planners_see_the_proposed_sites_with_people_newly_covered():
     page = import_page("map")
-    figure, _, _ = page._update_map(None, ["districts", "sites"], "coverage_mid", None, QUERY)
+    figure = page._update_map(None, ["districts", "sites"], "coverage_mid", None, QUERY)[0]
     assert "Proposed drop-in centre" in _names(figure)
     trace = next(t for t in figure["data"] if t.get("name") == "Proposed drop-in centre")
     assert len(trace["lat"]) == 2 and all(row[2] > 0 for row in trace["customdata"])
-    plain, _, _ = page._update_map(None, ["districts", "sites"], "coverage_mid", None, {})
+    plain = page._update_map(None, ["districts", "sites"], "coverage_mid", None, {})[0]
     assert "Proposed drop-in centre" not in _names(plain)
 
 
@@ -31,6 +31,6 @@ def test_the_aggregate_view_never_gets_them():
     page = import_page("map")
     plans.clear_cache()
     with context.using(Settings(aggregate_only=True)):
-        crafted, _, _ = page._update_map(None, ["districts", "sites"], "coverage_mid", None, QUERY)
+        crafted = page._update_map(None, ["districts", "sites"], "coverage_mid", None, QUERY)[0]
     text = json.dumps(crafted, cls=PlotlyJSONEncoder)
     assert "Proposed drop-in centre" not in text and "people newly" not in text

@@ -21,11 +21,20 @@ DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
 
 @pytest.fixture(autouse=True)
-def fresh_plans():
+def fresh_plans(tmp_path, monkeypatch):
+    """A fresh memo and a private shared result cache: plans made by earlier tests or by apps
+    the browser tests ran (same code version) must not count as planned here."""
+    import diskcache
+
+    from services import background
+
+    private = diskcache.Cache(str(tmp_path / "shared-results"))
+    monkeypatch.setattr(background, "_results", [private])
     store.set_default_folder(DEMO)
     caseload_plans.clear_cache()
     yield
     caseload_plans.clear_cache()
+    private.close()
 
 
 def test_a_plan_is_the_planning_function_s_and_memoised_per_parameters():
