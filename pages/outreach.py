@@ -15,6 +15,7 @@ a smaller one, or one already planned, in the request itself.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -88,6 +89,7 @@ class ID:
     load_tip = "out-load-tip"
     pe_select = "out-pe-select"
     pe_ids = "out-pe-ids"  # every PE id of the plan, for the list's search (in the browser)
+    spots = "out-spots"  # an overview map's spots trace for the view, with the plan it belongs to
     calendar = "out-calendar"
     download_xlsx = "out-download-xlsx"
     download_html = "out-download-html"
@@ -387,6 +389,7 @@ def layout(
             # no data= at all: a Store mounted with data=None sets its data (to undefined) and would
             # fire the background callback on every page load
             dcc.Store(id=ID.job),
+            dcc.Store(id=ID.spots),
             *[
                 dbc.Alert(
                     f"The link's value was not used: {problem}", color="warning", className="py-2"
@@ -852,6 +855,7 @@ def _view(out: OutreachResult, args: OutreachArgs, current_pe: str | None, start
     """The page's outputs (``_VIEW_OUTPUTS``) for one plan: ids, figures and compact grid rows."""
     result, calendar, info = out.caseloads, out.calendar, out.info
     caseload_map, heatmap, rows = _drawn(out, args, _shared.level_note())
+    caseload_map = {**caseload_map, "layout": {**caseload_map["layout"], "meta": plan_tag(args)}}
     pes = result.peer_educators["pe_id"].astype(str).tolist()
     chosen = current_pe if current_pe in pes else (pes[0] if pes else None)
     slug = "-".join(info.slug.split()).lower()
@@ -1114,8 +1118,14 @@ def _result_or_prevent(*choice: Any) -> OutreachResult:
         raise dash.exceptions.PreventUpdate from None
 
 
+def plan_tag(args: OutreachArgs) -> str:
+    """A short name of the plan ``args`` asks for: the caseload map carries it (``layout.meta``)
+    and so does each spots update (``_spots``), which is drawn only on the map of that plan."""
+    return hashlib.sha1(repr(args.memo_key()).encode()).hexdigest()[:16]
+
+
 @callback(
-    Output(ID.map, "figure", allow_duplicate=True),
+    Output(ID.spots, "data"),
     Input(ID.map, "relayoutData"),
     Input(ID.pe_select, "value"),
     *_choice(State),
@@ -1123,36 +1133,54 @@ def _result_or_prevent(*choice: Any) -> OutreachResult:
 )
 def _spots(relayout, pe_id, *choice):
     """A large area's map (an overview, figs.is_overview) gets the spots of the view when it is
-    zoomed in far enough, else the chosen PE's: a Patch of the spots trace only, never the
-    figure again. Only a plan already made is used (never computed here)."""
+    zoomed in far enough, else the chosen PE's: the spots trace only, never the figure again.
+    Only a plan already made is used (never computed here)."""
     args = _args(*choice)
     out = compute.lookup(*args.memo_key())
     if out is None or not figs.is_overview(out.caseloads):
         raise dash.exceptions.PreventUpdate
-    return spots_patch(out.caseloads, relayout, pe_id, out.info.site)
+    trace = spots_trace(out.caseloads, relayout, pe_id, out.info.site)
+    return {"plan": plan_tag(args), "trace": trace}
 
 
-def spots_patch(
+clientside_callback(
+    # The spots trace goes on the map only when the map shows the plan it was made for: the
+    # answer can arrive after another area's map, or the empty map of a plan still running in
+    # the background, has replaced it (a trace put there would break the drawing).
+    f"""function(spots, fig) {{
+        const drawn = fig && fig.layout && fig.layout.meta;
+        if (!spots || drawn !== spots.plan || !fig.data || fig.data.length <= {figs.SPOT_TRACE}) {{
+            return window.dash_clientside.no_update;
+        }}
+        const data = fig.data.slice();
+        data[{figs.SPOT_TRACE}] = spots.trace;
+        return Object.assign({{}}, fig, {{data: data}});
+    }}""",
+    Output(ID.map, "figure", allow_duplicate=True),
+    Input(ID.spots, "data"),
+    State(ID.map, "figure"),
+    prevent_initial_call=True,
+)
+
+
+def spots_trace(
     result: Any,
     relayout: dict[str, Any] | None,
     pe_id: str | None,
     site: dict[str, Any] | None = None,
-) -> dash.Patch:
-    """The Patch that replaces an overview map's spots trace (figs.SPOT_TRACE) with
-    ``figs.spots_shown`` of the view in ``relayout`` and the PE ``pe_id``.
+) -> dict[str, Any]:
+    """The trace that replaces an overview map's spots trace (figs.SPOT_TRACE): ``figs.spots_shown``
+    of the view in ``relayout`` and the PE ``pe_id``.
 
     The graph keeps its last view event when another area is drawn (its view then resets to the
     new area): a view whose centre lies outside this area's bounds is such a leftover, ignored."""
-    patch = dash.Patch()
     view = figs.view_bounds(relayout)
     if view is not None:
         lon0, lat0, lon1, lat1 = figs.area_bounds(result, site)
         lon, lat = (view[0] + view[2]) / 2, (view[1] + view[3]) / 2
         if not (lon0 <= lon <= lon1 and lat0 <= lat <= lat1):
             view = None
-    shown = figs.spots_shown(result, view, pe_id)
-    patch["data"][figs.SPOT_TRACE] = shown
-    return patch
+    return figs.spots_shown(result, view, pe_id)
 
 
 @callback(Output(ID.calendar, "children"), Input(ID.pe_select, "value"), *_choice(State))

@@ -558,14 +558,14 @@ def test_a_large_area_planned_at_start_is_an_overview_with_spots_on_selection_an
     url, log = warm_area_server
     outreach = import_page("outreach")
     page.add_init_script(PROGRESS_SEEN)
-    map_responses: list[tuple[int, str]] = []
+    map_responses: list[tuple[int, str]] = []  # (bytes, output) of map and spots answers
 
     def finished(request) -> None:
-        if "_dash-update-component" in request.url and "out-caseload-map.figure" in str(
-            (request.post_data_json or {}).get("output", "")
+        output = str((request.post_data_json or {}).get("output", ""))
+        if "_dash-update-component" in request.url and (
+            "out-caseload-map.figure" in output or "out-spots.data" in output
         ):
-            body = request.response().text()
-            map_responses.append((len(body), body[:4000]))
+            map_responses.append((len(request.response().text()), output))
 
     page.on("requestfinished", finished)
     page.goto(url + "/outreach")
@@ -593,8 +593,18 @@ def test_a_large_area_planned_at_start_is_an_overview_with_spots_on_selection_an
     shown = spots_drawn(page, f"Spots of {chosen} ")
     assert set(shown["pes"]) == {chosen} and len(shown["pes"]) == rows[3]["spots"]
     wait_for_dash_idle(page)
-    assert map_responses and all("__dash_patch_update" in body for _, body in map_responses)
+    assert map_responses and all(output == "out-spots.data" for _, output in map_responses)
     assert max(size for size, _ in map_responses) < 20_000  # bytes: the PE's spots, not the map
+
+    # a spots answer made for another plan (another area, or one that arrives while a new
+    # plan is running) is not drawn: the map stays as it is, with no error
+    before = page.evaluate(SPOTS_DRAWN)
+    page.evaluate(
+        """() => window.dash_clientside.set_props('out-spots', {data: {plan: 'another-plan',
+            trace: {type: 'scattermap', lat: [0], lon: [0], name: 'Spots of nobody'}}})"""
+    )
+    page.wait_for_timeout(500)
+    assert page.evaluate(SPOTS_DRAWN) == before
 
     # the PE list offers a few PEs, and the ones whose id holds what is typed
     page.click("#out-pe-select")
@@ -649,9 +659,7 @@ def test_a_view_left_over_from_another_area_is_ignored():
     pe = result.peer_educators["pe_id"].iloc[0]
 
     def shown(relayout) -> str:
-        operation = outreach.spots_patch(result, relayout, pe).to_plotly_json()["operations"][0]
-        assert operation["location"] == ["data", figs.SPOT_TRACE]
-        return operation["params"]["value"]["name"]
+        return outreach.spots_trace(result, relayout, pe)["name"]
 
     centre = {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}
     assert shown({"map.center": centre, "map.zoom": 16}).startswith("Spots in view: ")
