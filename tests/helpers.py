@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -64,10 +65,31 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> CliRun:
     return CliRun(code, out, err)
 
 
-def run_cli_process(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run ``python cli.py ARGV`` as a subprocess in the repository root; text output captured."""
+def run_cli_process(
+    *argv: str,
+    state_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python cli.py ARGV`` as a subprocess in the repository root; text output captured.
+
+    With ``state_dir`` the process works on that state folder and sees no other store or key
+    setting of this environment (KP_*, DATABASE_URL), only those in ``env``."""
+    environ = dict(os.environ)
+    if state_dir is not None:
+        environ = {k: v for k, v in environ.items() if not k.startswith("KP_")}
+        environ.pop("DATABASE_URL", None)
+        environ["KP_STATE_DIR"] = str(state_dir)
+    environ.update(env or {})
     return subprocess.run(
-        [sys.executable, "cli.py", *argv], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "cli.py", *argv],
+        cwd=ROOT,
+        env=environ,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

@@ -9,10 +9,7 @@ import contextlib
 import csv
 import io
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -273,21 +270,17 @@ def test_the_same_plan_from_a_folder_the_server_state_and_postgis(demo_url, tmp_
     store = StateStore.open(state)
     record = store.store_dataset(DEMO_DIR, "team demo", "local user")
     store.close()
-    env = {**os.environ, "KP_STATE_DIR": str(state)}
-    env.pop("DATABASE_URL", None)
     plans = {}
     for label, data in (("folder", str(DEMO_DIR)), ("state", "team demo"),
                         ("state id", record.id), ("postgis", demo_url)):  # fmt: skip
-        done = subprocess.run(
-            [sys.executable, "cli.py", "plan", "--data", data, "--json"],
-            cwd=helpers.ROOT, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+        done = helpers.run_cli_process(
+            "plan", "--data", data, "--json", state_dir=state, timeout=300
+        )
         assert done.returncode == 0, (label, done.stderr)
         plans[label] = done.stdout
     assert plans["state"] == plans["folder"] == plans["postgis"] == plans["state id"]
     # a name the store does not hold is still reported as a missing folder, exit 2
-    missing = subprocess.run(
-        [sys.executable, "cli.py", "plan", "--data", "no such dataset", "--json"],
-        cwd=helpers.ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    missing = helpers.run_cli_process(
+        "plan", "--data", "no such dataset", "--json", state_dir=state, timeout=300
+    )
     assert missing.returncode == 2 and "no such dataset" in missing.stderr

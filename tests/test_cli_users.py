@@ -4,9 +4,7 @@ temporary state folder (KP_STATE_DIR), the password on standard input only."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from config import Settings
 from services import accounts, state
 from services.accounts import Viewer
-from tests.helpers import ROOT
+from tests.helpers import run_cli_process
 
 PASSWORD = "Correct-Horse-Battery-4711"
 NEW_PASSWORD = "Another-Staple-Phrase-0815"
@@ -22,17 +20,7 @@ NEW_PASSWORD = "Another-Staple-Phrase-0815"
 
 def users_cli(state_dir: Path, *argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """``python cli.py ARGV`` with KP_STATE_DIR=state_dir (no other store or key settings)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KP_") and k != "DATABASE_URL"}
-    env["KP_STATE_DIR"] = str(state_dir)
-    return subprocess.run(
-        [sys.executable, "cli.py", *argv],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli_process(*argv, state_dir=state_dir, stdin=stdin)
 
 
 def state_bytes(state_dir: Path) -> bytes:

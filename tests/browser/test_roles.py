@@ -20,11 +20,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +31,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from tests.browser.conftest import DEMO_DIR, ROOT, start_app, stop_app, wait_for_dash_idle
+from tests.browser.conftest import DEMO_DIR, start_app, stop_app, wait_for_dash_idle
 from tests.browser.test_aggregate import (
     TOKEN,
     capture_bodies,
@@ -41,6 +39,7 @@ from tests.browser.test_aggregate import (
     leaks,
     typed_array_values,
 )
+from tests.helpers import run_cli_process
 
 SECRET = "role-matrix-test-secret-0123456789abcdef"
 USERS = {
@@ -62,16 +61,7 @@ HOME = "Lilongwe"
 
 
 def _cli(state_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KP_STATE_DIR": str(state_dir), "KP_SECRET_KEY": SECRET}
-    return subprocess.run(
-        [sys.executable, "cli.py", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli_process(*args, state_dir=state_dir, env={"KP_SECRET_KEY": SECRET}, stdin=stdin)
 
 
 @pytest.fixture(scope="module")

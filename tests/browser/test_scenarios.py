@@ -7,9 +7,7 @@ The app of this module keeps its server state in a temporary KP_STATE_DIR.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +17,6 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     DEMO_DIR,
-    ROOT,
     is_local,
     screenshot,
     start_app,
@@ -27,6 +24,7 @@ from tests.browser.conftest import (
     wait_for_graph,
     wait_for_maps_drawn,
 )
+from tests.helpers import run_cli_process
 
 PE_TOTAL = "#scn-pe"
 SLIDER_HANDLE = "#scn-people-per-pe [role=slider]"
@@ -34,14 +32,8 @@ SLIDER_HANDLE = "#scn-people-per-pe [role=slider]"
 
 def cli_total_pes(*args: str) -> int:
     """Total PEs that `cli.py plan --json` gives on the demo data with ``args``."""
-    out = subprocess.run(
-        [sys.executable, "cli.py", "plan", "--data", str(DEMO_DIR), "--json", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    out = run_cli_process("plan", "--data", str(DEMO_DIR), "--json", *args)
+    assert out.returncode == 0, out.stderr
     return int(json.loads(out.stdout)["totals"]["peer_educators"])
 
 
@@ -81,16 +73,9 @@ def app_server(state_dir: Path) -> Iterator[str]:
 
 def cli_scenarios(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`cli.py scenarios ARGS` on the store of ``state_dir`` (as the app's)."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return subprocess.run(
-        [sys.executable, "cli.py", "scenarios", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={**env, "KP_STATE_DIR": str(state_dir)},
-    )
+    done = run_cli_process("scenarios", *args, state_dir=state_dir)
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 @pytest.fixture(scope="module")
