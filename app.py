@@ -18,10 +18,19 @@ import dash
 import flask
 import plotly.io
 from dash import _callback_context as dash_callback_context
-from flask_compress import Compress
 
 from config import Settings, load_settings
-from services import auth, background, context, datasets, health, response_cache, security, state
+from services import (
+    auth,
+    background,
+    compression,
+    context,
+    datasets,
+    health,
+    response_cache,
+    security,
+    state,
+)
 from services.access import (
     VIEWER_KEY,
     HotspotDetailRefused,
@@ -50,7 +59,8 @@ def create_app(settings: Settings) -> dash.Dash:
         suppress_callback_exceptions=True,
         external_stylesheets=[],
         title="KP coverage planner",
-        assets_ignore=r".*leaflet-export.*",
+        # the HTML map export inlines these files; the app's pages do not load them
+        assets_path_ignore=["leaflet-export"],
         serve_locally=True,
         update_title="",  # falsy: the tab title stays put while callbacks run
         background_callback_manager=_background_manager(settings),
@@ -61,7 +71,7 @@ def create_app(settings: Settings) -> dash.Dash:
     dash_app.server.register_error_handler(413, _too_large)
     # JSON responses compressed (gzip/brotli, as the browser accepts), figures encoded by orjson.
     plotly.io.json.config.default_engine = "orjson"
-    Compress(dash_app.server)
+    compression.install(dash_app.server)
     # Order matters: the Host check, then the accounts gate, then the response cache.
     security.install(dash_app.server, dash_app.csp_hashes, settings.allowed_hosts)
     auth.install(dash_app.server, settings)

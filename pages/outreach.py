@@ -741,7 +741,12 @@ def _args(
             raise dash.exceptions.PreventUpdate
         area = Area(DISTRICT, str(district))
     return OutreachArgs(
-        dataset_key=store.resolve_id(dataset_id),
+        # a district's results are shared by every viewer of it (store.district_key)
+        dataset_key=(
+            store.district_key(dataset_id, area.key)
+            if area.kind == DISTRICT
+            else store.resolve_id(dataset_id)
+        ),
         area=area,
         people_per_pe=_number("people_per_pe", people_per_pe),
         hours_per_day=_number("hours_per_day", hours_per_day),
@@ -849,6 +854,29 @@ def _draw(
         ),
         figs.pe_grid_rows(figs.pe_table_frame(result, out.calendar)),
     )
+
+
+@caseload_plans.on_warm_up
+def prepare_district(
+    dataset_id: str | None, district: str, params: CaseloadParams, rank: int
+) -> None:
+    """The start-up warm-up's step for one large district (its plan made): the page's result
+    (calendars, peak times) for the default choice with these caseload parameters, and, for the
+    DRAWN_KEPT // 2 largest districts, its figures, so the first visit only sends them."""
+    args = _args(
+        dataset_id,
+        district,
+        params.people_per_pe,
+        None,
+        ["apart"] if params.keep_typology_apart else [],
+        DISTRICT,
+        None,
+        None,
+        params.walking_limit_km,
+    )
+    out = _compute(args)
+    if rank < DRAWN_KEPT // 2:
+        _drawn(out, args, _shared.level_note())
 
 
 def _view(out: OutreachResult, args: OutreachArgs, current_pe: str | None, started: float) -> list:

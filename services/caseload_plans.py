@@ -6,8 +6,11 @@ largest district of a 100k-hotspot country (10,692 spots) on one core. ``distric
 memoises it here and in the deployment's shared result cache (services.background.SharedMemo),
 computing a key once even when a request and the warm-up ask for it at the same time.
 ``warm_up`` plans every large district of the default dataset at the page's default parameters
-in a low-priority thread as the server starts, largest first, so a site manager opening the page
-finds the plan made. Hotspot-level work: never called in the aggregate-only view.
+in a low-priority thread as the server starts, largest first, then runs the pages' hooks
+(``on_warm_up``: the Outreach page computes and draws its view of each), so a site manager opening
+the page finds it made. A district's plan is keyed without a site manager's district scope
+(services.datasets.district_key): hers is the one the warm-up made. Hotspot-level work: never
+called in the aggregate-only view.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from planning.caseloads import CaseloadParams, CaseloadResult, district_caseloads
 from services import datasets
@@ -63,7 +66,7 @@ os.register_at_fork(after_in_child=_reset_locks)
 
 
 def _key(dataset_id: str | None, district: str, params: CaseloadParams) -> PlanKey:
-    return (datasets.resolve_id(dataset_id), str(district), params)
+    return (datasets.district_key(dataset_id, district), str(district), params)
 
 
 def district_plan(
@@ -114,6 +117,31 @@ def _claimed_elsewhere(key: PlanKey) -> bool:
     return not shared.add(claim, os.getpid(), expire=CLAIM_S, retry=True)
 
 
+# Called by the warm-up for each large district once its plan is made (largest first), with
+# (dataset id, district, parameters, rank from 0): a page prepares what it shows of the plan.
+WarmUpHook = Callable[[str | None, str, CaseloadParams, int], None]
+_hooks: list[WarmUpHook] = []
+
+
+def on_warm_up(hook: WarmUpHook) -> WarmUpHook:
+    """Register ``hook`` to run in the warm-up after the plans are made (pages.outreach builds
+    its page of each district then); usable as a decorator."""
+    if hook not in _hooks:
+        _hooks.append(hook)
+    return hook
+
+
+def _run_hooks(dataset_id: str | None, names: list[str], params: CaseloadParams) -> None:
+    for rank, name in enumerate(names):
+        if not is_planned(dataset_id, name, params):
+            continue  # claimed by another worker and not made yet: the page plans it on demand
+        for hook in _hooks:
+            try:
+                hook(dataset_id, name, params, rank)
+            except Exception as exc:  # one district's page must not stop the others
+                log.warning("caseload warm-up: a page step failed: %s", type(exc).__name__)
+
+
 def warm_up(
     dataset_id: str | None = None,
     params: CaseloadParams = DEFAULT_PARAMS,
@@ -133,6 +161,7 @@ def warm_up(
             continue
         district_plan(dataset_id, name, params)
         planned += 1
+    _run_hooks(dataset_id, names, params)
     # counts only: no district, hotspot id, name or coordinate
     log.info(
         "caseload warm-up: %d of %d large districts planned in %.1f s",

@@ -213,6 +213,21 @@ def resolve_id(dataset_id: str | None) -> str:
     return _with_scope(_resolve_base(base_id(dataset_id)))
 
 
+def district_key(dataset_id: str | None, district: str) -> str:
+    """The cache key of one district's results (its caseloads, its Outreach page): the dataset's
+    key without a district scope when ``district`` is one of the viewer's districts, whose rows
+    are the same in her cut as in the whole dataset (so a site manager finds the plan a planner
+    or the start-up warm-up made); ``resolve_id`` for any other district (her cut has none of
+    its rows, so nothing of it is shared)."""
+    key = resolve_id(dataset_id)
+    base, token = _split_scope(key)
+    if token is None:
+        return key
+    with _lock:
+        districts = _scopes.get(token, ())
+    return base if str(district) in districts else key
+
+
 def _resolve_base(dataset_id: str | None) -> str:
     """The canonical id: DEFAULT_ID for None/"", else the id itself when this process registered
     it or the server state holds it (looked up again after STORE_CHECK_S, so a dataset stored

@@ -9,6 +9,7 @@ console error. A control test proves the listener sees a violation when there is
 from __future__ import annotations
 
 import pytest
+from plotly.offline import get_plotlyjs_version
 
 from tests.browser.conftest import wait_for_dash_idle, wait_for_maps_drawn
 
@@ -67,6 +68,12 @@ def _assert_clean(page, headers: dict[str, str]) -> None:
     assert csp_problems(page) == []
     assert page.console_errors == []
     assert page.blocked_requests == []
+    # plotly.js is the vendored bundle of the app's traces, loaded once: plotly.py's full bundle
+    # (dcc.Graph's fallback) is never fetched
+    scripts = page.evaluate("Array.from(document.scripts, s => s.src).filter(Boolean)")
+    assert not [s for s in scripts if "package_data/plotly" in s]
+    assert [s for s in scripts if "/assets/vendor/plotly/plotly-kp.min.js" in s]
+    assert page.evaluate("window.Plotly.version") == get_plotlyjs_version()
 
 
 @pytest.mark.parametrize(("path", "maps"), list(FULL_DETAIL_PAGES.items()))
