@@ -3,6 +3,7 @@ time until the caseload map and the PE grid are drawn, and the bytes of each cal
 
     .venv/bin/python bench/bench_outreach_page.py [--hotspots 100000] [--sites 2000]
         [--district-spots 10000] [--keep DIR] [--baseline REF] [--only country|district]
+        [--no-cold-start]
 
 Datasets (bench/synthetic.py, seeded, synthetic): N hotspots over Malawi's 28 districts, and one
 square district of M spots. For each, the app is started on it (python app.py, as the browser
@@ -12,7 +13,8 @@ tests do) and the page is opened three times in a fresh browser context:
   once per server, without planning the district);
 - "cold": /outreach?district=<largest district>: caseloads computed (a background callback above
   pages.outreach.BACKGROUND_MIN_SPOTS spots), figures sent and drawn;
-- "again": the same link in a new context (the plan is memoised; only sending and drawing).
+- "again": the same link in a new context (the plan is memoised; only sending and drawing);
+- "floor": the smallest district, twice, the faster kept: the page's fixed cost in the same app.
 
 Times are from navigation to: the map drawn (MapLibre finished with the district's caseload
 outlines), the grid drawn (its first row and the PE count in the summary), and the calendar
@@ -189,6 +191,14 @@ def wait_for_warm_up(log: Path, timeout_s: float = 900.0) -> float:
     return time.perf_counter() - started
 
 
+def plans_at_start(root: Path, env: dict[str, str]) -> bool:
+    """Whether the app of ``root`` with ``env`` plans large districts at start (apps since
+    services/caseload_plans.py do unless KP_WARM_UP_CASELOADS=0)."""
+    if env.get(WARM_UP) is not None:
+        return env[WARM_UP] == "1"
+    return (root / "services" / "caseload_plans.py").exists()
+
+
 def apps(baseline: Path | None) -> dict[str, tuple[Path, dict[str, str]]]:
     """The apps to compare: name -> (checkout, environment)."""
     out: dict[str, tuple[Path, dict[str, str]]] = {}
@@ -211,6 +221,9 @@ def main(argv: list[str] | None = None) -> None:
         "--baseline", default="main", help="git ref of the baseline app ('' for none)"
     )
     parser.add_argument("--only", choices=("country", "district"), help="one dataset only")
+    parser.add_argument(
+        "--no-cold-start", action="store_true", help="skip the app without start-up planning"
+    )
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -226,6 +239,8 @@ def main(argv: list[str] | None = None) -> None:
             for name, data in datasets.items():
                 sizes = district_sizes(data)
                 for app, (root, env) in apps(base).items():
+                    if args.no_cold_start and env.get(WARM_UP) == "0":
+                        continue
                     # cold means cold: no plan of an earlier run in the shared result cache
                     shutil.rmtree(cache_folder(Settings(data_dir=data)), ignore_errors=True)
                     proc, url, log = start_app(data_dir=data, env=env, root=root)
@@ -233,10 +248,13 @@ def main(argv: list[str] | None = None) -> None:
                         t0 = time.perf_counter()
                         warm_up(browser, url, first_site(data))
                         warm_s = time.perf_counter() - t0
-                        planned_s = wait_for_warm_up(log) if env.get(WARM_UP) == "1" else 0.0
+                        # an app that plans at start (a baseline too) is measured once it has
+                        planned_s = wait_for_warm_up(log) if plans_at_start(root, env) else 0.0
                         largest, spots = sizes[0]
                         cold = visit(browser, url, largest)
                         again = visit(browser, url, largest)
+                        # the page's floor: the smallest district, planned in the request
+                        floor = [visit(browser, url, sizes[-1][0]) for _ in range(2)]
                     finally:
                         stop_app(proc)
                     results[f"{name} | {app}"] = {
@@ -246,6 +264,8 @@ def main(argv: list[str] | None = None) -> None:
                         "planned_ahead_s": planned_s,
                         "cold": cold,
                         "again": again,
+                        "floor": min(floor, key=lambda v: v["map_s"]),
+                        "floor_district": sizes[-1],
                         "log_tail": log.read_text(encoding="utf-8")[-600:],
                     }
                     log.unlink(missing_ok=True)
@@ -280,6 +300,15 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"    {size / 1e3:>9.1f} kB  {output}")
             if v["errors"]:
                 print(f"    page errors: {v['errors']}")
+    for name, r in results.items():
+        district, spots = r["floor_district"]
+        floor = r["floor"]
+        print(
+            f"\n{name}: floor (smallest district, {district}, {spots:,} spots, best of 2) map "
+            f"{floor['map_s']:.1f} s, grid {floor['grid_s']:.1f} s; largest ÷ floor: cold "
+            f"{r['cold']['map_s'] / floor['map_s']:.2f}, "
+            f"again {r['again']['map_s'] / floor['map_s']:.2f}"
+        )
     for name, r in results.items():
         dataset, _, app = name.partition(" | ")
         base_run = results.get(f"{dataset} | baseline")

@@ -5,17 +5,20 @@ aggregate-only view."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
 
+import flask
 import pytest
 
 from config import Settings
-from planning.caseloads import CaseloadParams, district_caseloads
+from planning.caseloads import CaseloadError, CaseloadParams, district_caseloads
 from services import caseload_plans, context
 from services import datasets as store
-from services.access import HotspotDetailRefused
+from services.access import VIEWER_KEY, HotspotDetailRefused
+from services.accounts import Viewer
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
@@ -156,3 +159,60 @@ def test_refused_in_the_aggregate_only_view():
         pytest.raises(HotspotDetailRefused),
     ):
         caseload_plans.district_plan(None, "Blantyre")
+
+
+@contextlib.contextmanager
+def viewing_as(viewer: Viewer):
+    """The body runs as a request of ``viewer`` (services.access reads it from flask.g)."""
+    with flask.Flask("viewer").test_request_context():
+        setattr(flask.g, VIEWER_KEY, viewer)
+        yield
+
+
+SAM = Viewer(name="sam", role="site_manager", districts=("Lilongwe",), authenticated=True)
+
+
+def test_a_site_manager_s_own_district_plan_is_the_one_made_for_everyone():
+    """Her district's rows are the same in her cut as in the whole dataset: the plan the warm-up
+    (or a planner) made is hers, and one she makes is found by them."""
+    everyone = caseload_plans._key(None, "Lilongwe", caseload_plans.DEFAULT_PARAMS)
+    with viewing_as(SAM):
+        mine = caseload_plans._key(None, "Lilongwe", caseload_plans.DEFAULT_PARAMS)
+        other = caseload_plans._key(None, "Blantyre", caseload_plans.DEFAULT_PARAMS)
+        assert store.resolve_id(None) != everyone[0]  # her dataset key names her scope
+        plan = caseload_plans.district_plan(None, "Lilongwe")
+    assert mine == everyone
+    # another district keeps her scope in the key: nothing of it is shared with her
+    assert other[0] != everyone[0] and store.SCOPE_SEP in other[0]
+    assert caseload_plans.is_planned(None, "Lilongwe")
+    assert caseload_plans.district_plan(None, "Lilongwe") is plan
+    assert set(plan.spots["district"].astype(str)) == {"Lilongwe"}
+
+
+def test_a_site_manager_gets_no_plan_of_a_district_outside_her_scope():
+    caseload_plans.district_plan(None, "Blantyre")  # made for everyone
+    with viewing_as(SAM):
+        assert not caseload_plans.is_planned(None, "Blantyre")
+        # planned on her cut, which has no row of it (and names only her districts)
+        with pytest.raises(
+            CaseloadError, match=r"'Blantyre' has no hotspots; choose one of \['Lilongwe'\]"
+        ):
+            caseload_plans.district_plan(None, "Blantyre")
+
+
+def test_warm_up_runs_the_page_hooks_for_each_planned_district_largest_first(monkeypatch):
+    counts = store.get_dataset(None).hotspots["district"].value_counts()
+    min_spots = int(counts.iloc[3])
+    seen: list[tuple[str, int, bool]] = []
+
+    def hook(dataset_id, district, params, rank):
+        seen.append((district, rank, caseload_plans.is_planned(dataset_id, district, params)))
+        if rank == 0:
+            raise RuntimeError("one district's page fails")
+
+    monkeypatch.setattr(caseload_plans, "_hooks", [])
+    assert caseload_plans.on_warm_up(hook) is hook
+    caseload_plans.on_warm_up(hook)  # registered once
+    assert caseload_plans.warm_up(None, min_spots=min_spots) == 3
+    # every district, in order, each already planned; a failing one does not stop the others
+    assert seen == [(str(d), i, True) for i, d in enumerate(counts.index[:3])]
