@@ -693,6 +693,8 @@ def view_for_bounds(
 
 
 LEGEND_BELOW_PX = 150  # under the map: colour bars, then the legend rows
+# a dcc.Graph holding a map_figure(legend_below=True): the map, the legend under it, the note above
+GRAPH_HEIGHT_PX = MAP_HEIGHT_PX + LEGEND_BELOW_PX + 46
 TILE_STYLES = {"plain": "white-bg", "osm": "open-street-map"}
 
 

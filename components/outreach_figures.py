@@ -404,6 +404,7 @@ def caseload_map_figure(
         uirevision=f"outreach-{result.district}",
         title=f"Caseloads of {len(pes)} peer educators in {result.district}",
         note=note,
+        legend_below=True,  # never over the caseloads
     )
     fig["layout"]["showlegend"] = True
     return fig

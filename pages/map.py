@@ -94,7 +94,7 @@ def _help(text: str, target: str) -> dbc.Tooltip:
 # typed dict[str, Any]: dash's typed signatures list only the named props, not aria-*
 _INFO_ARIA: dict[str, Any] = {"aria-label": "more information"}
 _LIVE: dict[str, Any] = {"aria-live": "polite"}  # the hotspot panel changes on hover
-GRAPH_HEIGHT_PX = maps.MAP_HEIGHT_PX + maps.LEGEND_BELOW_PX + 46  # + the note above the map
+GRAPH_HEIGHT_PX = maps.GRAPH_HEIGHT_PX
 
 
 def _label(text: str, tip_id: str) -> html.Label:

@@ -29,8 +29,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
+from components import maps, ui
 from components import outreach_figures as figs
-from components import ui
 from components.page_results import Area, AreaInfo, OutreachArgs, OutreachResult
 from exports.field_sheets import CONFIDENTIAL, render_html, write_workbook
 from pages import _shared
@@ -416,7 +416,7 @@ def layout(
                                 dcc.Graph(
                                     id=ID.map,
                                     config={"displaylogo": False},
-                                    style={"height": "640px"},
+                                    style={"height": f"{maps.GRAPH_HEIGHT_PX}px"},
                                 )
                             ),
                             html.Div(
