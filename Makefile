@@ -55,7 +55,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/mypy
 
 test: lint chromium services
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 bench: $(VENV)/.dev
 	$(PY) bench/bench_plan.py
