@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import tempfile
-import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from planning.allocation import comparison_frame
 from planning.plan import AGGREGATE_DETAIL, HOTSPOT_DETAIL, Plan
 from planning.scenario import parameter_rows
 from planning.siting import new_sites_sentence
+from services.locks import ForkSafeLock
 
 PEOPLE = "#,##0"
 PEOPLE_1 = "#,##0.0"
@@ -349,7 +349,7 @@ class _FastZipFile(zipfile.ZipFile):
         super().__init__(*args, **kwargs)
 
 
-_ZIP_SWAP = threading.Lock()
+_ZIP_SWAP = ForkSafeLock()
 
 
 class _Workbook(xlsxwriter.Workbook):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -53,6 +52,7 @@ from planning.schema import Dataset
 from services import caseload_plans
 from services import datasets as store
 from services.background import SharedMemo, jobs_enabled
+from services.locks import ForkSafeLock
 
 dash.register_page(
     __name__,
@@ -816,7 +816,7 @@ def pe_options(pes: list[str], current: str | None) -> list[str]:
 # (caseload map, heat map, grid rows) by (choice, level note), the most recent DRAWN_KEPT.
 _DRAWN: OrderedDict[tuple[OutreachArgs, str], tuple[dict[str, Any], dict[str, Any], list[Any]]]
 _DRAWN = OrderedDict()
-_DRAWN_LOCK = threading.Lock()
+_DRAWN_LOCK = ForkSafeLock()
 DRAWN_KEPT = 16
 
 

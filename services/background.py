@@ -26,7 +26,6 @@ import logging
 import os
 import stat
 import tempfile
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -37,6 +36,7 @@ import diskcache
 
 from config import Settings
 from services.datasets import folder_content_hash
+from services.locks import ForkSafeLock
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class SharedMemo(Generic[R]):
         self._namespace = namespace
         self._maxsize = maxsize
         self._local: OrderedDict[tuple[Hashable, ...], R] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = ForkSafeLock()
 
     def _disk_key(self, args: tuple[Hashable, ...]) -> str:
         return f"{self._namespace}:{code_version()}:{args!r}"

@@ -12,7 +12,6 @@ derived from hotspot geometry: the aggregate-only view never asks for them
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import defaultdict
 from functools import lru_cache
@@ -23,6 +22,7 @@ from planning.plan import caseload_counts
 from planning.scenario import Scenario
 from services import datasets
 from services.access import require_hotspot_detail
+from services.locks import ForkSafeLock
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 CountsKey = tuple[str, float, str, str, float]
 
 # One lock per key: callbacks asking at once for counts not cached yet compute them once.
-_LOCKS: defaultdict[CountsKey, threading.Lock] = defaultdict(threading.Lock)
-_LOCKS_GUARD = threading.Lock()
+_LOCKS: defaultdict[CountsKey, ForkSafeLock] = defaultdict(ForkSafeLock)
+_LOCKS_GUARD = ForkSafeLock()
 
 
 def counts_key(dataset_id: str | None, scenario: Scenario) -> CountsKey:

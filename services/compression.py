@@ -11,11 +11,12 @@ each time and never kept (they differ per request and per viewer).
 from __future__ import annotations
 
 import itertools
-import threading
 from collections import OrderedDict
 
 import flask
 from flask_compress import Compress
+
+from services.locks import ForkSafeLock
 
 # Versioned front-end files: Dash's component suites (the version is in the file name) and the
 # assets folder (Dash adds ?m=<modified time>).
@@ -41,7 +42,7 @@ class BoundedBytesCache:
         self.max_bytes = max_bytes
         self._items: OrderedDict[str, bytes] = OrderedDict()
         self._bytes = 0
-        self._lock = threading.Lock()
+        self._lock = ForkSafeLock()
 
     def get(self, key: str) -> bytes | None:
         with self._lock:

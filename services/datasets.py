@@ -34,6 +34,7 @@ from planning.schema import Dataset
 from services import snapshots
 from services.access import district_scope
 from services.context import current_settings
+from services.locks import ForkSafeLock
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ STORE_ID_LENGTH = 64  # services.state ids: the sha256 of the dataset's files, i
 # another worker deleted or renamed is noticed within that time; a lookup is one indexed read.
 STORE_CHECK_S = 5.0
 
-_lock = threading.RLock()
+_lock = ForkSafeLock(reentrant=True)
 # A dataset source: a folder, or the text of a postgresql:// URL.
 Source = Path | str
 
@@ -54,7 +55,7 @@ _folders: dict[str, Source] = {}
 # lock per dataset id (held while that one loads).
 _results: dict[str, Dataset | DatasetLoadError] = {}
 _sizes: dict[str, int] = {}
-_key_locks: dict[str, threading.Lock] = {}
+_key_locks: dict[str, ForkSafeLock] = {}
 _default_folder: list[Source] = []
 # Stored datasets: when each was last confirmed live, its name in the server state, and which
 # loads took that name (no [dataset] name in their dataset.toml; renamed along with the store).
@@ -344,12 +345,12 @@ def dataset_bytes(dataset: Dataset) -> int:
     )
 
 
-def _key_lock(key: str) -> threading.Lock:
+def _key_lock(key: str) -> ForkSafeLock:
     """The lock of one dataset id: loading one dataset never blocks users of another."""
     with _lock:
         lock = _key_locks.get(key)
         if lock is None:
-            lock = _key_locks[key] = threading.Lock()
+            lock = _key_locks[key] = ForkSafeLock()
         return lock
 
 

@@ -8,12 +8,13 @@ in services.response_cache and services.background).
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
+
+from services.locks import ForkSafeLock
 
 R = TypeVar("R")
 
@@ -38,7 +39,7 @@ class ByteBoundedMemo(Generic[R]):
         self._size_of = size_of
         self._items: OrderedDict[tuple[Hashable, ...], tuple[R, int]] = OrderedDict()
         self._total = 0
-        self._lock = threading.Lock()
+        self._lock = ForkSafeLock()
 
     def __call__(self, *args: Hashable) -> R:
         with self._lock:

@@ -10,7 +10,6 @@ duplication); the published (aggregate-only) plan always counts PEs at the ratio
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import defaultdict
 
@@ -21,14 +20,15 @@ from planning.plan import Plan, build_plan
 from planning.scenario import Scenario
 from planning.schema import Dataset
 from services import caseload_counts, datasets
+from services.locks import ForkSafeLock
 from services.memo import ByteBoundedMemo
 
 log = logging.getLogger(__name__)
 
 # One lock per (dataset, scenario): a page firing three callbacks at once for a scenario that
 # is not cached yet builds its plan once, the other two wait for it.
-_PLAN_LOCKS: defaultdict[tuple[str, Scenario], threading.Lock] = defaultdict(threading.Lock)
-_PLAN_LOCKS_GUARD = threading.Lock()
+_PLAN_LOCKS: defaultdict[tuple[str, Scenario], ForkSafeLock] = defaultdict(ForkSafeLock)
+_PLAN_LOCKS_GUARD = ForkSafeLock()
 
 
 def _build_plan(dataset_key: str, scenario: Scenario) -> Plan:

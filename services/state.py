@@ -27,7 +27,6 @@ import logging
 import os
 import shutil
 import sqlite3
-import threading
 import time
 import unicodedata
 import uuid
@@ -51,6 +50,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from config import ROOT_DIR, Settings
 from planning.scenario import Scenario
 from services.context import current_settings
+from services.locks import ForkSafeLock
 
 log = logging.getLogger(__name__)
 
@@ -1040,7 +1040,7 @@ def open_store(settings: Settings) -> StateStore:
 
 
 _stores: dict[tuple[int, str, str | None], StateStore] = {}
-_stores_lock = threading.Lock()
+_stores_lock = ForkSafeLock()
 
 
 def store_for(settings: Settings) -> StateStore:
