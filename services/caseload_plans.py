@@ -27,6 +27,7 @@ from planning.caseloads import CaseloadParams, CaseloadResult, district_caseload
 from services import datasets
 from services.access import require_hotspot_detail
 from services.background import SharedMemo, code_version, results_cache
+from services.locks import ForkSafeLock
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +51,10 @@ def _plan(dataset_key: str, district: str, params: CaseloadParams) -> CaseloadRe
 
 
 _memo: SharedMemo[CaseloadResult] = SharedMemo(_plan, namespace="district-caseloads-v1")
-_locks: defaultdict[Hashable, threading.Lock] = defaultdict(threading.Lock)
-_locks_guard = threading.Lock()
-
-
-def _reset_locks() -> None:
-    """In a forked child (a background job), a lock held by the parent's warm-up thread would
-    never be released: start with fresh ones."""
-    global _locks_guard
-    _locks.clear()
-    _locks_guard = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_reset_locks)
+# renewed in a forked background job (services.locks): one held by the warm-up thread at the fork
+# would never be released there
+_locks: defaultdict[Hashable, ForkSafeLock] = defaultdict(ForkSafeLock)
+_locks_guard = ForkSafeLock()
 
 
 def _key(dataset_id: str | None, district: str, params: CaseloadParams) -> PlanKey:
